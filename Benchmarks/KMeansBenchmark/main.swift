@@ -1,0 +1,119 @@
+// kmeans-bench: seconds per Lloyd iteration on seeded Gaussian blobs, the achieved GFLOP/s
+// (2·n·k·d per iteration) and the ratio to one plain GEMM of the same shape timed in the same
+// run. Run it with `swift run -c release kmeans-bench [--quick] [--threads T]`.
+
+import Dispatch
+import Foundation
+import KMeans
+import KMeansKernels
+
+struct Shape {
+  var name: String
+  var rows: Int
+  var dimension: Int
+  var clusters: Int
+}
+
+/// `rows` points around `clusters` seeded centers in [-10, 10]^d with unit Gaussian noise.
+func blobs(_ shape: Shape, seed: UInt64) throws -> Matrix<Float> {
+  var random = RandomSource(seed: seed)
+  let d = shape.dimension
+  let centers = (0..<(shape.clusters * d)).map { _ in Float(random.nextUnit() * 20 - 10) }
+  var values = [Float](repeating: 0, count: shape.rows * d)
+  for row in 0..<shape.rows {
+    let center = random.nextIndex(below: shape.clusters)
+    for column in 0..<d {
+      // Box–Muller.
+      let u = max(random.nextUnit(), 1e-300)
+      let v = random.nextUnit()
+      let noise = (-2 * log(u)).squareRoot() * cos(2 * Double.pi * v)
+      values[row * d + column] = centers[center * d + column] + Float(noise)
+    }
+  }
+  return try Matrix(rowCount: shape.rows, columnCount: d, values: values)
+}
+
+func seconds(_ body: () -> Void) -> Double {
+  let start = DispatchTime.now().uptimeNanoseconds
+  body()
+  return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+/// The best of `repeats` timings of one GEMM `(n × d) · (k × d)ᵀ`, BLAS on `threads` threads,
+/// its output tiled by 4096 rows so memory stays bounded as in Lloyd.
+func plainGEMMSeconds(_ data: Matrix<Float>, centers: Matrix<Float>, threads: Int, repeats: Int)
+  -> Double
+{
+  let n = data.rowCount
+  let d = data.columnCount
+  let k = centers.rowCount
+  let tile = 4096
+  var output = [Float](repeating: 0, count: tile * k)
+  let a = data.values
+  let b = centers.values
+  BLASLibrary.setThreadCount(threads)
+  defer { BLASLibrary.setThreadCount(1) }
+  var best = Double.infinity
+  for _ in 0..<repeats {
+    let time = seconds {
+      a.withUnsafeBufferPointer { a in
+        b.withUnsafeBufferPointer { b in
+          output.withUnsafeMutableBufferPointer { c in
+            var start = 0
+            while start < n {
+              let rows = min(tile, n - start)
+              Float._kernels.multiplyTransposed(
+                rows, k, d, a.baseAddress! + start * d, d, b.baseAddress!, d, c.baseAddress!, k)
+              start += rows
+            }
+          }
+        }
+      }
+    }
+    best = min(best, time)
+  }
+  return best
+}
+
+let arguments = CommandLine.arguments
+let quick = arguments.contains("--quick")
+let threads =
+  arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) }
+  ?? ProcessInfo.processInfo.activeProcessorCount
+let iterations = quick ? 3 : 10
+let shapes =
+  quick
+  ? [Shape(name: "blobs 100k×32 k=64", rows: 100_000, dimension: 32, clusters: 64)]
+  : [
+    Shape(name: "blobs 100k×32 k=64", rows: 100_000, dimension: 32, clusters: 64),
+    Shape(name: "blobs 1M×64 k=256", rows: 1_000_000, dimension: 64, clusters: 256),
+  ]
+
+print("BLAS: \(BLASLibrary.description)")
+print("threads: \(threads), Float, \(iterations) Lloyd iterations from the same random centers")
+print(
+  "shape".padding(toLength: 22, withPad: " ", startingAt: 0)
+    + "  s/iter   GFLOP/s   GEMM s   GEMM GFLOP/s   iter/GEMM")
+for shape in shapes {
+  let data = try blobs(shape, seed: 1)
+  // The blobs are drawn in random order, so the first k rows are random initial centers.
+  let initial = data.rows(0..<shape.clusters)
+  var configuration = KMeansConfiguration(clusterCount: shape.clusters)
+  configuration.initialization = .centers(initial)
+  configuration.maxIterations = iterations
+  configuration.tolerance = 0
+  configuration.threadCount = threads
+  let result = try KMeansModel.fit(data, configuration: configuration)
+  // The first iteration warms caches and page-faults buffers: report the median of the rest.
+  let times = result.model.iterationStatistics.dropFirst().map(\.seconds).sorted()
+  let perIteration =
+    times.isEmpty ? result.model.iterationStatistics[0].seconds : times[times.count / 2]
+  let flops = 2.0 * Double(shape.rows) * Double(shape.clusters) * Double(shape.dimension)
+  let gemm = plainGEMMSeconds(data, centers: initial, threads: threads, repeats: 3)
+  let line =
+    shape.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+    + String(
+      format: "  %6.4f  %8.1f  %7.4f  %13.1f  %9.2f", perIteration, flops / perIteration / 1e9,
+      gemm, flops / gemm / 1e9, perIteration / gemm)
+  print(line)
+}

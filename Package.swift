@@ -1,0 +1,66 @@
+// swift-tools-version: 6.0
+// swift-kmeans: k-means clustering for Swift, with TensorFlow's semantics and BLAS speed.
+
+import PackageDescription
+
+let package = Package(
+  name: "swift-kmeans",
+  products: [
+    .library(name: "KMeans", targets: ["KMeans"]),
+    .library(name: "KMeansIO", targets: ["KMeansIO"]),
+    .executable(name: "kmeans", targets: ["KMeansCLI"]),
+    .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+  ],
+  targets: [
+    // MARK: - Public API
+
+    /// Matrices, configuration, initializers, Lloyd's algorithm, the fitted model, errors.
+    .target(name: "KMeans", dependencies: ["KMeansKernels"]),
+    /// File formats: CSV with named columns, NumPy `.npy`, model JSON; atomic writes.
+    .target(name: "KMeansIO", dependencies: ["KMeans"]),
+    /// The `kmeans` command: parses, calls the library, prints.
+    .executableTarget(
+      name: "KMeansCLI",
+      dependencies: [
+        "KMeans", "KMeansIO",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+
+    // MARK: - Implementation details
+
+    /// OpenBLAS on Linux (`libopenblas-dev`); Accelerate replaces it on Apple platforms.
+    .systemLibrary(
+      name: "CBLAS",
+      pkgConfig: "openblas",
+      providers: [.apt(["libopenblas-dev"])]
+    ),
+    /// Every hot loop and every unsafe pointer: norms, GEMM distance tiles, fused argmin,
+    /// partial sums, the deterministic parallel-for.
+    .target(
+      name: "KMeansKernels",
+      dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+    ),
+    /// `kmeans-bench`: seconds per Lloyd iteration against a plain GEMM of the same shape.
+    .executableTarget(
+      name: "KMeansBenchmark",
+      dependencies: ["KMeans", "KMeansKernels"],
+      path: "Benchmarks/KMeansBenchmark"
+    ),
+
+    // MARK: - Tests
+
+    .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels"]),
+    .testTarget(
+      name: "KMeansTests",
+      dependencies: ["KMeans", "KMeansIO"],
+      resources: [.copy("Fixtures")]
+    ),
+    .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"]),
+    .testTarget(name: "KMeansCLITests", dependencies: ["KMeansCLI"]),
+  ],
+  swiftLanguageModes: [.v6]
+)

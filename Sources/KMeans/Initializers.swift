@@ -1,0 +1,185 @@
+import KMeansKernels
+
+extension PreparedData {
+  /// The first centers for one run, drawn from `random`.
+  func initialCenters(
+    _ initialization: Initialization, clusterCount k: Int, random: inout RandomSource
+  ) throws -> Matrix<Scalar> {
+    switch initialization {
+    case .centers(let given):
+      guard given.columnCount == points.columnCount else {
+        throw KMeansError.dimensionMismatch(
+          expected: points.columnCount, actual: given.columnCount, context: "the data")
+      }
+      var centers = given.converted(to: Scalar.self)
+      if metric == .cosine {
+        for row in 0..<centers.rowCount {
+          let norm = centers.row(row).reduce(Scalar(0)) { $0 + $1 * $1 }.squareRoot()
+          guard norm > 0 else { throw KMeansError.zeroRowUnderCosine(row: row) }
+          for column in 0..<centers.columnCount { centers[row, column] /= norm }
+        }
+      }
+      return centers
+    case .random:
+      return randomDistinctCenters(count: k, random: &random)
+    case .kMeansPlusPlus(let retries):
+      let candidates = Initialization.kMeansPlusPlusCandidates(retries: retries, clusterCount: k)
+      return greedyKMeansPlusPlus(count: k, candidates: candidates, random: &random)
+    }
+  }
+
+  /// The number of distinct rows, counting no further than `limit`.
+  func distinctRowCount(upTo limit: Int) -> Int {
+    var seen = Set<[Scalar]>()
+    for row in 0..<points.rowCount {
+      // +0 and -0 are the same point.
+      seen.insert(points.row(row).map { $0 == 0 ? 0 : $0 })
+      if seen.count >= limit { break }
+    }
+    return seen.count
+  }
+
+  /// `count` rows at distinct random indices whose values are also distinct (the caller has
+  /// checked that enough distinct rows exist). A sparse Fisher–Yates shuffle draws the indices.
+  func randomDistinctCenters(count: Int, random: inout RandomSource) -> Matrix<Scalar> {
+    let n = points.rowCount
+    var swapped: [Int: Int] = [:]
+    var chosenRows: [[Scalar]] = []
+    var seen = Set<[Scalar]>()
+    var position = 0
+    while chosenRows.count < count && position < n {
+      let pick = position + random.nextIndex(below: n - position)
+      let row = swapped[pick] ?? pick
+      swapped[pick] = swapped[position] ?? position
+      position += 1
+      let values = points.row(row)
+      if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+    }
+    // Only reached with heavy duplication: fill with the remaining distinct rows in order.
+    var row = 0
+    while chosenRows.count < count && row < n {
+      let values = points.row(row)
+      if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+      row += 1
+    }
+    return (try? Matrix(rows: chosenRows)) ?? Matrix(zerosWithRowCount: 0, columnCount: 0)
+  }
+
+  /// Greedy k-means++: the first center is uniform; each later one is the best of
+  /// `candidates` rows drawn with probability ∝ D(x)², judged by the potential
+  /// Σₓ min(D(x)², d(x, candidate)) (scikit-learn's `_kmeans_plusplus`).
+  func greedyKMeansPlusPlus(count: Int, candidates: Int, random: inout RandomSource)
+    -> Matrix<Scalar>
+  {
+    let n = points.rowCount
+    let first = random.nextIndex(below: n)
+    var chosen: [Int] = [first]
+    var closest = distances(toRows: [first])
+    var cumulative = [Double](repeating: 0, count: n)
+    while chosen.count < count {
+      var running = 0.0
+      for row in 0..<n {
+        running += Double(closest[row])
+        cumulative[row] = running
+      }
+      let potential = running
+      var candidateRows: [Int] = []
+      for _ in 0..<candidates {
+        guard potential > 0 else {
+          candidateRows.append(random.nextIndex(below: n))
+          continue
+        }
+        // The first row whose cumulative weight exceeds the target: rows at distance 0
+        // (already centers) are never drawn.
+        let target = random.nextUnit() * potential
+        var low = 0
+        var high = n - 1
+        while low < high {
+          let middle = (low + high) / 2
+          if cumulative[middle] > target { high = middle } else { low = middle + 1 }
+        }
+        candidateRows.append(low)
+      }
+      let m = candidateRows.count
+      let candidateDistances = distances(toRows: candidateRows)
+      let potentials = candidatePotentials(closest: closest, candidates: candidateDistances, m)
+      var best = 0
+      for candidate in 1..<m where potentials[candidate] < potentials[best] { best = candidate }
+      chosen.append(candidateRows[best])
+      for row in 0..<n { closest[row] = min(closest[row], candidateDistances[row * m + best]) }
+    }
+    return rowsMatrix(chosen)
+  }
+
+  /// Σᵣₒᵥᵥ min(closest[row], candidates[row, c]) for each candidate column c, summed per
+  /// chunk and then in chunk order, so the bits do not depend on the thread count.
+  func candidatePotentials(closest: [Scalar], candidates: [Scalar], _ m: Int) -> [Double] {
+    var partials = [Double](repeating: 0, count: chunkCount * m)
+    closest.withUnsafeBufferPointer { closestBuffer in
+      candidates.withUnsafeBufferPointer { candidateBuffer in
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+          let shared = UnsafeSendable(
+            (closestBuffer.baseAddress!, candidateBuffer.baseAddress!, partialBuffer.baseAddress!))
+          parallelFor(chunkCount: chunkCount, threadCount: threadCount) { chunk, _ in
+            let (closest, candidates, partials) = shared.value
+            for row in rows(ofChunk: chunk) {
+              for column in 0..<m {
+                partials[chunk * m + column] += Double(
+                  min(closest[row], candidates[row * m + column]))
+              }
+            }
+          }
+        }
+      }
+    }
+    var totals = [Double](repeating: 0, count: m)
+    for chunk in 0..<chunkCount {
+      for column in 0..<m { totals[column] += partials[chunk * m + column] }
+    }
+    return totals
+  }
+
+  /// The given rows of the data as a matrix.
+  func rowsMatrix(_ rowIndices: [Int]) -> Matrix<Scalar> {
+    let d = points.columnCount
+    var result = Matrix<Scalar>(zerosWithRowCount: rowIndices.count, columnCount: d)
+    for (index, row) in rowIndices.enumerated() {
+      for column in 0..<d { result[index, column] = points[row, column] }
+    }
+    return result
+  }
+
+  /// Distances from every row to each of the given rows: `n × rows.count`, row-major.
+  func distances(toRows rowIndices: [Int]) -> [Scalar] {
+    allDistances(to: PreparedCenters(rowsMatrix(rowIndices)))
+  }
+
+  /// Every distance from every row to every center, `n × k` row-major, computed in tiles of
+  /// 256 rows so each GEMM output stays in cache.
+  func allDistances(to centers: PreparedCenters<Scalar>) -> [Scalar] {
+    let n = points.rowCount
+    let d = points.columnCount
+    let k = centers.centers.rowCount
+    var output = [Scalar](repeating: 0, count: n * k)
+    let distance = kernelDistance
+    points.withUnsafeElements { pointBase in
+      centers.centers.withUnsafeElements { centerBase in
+        centers.squaredNorms.withUnsafeBufferPointer { norms in
+          output.withUnsafeMutableBufferPointer { outputBuffer in
+            let block = DistanceBlock<Scalar>(
+              points: pointBase, rowCount: n, dimension: d, centers: centerBase,
+              centerCount: k, centerSquaredNorms: norms.baseAddress!, distance: distance)
+            let target = UnsafeSendable(outputBuffer.baseAddress!)
+            let tile = 256
+            parallelFor(chunkCount: (n + tile - 1) / tile, threadCount: threadCount) { chunk, _ in
+              let start = chunk * tile
+              Scalar._kernels.allDistances(
+                block.rows(from: start, count: min(tile, n - start)), target.value + start * k)
+            }
+          }
+        }
+      }
+    }
+    return output
+  }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import KMeansKernels
+
+/// A fitted k-means model: the centers, the distance, and how training went.
+///
+/// ```swift
+/// let result = try KMeansModel.fit(points, configuration: KMeansConfiguration(clusterCount: 10))
+/// let labels = try result.model.predict(newPoints)
+/// ```
+public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
+  /// The centers, `clusterCount × dimension` (unit length under cosine).
+  public var centers: Matrix<Scalar>
+  /// The distance the model was trained with and predicts with.
+  public var metric: DistanceMetric
+  /// Σ distance from each training point to its assigned center, for the final centers.
+  public var inertia: Double
+  /// Lloyd iterations run by the winning restart.
+  public var iterationCount: Int
+  /// Why the winning restart stopped.
+  public var stopReason: StopReason
+  /// One record per iteration of the winning restart.
+  public var iterationStatistics: [IterationStatistics]
+
+  /// The number of clusters.
+  public var clusterCount: Int { centers.rowCount }
+  /// The number of features.
+  public var dimension: Int { centers.columnCount }
+
+  /// Creates a model from centers, e.g. to predict with centers trained elsewhere.
+  public init(
+    centers: Matrix<Scalar>, metric: DistanceMetric, inertia: Double = .nan,
+    iterationCount: Int = 0, stopReason: StopReason = .maxIterations,
+    iterationStatistics: [IterationStatistics] = []
+  ) {
+    self.centers = centers
+    self.metric = metric
+    self.inertia = inertia
+    self.iterationCount = iterationCount
+    self.stopReason = stopReason
+    self.iterationStatistics = iterationStatistics
+  }
+
+  /// The index of the nearest center of each row of `data`.
+  /// - Throws: ``KMeansError`` for an empty matrix, a dimension mismatch, NaN or infinity,
+  ///   or a zero row under cosine.
+  public func predict(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> [Int] {
+    try assignment(of: data, threadCount: threadCount).labels.map(Int.init)
+  }
+
+  /// The nearest center of each row and the distance to it (squared Euclidean or 1 − cos).
+  public func predictWithDistances(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> (
+    labels: [Int], distances: [Scalar]
+  ) {
+    let result = try assignment(of: data, threadCount: threadCount)
+    return (result.labels.map(Int.init), result.distances)
+  }
+
+  /// Σ distance from each row to its nearest center: TensorFlow's `score` (scikit-learn's
+  /// `score` is its negative).
+  public func score(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> Double {
+    try assignment(of: data, threadCount: threadCount).loss
+  }
+
+  /// The distance from every row to every center, `rowCount × clusterCount`, in the model's
+  /// metric (squared Euclidean, or 1 − cos). This is the only call that allocates `n × k`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public func transform(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> Matrix<Scalar> {
+    let prepared = try prepare(data, threadCount: threadCount)
+    let values = prepared.allDistances(to: PreparedCenters(centers))
+    return try Matrix(rowCount: data.rowCount, columnCount: clusterCount, values: values)
+  }
+
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func prepare(_ data: Matrix<Scalar>, threadCount: Int?) throws -> PreparedData<Scalar> {
+    guard data.columnCount == dimension else {
+      throw KMeansError.dimensionMismatch(
+        expected: dimension, actual: data.columnCount, context: "the model")
+    }
+    return try PreparedData(
+      data, metric: metric, threadCount: threadCount ?? ProcessInfo.processInfo.activeProcessorCount
+    )
+  }
+
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  func assignment(of data: Matrix<Scalar>, threadCount: Int?) throws -> Assignment<Scalar> {
+    try prepare(data, threadCount: threadCount).assign(to: PreparedCenters(centers))
+  }
+}
+
+extension KMeansModel: Codable {
+  private enum CodingKeys: String, CodingKey {
+    case format, dtype, metric, centers, inertia, iterationCount, stopReason, iterationStatistics
+  }
+
+  /// The `format` tag written into every model file.
+  public static var formatTag: String { "swift-kmeans-model/1" }
+
+  /// Decodes a model, checking that it was saved in this precision.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let dtype = try container.decode(String.self, forKey: .dtype)
+    guard dtype == Scalar.dtypeName else {
+      throw DecodingError.dataCorruptedError(
+        forKey: .dtype, in: container,
+        debugDescription: "the model holds \(dtype) centers, not \(Scalar.dtypeName)")
+    }
+    centers = try container.decode(Matrix<Scalar>.self, forKey: .centers)
+    metric = try container.decode(DistanceMetric.self, forKey: .metric)
+    inertia = try container.decodeIfPresent(Double.self, forKey: .inertia) ?? .nan
+    iterationCount = try container.decode(Int.self, forKey: .iterationCount)
+    stopReason = try container.decode(StopReason.self, forKey: .stopReason)
+    iterationStatistics = try container.decode(
+      [IterationStatistics].self, forKey: .iterationStatistics)
+  }
+
+  /// Encodes the model with a format tag and its precision (`dtype`).
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(Self.formatTag, forKey: .format)
+    try container.encode(Scalar.dtypeName, forKey: .dtype)
+    try container.encode(metric, forKey: .metric)
+    try container.encode(centers, forKey: .centers)
+    if inertia.isFinite { try container.encode(inertia, forKey: .inertia) }
+    try container.encode(iterationCount, forKey: .iterationCount)
+    try container.encode(stopReason, forKey: .stopReason)
+    try container.encode(iterationStatistics, forKey: .iterationStatistics)
+  }
+}
+
+/// A model together with the labels of the data it was fitted on.
+public struct KMeansFitResult<Scalar: KMeansScalar>: Sendable {
+  /// The fitted model.
+  public var model: KMeansModel<Scalar>
+  /// The cluster of each training row, for the final centers.
+  public var labels: [Int]
+  /// The distance of each training row to its center.
+  public var distances: [Scalar]
+}

@@ -1,0 +1,149 @@
+/// A dense, row-major `rowCount × columnCount` matrix of `Float` or `Double`.
+///
+/// Storage is one contiguous array; ``rows(_:)`` returns a view of a range of rows that shares
+/// that storage (copy-on-write), so shards and batches cost no copy.
+///
+/// ```swift
+/// let points = try Matrix<Float>(rowCount: 3, columnCount: 2, values: [0, 0, 1, 1, 5, 5])
+/// let lastTwo = points.rows(1..<3)   // no copy
+/// ```
+public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
+  /// The shared backing store; this matrix reads `storageOffset ..< storageOffset + count`.
+  @usableFromInline var storage: [Scalar]
+  @usableFromInline var storageOffset: Int
+
+  /// The number of rows (samples).
+  public private(set) var rowCount: Int
+  /// The number of columns (features, the dimension).
+  public let columnCount: Int
+
+  /// Creates a matrix from row-major values.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` when `values.count != rowCount × columnCount`.
+  public init(rowCount: Int, columnCount: Int, values: [Scalar]) throws {
+    guard rowCount >= 0, columnCount >= 0, values.count == rowCount * columnCount else {
+      throw KMeansError.shapeMismatch(
+        "\(values.count) values cannot fill a \(rowCount) × \(columnCount) matrix")
+    }
+    self.storage = values
+    self.storageOffset = 0
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+  }
+
+  /// Creates a matrix from an array of rows, which must all have the same length.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` naming the first row of another length.
+  public init(rows: [[Scalar]]) throws {
+    let width = rows.first?.count ?? 0
+    if let bad = rows.firstIndex(where: { $0.count != width }) {
+      throw KMeansError.shapeMismatch(
+        "row \(bad) has \(rows[bad].count) values, but row 0 has \(width)")
+    }
+    try self.init(rowCount: rows.count, columnCount: width, values: rows.flatMap { $0 })
+  }
+
+  /// A `rowCount × columnCount` matrix of zeros.
+  public init(zerosWithRowCount rowCount: Int, columnCount: Int) {
+    self.storage = Array(repeating: 0, count: rowCount * columnCount)
+    self.storageOffset = 0
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+  }
+
+  /// The values in row-major order (a copy when this matrix is a view).
+  public var values: [Scalar] {
+    if storageOffset == 0 && storage.count == rowCount * columnCount { return storage }
+    return Array(storage[storageOffset..<(storageOffset + rowCount * columnCount)])
+  }
+
+  /// The element at `row`, `column`.
+  public subscript(row: Int, column: Int) -> Scalar {
+    get {
+      precondition(row >= 0 && row < rowCount && column >= 0 && column < columnCount)
+      return storage[storageOffset + row * columnCount + column]
+    }
+    set {
+      precondition(row >= 0 && row < rowCount && column >= 0 && column < columnCount)
+      storage[storageOffset + row * columnCount + column] = newValue
+    }
+  }
+
+  /// The values of one row.
+  public func row(_ index: Int) -> [Scalar] {
+    precondition(index >= 0 && index < rowCount, "row \(index) is outside 0..<\(rowCount)")
+    let start = storageOffset + index * columnCount
+    return Array(storage[start..<(start + columnCount)])
+  }
+
+  /// A view of the given rows that shares this matrix's storage.
+  /// - Complexity: O(1).
+  public func rows(_ range: Range<Int>) -> Matrix {
+    precondition(
+      range.lowerBound >= 0 && range.upperBound <= rowCount,
+      "rows \(range) are outside 0..<\(rowCount)")
+    var view = self
+    view.storageOffset = storageOffset + range.lowerBound * columnCount
+    view.rowCount = range.count
+    return view
+  }
+
+  /// The matrix converted to another precision.
+  public func converted<Other: KMeansScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
+    var result = Matrix<Other>(zerosWithRowCount: rowCount, columnCount: columnCount)
+    let count = rowCount * columnCount
+    for index in 0..<count {
+      result.storage[index] = Other(storage[storageOffset + index])
+    }
+    return result
+  }
+
+  /// Two matrices are equal when their shapes and values are (views compare by content).
+  public static func == (lhs: Matrix, rhs: Matrix) -> Bool {
+    lhs.rowCount == rhs.rowCount && lhs.columnCount == rhs.columnCount && lhs.values == rhs.values
+  }
+
+  /// Calls `body` with a pointer to the first element of this matrix's rows.
+  func withUnsafeElements<R>(_ body: (UnsafePointer<Scalar>) throws -> R) rethrows -> R {
+    try storage.withUnsafeBufferPointer { buffer in
+      // An empty array may have no base address; no kernel reads through it then.
+      let base = buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Scalar>.alignment)!
+      return try body(base + storageOffset)
+    }
+  }
+
+  /// Calls `body` with a mutable pointer to the first element (copying a shared store first).
+  mutating func withUnsafeMutableElements<R>(
+    _ body: (UnsafeMutablePointer<Scalar>) throws -> R
+  ) rethrows -> R {
+    let offset = storageOffset
+    return try storage.withUnsafeMutableBufferPointer { buffer in
+      let base =
+        buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Scalar>.alignment)!
+      return try body(base + offset)
+    }
+  }
+}
+
+extension Matrix: Codable {
+  private enum CodingKeys: String, CodingKey {
+    case rowCount = "rows"
+    case columnCount = "columns"
+    case values
+  }
+
+  /// Decodes `{"rows": r, "columns": c, "values": [...]}`, checking the shape.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    let rows = try container.decode(Int.self, forKey: .rowCount)
+    let columns = try container.decode(Int.self, forKey: .columnCount)
+    let values = try container.decode([Scalar].self, forKey: .values)
+    try self.init(rowCount: rows, columnCount: columns, values: values)
+  }
+
+  /// Encodes `{"rows": r, "columns": c, "values": [...]}` (row-major values).
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(rowCount, forKey: .rowCount)
+    try container.encode(columnCount, forKey: .columnCount)
+    try container.encode(values, forKey: .values)
+  }
+}

@@ -1,0 +1,154 @@
+import KMeansKernels
+
+/// Data checked and ready for the kernels: finite, of the right shape, and L2-normalised
+/// under the cosine distance (a normalised copy; the caller's matrix is never changed).
+struct PreparedData<Scalar: KMeansScalar>: Sendable {
+  let points: Matrix<Scalar>
+  let metric: DistanceMetric
+  let threadCount: Int
+
+  /// Rows per parallel chunk. Fixed, so results never depend on the thread count.
+  static var chunkRows: Int { 4096 }
+
+  var chunkCount: Int { (points.rowCount + Self.chunkRows - 1) / Self.chunkRows }
+
+  /// Validates `data` (non-empty, finite, no zero rows under cosine) and normalises it for
+  /// cosine. Errors name the row and column.
+  init(_ data: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int) throws {
+    guard data.rowCount > 0 else { throw KMeansError.emptyInput("the data has no rows") }
+    guard data.columnCount > 0 else { throw KMeansError.emptyInput("the data has no columns") }
+    let d = data.columnCount
+    try data.withUnsafeElements { base in
+      for row in 0..<data.rowCount {
+        let line = base + row * d
+        for column in 0..<d where !line[column].isFinite {
+          throw KMeansError.nonFiniteValue(row: row, column: column)
+        }
+      }
+    }
+    self.metric = metric
+    self.threadCount = threadCount
+    if metric == .cosine {
+      var normalised = Matrix<Scalar>(zerosWithRowCount: data.rowCount, columnCount: d)
+      try data.withUnsafeElements { source in
+        try normalised.withUnsafeMutableElements { target in
+          for row in 0..<data.rowCount {
+            let input = source + row * d
+            let output = target + row * d
+            let norm = VectorKernels.dot(input, input, d).squareRoot()
+            guard norm > 0 else { throw KMeansError.zeroRowUnderCosine(row: row) }
+            for column in 0..<d { output[column] = input[column] / norm }
+          }
+        }
+      }
+      self.points = normalised
+    } else {
+      self.points = data
+    }
+  }
+
+  /// The row range of parallel chunk `chunk`.
+  func rows(ofChunk chunk: Int) -> Range<Int> {
+    let start = chunk * Self.chunkRows
+    return start..<min(points.rowCount, start + Self.chunkRows)
+  }
+
+  var kernelDistance: DistanceKind { metric == .cosine ? .cosine : .squaredEuclidean }
+}
+
+/// Centers in the form the kernels read: values plus ‖c‖² per center.
+struct PreparedCenters<Scalar: KMeansScalar>: Sendable {
+  let centers: Matrix<Scalar>
+  let squaredNorms: [Scalar]
+
+  init(_ centers: Matrix<Scalar>) {
+    self.centers = centers
+    var norms = [Scalar](repeating: 0, count: centers.rowCount)
+    centers.withUnsafeElements { base in
+      norms.withUnsafeMutableBufferPointer { output in
+        Scalar._kernels.squaredNorms(
+          base, centers.rowCount, centers.columnCount, output.baseAddress!)
+      }
+    }
+    self.squaredNorms = norms
+  }
+}
+
+/// The result of assigning every row to its nearest center.
+struct Assignment<Scalar: KMeansScalar>: Sendable {
+  var labels: [Int32]
+  var distances: [Scalar]
+  /// Σ distances, summed per chunk in Double and reduced in chunk order.
+  var loss: Double
+  /// Rows whose label differs from the previous labels passed in.
+  var changedLabels: Int
+}
+
+extension PreparedData {
+  /// Assigns every row to its nearest center on `threadCount` workers.
+  ///
+  /// - Parameter previous: labels to compare against for ``Assignment/changedLabels``.
+  func assign(to centers: PreparedCenters<Scalar>, previous: [Int32]? = nil) -> Assignment<Scalar> {
+    let n = points.rowCount
+    var labels = [Int32](repeating: 0, count: n)
+    var distances = [Scalar](repeating: 0, count: n)
+    var chunkLoss = [Double](repeating: 0, count: chunkCount)
+    var chunkChanged = [Int](repeating: 0, count: chunkCount)
+    let d = points.columnCount
+    let k = centers.centers.rowCount
+    let distance = kernelDistance
+    let workerCount = min(threadCount, chunkCount)
+    points.withUnsafeElements { pointBase in
+      centers.centers.withUnsafeElements { centerBase in
+        centers.squaredNorms.withUnsafeBufferPointer { norms in
+          labels.withUnsafeMutableBufferPointer { labelBuffer in
+            distances.withUnsafeMutableBufferPointer { distanceBuffer in
+              chunkLoss.withUnsafeMutableBufferPointer { lossBuffer in
+                chunkChanged.withUnsafeMutableBufferPointer { changedBuffer in
+                  let shared = UnsafeSendable(
+                    (
+                      pointBase, centerBase, norms.baseAddress!, labelBuffer.baseAddress!,
+                      distanceBuffer.baseAddress!, lossBuffer.baseAddress!,
+                      changedBuffer.baseAddress!
+                    ))
+                  let scratch = UnsafeSendable(
+                    UnsafeMutableBufferPointer<AssignmentScratch<Scalar>>.allocate(
+                      capacity: workerCount))
+                  defer {
+                    scratch.value.deinitialize()
+                    scratch.value.deallocate()
+                  }
+                  _ = scratch.value.initialize(repeating: AssignmentScratch())
+                  parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
+                    let (points, centers, norms, labels, distances, losses, changed) = shared.value
+                    let range = rows(ofChunk: chunk)
+                    let block = DistanceBlock<Scalar>(
+                      points: points + range.lowerBound * d, rowCount: range.count, dimension: d,
+                      centers: centers, centerCount: k, centerSquaredNorms: norms,
+                      distance: distance)
+                    Scalar._kernels.assignNearest(
+                      block, labels + range.lowerBound, distances + range.lowerBound,
+                      &scratch.value[worker])
+                    var sum = 0.0
+                    for row in range { sum += Double(distances[row]) }
+                    losses[chunk] = sum
+                    if let previous {
+                      var count = 0
+                      for row in range where previous[row] != labels[row] { count += 1 }
+                      changed[chunk] = count
+                    } else {
+                      changed[chunk] = range.count
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return Assignment(
+      labels: labels, distances: distances, loss: chunkLoss.reduce(0, +),
+      changedLabels: chunkChanged.reduce(0, +))
+  }
+}

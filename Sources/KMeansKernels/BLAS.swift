@@ -1,0 +1,77 @@
+// The one file that calls BLAS. Wrappers check dimensions, skip empty products and hold no logic.
+
+#if canImport(Accelerate)
+  import Accelerate
+#else
+  import CBLAS
+#endif
+
+/// Converts a dimension to BLAS's 32-bit integer, trapping on overflow (a programmer error:
+/// callers tile their work so that every dimension fits).
+@usableFromInline
+func blasInt(_ value: Int) -> Int32 {
+  guard let converted = Int32(exactly: value) else {
+    preconditionFailure("BLAS dimension \(value) does not fit in Int32")
+  }
+  return converted
+}
+
+/// `C (m × n) = A (m × k, row-major, leading dimension lda) · Bᵀ` where `B` is `n × k` row-major.
+@usableFromInline
+func blasMultiplyTransposedFloat(
+  m: Int, n: Int, k: Int,
+  a: UnsafePointer<Float>, lda: Int,
+  b: UnsafePointer<Float>, ldb: Int,
+  c: UnsafeMutablePointer<Float>, ldc: Int
+) {
+  guard m > 0, n > 0, k > 0 else { return }
+  cblas_sgemm(
+    CblasRowMajor, CblasNoTrans, CblasTrans,
+    blasInt(m), blasInt(n), blasInt(k), 1, a, blasInt(lda), b, blasInt(ldb), 0, c, blasInt(ldc))
+}
+
+/// Double-precision twin of ``blasMultiplyTransposedFloat``.
+@usableFromInline
+func blasMultiplyTransposedDouble(
+  m: Int, n: Int, k: Int,
+  a: UnsafePointer<Double>, lda: Int,
+  b: UnsafePointer<Double>, ldb: Int,
+  c: UnsafeMutablePointer<Double>, ldc: Int
+) {
+  guard m > 0, n > 0, k > 0 else { return }
+  cblas_dgemm(
+    CblasRowMajor, CblasNoTrans, CblasTrans,
+    blasInt(m), blasInt(n), blasInt(k), 1, a, blasInt(lda), b, blasInt(ldb), 0, c, blasInt(ldc))
+}
+
+/// Facts about the BLAS library in use, and control of its own thread pool.
+package enum BLASLibrary {
+  /// A one-line description of the BLAS build and the kernel it selected for this CPU,
+  /// e.g. `"OpenBLAS 0.3.21 DYNAMIC_ARCH … (kernel: Haswell)"`.
+  package static var description: String {
+    #if canImport(Accelerate)
+      return "Accelerate (vecLib)"
+    #else
+      let config = String(cString: openblas_get_config())
+      let core = String(cString: openblas_get_corename())
+      return "OpenBLAS \(config.trimmingSpaces) (kernel: \(core))"
+    #endif
+  }
+
+  /// Sets the number of threads BLAS itself may use. Our parallel regions set it to 1 so that
+  /// BLAS never oversubscribes the cores our own workers occupy.
+  package static func setThreadCount(_ count: Int) {
+    #if !canImport(Accelerate)
+      openblas_set_num_threads(Int32(clamping: max(1, count)))
+    #endif
+  }
+}
+
+extension String {
+  fileprivate var trimmingSpaces: String {
+    var text = Substring(self)
+    while text.first == " " { text.removeFirst() }
+    while text.last == " " { text.removeLast() }
+    return String(text)
+  }
+}

@@ -1,0 +1,110 @@
+/// How distances are measured inside the kernels.
+package enum DistanceKind: Sendable {
+  /// ‖x − c‖², computed as ‖x‖² − 2x·c + ‖c‖² for the argmin and exactly for the winner.
+  case squaredEuclidean
+  /// 1 − x·c for unit-length rows and centers (the caller normalises both).
+  case cosine
+}
+
+/// Rows and centers whose distances a kernel computes. Pointers are borrowed for the call.
+package struct DistanceBlock<Scalar: KMeansScalar>: @unchecked Sendable {
+  /// `rowCount × dimension`, row-major.
+  package var points: UnsafePointer<Scalar>
+  package var rowCount: Int
+  package var dimension: Int
+  /// `centerCount × dimension`, row-major.
+  package var centers: UnsafePointer<Scalar>
+  package var centerCount: Int
+  /// ‖c‖² per center (ignored for cosine, where every center has norm 1).
+  package var centerSquaredNorms: UnsafePointer<Scalar>
+  package var distance: DistanceKind
+
+  package init(
+    points: UnsafePointer<Scalar>, rowCount: Int, dimension: Int,
+    centers: UnsafePointer<Scalar>, centerCount: Int,
+    centerSquaredNorms: UnsafePointer<Scalar>, distance: DistanceKind
+  ) {
+    self.points = points
+    self.rowCount = rowCount
+    self.dimension = dimension
+    self.centers = centers
+    self.centerCount = centerCount
+    self.centerSquaredNorms = centerSquaredNorms
+    self.distance = distance
+  }
+
+  /// The same centers against `count` rows starting at row `start` of this block.
+  package func rows(from start: Int, count: Int) -> DistanceBlock {
+    var block = self
+    block.points = points + start * dimension
+    block.rowCount = count
+    return block
+  }
+}
+
+/// The specialised hot loops of one precision. Not public API.
+///
+/// Each stored function is created in a concrete context (`Float` or `Double`), so generic
+/// callers still run specialised code.
+public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
+  /// `c (m × n) = a (m × k) · bᵀ` with `b` `n × k`, row-major (`?gemm`).
+  package let multiplyTransposed:
+    @Sendable (
+      _ m: Int, _ n: Int, _ k: Int,
+      _ a: UnsafePointer<Scalar>, _ lda: Int,
+      _ b: UnsafePointer<Scalar>, _ ldb: Int,
+      _ c: UnsafeMutablePointer<Scalar>, _ ldc: Int
+    ) -> Void
+
+  /// Fused GEMM distance tiles and argmin for one block of rows.
+  package let assignNearest:
+    @Sendable (
+      DistanceBlock<Scalar>, _ labels: UnsafeMutablePointer<Int32>,
+      _ distances: UnsafeMutablePointer<Scalar>, inout AssignmentScratch<Scalar>
+    ) -> Void
+
+  /// All distances of a block of rows to all centers (`rowCount × centerCount`).
+  package let allDistances: @Sendable (DistanceBlock<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
+
+  /// ‖row‖² for each row.
+  package let squaredNorms:
+    @Sendable (UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int, UnsafeMutablePointer<Scalar>)
+      -> Void
+
+  /// Adds rows whose label lies in `centers` into `sums` (Double, `k × dimension`) and
+  /// `counts`, in row order.
+  package let accumulate:
+    @Sendable (
+      _ points: UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int,
+      _ labels: UnsafePointer<Int32>, _ centers: Range<Int>,
+      _ sums: UnsafeMutablePointer<Double>, _ counts: UnsafeMutablePointer<Int>
+    ) -> Void
+
+  package init(
+    multiplyTransposed:
+      @escaping @Sendable (
+        Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
+        UnsafeMutablePointer<Scalar>, Int
+      ) -> Void
+  ) {
+    self.multiplyTransposed = multiplyTransposed
+    self.assignNearest = { block, labels, distances, scratch in
+      NearestCenterKernel<Scalar>.assign(
+        block, labels: labels, distances: distances, scratch: &scratch, gemm: multiplyTransposed)
+    }
+    self.allDistances = { block, output in
+      NearestCenterKernel<Scalar>.allDistances(block, output: output, gemm: multiplyTransposed)
+    }
+    self.squaredNorms = { points, rows, dimension, output in
+      for row in 0..<rows {
+        output[row] = VectorKernels.dot(
+          points + row * dimension, points + row * dimension, dimension)
+      }
+    }
+    self.accumulate = { points, rows, dimension, labels, centers, sums, counts in
+      CentroidKernel<Scalar>.accumulate(
+        points: points, rows: rows, dimension: dimension, labels: labels, centers: centers,
+        sums: sums, counts: counts)
+    }
+  }
+}

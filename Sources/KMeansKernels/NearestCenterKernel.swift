@@ -1,0 +1,167 @@
+/// Per-worker buffers for ``NearestCenterKernel``, reused across blocks.
+package struct AssignmentScratch<Scalar: KMeansScalar>: @unchecked Sendable {
+  /// `tileRows × centerTile` dot products from one GEMM call.
+  @usableFromInline var dots: [Scalar] = []
+  /// The best value of ‖c‖² − 2x·c seen so far for each row of the tile.
+  @usableFromInline var best: [Scalar] = []
+  @usableFromInline var bestIndex: [Int32] = []
+
+  package init() {}
+}
+
+/// Fused distance tiles and argmin: x is assigned to argminⱼ ‖cⱼ‖² − 2x·cⱼ (‖x‖² is constant
+/// per row), where the dot products come from GEMM on tiles of `tileRows × centerTile` that stay
+/// in cache. No `n × k` matrix is ever formed. The winner's distance is then recomputed exactly
+/// from the differences, so inertia carries no cancellation error.
+package enum NearestCenterKernel<Scalar: KMeansScalar> {
+  /// Rows per GEMM tile (scikit-learn's chunk size).
+  package static var tileRows: Int { 256 }
+
+  /// Centers per GEMM tile: keeps a `tileRows × centerTile` tile near 256 KiB (L2-resident).
+  package static var centerTile: Int {
+    max(16, (256 * 1024) / (tileRows * MemoryLayout<Scalar>.stride))
+  }
+
+  @inlinable
+  static func assign(
+    _ block: DistanceBlock<Scalar>,
+    labels: UnsafeMutablePointer<Int32>,
+    distances: UnsafeMutablePointer<Scalar>,
+    scratch: inout AssignmentScratch<Scalar>,
+    gemm: (
+      Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
+      UnsafeMutablePointer<Scalar>, Int
+    ) -> Void
+  ) {
+    let d = block.dimension
+    let k = block.centerCount
+    let centerTile = min(k, Self.centerTile)
+    let tileRows = Self.tileRows
+    if scratch.dots.count < tileRows * centerTile {
+      scratch.dots = Array(repeating: 0, count: tileRows * centerTile)
+    }
+    if scratch.best.count < tileRows {
+      scratch.best = Array(repeating: 0, count: tileRows)
+      scratch.bestIndex = Array(repeating: 0, count: tileRows)
+    }
+    let cosine = block.distance == .cosine
+    scratch.dots.withUnsafeMutableBufferPointer { dotsBuffer in
+      scratch.best.withUnsafeMutableBufferPointer { bestBuffer in
+        scratch.bestIndex.withUnsafeMutableBufferPointer { indexBuffer in
+          let dots = dotsBuffer.baseAddress!
+          let best = bestBuffer.baseAddress!
+          let bestIndex = indexBuffer.baseAddress!
+          var rowStart = 0
+          while rowStart < block.rowCount {
+            let rows = min(tileRows, block.rowCount - rowStart)
+            let tilePoints = block.points + rowStart * d
+            for row in 0..<rows {
+              best[row] = .infinity
+              bestIndex[row] = 0
+            }
+            var centerStart = 0
+            while centerStart < k {
+              let width = min(centerTile, k - centerStart)
+              gemm(rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
+              for row in 0..<rows {
+                let candidate = argminRow(
+                  dots: dots + row * width, width: width,
+                  norms: cosine ? nil : block.centerSquaredNorms + centerStart)
+                if candidate.value < best[row] {
+                  best[row] = candidate.value
+                  bestIndex[row] = Int32(truncatingIfNeeded: centerStart + candidate.index)
+                }
+              }
+              centerStart += width
+            }
+            for row in 0..<rows {
+              let label = Int(bestIndex[row])
+              let point = tilePoints + row * d
+              let center = block.centers + label * d
+              let distance: Scalar
+              if cosine {
+                distance = max(0, 1 - VectorKernels.dot(point, center, d))
+              } else {
+                distance = VectorKernels.squaredDistance(point, center, d)
+              }
+              labels[rowStart + row] = Int32(truncatingIfNeeded: label)
+              distances[rowStart + row] = distance
+            }
+            rowStart += rows
+          }
+        }
+      }
+    }
+  }
+
+  /// The first index minimising `norms[j] − 2·dots[j]` (or `−dots[j]` when `norms` is nil).
+  ///
+  /// Two passes: a branch-free minimum over four running lanes, then a scan for the first
+  /// index holding it (cheaper than tracking indices per lane, which does not vectorise). Both passes compute the
+  /// value with the same operations, so the equality test is exact.
+  @inlinable @inline(__always)
+  static func argminRow(
+    dots: UnsafePointer<Scalar>, width: Int, norms: UnsafePointer<Scalar>?
+  ) -> (value: Scalar, index: Int) {
+    // Four independent running minima; `x < m ? x : m` lowers to `minps`/`minss`.
+    var m0 = Scalar.infinity
+    var m1 = Scalar.infinity
+    var m2 = Scalar.infinity
+    var m3 = Scalar.infinity
+    var j = 0
+    while j + 4 <= width {
+      let v0 = value(dots, norms, j)
+      let v1 = value(dots, norms, j + 1)
+      let v2 = value(dots, norms, j + 2)
+      let v3 = value(dots, norms, j + 3)
+      m0 = v0 < m0 ? v0 : m0
+      m1 = v1 < m1 ? v1 : m1
+      m2 = v2 < m2 ? v2 : m2
+      m3 = v3 < m3 ? v3 : m3
+      j += 4
+    }
+    var best = Swift.min(Swift.min(m0, m1), Swift.min(m2, m3))
+    while j < width {
+      best = Swift.min(best, value(dots, norms, j))
+      j += 1
+    }
+    for index in 0..<width where value(dots, norms, index) == best {
+      return (best, index)
+    }
+    return (best, 0)  // Only when every value is NaN, which finite inputs cannot produce.
+  }
+
+  @inlinable @inline(__always)
+  static func value(_ dots: UnsafePointer<Scalar>, _ norms: UnsafePointer<Scalar>?, _ j: Int)
+    -> Scalar
+  {
+    if let norms { return norms[j] - (dots[j] + dots[j]) }
+    return -dots[j]
+  }
+
+  /// Writes every distance of the block's rows to every center, `rowCount × centerCount`
+  /// row-major: ‖x‖² − 2x·c + ‖c‖² clamped at 0, or 1 − x·c for cosine.
+  @inlinable
+  static func allDistances(
+    _ block: DistanceBlock<Scalar>,
+    output: UnsafeMutablePointer<Scalar>,
+    gemm: (
+      Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
+      UnsafeMutablePointer<Scalar>, Int
+    ) -> Void
+  ) {
+    let d = block.dimension
+    let k = block.centerCount
+    gemm(block.rowCount, k, d, block.points, d, block.centers, d, output, k)
+    for row in 0..<block.rowCount {
+      let line = output + row * k
+      if block.distance == .cosine {
+        for j in 0..<k { line[j] = max(0, 1 - line[j]) }
+      } else {
+        let point = block.points + row * d
+        let rowNorm = VectorKernels.dot(point, point, d)
+        for j in 0..<k { line[j] = max(0, rowNorm - 2 * line[j] + block.centerSquaredNorms[j]) }
+      }
+    }
+  }
+}
