@@ -1,0 +1,38 @@
+/// Agreement between two labelings of the same points.
+public enum ClusteringAgreement {
+  /// The adjusted Rand index (Hubert & Arabie, 1985) of two labelings: 1 for identical
+  /// partitions (up to renaming), about 0 for independent ones.
+  ///
+  /// ARI = (Σᵢⱼ C(nᵢⱼ,2) − E) / (½(Σᵢ C(aᵢ,2) + Σⱼ C(bⱼ,2)) − E), where
+  /// E = Σᵢ C(aᵢ,2) · Σⱼ C(bⱼ,2) / C(n,2), nᵢⱼ is the contingency table and aᵢ, bⱼ its sums.
+  /// Matches scikit-learn's `adjusted_rand_score`.
+  public static func adjustedRandIndex<A: Hashable, B: Hashable>(_ first: [A], _ second: [B])
+    -> Double
+  {
+    precondition(first.count == second.count, "labelings of different lengths")
+    let n = first.count
+    guard n > 1 else { return 1 }
+    var table: [Pair<A, B>: Int] = [:]
+    var rows: [A: Int] = [:]
+    var columns: [B: Int] = [:]
+    for (a, b) in zip(first, second) {
+      table[Pair(first: a, second: b), default: 0] += 1
+      rows[a, default: 0] += 1
+      columns[b, default: 0] += 1
+    }
+    func pairs(_ count: Int) -> Double { Double(count) * Double(count - 1) / 2 }
+    let index = table.values.reduce(0) { $0 + pairs($1) }
+    let rowSum = rows.values.reduce(0) { $0 + pairs($1) }
+    let columnSum = columns.values.reduce(0) { $0 + pairs($1) }
+    let expected = rowSum * columnSum / pairs(n)
+    let maximum = (rowSum + columnSum) / 2
+    // Both labelings trivial (one cluster each, or all singletons): scikit-learn returns 1.
+    guard maximum != expected else { return 1 }
+    return (index - expected) / (maximum - expected)
+  }
+
+  private struct Pair<A: Hashable, B: Hashable>: Hashable {
+    var first: A
+    var second: B
+  }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+/// The `kmeans` command: train, predict, score, transform.
+@main
+struct KMeansCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "kmeans",
+    abstract: "k-means clustering of CSV and NumPy data.",
+    discussion: """
+      Exit codes: 0 success, 1 bad input or a failed run (the message names the file, \
+      line and column), 64 a usage error.
+
+      Examples:
+        kmeans train Data/digits.csv -k 10 --label-column digit --output digits.json
+        kmeans predict --model digits.json Data/digits.csv --label-column digit --output labels.npy
+        kmeans score --model digits.json Data/digits.csv --label-column digit
+      """,
+    version: "0.1.0",
+    subcommands: [Train.self, Predict.self, Score.self, Transform.self]
+  )
+}

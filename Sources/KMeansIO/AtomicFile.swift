@@ -1,0 +1,68 @@
+import Foundation
+import KMeans
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// Writes files so that a reader sees either the old contents or the new, never a mix: the
+/// bytes go to a temporary file beside the target, which is flushed to disk (`fsync`) and then
+/// renamed over the target; the directory is synced last so the rename itself survives a crash.
+public enum AtomicFile {
+  /// Replaces the file at `path` with `data`, atomically.
+  /// - Throws: ``KMeansError/fileUnreadable(path:reason:)`` when any step fails; the old file
+  ///   is then untouched.
+  public static func write(_ data: Data, to path: String) throws {
+    let url = URL(fileURLWithPath: path)
+    let directory = url.deletingLastPathComponent().path
+    let temporary = directory + "/.\(url.lastPathComponent).tmp-\(getpid())"
+    func failure(_ what: String) -> KMeansError {
+      .fileUnreadable(path: path, reason: "cannot write (\(what): \(String(cString: strerror(errno))))")
+    }
+    let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard descriptor >= 0 else { throw failure("create a temporary file") }
+    var written = 0
+    let ok = data.withUnsafeBytes { buffer -> Bool in
+      while written < buffer.count {
+        let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+        if result < 0 {
+          if errno == EINTR { continue }
+          return false
+        }
+        written += result
+      }
+      return true
+    }
+    guard ok, fsync(descriptor) == 0 else {
+      let error = failure("write")
+      close(descriptor)
+      unlink(temporary)
+      throw error
+    }
+    close(descriptor)
+    guard rename(temporary, path) == 0 else {
+      let error = failure("rename")
+      unlink(temporary)
+      throw error
+    }
+    let directoryDescriptor = open(directory, O_RDONLY)
+    if directoryDescriptor >= 0 {
+      fsync(directoryDescriptor)
+      close(directoryDescriptor)
+    }
+  }
+
+  /// Reads a whole file.
+  /// - Throws: ``KMeansError/fileUnreadable(path:reason:)`` naming the file.
+  public static func read(_ path: String) throws -> Data {
+    guard FileManager.default.fileExists(atPath: path) else {
+      throw KMeansError.fileUnreadable(path: path, reason: "no such file")
+    }
+    guard let data = FileManager.default.contents(atPath: path) else {
+      throw KMeansError.fileUnreadable(path: path, reason: "cannot read the file")
+    }
+    return data
+  }
+}

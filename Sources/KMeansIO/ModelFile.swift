@@ -1,0 +1,70 @@
+import Foundation
+import KMeans
+
+/// A model loaded from a file whose precision is known only after reading it.
+public enum AnyKMeansModel: Sendable {
+  /// A model with `Float` centers.
+  case float(KMeansModel<Float>)
+  /// A model with `Double` centers.
+  case double(KMeansModel<Double>)
+}
+
+/// Saving and loading models as JSON (`{"format": "swift-kmeans-model/1", "dtype": …}`).
+public enum ModelFile {
+  /// Writes `model` to `path` as pretty-printed JSON, atomically.
+  public static func save<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, to path: String)
+    throws
+  {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.nonConformingFloatEncodingStrategy = .convertToString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    try AtomicFile.write(encoder.encode(model), to: path)
+  }
+
+  /// Reads a model saved by ``save(_:to:)``, in whichever precision it was saved.
+  /// - Throws: ``KMeansError/corruptFile(path:reason:)`` when the file is not a model.
+  public static func load(_ path: String) throws -> AnyKMeansModel {
+    let data = try AtomicFile.read(path)
+    struct Header: Decodable {
+      var format: String?
+      var dtype: String?
+    }
+    let decoder = JSONDecoder()
+    decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+      positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+    do {
+      let header = try decoder.decode(Header.self, from: data)
+      guard header.format == KMeansModel<Float>.formatTag else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason: "not a swift-kmeans model (format \(header.format ?? "missing"))")
+      }
+      switch header.dtype {
+      case Float.dtypeName: return .float(try decoder.decode(KMeansModel<Float>.self, from: data))
+      case Double.dtypeName:
+        return .double(try decoder.decode(KMeansModel<Double>.self, from: data))
+      default:
+        throw KMeansError.corruptFile(
+          path: path, reason: "unknown dtype \(header.dtype ?? "missing")")
+      }
+    } catch let error as KMeansError {
+      throw error
+    } catch let error as DecodingError {
+      throw KMeansError.corruptFile(path: path, reason: describe(error))
+    } catch {
+      throw KMeansError.corruptFile(path: path, reason: "\(error)")
+    }
+  }
+
+  private static func describe(_ error: DecodingError) -> String {
+    switch error {
+    case .dataCorrupted(let context), .keyNotFound(_, let context),
+      .typeMismatch(_, let context), .valueNotFound(_, let context):
+      let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+      return path.isEmpty ? context.debugDescription : "\(path): \(context.debugDescription)"
+    @unknown default:
+      return "\(error)"
+    }
+  }
+}

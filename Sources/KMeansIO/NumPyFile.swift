@@ -1,0 +1,206 @@
+import Foundation
+import KMeans
+
+/// The element types of a `.npy` file that swift-kmeans reads and writes (little-endian).
+public enum NumPyElementType: String, Sendable, CaseIterable {
+  /// `<f4`
+  case float32 = "<f4"
+  /// `<f8`
+  case float64 = "<f8"
+  /// `<i4`
+  case int32 = "<i4"
+  /// `<i8`
+  case int64 = "<i8"
+
+  var byteCount: Int { self == .float32 || self == .int32 ? 4 : 8 }
+}
+
+/// NumPy's `.npy` format (versions 1.0, 2.0 and 3.0): a magic string, a Python-literal header
+/// (`descr`, `fortran_order`, `shape`), then the raw little-endian array in C order.
+///
+/// Reading accepts float32, float64, int32 and int64 arrays of one or two dimensions (one
+/// dimension reads as a single column). Big-endian data, Fortran order, other types and
+/// truncated files are errors that name the file and the problem.
+public enum NumPyFile {
+  /// Reads a 1- or 2-dimensional array as a matrix of `Scalar`.
+  public static func readMatrix<Scalar: KMeansScalar>(
+    _ path: String, as _: Scalar.Type = Scalar.self
+  ) throws -> Matrix<Scalar> {
+    let data = try AtomicFile.read(path)
+    let header = try parseHeader(data, path: path)
+    let rows = header.shape.first ?? 1
+    let columns = header.shape.count == 2 ? header.shape[1] : 1
+    let count = rows * columns
+    guard data.count - header.dataOffset >= count * header.type.byteCount else {
+      throw KMeansError.corruptFile(
+        path: path,
+        reason:
+          "the header promises \(count) \(header.type.rawValue) values, but only \(data.count - header.dataOffset) bytes follow"
+      )
+    }
+    var values = [Scalar](repeating: 0, count: count)
+    data.withUnsafeBytes { raw in
+      let payload = raw.baseAddress! + header.dataOffset
+      for index in 0..<count {
+        let offset = index * header.type.byteCount
+        switch header.type {
+        case .float32:
+          values[index] = Scalar(
+            Float(bitPattern: UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
+        case .float64:
+          values[index] = Scalar(
+            Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
+        case .int32:
+          values[index] = Scalar(Int32(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        case .int64:
+          values[index] = Scalar(Int64(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        }
+      }
+    }
+    return try Matrix(rowCount: rows, columnCount: columns, values: values)
+  }
+
+  /// Reads a 1-dimensional integer array (e.g. labels).
+  public static func readIntegers(_ path: String) throws -> [Int] {
+    let data = try AtomicFile.read(path)
+    let header = try parseHeader(data, path: path)
+    guard header.type == .int32 || header.type == .int64, header.shape.count == 1 else {
+      throw KMeansError.unsupportedFormat(
+        path: path, reason: "expected a 1-dimensional int32 or int64 array")
+    }
+    let matrix = try readMatrix(path, as: Double.self)
+    return matrix.values.map { Int($0) }
+  }
+
+  /// Writes a matrix as a 2-dimensional array of its own precision, atomically.
+  public static func write<Scalar: KMeansScalar>(_ matrix: Matrix<Scalar>, to path: String) throws {
+    let type: NumPyElementType = Scalar.self == Float.self ? .float32 : .float64
+    var payload = Data(capacity: matrix.rowCount * matrix.columnCount * type.byteCount)
+    for value in matrix.values {
+      if type == .float32 {
+        withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+      } else {
+        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+      }
+    }
+    try AtomicFile.write(
+      encode(type: type, shape: [matrix.rowCount, matrix.columnCount], payload: payload), to: path)
+  }
+
+  /// Writes integers (e.g. cluster labels) as a 1-dimensional array of `type`, atomically.
+  public static func write(_ integers: [Int], as type: NumPyElementType = .int32, to path: String)
+    throws
+  {
+    var payload = Data(capacity: integers.count * type.byteCount)
+    for value in integers {
+      switch type {
+      case .int32:
+        withUnsafeBytes(of: Int32(clamping: value).littleEndian) { payload.append(contentsOf: $0) }
+      case .int64:
+        withUnsafeBytes(of: Int64(value).littleEndian) { payload.append(contentsOf: $0) }
+      case .float32:
+        withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+      case .float64:
+        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+      }
+    }
+    try AtomicFile.write(encode(type: type, shape: [integers.count], payload: payload), to: path)
+  }
+
+  /// A version 1.0 file: the header is padded with spaces so the data starts on a multiple of
+  /// 64 bytes, as NumPy writes it.
+  static func encode(type: NumPyElementType, shape: [Int], payload: Data) -> Data {
+    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
+    var header = "{'descr': '\(type.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+    let length = UInt16(header.utf8.count)
+    data.append(UInt8(length & 0xFF))
+    data.append(UInt8(length >> 8))
+    data.append(contentsOf: Array(header.utf8))
+    data.append(payload)
+    return data
+  }
+
+  struct Header {
+    var type: NumPyElementType
+    var shape: [Int]
+    var dataOffset: Int
+  }
+
+  static func parseHeader(_ data: Data, path: String) throws -> Header {
+    let bytes = [UInt8](data.prefix(12))
+    guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+      throw KMeansError.corruptFile(path: path, reason: "not a .npy file (bad magic string)")
+    }
+    let major = bytes[6]
+    let headerLength: Int
+    let headerStart: Int
+    switch major {
+    case 1:
+      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
+      headerStart = 10
+    case 2, 3:
+      guard bytes.count >= 12 else {
+        throw KMeansError.corruptFile(path: path, reason: "truncated header")
+      }
+      headerLength =
+        Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+      headerStart = 12
+    default:
+      throw KMeansError.unsupportedFormat(path: path, reason: ".npy version \(major) is unknown")
+    }
+    guard data.count >= headerStart + headerLength else {
+      throw KMeansError.corruptFile(path: path, reason: "truncated header")
+    }
+    let text = String(
+      decoding: data[(data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)],
+      as: UTF8.self)
+    func value(of key: String) -> Substring? {
+      guard let keyRange = text.range(of: "'\(key)':") else { return nil }
+      return text[keyRange.upperBound...].drop { $0 == " " }
+    }
+    guard let descrValue = value(of: "descr"), descrValue.first == "'",
+      let descrEnd = descrValue.dropFirst().firstIndex(of: "'")
+    else {
+      throw KMeansError.corruptFile(path: path, reason: "header has no 'descr'")
+    }
+    let descr = String(descrValue[descrValue.index(after: descrValue.startIndex)..<descrEnd])
+    let normalised = descr.hasPrefix("|") || descr.hasPrefix("=") ? "<" + descr.dropFirst() : descr
+    guard let type = NumPyElementType(rawValue: normalised) else {
+      let reason =
+        descr.hasPrefix(">")
+        ? "big-endian data ('\(descr)') is not supported; save it little-endian"
+        : "element type '\(descr)' is not supported (use float32, float64, int32 or int64)"
+      throw KMeansError.unsupportedFormat(path: path, reason: reason)
+    }
+    guard let order = value(of: "fortran_order") else {
+      throw KMeansError.corruptFile(path: path, reason: "header has no 'fortran_order'")
+    }
+    if order.hasPrefix("True") {
+      throw KMeansError.unsupportedFormat(
+        path: path, reason: "Fortran-ordered arrays are not supported; save in C order")
+    }
+    guard let shapeValue = value(of: "shape"), shapeValue.first == "(",
+      let close = shapeValue.firstIndex(of: ")")
+    else {
+      throw KMeansError.corruptFile(path: path, reason: "header has no 'shape'")
+    }
+    let shapeText = shapeValue[shapeValue.index(after: shapeValue.startIndex)..<close]
+    var shape: [Int] = []
+    for part in shapeText.split(separator: ",") {
+      let trimmed = part.trimmingCharacters(in: .whitespaces)
+      if trimmed.isEmpty { continue }
+      guard let dimension = Int(trimmed), dimension >= 0 else {
+        throw KMeansError.corruptFile(path: path, reason: "bad shape '\(shapeText)'")
+      }
+      shape.append(dimension)
+    }
+    guard shape.count == 1 || shape.count == 2 else {
+      throw KMeansError.unsupportedFormat(
+        path: path, reason: "a \(shape.count)-dimensional array; expected 1 or 2 dimensions")
+    }
+    return Header(type: type, shape: shape, dataOffset: headerStart + headerLength)
+  }
+}
