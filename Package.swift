@@ -54,11 +54,7 @@ let package = Package(
     // MARK: - Tests
 
     .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels"]),
-    .testTarget(
-      name: "KMeansTests",
-      dependencies: ["KMeans", "KMeansIO"],
-      resources: [.copy("Fixtures")]
-    ),
+    .testTarget(name: "KMeansTests", dependencies: ["KMeans", "KMeansIO"]),
     .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"]),
     .testTarget(name: "KMeansCLITests", dependencies: ["KMeansCLI"]),
   ],
