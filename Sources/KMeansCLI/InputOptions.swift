@@ -70,7 +70,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as KMeansError {
-    printError("error: \(error)")
+    printError("Error: \(error)")
     throw ExitCode.failure
   }
 }

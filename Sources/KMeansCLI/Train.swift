@@ -27,11 +27,14 @@ extension KMeansCommand {
     var output: String?
 
     @Option(
+      name: .customLong("init"),
       help: ArgumentHelp(
-        "kmeans++, random, or a .npy file of initial centers.", valueName: "init"))
+        "kmeans++, random, or a .npy file of initial centers (k × columns).",
+        valueName: "method|CENTERS.npy"))
     var initialization: String = "kmeans++"
 
-    @Option(help: "Greedy k-means++ retries (TensorFlow's num_retries; negative: 2+ln k candidates).")
+    @Option(
+      help: "Greedy k-means++ retries (TensorFlow's num_retries; negative: 2+ln k candidates).")
     var kmeansPlusPlusRetries: Int = -1
 
     @Option(help: "euclidean (squared Euclidean) or cosine.")
@@ -83,12 +86,14 @@ extension KMeansCommand {
       let (data, trueLabels) = try input.load(Scalar.self)
       var configuration = KMeansConfiguration(clusterCount: k ?? 0)
       switch initialization {
-      case "kmeans++", "k-means++": configuration.initialization = .kMeansPlusPlus(retries: kmeansPlusPlusRetries)
+      case "kmeans++", "k-means++":
+        configuration.initialization = .kMeansPlusPlus(retries: kmeansPlusPlusRetries)
       case "random": configuration.initialization = .random
       default:
         let centers = try NumPyFile.readMatrix(initialization, as: Double.self)
         if let k, k != centers.rowCount {
-          throw ValidationError("-k \(k) disagrees with the \(centers.rowCount) centers in \(initialization)")
+          throw ValidationError(
+            "-k \(k) disagrees with the \(centers.rowCount) centers in \(initialization)")
         }
         configuration.initialization = .centers(centers)
       }
@@ -128,13 +133,19 @@ extension KMeansCommand {
         try printJSON(summary)
         return
       }
-      print("data:        \(input.data) (\(data.rowCount) rows × \(data.columnCount) columns, \(Scalar.dtypeName))")
+      print(
+        "data:        \(input.data) (\(data.rowCount) rows × \(data.columnCount) columns, \(Scalar.dtypeName))"
+      )
       print("clusters:    \(model.clusterCount) (\(model.metric.rawValue))")
       print("inertia:     \(String(format: "%.6f", model.inertia))")
-      print("iterations:  \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s")
+      print(
+        "iterations:  \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
+      )
       print("sizes:       \(sizes.map(String.init).joined(separator: " "))")
       if let agreement, let column = input.labelColumn {
-        print("agreement:   adjusted Rand index \(String(format: "%.4f", agreement)) against '\(column)'")
+        print(
+          "agreement:   adjusted Rand index \(String(format: "%.4f", agreement)) against '\(column)'"
+        )
       }
       if let output { print("model:       \(output)") }
     }

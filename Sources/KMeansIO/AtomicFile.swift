@@ -19,14 +19,16 @@ public enum AtomicFile {
     let directory = url.deletingLastPathComponent().path
     let temporary = directory + "/.\(url.lastPathComponent).tmp-\(getpid())"
     func failure(_ what: String) -> KMeansError {
-      .fileUnreadable(path: path, reason: "cannot write (\(what): \(String(cString: strerror(errno))))")
+      .fileUnreadable(
+        path: path, reason: "cannot write (\(what): \(String(cString: strerror(errno))))")
     }
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else { throw failure("create a temporary file") }
     var written = 0
     let ok = data.withUnsafeBytes { buffer -> Bool in
       while written < buffer.count {
-        let result = Foundation.write(descriptor, buffer.baseAddress! + written, buffer.count - written)
+        let result = Foundation.write(
+          descriptor, buffer.baseAddress! + written, buffer.count - written)
         if result < 0 {
           if errno == EINTR { continue }
           return false

@@ -46,14 +46,20 @@ public enum NumPyFile {
         switch header.type {
         case .float32:
           values[index] = Scalar(
-            Float(bitPattern: UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
+            Float(
+              bitPattern: UInt32(
+                littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
         case .float64:
           values[index] = Scalar(
-            Double(bitPattern: UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
+            Double(
+              bitPattern: UInt64(
+                littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
         case .int32:
-          values[index] = Scalar(Int32(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+          values[index] = Scalar(
+            Int32(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
         case .int64:
-          values[index] = Scalar(Int64(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+          values[index] = Scalar(
+            Int64(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
         }
       }
     }
@@ -80,7 +86,9 @@ public enum NumPyFile {
       if type == .float32 {
         withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
       } else {
-        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) {
+          payload.append(contentsOf: $0)
+        }
       }
     }
     try AtomicFile.write(
@@ -101,7 +109,9 @@ public enum NumPyFile {
       case .float32:
         withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
       case .float64:
-        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
+        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) {
+          payload.append(contentsOf: $0)
+        }
       }
     }
     try AtomicFile.write(encode(type: type, shape: [integers.count], payload: payload), to: path)
@@ -110,7 +120,8 @@ public enum NumPyFile {
   /// A version 1.0 file: the header is padded with spaces so the data starts on a multiple of
   /// 64 bytes, as NumPy writes it.
   static func encode(type: NumPyElementType, shape: [Int], payload: Data) -> Data {
-    let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
+    let shapeText =
+      shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
     var header = "{'descr': '\(type.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
@@ -155,7 +166,8 @@ public enum NumPyFile {
       throw KMeansError.corruptFile(path: path, reason: "truncated header")
     }
     let text = String(
-      decoding: data[(data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)],
+      decoding: data[
+        (data.startIndex + headerStart)..<(data.startIndex + headerStart + headerLength)],
       as: UTF8.self)
     func value(of key: String) -> Substring? {
       guard let keyRange = text.range(of: "'\(key)':") else { return nil }

@@ -46,17 +46,24 @@ struct CSVReaderTests {
   @Test("a non-numeric cell names its line and column")
   func nonNumeric() throws {
     let error = #expect(throws: KMeansError.self) { try parse("a,b\n1,2\n3,abc\n") }
-    #expect(error == .parse(path: "data.csv", line: 3, column: 2, message: "'abc' in column 'b' is not a number"))
+    #expect(
+      error
+        == .parse(
+          path: "data.csv", line: 3, column: 2, message: "'abc' in column 'b' is not a number"))
     #expect(error?.description == "data.csv: line 3, column 2: 'abc' in column 'b' is not a number")
   }
 
   @Test("an empty cell, a non-finite value")
   func emptyAndNonFinite() throws {
-    #expect(throws: KMeansError.parse(path: "data.csv", line: 2, column: 1, message: "empty cell in column 'a'")) {
+    #expect(
+      throws: KMeansError.parse(
+        path: "data.csv", line: 2, column: 1, message: "empty cell in column 'a'")
+    ) {
       try parse("a,b\n,2\n")
     }
     #expect(
-      throws: KMeansError.parse(path: "data.csv", line: 3, column: 2, message: "non-finite value 'nan' in column 'b'")
+      throws: KMeansError.parse(
+        path: "data.csv", line: 3, column: 2, message: "non-finite value 'nan' in column 'b'")
     ) {
       try parse("a,b\n1,2\n3,nan\n")
     }
@@ -64,19 +71,27 @@ struct CSVReaderTests {
 
   @Test("a ragged row names its line")
   func ragged() throws {
-    #expect(throws: KMeansError.parse(path: "data.csv", line: 4, column: nil, message: "expected 2 fields, found 3")) {
+    #expect(
+      throws: KMeansError.parse(
+        path: "data.csv", line: 4, column: nil, message: "expected 2 fields, found 3")
+    ) {
       try parse("a,b\n1,2\n\n3,4,5\n")
     }
   }
 
   @Test("unknown columns, empty files")
   func unknownColumnsAndEmptyFiles() throws {
-    let error = #expect(throws: KMeansError.self) { try parse("a,b\n1,2\n") { $0.columns = [.name("z")] } }
+    let error = #expect(throws: KMeansError.self) {
+      try parse("a,b\n1,2\n") { $0.columns = [.name("z")] }
+    }
     #expect(error?.description.contains("no column named 'z' (columns: a, b)") == true)
     #expect(throws: KMeansError.self) { try parse("a,b\n1,2\n") { $0.columns = [.index(9)] } }
     #expect(throws: KMeansError.emptyInput("data.csv has no data lines")) { try parse("\n\n") }
-    #expect(throws: KMeansError.emptyInput("data.csv has a header but no rows")) { try parse("a,b\n") }
-    #expect(throws: KMeansError.fileUnreadable(path: "/nonexistent/x.csv", reason: "no such file")) {
+    #expect(throws: KMeansError.emptyInput("data.csv has a header but no rows")) {
+      try parse("a,b\n")
+    }
+    #expect(throws: KMeansError.fileUnreadable(path: "/nonexistent/x.csv", reason: "no such file"))
+    {
       try CSVReader.read("/nonexistent/x.csv", as: Float.self)
     }
   }

@@ -62,12 +62,16 @@ struct NumPyFileTests {
 
     let path = try temporaryPath("bad.npy")
     try Data("hello world, not numpy".utf8).write(to: URL(fileURLWithPath: path))
-    #expect(throws: KMeansError.corruptFile(path: path, reason: "not a .npy file (bad magic string)")) {
+    #expect(
+      throws: KMeansError.corruptFile(path: path, reason: "not a .npy file (bad magic string)")
+    ) {
       try NumPyFile.readMatrix(path, as: Float.self)
     }
     let good = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("points.npy")))
     try good.prefix(good.count - 5).write(to: URL(fileURLWithPath: path))
-    let truncated = #expect(throws: KMeansError.self) { try NumPyFile.readMatrix(path, as: Float.self) }
+    let truncated = #expect(throws: KMeansError.self) {
+      try NumPyFile.readMatrix(path, as: Float.self)
+    }
     #expect(truncated?.description.contains("the header promises 960 <f4 values") == true)
     try good.prefix(30).write(to: URL(fileURLWithPath: path))
     #expect(throws: KMeansError.corruptFile(path: path, reason: "truncated header")) {

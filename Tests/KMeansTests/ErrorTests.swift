@@ -6,7 +6,11 @@ import Testing
 /// Every bad input gets a typed error with a message that names the problem and the place.
 @Suite("Errors")
 struct ErrorTests {
-  let points = try! Matrix<Double>(rows: [[0, 0], [1, 0], [0, 1], [5, 5], [6, 5]])
+  let points: Matrix<Double>
+
+  init() throws {
+    points = try Matrix<Double>(rows: [[0, 0], [1, 0], [0, 1], [5, 5], [6, 5]])
+  }
 
   func fit(_ data: Matrix<Double>, _ configure: (inout KMeansConfiguration) -> Void = { _ in })
     throws -> KMeansFitResult<Double>
@@ -38,7 +42,9 @@ struct ErrorTests {
 
   @Test("fewer distinct points than k")
   func tooFewDistinctPoints() throws {
-    let duplicated = try Matrix<Double>(rows: [[1, 1], [1, 1], [2, 2], [2, 2], [-0.0, 0], [0, 0]])
+    let duplicated = try Matrix<Double>(rows: [
+      [1, 1], [1, 1], [2, 2], [2, 2], [-0.0, 0], [0, 0],
+    ])
     let error = #expect(throws: KMeansError.self) { try fit(duplicated) { $0.clusterCount = 4 } }
     #expect(error == .tooFewDistinctPoints(distinct: 3, clusterCount: 4))
     #expect(error?.description.contains("3 distinct point(s), fewer than the 4 clusters") == true)
@@ -61,7 +67,9 @@ struct ErrorTests {
     var data = try Matrix<Double>(rows: [[1, 0], [1, 1], [0, 0], [5, 5], [6, 5]])
     #expect(throws: Never.self) { try fit(data.rows(3..<5)) { $0.metric = .cosine } }
     data[1, 1] = 0
-    #expect(throws: KMeansError.zeroRowUnderCosine(row: 2)) { try fit(data) { $0.metric = .cosine } }
+    #expect(throws: KMeansError.zeroRowUnderCosine(row: 2)) {
+      try fit(data) { $0.metric = .cosine }
+    }
   }
 
   @Test("dimension mismatches: model vs data, given centers vs data")
@@ -73,16 +81,22 @@ struct ErrorTests {
     #expect(throws: KMeansError.self) { try model.transform(wide) }
     #expect(throws: KMeansError.self) { try model.score(wide) }
     let centers = try Matrix<Double>(rows: [[0, 0, 0], [1, 1, 1]])
-    #expect(throws: KMeansError.dimensionMismatch(expected: 2, actual: 3, context: "the initial centers")) {
+    #expect(
+      throws: KMeansError.dimensionMismatch(expected: 2, actual: 3, context: "the initial centers")
+    ) {
       try fit(points) { $0.initialization = .centers(centers) }
     }
     let nanCenters = try Matrix<Double>(rows: [[0, .nan], [1, 1]])
-    #expect(throws: KMeansError.self) { try fit(points) { $0.initialization = .centers(nanCenters) } }
+    #expect(throws: KMeansError.self) {
+      try fit(points) { $0.initialization = .centers(nanCenters) }
+    }
   }
 
   @Test("matrices reject values that do not fill their shape")
   func shapes() {
-    #expect(throws: KMeansError.self) { try Matrix<Float>(rowCount: 2, columnCount: 2, values: [1, 2, 3]) }
+    #expect(throws: KMeansError.self) {
+      try Matrix<Float>(rowCount: 2, columnCount: 2, values: [1, 2, 3])
+    }
     #expect(throws: KMeansError.shapeMismatch("row 1 has 1 values, but row 0 has 2")) {
       try Matrix<Float>(rows: [[1, 2], [3]])
     }
@@ -94,7 +108,8 @@ struct ErrorTests {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.json").path
-    try Data("{\"format\": \"swift-kmeans-model/1\", \"dtype\": \"float32\"".utf8).write(to: URL(fileURLWithPath: path))
+    try Data("{\"format\": \"swift-kmeans-model/1\", \"dtype\": \"float32\"".utf8).write(
+      to: URL(fileURLWithPath: path))
     #expect(throws: KMeansError.self) { try ModelFile.load(path) }
     try Data("{\"hello\": 1}".utf8).write(to: URL(fileURLWithPath: path))
     let error = #expect(throws: KMeansError.self) { try ModelFile.load(path) }

@@ -23,7 +23,8 @@ struct LloydTests {
     "bit-identical for 1, 2 and 7 threads",
     arguments: [DistanceMetric.squaredEuclidean, .cosine])
   func threadCountDoesNotChangeTheResult(metric: DistanceMetric) throws {
-    let data = try TestData.blobs(rows: 20_000, dimension: 16, clusters: 24, seed: 11, as: Float.self)
+    let data = try TestData.blobs(
+      rows: 20_000, dimension: 16, clusters: 24, seed: 11, as: Float.self)
     var results: [KMeansFitResult<Float>] = []
     for threads in [1, 2, 7] {
       var configuration = KMeansConfiguration(clusterCount: 24)
@@ -37,7 +38,9 @@ struct LloydTests {
       #expect(other.model.centers.values == results[0].model.centers.values)
       #expect(other.labels == results[0].labels)
       #expect(other.model.inertia.bitPattern == results[0].model.inertia.bitPattern)
-      #expect(other.model.iterationStatistics.map(\.loss) == results[0].model.iterationStatistics.map(\.loss))
+      #expect(
+        other.model.iterationStatistics.map(\.loss)
+          == results[0].model.iterationStatistics.map(\.loss))
     }
   }
 
@@ -180,9 +183,12 @@ struct LloydTests {
     for seed in 0..<5 as Range<UInt64> {
       configuration.seed = seed
       configuration.initialization = .kMeansPlusPlus()
-      plusPlus += try KMeansModel.fit(data, configuration: configuration).model.iterationStatistics[0].loss
+      plusPlus += try KMeansModel.fit(data, configuration: configuration).model.iterationStatistics[
+        0
+      ].loss
       configuration.initialization = .random
-      random += try KMeansModel.fit(data, configuration: configuration).model.iterationStatistics[0].loss
+      random += try KMeansModel.fit(data, configuration: configuration).model.iterationStatistics[0]
+        .loss
     }
     #expect(plusPlus < random)
   }

@@ -32,7 +32,8 @@ struct SklearnKnownAnswerTests {
     #expect(result.labels == known.labels)
     #expect(result.model.iterationCount == known.iterations)
     let relativeError = abs(result.model.inertia - known.inertia) / known.inertia
-    #expect(relativeError < 1e-5, "inertia \(result.model.inertia) vs scikit-learn \(known.inertia)")
+    #expect(
+      relativeError < 1e-5, "inertia \(result.model.inertia) vs scikit-learn \(known.inertia)")
     for (row, center) in known.centers.enumerated() {
       for (column, value) in center.enumerated() {
         let ours = Double(result.model.centers[row, column])
@@ -47,7 +48,8 @@ struct SklearnKnownAnswerTests {
     let known = try #require(fixture.cases.first { $0.name == "blobs-empty-cluster" })
     var configuration = KMeansConfiguration(clusterCount: 6)
     configuration.initialization = .centers(try Matrix<Double>(rows: known.initialCenters))
-    let result = try KMeansModel.fit(try Matrix<Double>(rows: fixture.blobs), configuration: configuration)
+    let result = try KMeansModel.fit(
+      try Matrix<Double>(rows: fixture.blobs), configuration: configuration)
     #expect(result.model.iterationStatistics[0].relocatedClusters == 1)
     #expect(result.model.iterationStatistics.dropFirst().allSatisfy { $0.relocatedClusters == 0 })
   }

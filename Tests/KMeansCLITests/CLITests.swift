@@ -1,0 +1,193 @@
+import Foundation
+import Testing
+
+/// Runs the built `kmeans` executable as a user would.
+struct Command {
+  static let root = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+  /// The `kmeans` binary beside the test bundle in the build folder.
+  static let executable: URL = {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = directory.appendingPathComponent("kmeans")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      directory = directory.deletingLastPathComponent()
+    }
+    return root.appendingPathComponent(".build/debug/kmeans")
+  }()
+
+  struct Output {
+    var status: Int32
+    var standardOutput: String
+    var standardError: String
+  }
+
+  static func run(_ arguments: [String]) throws -> Output {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = root
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Output(
+      status: process.terminationStatus,
+      standardOutput: String(decoding: outData, as: UTF8.self),
+      standardError: String(decoding: errData, as: UTF8.self))
+  }
+
+  static func temporaryDirectory() throws -> URL {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory
+  }
+}
+
+@Suite("The kmeans command")
+struct CLITests {
+  @Test("train on digits prints inertia, sizes and agreement; predict and score reuse the model")
+  func trainPredictScore() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let model = directory.appendingPathComponent("digits.json").path
+    let train = try Command.run([
+      "train", "Data/digits.csv", "-k", "10", "--label-column", "digit", "--n-init", "4",
+      "--output", model, "--json",
+    ])
+    #expect(train.status == 0, "\(train.standardError)")
+    let summary = try #require(
+      JSONSerialization.jsonObject(with: Data(train.standardOutput.utf8)) as? [String: Any])
+    #expect(summary["rows"] as? Int == 1797)
+    #expect(summary["columns"] as? Int == 64)
+    #expect((summary["clusterSizes"] as? [Int])?.reduce(0, +) == 1797)
+    let ari = try #require(summary["adjustedRandIndex"] as? Double)
+    #expect(ari > 0.6)
+    let inertia = try #require(summary["inertia"] as? Double)
+    #expect(inertia > 1.1e6 && inertia < 1.2e6)
+
+    let labels = directory.appendingPathComponent("labels.npy").path
+    let predict = try Command.run([
+      "predict", "--model", model, "Data/digits.csv", "--label-column", "digit", "--output", labels,
+    ])
+    #expect(predict.status == 0, "\(predict.standardError)")
+    #expect(predict.standardOutput.contains("wrote 1797 labels"))
+    #expect(FileManager.default.fileExists(atPath: labels))
+
+    let score = try Command.run([
+      "score", "--model", model, "Data/digits.csv", "--label-column", "digit", "--json",
+    ])
+    let scored = try #require(
+      JSONSerialization.jsonObject(with: Data(score.standardOutput.utf8)) as? [String: Any])
+    let value = try #require(scored["score"] as? Double)
+    #expect(abs(value - inertia) / inertia < 1e-6)
+
+    let distances = directory.appendingPathComponent("distances.csv").path
+    let transform = try Command.run([
+      "transform", "--model", model, "Data/iris.csv", "--columns", "0,1,2,3", "--output", distances,
+    ])
+    #expect(transform.status == 1)
+    #expect(
+      transform.standardError.contains("dimension mismatch: the model expects 64 column(s), got 4"))
+  }
+
+  @Test("--init CENTERS.npy starts from the given centers")
+  func givenCenters() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let centers = directory.appendingPathComponent("centers.npy").path
+    let model = directory.appendingPathComponent("model.json").path
+    let first = try Command.run([
+      "train", "Data/iris.csv", "-k", "3", "--label-column", "species", "--output", model,
+      "--max-iter", "1", "--json",
+    ])
+    #expect(first.status == 0)
+    // Three rows of iris as centers, written as float64 .npy by hand.
+    var header = "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 4), }"
+    header += String(repeating: " ", count: 64 - (10 + header.utf8.count + 1) % 64) + "\n"
+    var bytes = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count), 0])
+    bytes.append(contentsOf: Array(header.utf8))
+    for value in [5.1, 3.5, 1.4, 0.2, 7.0, 3.2, 4.7, 1.4, 6.3, 3.3, 6.0, 2.5] {
+      withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+    }
+    try bytes.write(to: URL(fileURLWithPath: centers))
+    let result = try Command.run([
+      "train", "Data/iris.csv", "--init", centers, "--label-column", "species", "--json",
+    ])
+    #expect(result.status == 0, "\(result.standardError)")
+    let summary = try #require(
+      JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    #expect(summary["clusters"] as? Int == 3)
+    #expect(try #require(summary["adjustedRandIndex"] as? Double) > 0.7)
+    let mismatch = try Command.run([
+      "train", "Data/iris.csv", "--init", centers, "-k", "4", "--label-column", "species",
+    ])
+    #expect(mismatch.status == 64)
+    #expect(mismatch.standardError.contains("-k 4 disagrees with the 3 centers"))
+  }
+
+  @Test("--verbose prints one line per iteration on standard error")
+  func verbose() throws {
+    let result = try Command.run([
+      "train", "Data/iris.csv", "-k", "3", "--label-column", "species", "--verbose", "--float64",
+    ])
+    #expect(result.status == 0)
+    let lines = result.standardError.split(separator: "\n")
+    #expect(!lines.isEmpty && lines.allSatisfy { $0.hasPrefix("iteration ") })
+    #expect(result.standardOutput.contains("float64"))
+    #expect(result.standardOutput.contains("adjusted Rand index"))
+  }
+
+  @Test("bad input exits 1 with the file, line and column")
+  func badInput() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("bad.csv").path
+    try Data("a,b\n1,2\n3,x\n4,5\n".utf8).write(to: URL(fileURLWithPath: path))
+    let result = try Command.run(["train", path, "-k", "2"])
+    #expect(result.status == 1)
+    #expect(
+      result.standardError
+        == "Error: \(path): line 3, column 2: 'x' in column 'b' is not a number\n")
+
+    let missing = try Command.run(["train", "/nonexistent.csv", "-k", "2"])
+    #expect(missing.status == 1)
+    #expect(missing.standardError.contains("/nonexistent.csv: no such file"))
+
+    let tooMany = try Command.run([
+      "train", "Data/iris.csv", "-k", "500", "--label-column", "species",
+    ])
+    #expect(tooMany.status == 1)
+    #expect(tooMany.standardError.contains("fewer than the 500 clusters"))
+  }
+
+  @Test("usage errors exit 64")
+  func usageErrors() throws {
+    let noK = try Command.run(["train", "Data/iris.csv"])
+    #expect(noK.status == 64)
+    #expect(noK.standardError.contains("give the number of clusters with -k"))
+    let zero = try Command.run(["train", "Data/iris.csv", "-k", "0"])
+    #expect(zero.status == 64)
+  }
+
+  @Test("help lists every subcommand with examples")
+  func help() throws {
+    let help = try Command.run(["--help"])
+    #expect(help.status == 0)
+    for word in ["train", "predict", "score", "transform", "Examples:"] {
+      #expect(help.standardOutput.contains(word))
+    }
+    let trainHelp = try Command.run(["train", "--help"])
+    for option in [
+      "--init", "--metric", "--max-iter", "--tol", "--relative-tolerance", "--n-init", "--seed",
+      "--threads", "--columns", "--float64", "--verbose", "--json",
+    ] {
+      #expect(trainHelp.standardOutput.contains(option), "train --help lacks \(option)")
+    }
+  }
+}
