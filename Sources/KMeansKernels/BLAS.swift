@@ -54,7 +54,7 @@ package enum BLASLibrary {
     #else
       let config = String(cString: openblas_get_config())
       let core = String(cString: openblas_get_corename())
-      return "OpenBLAS \(config.trimmingSpaces) (kernel: \(core))"
+      return "\(config.trimmingSpaces) (kernel: \(core))"
     #endif
   }
 
