@@ -158,13 +158,3 @@ enum MetricArgument: String, ExpressibleByArgument, CaseIterable {
 
   var metric: DistanceMetric { self == .cosine ? .cosine : .squaredEuclidean }
 }
-
-/// Writes labels as `.npy` (int32) or as a one-column CSV with a `cluster` header.
-func writeLabels(_ labels: [Int], to path: String) throws {
-  if path.lowercased().hasSuffix(".npy") {
-    try NumPyFile.write(labels, as: .int32, to: path)
-  } else {
-    let text = "cluster\n" + labels.map(String.init).joined(separator: "\n") + "\n"
-    try AtomicFile.write(Data(text.utf8), to: path)
-  }
-}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import KMeans
+import KMeansIO
+
+extension KMeansCommand {
+  /// `kmeans score`: Σ distance to the nearest center.
+  struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Print the sum of distances from each row to its nearest center.",
+      discussion: """
+        The score is TensorFlow's (squared Euclidean or 1 − cos, summed); scikit-learn's \
+        score is its negative.
+
+        Example:
+          kmeans score --model digits.json Data/digits.csv --label-column digit
+        """)
+
+    @Option(help: "A model saved by 'kmeans train'.")
+    var model: String
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+      try reportingErrors {
+        switch try ModelFile.load(model) {
+        case .float(let model): try score(model)
+        case .double(let model): try score(model)
+        }
+      }
+    }
+
+    func score<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+      let (data, _) = try input.load(Scalar.self)
+      let score = try model.score(data, threadCount: threads)
+      if outputOptions.json {
+        try printJSON(["rows": data.rowCount, "score": score])
+      } else {
+        print(String(format: "%.6f", score))
+      }
+    }
+  }
+}

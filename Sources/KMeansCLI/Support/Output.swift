@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import KMeans
+import KMeansIO
+
+/// Output-format options shared by every subcommand.
+struct OutputOptions: ParsableArguments {
+  @Flag(help: "Print a machine-readable JSON summary on standard output.")
+  var json = false
+}
+
+/// Writes `object` as pretty JSON to standard output.
+func printJSON(_ object: [String: Any]) throws {
+  let data = try JSONSerialization.data(
+    withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+  print(String(decoding: data, as: UTF8.self))
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+  FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Cluster sizes in label order.
+func clusterSizes(_ labels: [Int], clusterCount: Int) -> [Int] {
+  var sizes = [Int](repeating: 0, count: clusterCount)
+  for label in labels { sizes[label] += 1 }
+  return sizes
+}
+
+/// Runs `body`, turning a ``KMeansError`` into a message on standard error and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+  do {
+    try body()
+  } catch let error as KMeansError {
+    printError("Error: \(error)")
+    throw ExitCode.failure
+  }
+}
+
+/// Writes labels as `.npy` (int32) or as a one-column CSV with a `cluster` header.
+func writeLabels(_ labels: [Int], to path: String) throws {
+  if path.lowercased().hasSuffix(".npy") {
+    try NumPyFile.write(labels, as: .int32, to: path)
+  } else {
+    let text = "cluster\n" + labels.map(String.init).joined(separator: "\n") + "\n"
+    try AtomicFile.write(Data(text.utf8), to: path)
+  }
+}
