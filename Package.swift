@@ -54,8 +54,9 @@ let package = Package(
     // MARK: - Tests
 
     .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels"]),
-    .testTarget(name: "KMeansTests", dependencies: ["KMeans", "KMeansIO"]),
-    .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"]),
+    .testTarget(
+      name: "KMeansTests", dependencies: ["KMeans", "KMeansIO"], exclude: ["Fixtures"]),
+    .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"], exclude: ["Fixtures"]),
     .testTarget(name: "KMeansCLITests", dependencies: ["KMeansCLI"]),
   ],
   swiftLanguageModes: [.v6]
