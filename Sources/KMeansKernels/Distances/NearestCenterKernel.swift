@@ -96,37 +96,57 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
 
   /// The first index minimising `norms[j] − 2·dots[j]` (or `−dots[j]` when `norms` is nil).
   ///
-  /// Two passes: a branch-free minimum over four running lanes, then a scan for the first
-  /// index holding it (cheaper than tracking indices per lane, which does not vectorise). Both passes compute the
+  /// Tracking an index per SIMD lane does not vectorise well in Swift; a minimum per block of
+  /// 16 followed by a rescan of the winning block does, and gives the same first index. Both passes compute the
   /// value with the same operations, so the equality test is exact.
   @inlinable @inline(__always)
   static func argminRow(
     dots: UnsafePointer<Scalar>, width: Int, norms: UnsafePointer<Scalar>?
   ) -> (value: Scalar, index: Int) {
-    // Four independent running minima; `x < m ? x : m` lowers to `minps`/`minss`.
-    var m0 = Scalar.infinity
-    var m1 = Scalar.infinity
-    var m2 = Scalar.infinity
-    var m3 = Scalar.infinity
+    // Blocks of 16: four independent running minima per block (`x < m ? x : m` lowers to
+    // `minps`), then one predictable branch per block remembers the first block holding the
+    // smallest value. Only that block is scanned again for the index.
+    var best = Scalar.infinity
+    var bestBlock = -1
     var j = 0
-    while j + 4 <= width {
-      let v0 = value(dots, norms, j)
-      let v1 = value(dots, norms, j + 1)
-      let v2 = value(dots, norms, j + 2)
-      let v3 = value(dots, norms, j + 3)
-      m0 = v0 < m0 ? v0 : m0
-      m1 = v1 < m1 ? v1 : m1
-      m2 = v2 < m2 ? v2 : m2
-      m3 = v3 < m3 ? v3 : m3
-      j += 4
+    while j + 16 <= width {
+      var m0 = value(dots, norms, j)
+      var m1 = value(dots, norms, j + 1)
+      var m2 = value(dots, norms, j + 2)
+      var m3 = value(dots, norms, j + 3)
+      var offset = 4
+      while offset < 16 {
+        let v0 = value(dots, norms, j + offset)
+        let v1 = value(dots, norms, j + offset + 1)
+        let v2 = value(dots, norms, j + offset + 2)
+        let v3 = value(dots, norms, j + offset + 3)
+        m0 = v0 < m0 ? v0 : m0
+        m1 = v1 < m1 ? v1 : m1
+        m2 = v2 < m2 ? v2 : m2
+        m3 = v3 < m3 ? v3 : m3
+        offset += 4
+      }
+      let blockMinimum = Swift.min(Swift.min(m0, m1), Swift.min(m2, m3))
+      if blockMinimum < best {
+        best = blockMinimum
+        bestBlock = j
+      }
+      j += 16
     }
-    var best = Swift.min(Swift.min(m0, m1), Swift.min(m2, m3))
+    var tailIndex = -1
     while j < width {
-      best = Swift.min(best, value(dots, norms, j))
+      let candidate = value(dots, norms, j)
+      if candidate < best {
+        best = candidate
+        tailIndex = j
+      }
       j += 1
     }
-    for index in 0..<width where value(dots, norms, index) == best {
-      return (best, index)
+    if tailIndex >= 0 { return (best, tailIndex) }
+    if bestBlock >= 0 {
+      for index in bestBlock..<(bestBlock + 16) where value(dots, norms, index) == best {
+        return (best, index)
+      }
     }
     return (best, 0)  // Only when every value is NaN, which finite inputs cannot produce.
   }
