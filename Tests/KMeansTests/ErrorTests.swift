@@ -111,6 +111,15 @@ struct ErrorTests {
     try Data("{\"format\": \"swift-kmeans-model/1\", \"dtype\": \"float32\"".utf8).write(
       to: URL(fileURLWithPath: path))
     #expect(throws: KMeansError.self) { try ModelFile.load(path) }
+    let badShape =
+      #"{"format": "swift-kmeans-model/1", "dtype": "float64", "metric": "cosine", "#
+      + #""centers": {"rows": 2, "columns": 2, "values": [1, 2, 3]}, "iterationCount": 0, "#
+      + #""stopReason": "maxIterations", "iterationStatistics": []}"#
+    try Data(badShape.utf8).write(to: URL(fileURLWithPath: path))
+    #expect(
+      throws: KMeansError.corruptFile(
+        path: path, reason: "shape mismatch: 3 values cannot fill a 2 × 2 matrix")
+    ) { try ModelFile.load(path) }
     try Data("{\"hello\": 1}".utf8).write(to: URL(fileURLWithPath: path))
     let error = #expect(throws: KMeansError.self) { try ModelFile.load(path) }
     #expect(error?.description.contains("not a swift-kmeans model") == true)

@@ -49,7 +49,8 @@ public enum ModelFile {
           path: path, reason: "unknown dtype \(header.dtype ?? "missing")")
       }
     } catch let error as KMeansError {
-      throw error
+      if case .corruptFile = error { throw error }
+      throw KMeansError.corruptFile(path: path, reason: error.description)
     } catch let error as DecodingError {
       throw KMeansError.corruptFile(path: path, reason: describe(error))
     } catch {
