@@ -13,6 +13,9 @@ public enum DistanceMetric: String, Codable, Sendable, CaseIterable {
 public enum Initialization: Sendable, Equatable {
   /// `k` distinct rows, chosen uniformly without replacement.
   case random
+  /// `k` rows drawn uniformly with replacement, as TensorFlow's `'random'` does (duplicates
+  /// are possible).
+  case randomWithReplacement
   /// Greedy k-means++ (Arthur & Vassilvitskii, 2007): each new center is the best, by
   /// potential Σ min-distance, of several candidates drawn with probability ∝ D(x)².
   ///
@@ -20,6 +23,19 @@ public enum Initialization: Sendable, Equatable {
   /// `1 + retries` candidates. A negative value uses scikit-learn's heuristic of
   /// `2 + ⌊ln k⌋` candidates, the default.
   case kMeansPlusPlus(retries: Int = -1)
+  /// k-MC² (Bachem et al., AAAI 2016) as TensorFlow runs it: the first center is the
+  /// batch's first row; each next one is the end of a Metropolis chain over the next
+  /// `chainLength` rows of the batch with uniform proposals, accepting candidate j with
+  /// probability min(1, D(j)²/D(current)²). The batch should be shuffled.
+  case kmc2(chainLength: Int = 200)
+  /// AFK-MC² (Bachem et al., NeurIPS 2016): a uniform first center c₁, then Metropolis chains
+  /// of `chainLength` draws from q(x) = ½·d(x, c₁)/Σd + 1/(2n), accepting y over x with
+  /// probability min(1, D(y)·q(x) / (D(x)·q(y))). Near k-means++ quality in O(n·d + k²·d·m).
+  case afkmc2(chainLength: Int = 200)
+  /// A caller's function: given a batch and the number of centers still needed, it returns
+  /// up to that many centers (zero is allowed); it is called again on later batches until
+  /// `k` centers exist (TensorFlow's callable `initial_clusters`).
+  case custom(CustomInitializer)
   /// These exact centers (`k × dimension`, stored in `Double`; `Float` centers convert exactly).
   case centers(Matrix<Double>)
 
@@ -28,9 +44,45 @@ public enum Initialization: Sendable, Equatable {
     .centers(centers.converted(to: Double.self))
   }
 
+  /// The name used on the command line and in logs.
+  public var name: String {
+    switch self {
+    case .random: return "random"
+    case .randomWithReplacement: return "random-with-replacement"
+    case .kMeansPlusPlus: return "kmeans++"
+    case .kmc2: return "kmc2"
+    case .afkmc2: return "afk-mc2"
+    case .custom: return "custom"
+    case .centers: return "centers"
+    }
+  }
+
   /// The number of candidates greedy k-means++ draws per center, for `clusterCount` clusters.
   public static func kMeansPlusPlusCandidates(retries: Int, clusterCount: Int) -> Int {
     retries >= 0 ? 1 + retries : 2 + Int(log(Double(max(1, clusterCount))))
+  }
+}
+
+/// A function that proposes initial centers: `(batch, remaining) -> up to remaining centers`.
+///
+/// Two initializers are equal only when they are the same value (closures cannot be compared).
+public struct CustomInitializer: Sendable, Equatable {
+  private let identity: UInt64
+  /// The function: the batch (in `Double`), the number of centers still needed.
+  public let propose: @Sendable (_ batch: Matrix<Double>, _ remaining: Int) throws -> Matrix<Double>
+
+  /// Wraps `propose`.
+  public init(
+    _ propose: @escaping @Sendable (_ batch: Matrix<Double>, _ remaining: Int) throws -> Matrix<Double>
+  ) {
+    var random = SystemRandomNumberGenerator()
+    self.identity = random.next()
+    self.propose = propose
+  }
+
+  /// Whether both wrap the same function value.
+  public static func == (lhs: CustomInitializer, rhs: CustomInitializer) -> Bool {
+    lhs.identity == rhs.identity
   }
 }
 
@@ -65,6 +117,11 @@ public struct KMeansConfiguration: Sendable, Equatable {
   public var seed: UInt64 = 0
   /// Worker threads. Default: nil, one per active core. Results do not depend on it.
   public var threadCount: Int? = nil
+  /// Reproduce TensorFlow's behaviour where swift-kmeans deliberately differs: an empty
+  /// full-batch cluster becomes the zero vector (sums / (count + 1e-6)) instead of taking a far
+  /// point, `.random` draws with replacement, and cosine mini-batch centers with one step per
+  /// iteration are not renormalised after each update. Default: false.
+  public var tfCompat: Bool = false
 
   /// A configuration for `clusterCount` clusters with every other field at its default.
   public init(clusterCount: Int) {
@@ -94,6 +151,16 @@ public struct KMeansConfiguration: Sendable, Equatable {
     if restarts <= 0 { try fail("restarts=\(restarts) must be at least 1") }
     if let threadCount, threadCount <= 0 {
       try fail("threadCount=\(threadCount) must be at least 1")
+    }
+    switch initialization {
+    case .kmc2(let length), .afkmc2(let length):
+      if length <= 0 { try fail("chainLength=\(length) must be at least 1") }
+    default: break
+    }
+    switch initialization {
+    case .kmc2(let length), .afkmc2(let length):
+      if length <= 0 { try fail("chainLength=\(length) must be at least 1") }
+    default: break
     }
     if case .centers(let centers) = initialization {
       for row in 0..<centers.rowCount {

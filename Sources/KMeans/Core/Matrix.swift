@@ -147,3 +147,29 @@ extension Matrix: Codable {
     try container.encode(values, forKey: .values)
   }
 }
+
+extension Matrix {
+  /// Each row scaled to unit L2 length; rows of zeros stay zero (TensorFlow's `l2_normalize`).
+  func l2NormalizedRows() -> Matrix {
+    var result = Matrix(zerosWithRowCount: rowCount, columnCount: columnCount)
+    for row in 0..<rowCount {
+      let values = self.row(row)
+      let norm = values.reduce(Scalar(0)) { $0 + $1 * $1 }.squareRoot()
+      for column in 0..<columnCount {
+        result[row, column] = norm > 0 ? values[column] / norm : 0
+      }
+    }
+    return result
+  }
+
+  /// The rows of `self` followed by the rows of `other` (which must have as many columns, or
+  /// `self` must be empty).
+  func appendingRows(_ other: Matrix) -> Matrix {
+    guard rowCount > 0 else { return other }
+    precondition(other.columnCount == columnCount, "appending rows of another width")
+    // swift-format-ignore: NeverUseForceTry
+    return try! Matrix(
+      rowCount: rowCount + other.rowCount, columnCount: columnCount,
+      values: values + other.values)
+  }
+}

@@ -1,30 +1,65 @@
 import KMeansKernels
 
 extension PreparedData {
-  /// The first centers for one run, drawn from `random`.
+  /// Up to `count` new centers from this batch, after the `existing` ones.
+  ///
+  /// - Parameter tfCompatSeed: with TensorFlow compatibility, the seed every k-MC² chain
+  ///   restarts from (TensorFlow reuses one seed for all chains).
   func initialCenters(
-    _ initialization: Initialization, clusterCount k: Int, random: inout RandomSource
+    _ initialization: Initialization, count: Int, existing: Matrix<Scalar>?,
+    random: inout RandomSource, tfCompatSeed: UInt64? = nil
   ) throws -> Matrix<Scalar> {
+    let n = points.rowCount
+    let d = points.columnCount
+    func needsRows(_ name: String) throws {
+      guard n >= count else {
+        throw KMeansError.invalidConfiguration(
+          "\(name) initialization needs a batch of at least \(count) rows, got \(n)")
+      }
+    }
     switch initialization {
     case .centers(let given):
-      guard given.columnCount == points.columnCount else {
+      guard given.columnCount == d else {
         throw KMeansError.dimensionMismatch(
-          expected: points.columnCount, actual: given.columnCount, context: "the data")
+          expected: d, actual: given.columnCount, context: "the initial centers")
       }
-      var centers = given.converted(to: Scalar.self)
+      guard given.rowCount == count else {
+        throw KMeansError.shapeMismatch(
+          "\(given.rowCount) initial centers given, \(count) needed")
+      }
       if metric == .cosine {
-        for row in 0..<centers.rowCount {
-          let norm = centers.row(row).reduce(Scalar(0)) { $0 + $1 * $1 }.squareRoot()
-          guard norm > 0 else { throw KMeansError.zeroRowUnderCosine(row: row) }
-          for column in 0..<centers.columnCount { centers[row, column] /= norm }
+        for row in 0..<given.rowCount where given.row(row).allSatisfy({ $0 == 0 }) {
+          throw KMeansError.zeroRowUnderCosine(row: row)
         }
       }
-      return centers
+      return given.converted(to: Scalar.self)
     case .random:
-      return randomDistinctCenters(count: k, random: &random)
+      if n <= count { return points }
+      return randomDistinctCenters(count: count, random: &random)
+    case .randomWithReplacement:
+      if n <= count { return points }
+      return rowsMatrix((0..<count).map { _ in random.nextIndex(below: n) })
     case .kMeansPlusPlus(let retries):
-      let candidates = Initialization.kMeansPlusPlusCandidates(retries: retries, clusterCount: k)
-      return greedyKMeansPlusPlus(count: k, candidates: candidates, random: &random)
+      try needsRows("k-means++")
+      let candidates = Initialization.kMeansPlusPlusCandidates(
+        retries: retries, clusterCount: count)
+      return greedyKMeansPlusPlus(
+        count: count, candidates: candidates, existing: existing, random: &random)
+    case .kmc2(let chainLength):
+      return kmc2(
+        count: count, chainLength: chainLength, existing: existing, random: &random,
+        tfCompatSeed: tfCompatSeed)
+    case .afkmc2(let chainLength):
+      try needsRows("AFK-MC²")
+      return afkmc2(count: count, chainLength: chainLength, existing: existing, random: &random)
+    case .custom(let initializer):
+      let proposed = try initializer.propose(points.converted(to: Double.self), count)
+      guard proposed.rowCount == 0 || proposed.columnCount == d else {
+        throw KMeansError.dimensionMismatch(
+          expected: d, actual: proposed.columnCount, context: "the custom initializer's batch")
+      }
+      return proposed.rowCount == 0
+        ? Matrix(zerosWithRowCount: 0, columnCount: d) : proposed.converted(to: Scalar.self)
     }
   }
 
@@ -68,13 +103,19 @@ extension PreparedData {
   /// Greedy k-means++: the first center is uniform; each later one is the best of
   /// `candidates` rows drawn with probability ∝ D(x)², judged by the potential
   /// Σₓ min(D(x)², d(x, candidate)) (scikit-learn's `_kmeans_plusplus`).
-  func greedyKMeansPlusPlus(count: Int, candidates: Int, random: inout RandomSource)
-    -> Matrix<Scalar>
-  {
+  func greedyKMeansPlusPlus(
+    count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
+  ) -> Matrix<Scalar> {
     let n = points.rowCount
-    let first = random.nextIndex(below: n)
-    var chosen: [Int] = [first]
-    var closest = distances(toRows: [first])
+    var chosen: [Int] = []
+    var closest: [Scalar]
+    if let existing, existing.rowCount > 0 {
+      closest = nearestDistances(to: existing)
+    } else {
+      let first = random.nextIndex(below: n)
+      chosen.append(first)
+      closest = distances(toRows: [first])
+    }
     var cumulative = [Double](repeating: 0, count: n)
     while chosen.count < count {
       var running = 0.0
@@ -137,6 +178,28 @@ extension PreparedData {
       for column in 0..<m { totals[column] += partials[chunk * m + column] }
     }
     return totals
+  }
+
+  /// The distance from every row to its nearest center among `centers`.
+  func nearestDistances(to centers: Matrix<Scalar>) -> [Scalar] {
+    assign(to: PreparedCenters(metric == .cosine ? centers.l2NormalizedRows() : centers))
+      .distances
+  }
+
+  /// The distance from row `row` to the nearest of `centers` (rows of the data).
+  func nearestDistance(from row: Int, toRows centers: [Int]) -> Scalar {
+    let d = points.columnCount
+    return points.withUnsafeElements { base in
+      var best = Scalar.infinity
+      for center in centers {
+        let distance =
+          metric == .cosine
+          ? max(0, 1 - VectorKernels.dot(base + row * d, base + center * d, d))
+          : VectorKernels.squaredDistance(base + row * d, base + center * d, d)
+        best = min(best, distance)
+      }
+      return best
+    }
   }
 
   /// The given rows of the data as a matrix.

@@ -47,15 +47,21 @@ extension KMeansModel {
 
     var best: KMeansFitResult<Scalar>?
     for restart in 0..<restarts {
-      var random = RandomSource(seed: configuration.seed, stream: restart)
-      let initial = try prepared.initialCenters(
-        configuration.initialization, clusterCount: k, random: &random)
-      let run = prepared.lloyd(
-        from: initial, configuration: configuration, absoluteTolerance: absoluteTolerance,
+      var trainer = try KMeansTrainer<Scalar>(
+        configuration: configuration, mode: .fullBatch, restart: restart)
+      guard try trainer.initialize(prepared: prepared) else {
+        throw KMeansError.invalidConfiguration(
+          "the initializer chose \(trainer.clusters.rowCount) of \(k) centers from the whole data"
+        )
+      }
+      let run = try prepared.lloyd(
+        trainer, configuration: configuration, absoluteTolerance: absoluteTolerance,
         progress: progress)
-      if best == nil || run.model.inertia < best!.model.inertia { best = run }
+      if let current = best, current.model.inertia <= run.model.inertia { continue }
+      best = run
     }
-    return best!
+    guard let best else { throw KMeansError.invalidConfiguration("restarts must be at least 1") }
+    return best
   }
 }
 
@@ -81,48 +87,52 @@ extension PreparedData {
     return squares.reduce(0, +) / Double(n * d)
   }
 
-  /// One Lloyd run from `initial` centers.
+  /// One Lloyd run: full-batch steps of `trainer` until a stopping rule holds.
   func lloyd(
-    from initial: Matrix<Scalar>, configuration: KMeansConfiguration, absoluteTolerance: Double,
-    progress: ((IterationStatistics) -> Void)?
-  ) -> KMeansFitResult<Scalar> {
-    var centers = initial
+    _ initialized: KMeansTrainer<Scalar>, configuration: KMeansConfiguration,
+    absoluteTolerance: Double, progress: ((IterationStatistics) -> Void)?
+  ) throws -> KMeansFitResult<Scalar> {
+    var trainer = initialized
     var previousLabels: [Int32]? = nil
     var previousLoss: Double? = nil
     var statistics: [IterationStatistics] = []
     var stopReason = StopReason.maxIterations
-    var assignment: Assignment<Scalar>?
+    var last: Assignment<Scalar>?
     for iteration in 1...configuration.maxIterations {
       let started = DispatchTime.now().uptimeNanoseconds
-      let current = assign(to: PreparedCenters(centers), previous: previousLabels)
-      let update = updatedCenters(from: centers, assignment: current)
-      centers = update.centers
-      assignment = current
+      let (assignments, output) = try trainer.step(prepared: [self])
+      let current = assignments[0]
+      var changed = current.labels.count
+      if let previousLabels {
+        changed = zip(previousLabels, current.labels).reduce(0) { $0 + ($1.0 != $1.1 ? 1 : 0) }
+      }
+      last = current
       let record = IterationStatistics(
-        iteration: iteration, loss: current.loss, centerShift: update.centerShift,
-        relocatedClusters: update.relocatedClusters, changedLabels: current.changedLabels,
+        iteration: iteration, loss: output.loss, centerShift: output.centerShift,
+        relocatedClusters: output.relocatedClusters, changedLabels: changed,
         seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
       statistics.append(record)
       progress?(record)
-      if previousLabels != nil && current.changedLabels == 0 {
+      if previousLabels != nil && changed == 0 {
         stopReason = .labelsUnchanged
         break
       }
-      if update.centerShift <= absoluteTolerance {
+      if output.centerShift <= absoluteTolerance {
         stopReason = .centerShiftTolerance
         break
       }
       if let relativeTolerance = configuration.relativeTolerance, let previousLoss,
-        abs(current.loss - previousLoss) / (1 + abs(previousLoss)) < relativeTolerance
+        abs(output.loss - previousLoss) / (1 + abs(previousLoss)) < relativeTolerance
       {
         stopReason = .relativeLossTolerance
         break
       }
       previousLabels = current.labels
-      previousLoss = current.loss
+      previousLoss = output.loss
     }
+    let centers = trainer.clusters
     // Unless the labels already match the centers, assign once more so that they do.
-    var final = assignment!
+    var final = last ?? assign(to: PreparedCenters(centers))
     if stopReason != .labelsUnchanged {
       final = assign(to: PreparedCenters(centers))
     }

@@ -12,6 +12,17 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
 
   var chunkCount: Int { (points.rowCount + Self.chunkRows - 1) / Self.chunkRows }
 
+  /// The same data, worked by one thread (for shards that each get their own worker).
+  var singleThreaded: PreparedData {
+    PreparedData(points: points, metric: metric, threadCount: 1)
+  }
+
+  private init(points: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int) {
+    self.points = points
+    self.metric = metric
+    self.threadCount = threadCount
+  }
+
   /// Validates `data` (non-empty, finite, no zero rows under cosine) and normalises it for
   /// cosine. Errors name the row and column.
   init(_ data: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int) throws {
@@ -45,6 +56,19 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
     } else {
       self.points = data
     }
+  }
+
+  /// A view of some rows, already validated.
+  func rows(_ range: Range<Int>) -> PreparedData {
+    PreparedData(points: points.rows(range), metric: metric, threadCount: threadCount)
+  }
+
+  /// Every distance to every center as a `rows × k` matrix.
+  func allScoresMatrix(to centers: PreparedCenters<Scalar>) -> Matrix<Scalar> {
+    // swift-format-ignore: NeverUseForceTry
+    try! Matrix(
+      rowCount: points.rowCount, columnCount: centers.centers.rowCount,
+      values: allDistances(to: centers))
   }
 
   /// The row range of parallel chunk `chunk`.

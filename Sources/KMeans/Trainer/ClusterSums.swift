@@ -1,0 +1,102 @@
+import KMeansKernels
+
+/// Per-cluster sums of points (in `Double`, `k × d`) and point counts, over one or more shards.
+///
+/// Each cluster's sum is taken over its points in row order, shard after shard, whichever
+/// worker owns it: the bits never depend on the thread count.
+struct ClusterSums: Sendable {
+  var sums: [Double]
+  var counts: [Int]
+  let dimension: Int
+
+  init(clusterCount: Int, dimension: Int) {
+    sums = [Double](repeating: 0, count: clusterCount * dimension)
+    counts = [Int](repeating: 0, count: clusterCount)
+    self.dimension = dimension
+  }
+
+  var clusterCount: Int { counts.count }
+
+  /// The mean of cluster `cluster` (undefined when it is empty).
+  func mean(of cluster: Int) -> [Double] {
+    let scale = 1 / Double(counts[cluster])
+    return (0..<dimension).map { sums[cluster * dimension + $0] * scale }
+  }
+}
+
+extension PreparedData {
+  /// Adds the points of this shard into `sums`, cluster by cluster, with the clusters split
+  /// among workers by their point counts.
+  func accumulate(labels: [Int32], into total: inout ClusterSums, threadCount: Int) {
+    let k = total.clusterCount
+    let d = points.columnCount
+    var shardCounts = [Int](repeating: 0, count: k)
+    for label in labels { shardCounts[Int(label)] += 1 }
+    let ranges = Self.balancedRanges(counts: shardCounts, parts: threadCount)
+    var workerCounts = [Int](repeating: 0, count: k)
+    points.withUnsafeElements { pointBase in
+      labels.withUnsafeBufferPointer { labelBuffer in
+        total.sums.withUnsafeMutableBufferPointer { sumBuffer in
+          workerCounts.withUnsafeMutableBufferPointer { countBuffer in
+            let shared = UnsafeSendable(
+              (
+                pointBase, labelBuffer.baseAddress!, sumBuffer.baseAddress!,
+                countBuffer.baseAddress!
+              ))
+            let n = points.rowCount
+            parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
+              let (points, labels, sums, counts) = shared.value
+              Scalar._kernels.accumulate(points, n, d, labels, ranges[part], sums, counts)
+            }
+          }
+        }
+      }
+    }
+    assert(workerCounts == shardCounts)
+    for cluster in 0..<k { total.counts[cluster] += shardCounts[cluster] }
+  }
+
+  /// Splits `0..<counts.count` into at most `parts` contiguous ranges of similar total count.
+  static func balancedRanges(counts: [Int], parts: Int) -> [Range<Int>] {
+    let total = counts.reduce(0, +)
+    let parts = max(1, min(parts, counts.count))
+    var ranges: [Range<Int>] = []
+    var start = 0
+    var running = 0
+    for (index, count) in counts.enumerated() {
+      running += count
+      let target = (total * (ranges.count + 1) + parts - 1) / parts
+      if running >= target && ranges.count < parts - 1 {
+        ranges.append(start..<(index + 1))
+        start = index + 1
+      }
+    }
+    if start < counts.count { ranges.append(start..<counts.count) }
+    return ranges
+  }
+}
+
+/// A point chosen to re-seed an empty cluster: where it is and how far it was from its center.
+struct FarPoint<Scalar: KMeansScalar> {
+  var distance: Scalar
+  var shard: Int
+  var row: Int
+}
+
+/// The `count` points farthest from their centers over all shards, farthest first; ties go to
+/// the earlier shard, then the lower row.
+func farthestPoints<Scalar: KMeansScalar>(_ distances: [[Scalar]], count: Int) -> [FarPoint<Scalar>]
+{
+  var chosen: [FarPoint<Scalar>] = []
+  chosen.reserveCapacity(count + 1)
+  for (shard, shardDistances) in distances.enumerated() {
+    for (row, distance) in shardDistances.enumerated() {
+      if chosen.count == count, let last = chosen.last, !(distance > last.distance) { continue }
+      var position = chosen.count
+      while position > 0 && distance > chosen[position - 1].distance { position -= 1 }
+      chosen.insert(FarPoint(distance: distance, shard: shard, row: row), at: position)
+      if chosen.count > count { chosen.removeLast() }
+    }
+  }
+  return chosen
+}
