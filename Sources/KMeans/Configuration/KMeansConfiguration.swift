@@ -73,7 +73,8 @@ public struct CustomInitializer: Sendable, Equatable {
 
   /// Wraps `propose`.
   public init(
-    _ propose: @escaping @Sendable (_ batch: Matrix<Double>, _ remaining: Int) throws -> Matrix<Double>
+    _ propose:
+      @escaping @Sendable (_ batch: Matrix<Double>, _ remaining: Int) throws -> Matrix<Double>
   ) {
     var random = SystemRandomNumberGenerator()
     self.identity = random.next()

@@ -62,7 +62,9 @@ extension PreparedData {
     }
     let total = base.reduce(0.0) { $0 + Double($1) }
     let uniform = 0.5 / Double(n)
-    let proposal: [Double] = base.map { total > 0 ? 0.5 * Double($0) / total + uniform : 1 / Double(n) }
+    let proposal: [Double] = base.map {
+      total > 0 ? 0.5 * Double($0) / total + uniform : 1 / Double(n)
+    }
     var cumulative = [Double](repeating: 0, count: n)
     var running = 0.0
     for row in 0..<n {

@@ -136,10 +136,12 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
         "\(clusters.rowCount) centers restored for \(clusterCount) clusters")
     }
     if let counts, counts.count != clusterCount {
-      throw KMeansError.shapeMismatch("\(counts.count) counts restored for \(clusterCount) clusters")
+      throw KMeansError.shapeMismatch(
+        "\(counts.count) counts restored for \(clusterCount) clusters")
     }
     if let clustersUpdated,
-      clustersUpdated.rowCount != clusterCount || clustersUpdated.columnCount != clusters.columnCount
+      clustersUpdated.rowCount != clusterCount
+        || clustersUpdated.columnCount != clusters.columnCount
     {
       throw KMeansError.shapeMismatch("clusters_updated does not have the shape of clusters")
     }
