@@ -10,32 +10,32 @@ import Testing
 struct TensorFlowTrainingTests {
   struct Case: Decodable {
     struct Parameters: Decodable {
-      var distance_metric: String
-      var use_mini_batch: Bool
-      var mini_batch_steps_per_iteration: Int
-      var input_shards: [[Int]]?
-      var initial_clusters: String
+      var distanceMetric: String
+      var useMiniBatch: Bool
+      var miniBatchStepsPerIteration: Int
+      var inputShards: [[Int]]?
+      var initialClusters: String
     }
     struct State: Decodable {
       var clusters: [[Double]]
-      var clusters_updated: [[Double]]?
+      var clustersUpdated: [[Double]]?
       var counts: [Int64]?
-      var update_in_steps: Int64?
+      var updateInSteps: Int64?
     }
     struct Step: Decodable {
       var step: Int
       var rows: [Int]
       var loss: Double
-      var cluster_idx: [Int]
+      var clusterIdx: [Int]
       var scores: [Double]
       var clusters: [[Double]]
-      var clusters_updated: [[Double]]?
+      var clustersUpdated: [[Double]]?
       var counts: [Int64]?
-      var update_in_steps: Int64?
-      var sync_ran_at_start_of_step: Bool?
+      var updateInSteps: Int64?
+      var syncRanAtStartOfStep: Bool?
     }
     var params: Parameters
-    var state_after_init_op: State
+    var stateAfterInitOp: State
     var steps: [Step]
   }
 
@@ -69,7 +69,9 @@ struct TensorFlowTrainingTests {
 
   @Test("every step of every case", arguments: caseFiles)
   func reproduce(file: String) throws {
-    let fixture = try JSONDecoder().decode(
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    let fixture = try decoder.decode(
       Case.self, from: Data(contentsOf: Self.directory.appendingPathComponent(file)))
     var noHeader = CSVReadOptions()
     noHeader.hasHeader = false
@@ -78,7 +80,7 @@ struct TensorFlowTrainingTests {
       as: Float.self
     ).matrix
     let centersFile =
-      fixture.params.initial_clusters.contains("empty_case")
+      fixture.params.initialClusters.contains("empty_case")
       ? "init_centers_empty_case.csv" : "init_centers.csv"
     let initial = try CSVReader.read(
       Self.directory.appendingPathComponent(centersFile).path, options: noHeader, as: Double.self
@@ -86,22 +88,22 @@ struct TensorFlowTrainingTests {
 
     var configuration = KMeansConfiguration(clusterCount: initial.rowCount)
     configuration.initialization = .centers(initial)
-    configuration.metric = fixture.params.distance_metric == "cosine" ? .cosine : .squaredEuclidean
+    configuration.metric = fixture.params.distanceMetric == "cosine" ? .cosine : .squaredEuclidean
     configuration.tfCompat = true
     let mode: TrainingMode =
-      fixture.params.use_mini_batch
-      ? .miniBatch(stepsPerIteration: fixture.params.mini_batch_steps_per_iteration) : .fullBatch
+      fixture.params.useMiniBatch
+      ? .miniBatch(stepsPerIteration: fixture.params.miniBatchStepsPerIteration) : .fullBatch
     var trainer = try KMeansTrainer<Float>(configuration: configuration, mode: mode)
     #expect(try trainer.initialize(with: points))
-    expectClose(trainer.clusters, fixture.state_after_init_op.clusters, "clusters after init")
-    if let counts = fixture.state_after_init_op.counts { #expect(trainer.counts == counts) }
-    if let steps = fixture.state_after_init_op.update_in_steps {
+    expectClose(trainer.clusters, fixture.stateAfterInitOp.clusters, "clusters after init")
+    if let counts = fixture.stateAfterInitOp.counts { #expect(trainer.counts == counts) }
+    if let steps = fixture.stateAfterInitOp.updateInSteps {
       #expect(trainer.updateInSteps == steps)
     }
 
     for step in fixture.steps {
       let batch = points.rows(step.rows[0]..<step.rows[1])
-      let shards = fixture.params.input_shards.map { ranges in
+      let shards = fixture.params.inputShards.map { ranges in
         ranges.map { batch.rows($0[0]..<$0[1]) }
       }
       let previousCenters =
@@ -109,12 +111,12 @@ struct TensorFlowTrainingTests {
       let output = try trainer.step(on: shards ?? [batch])
       let indices = output.shards.flatMap(\.clusterIndices)
       let scores = output.shards.flatMap(\.scores)
-      #expect(indices == step.cluster_idx, "step \(step.step): cluster indices")
+      #expect(indices == step.clusterIdx, "step \(step.step): cluster indices")
       // TensorFlow's scores are float32 ‖x‖² + ‖c‖² − 2x·c, whose cancellation error is a few
       // ulps of ‖x‖² + ‖c‖² (its own cases 1 and 3 differ by 3.8e-6 on a score of 0.085); ours
       // are computed from the differences. Allow the fixture's tolerance plus that error.
       for (row, (ours, theirs)) in zip(scores, step.scores).enumerated() {
-        let label = step.cluster_idx[row]
+        let label = step.clusterIdx[row]
         let x = batch.row(row).map(Double.init)
         let center = previousCenters.row(label).map(Double.init)
         let magnitude = x.reduce(0) { $0 + $1 * $1 } + center.reduce(0) { $0 + $1 * $1 }
@@ -126,14 +128,14 @@ struct TensorFlowTrainingTests {
       #expect(
         Self.close(output.loss, step.loss), "step \(step.step) loss \(output.loss) vs \(step.loss)")
       expectClose(trainer.clusters, step.clusters, "step \(step.step) clusters")
-      if let updated = step.clusters_updated {
-        expectClose(trainer.clustersUpdated, updated, "step \(step.step) clusters_updated")
+      if let updated = step.clustersUpdated {
+        expectClose(trainer.clustersUpdated, updated, "step \(step.step) clustersUpdated")
       }
       if let counts = step.counts { #expect(trainer.counts == counts, "step \(step.step) counts") }
-      if let steps = step.update_in_steps {
-        #expect(trainer.updateInSteps == steps, "step \(step.step) update_in_steps")
+      if let steps = step.updateInSteps {
+        #expect(trainer.updateInSteps == steps, "step \(step.step) updateInSteps")
       }
-      if let sync = step.sync_ran_at_start_of_step {
+      if let sync = step.syncRanAtStartOfStep {
         #expect(output.syncRanAtStart == sync, "step \(step.step) sync")
       }
       #expect(trainer.globalStep == Int64(step.step))
