@@ -202,12 +202,35 @@ extension PreparedData {
     }
   }
 
+  /// `count` distinct row indices drawn uniformly (a sparse Fisher–Yates shuffle).
+  func randomDistinctRows(count: Int, random: inout RandomSource) -> [Int] {
+    let n = points.rowCount
+    var swapped: [Int: Int] = [:]
+    var rows: [Int] = []
+    for position in 0..<min(count, n) {
+      let pick = position + random.nextIndex(below: n - position)
+      rows.append(swapped[pick] ?? pick)
+      swapped[pick] = swapped[position] ?? position
+    }
+    return rows
+  }
+
+  /// A copy of the given rows, already validated.
+  func gathered(_ rowIndices: [Int]) -> PreparedData {
+    replacingPoints(rowsMatrix(rowIndices))
+  }
+
   /// The given rows of the data as a matrix.
   func rowsMatrix(_ rowIndices: [Int]) -> Matrix<Scalar> {
     let d = points.columnCount
     var result = Matrix<Scalar>(zerosWithRowCount: rowIndices.count, columnCount: d)
-    for (index, row) in rowIndices.enumerated() {
-      for column in 0..<d { result[index, column] = points[row, column] }
+    points.withUnsafeElements { source in
+      result.withUnsafeMutableElements { target in
+        for (index, row) in rowIndices.enumerated() {
+          precondition(row >= 0 && row < points.rowCount, "row \(row) is out of range")
+          (target + index * d).update(from: source + row * d, count: d)
+        }
+      }
     }
     return result
   }

@@ -49,11 +49,7 @@ extension KMeansModel {
     for restart in 0..<restarts {
       var trainer = try KMeansTrainer<Scalar>(
         configuration: configuration, mode: .fullBatch, restart: restart)
-      guard try trainer.initialize(prepared: prepared) else {
-        throw KMeansError.invalidConfiguration(
-          "the initializer chose \(trainer.clusters.rowCount) of \(k) centers from the whole data"
-        )
-      }
+      try trainer.initializeFully(from: prepared)
       let run = try prepared.lloyd(
         trainer, configuration: configuration, absoluteTolerance: absoluteTolerance,
         progress: progress)

@@ -58,6 +58,11 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
     }
   }
 
+  /// The same settings over other points that are already validated and normalised.
+  func replacingPoints(_ points: Matrix<Scalar>) -> PreparedData {
+    PreparedData(points: points, metric: metric, threadCount: threadCount)
+  }
+
   /// A view of some rows, already validated.
   func rows(_ range: Range<Int>) -> PreparedData {
     PreparedData(points: points.rows(range), metric: metric, threadCount: threadCount)

@@ -36,6 +36,8 @@ public enum StopReason: String, Codable, Sendable {
   case centerShiftTolerance
   /// The relative loss change fell below the relative tolerance (TensorFlow's rule).
   case relativeLossTolerance
-  /// `maxIterations` ran out first.
+  /// `maxIterations` (or the mini-batch epochs) ran out first.
   case maxIterations
+  /// The smoothed mini-batch loss did not improve for `maxNoImprovement` steps.
+  case noImprovement
 }

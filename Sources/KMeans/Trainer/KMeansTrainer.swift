@@ -153,6 +153,18 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     self.initialized = true
   }
 
+  /// Moves the given centers to new positions and sets their counts (mini-batch reassignment).
+  mutating func replaceCenters(_ indices: [Int], with rows: Matrix<Scalar>, count: Int64) {
+    let replacement = metric == .cosine ? rows.l2NormalizedRows() : rows
+    for (position, cluster) in indices.enumerated() {
+      for column in 0..<clusters.columnCount {
+        clusters[cluster, column] = replacement[position, column]
+        updatedCopy[cluster, column] = replacement[position, column]
+      }
+      counts[cluster] = count
+    }
+  }
+
   // MARK: Steps
 
   /// One training step on one batch.
@@ -175,6 +187,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     -> StepOutput<Scalar>
   {
     guard !shards.isEmpty else { throw KMeansError.emptyInput("a step needs at least one shard") }
+    try checkInitialized()
     let prepared = try shards.map { shard in
       guard shard.columnCount == clusters.columnCount else {
         throw KMeansError.dimensionMismatch(
@@ -198,11 +211,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   mutating func step(prepared shards: [PreparedData<Scalar>], allScores: Bool = false) throws -> (
     [Assignment<Scalar>], StepOutput<Scalar>
   ) {
-    guard initialized else {
-      throw KMeansError.invalidConfiguration(
-        "the trainer has \(clusters.rowCount) of \(clusterCount) centers: call initialize(with:) first"
-      )
-    }
+    try checkInitialized()
     // The assignment uses the centers as they were before any sync at the start of this step.
     let assigning = PreparedCenters(metric == .cosine ? clusters.l2NormalizedRows() : clusters)
     var syncRan = false
@@ -243,6 +252,28 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
         shards: outputs, loss: loss, centerShift: shift, relocatedClusters: relocated,
         syncRanAtStart: syncRan)
     )
+  }
+
+  func checkInitialized() throws {
+    guard initialized else {
+      throw KMeansError.invalidConfiguration(
+        "the trainer has \(clusters.rowCount) of \(clusterCount) centers: call initialize(with:) first"
+      )
+    }
+  }
+
+  /// Initializes from the same data until all centers exist (k-MC² may take fewer than `k`
+  /// per call); fails when a call adds nothing.
+  mutating func initializeFully(from data: PreparedData<Scalar>) throws {
+    while true {
+      let before = clusters.rowCount
+      if try initialize(prepared: data) { return }
+      if clusters.rowCount == before {
+        throw KMeansError.invalidConfiguration(
+          "the \(configuration.initialization.name) initializer chose \(before) of \(clusterCount) centers and then no more"
+        )
+      }
+    }
   }
 
   /// Assigns every shard; with at least as many shards as threads each shard gets its own

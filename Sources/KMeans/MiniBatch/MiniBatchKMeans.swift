@@ -1,0 +1,239 @@
+import Foundation
+import KMeansKernels
+
+/// Settings of mini-batch training around TensorFlow's update rule, with scikit-learn's
+/// `MiniBatchKMeans` conveniences. Every field has a documented default.
+public struct MiniBatchConfiguration: Sendable, Equatable {
+  /// Rows per step. Default: 1024 (scikit-learn's).
+  public var batchSize: Int = 1024
+  /// TensorFlow's `mini_batch_steps_per_iteration`: 1 updates the centers in place (Sculley);
+  /// S > 1 updates a second copy that replaces the assigning centers every S steps.
+  /// Default: 1.
+  public var stepsPerIteration: Int = 1
+  /// The most passes over the data. Default: 100 (scikit-learn's `max_iter`).
+  public var epochs: Int = 100
+  /// Stop after this many consecutive steps without improvement of the smoothed batch loss
+  /// (an exponentially weighted average of the per-row batch loss with weight
+  /// α = min(1, 2·batchSize/(n + 1)), as scikit-learn). nil: never. Default: 10.
+  public var maxNoImprovement: Int? = 10
+  /// A center whose count falls below this fraction of the largest count is moved to a random
+  /// row of the batch, checked every 10·k rows seen or whenever a center has no point
+  /// (scikit-learn's rule; one step per iteration only). 0 turns it off. Default: 0.01.
+  public var reassignmentRatio: Double = 0.01
+  /// Rows sampled (seeded, without replacement) to choose the initial centers from.
+  /// Default: nil, 3 × max(batchSize, k) as scikit-learn's `init_size`.
+  public var initializationSize: Int? = nil
+
+  /// Every field at its default.
+  public init() {}
+
+  /// Checks the fields.
+  /// - Throws: ``KMeansError/invalidConfiguration(_:)`` naming the field.
+  public func validate() throws {
+    func fail(_ message: String) throws -> Never { throw KMeansError.invalidConfiguration(message) }
+    if batchSize <= 0 { try fail("batchSize=\(batchSize) must be at least 1") }
+    if stepsPerIteration <= 0 {
+      try fail("stepsPerIteration=\(stepsPerIteration) must be at least 1")
+    }
+    if epochs <= 0 { try fail("epochs=\(epochs) must be at least 1") }
+    if let maxNoImprovement, maxNoImprovement <= 0 {
+      try fail("maxNoImprovement=\(maxNoImprovement) must be at least 1")
+    }
+    if !(reassignmentRatio >= 0) || !reassignmentRatio.isFinite {
+      try fail("reassignmentRatio=\(reassignmentRatio) must be finite and >= 0")
+    }
+    if let initializationSize, initializationSize <= 0 {
+      try fail("initializationSize=\(initializationSize) must be at least 1")
+    }
+  }
+}
+
+/// Mini-batch k-means for data in memory (``fit(_:configuration:miniBatch:progress:)``) and
+/// for streams (``partialFit(_:)``): TensorFlow's update rule in a ``KMeansTrainer``, with
+/// scikit-learn's epochs, seeded shuffling, early stopping and reassignment of starved centers.
+///
+/// ```swift
+/// var stream = try MiniBatchKMeans<Float>(configuration: .init(clusterCount: 100))
+/// for batch in batches { try stream.partialFit(batch) }
+/// let labels = try stream.model.predict(points)
+/// ```
+public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
+  /// The cluster count, initialization, metric, seed, threads and `tfCompat`.
+  public let configuration: KMeansConfiguration
+  /// The mini-batch settings.
+  public let miniBatch: MiniBatchConfiguration
+  /// The stepwise engine, with TensorFlow's state.
+  public private(set) var trainer: KMeansTrainer<Scalar>
+  /// Rows seen by training steps.
+  public private(set) var rowsSeen = 0
+  /// Centers moved by reassignment so far.
+  public private(set) var reassignedCenters = 0
+
+  private var random: RandomSource
+  private var rowsSinceReassignment = 0
+
+  /// A model with no centers; the first batches initialize it.
+  public init(configuration: KMeansConfiguration, miniBatch: MiniBatchConfiguration = .init())
+    throws
+  {
+    try miniBatch.validate()
+    self.configuration = configuration
+    self.miniBatch = miniBatch
+    self.trainer = try KMeansTrainer(
+      configuration: configuration,
+      mode: .miniBatch(stepsPerIteration: miniBatch.stepsPerIteration))
+    // A stream of its own, apart from the initializer's.
+    self.random = RandomSource(seed: configuration.seed, stream: -1)
+  }
+
+  /// The current centers as a model.
+  public var model: KMeansModel<Scalar> { trainer.model }
+
+  /// Trains on one batch: the first batches initialize the centers (until `k` exist), every
+  /// later batch is one step.
+  /// - Returns: the step's output, or nil when the batch went to initialization.
+  @discardableResult
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public mutating func partialFit(_ batch: Matrix<Scalar>) throws -> StepOutput<Scalar>? {
+    let prepared = try PreparedData(
+      batch, metric: configuration.metric, threadCount: threadCount)
+    if !trainer.initialized {
+      try trainer.initialize(prepared: prepared)
+      return nil
+    }
+    guard batch.columnCount == trainer.clusters.columnCount else {
+      throw KMeansError.dimensionMismatch(
+        expected: trainer.clusters.columnCount, actual: batch.columnCount, context: "the centers")
+    }
+    return step(prepared)
+  }
+
+  var threadCount: Int {
+    configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
+  }
+
+  /// One step on a validated batch, then reassignment of starved centers when due.
+  mutating func step(_ batch: PreparedData<Scalar>) -> StepOutput<Scalar> {
+    // swift-format-ignore: NeverUseForceTry
+    let (assignments, output) = try! trainer.step(prepared: [batch])
+    var result = output
+    result.shards = [
+      ShardStepOutput(
+        clusterIndices: assignments[0].labels.map(Int.init), scores: assignments[0].distances,
+        allScores: nil)
+    ]
+    rowsSeen += batch.points.rowCount
+    rowsSinceReassignment += batch.points.rowCount
+    reassignStarvedCenters(from: batch)
+    return result
+  }
+
+  /// scikit-learn's rule: every 10·k rows, or as soon as a center has a zero count, centers
+  /// whose count is below `reassignmentRatio` × the largest count move to random distinct rows
+  /// of the batch (at most half the batch), and their counts become the smallest count kept.
+  mutating func reassignStarvedCenters(from batch: PreparedData<Scalar>) {
+    let k = trainer.clusterCount
+    guard miniBatch.reassignmentRatio > 0, miniBatch.stepsPerIteration == 1 else { return }
+    guard trainer.counts.contains(0) || rowsSinceReassignment >= 10 * k else { return }
+    rowsSinceReassignment = 0
+    let counts = trainer.counts
+    let threshold = miniBatch.reassignmentRatio * Double(counts.max() ?? 0)
+    var starved = (0..<k).filter { Double(counts[$0]) < threshold }
+    let limit = batch.points.rowCount / 2
+    if starved.count > limit {
+      starved = Array(starved.sorted { (counts[$0], $0) < (counts[$1], $1) }.prefix(limit)).sorted()
+    }
+    guard !starved.isEmpty else { return }
+    let kept = (0..<k).filter { !starved.contains($0) }.map { counts[$0] }
+    let rows = batch.randomDistinctRows(count: starved.count, random: &random)
+    trainer.replaceCenters(starved, with: batch.rowsMatrix(rows), count: kept.min() ?? 1)
+    reassignedCenters += starved.count
+  }
+}
+
+extension MiniBatchKMeans {
+  /// Trains on `data` in memory: centers from a seeded sample of ``MiniBatchConfiguration/initializationSize``
+  /// rows, then epochs of seeded shuffled batches until `epochs` run out or the smoothed batch
+  /// loss stops improving for `maxNoImprovement` steps; finally one full assignment gives the
+  /// labels and inertia.
+  ///
+  /// The same seed gives the same bits on any thread count.
+  /// - Parameter progress: called after every step with the step number (1-based) and output.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  public static func fit(
+    _ data: Matrix<Scalar>, configuration: KMeansConfiguration,
+    miniBatch: MiniBatchConfiguration = .init(),
+    progress: ((Int, StepOutput<Scalar>) -> Void)? = nil
+  ) throws -> KMeansFitResult<Scalar> {
+    var state = try MiniBatchKMeans(configuration: configuration, miniBatch: miniBatch)
+    let prepared = try PreparedData(
+      data, metric: configuration.metric, threadCount: state.threadCount)
+    let n = data.rowCount
+    let k = configuration.effectiveClusterCount
+    let distinct = prepared.distinctRowCount(upTo: k)
+    guard distinct >= k else {
+      throw KMeansError.tooFewDistinctPoints(distinct: distinct, clusterCount: k)
+    }
+
+    // Initialization on a seeded sample.
+    let sampleSize = min(n, max(miniBatch.initializationSize ?? 3 * max(miniBatch.batchSize, k), k))
+    var sampling = RandomSource(seed: configuration.seed, stream: -2)
+    let sample =
+      sampleSize == n
+      ? prepared
+      : prepared.gathered(prepared.randomDistinctRows(count: sampleSize, random: &sampling))
+    try state.trainer.initializeFully(from: sample)
+
+    let batchSize = min(miniBatch.batchSize, n)
+    let alpha = min(1, 2 * Double(batchSize) / Double(n + 1))
+    var smoothed: Double? = nil
+    var best = Double.infinity
+    var withoutImprovement = 0
+    var statistics: [IterationStatistics] = []
+    var stepNumber = 0
+    var stopReason = StopReason.maxIterations
+    var order = Array(0..<n)
+    training: for _ in 0..<miniBatch.epochs {
+      // Seeded Fisher–Yates shuffle of the row order for this epoch.
+      for index in stride(from: n - 1, to: 0, by: -1) {
+        order.swapAt(index, sampling.nextIndex(below: index + 1))
+      }
+      var start = 0
+      while start < n {
+        let started = DispatchTime.now().uptimeNanoseconds
+        let rows = Array(order[start..<min(n, start + batchSize)])
+        start += batchSize
+        let output = state.step(prepared.gathered(rows))
+        stepNumber += 1
+        statistics.append(
+          IterationStatistics(
+            iteration: stepNumber, loss: output.loss, centerShift: output.centerShift,
+            relocatedClusters: 0, changedLabels: rows.count,
+            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+        progress?(stepNumber, output)
+        let perRow = output.loss / Double(rows.count)
+        let average = smoothed.map { $0 * (1 - alpha) + perRow * alpha } ?? perRow
+        smoothed = average
+        if average < best {
+          best = average
+          withoutImprovement = 0
+        } else {
+          withoutImprovement += 1
+        }
+        if let limit = miniBatch.maxNoImprovement, withoutImprovement >= limit {
+          stopReason = .noImprovement
+          break training
+        }
+      }
+    }
+    let model = state.trainer.model
+    let final = prepared.assign(to: PreparedCenters(model.centers))
+    let fitted = KMeansModel(
+      centers: model.centers, metric: configuration.metric, inertia: final.loss,
+      iterationCount: stepNumber, stopReason: stopReason, iterationStatistics: statistics)
+    return KMeansFitResult(
+      model: fitted, labels: final.labels.map(Int.init), distances: final.distances)
+  }
+}
