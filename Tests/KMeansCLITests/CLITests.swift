@@ -131,6 +131,57 @@ struct CLITests {
     #expect(mismatch.standardError.contains("-k 4 disagrees with the 3 centers"))
   }
 
+  @Test("mini-batch, streaming, Markov-chain seeding and --tf-compat from the command line")
+  func miniBatchAndStreaming() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let labels = directory.appendingPathComponent("labels.npy").path
+    let model = directory.appendingPathComponent("model.json").path
+    let streamed = try Command.run([
+      "train", "Data/digits.csv", "-k", "10", "--label-column", "digit", "--stream",
+      "--batch-size", "300", "--epochs", "3", "--labels-output", labels, "--output", model,
+      "--json",
+    ])
+    #expect(streamed.status == 0, "\(streamed.standardError)")
+    let summary = try #require(
+      JSONSerialization.jsonObject(with: Data(streamed.standardOutput.utf8)) as? [String: Any])
+    #expect(summary["mode"] as? String == "streamed mini-batch")
+    #expect(summary["rows"] as? Int == 1797)
+    #expect(try #require(summary["adjustedRandIndex"] as? Double) > 0.5)
+    let predicted = try Command.run([
+      "predict", "--model", model, "Data/digits.csv", "--label-column", "digit", "--json",
+    ])
+    let predictedSummary = try #require(
+      JSONSerialization.jsonObject(with: Data(predicted.standardOutput.utf8)) as? [String: Any])
+    #expect(predictedSummary["clusterSizes"] as? [Int] == summary["clusterSizes"] as? [Int])
+    #expect(FileManager.default.fileExists(atPath: labels))
+    let streamedLabels = directory.appendingPathComponent("streamed.npy").path
+    let streamedPredict = try Command.run([
+      "predict", "--model", model, "Data/digits.csv", "--label-column", "digit", "--stream",
+      "--output", streamedLabels, "--json",
+    ])
+    #expect(streamedPredict.status == 0, "\(streamedPredict.standardError)")
+    #expect(
+      try Data(contentsOf: URL(fileURLWithPath: streamedLabels))
+        == Data(contentsOf: URL(fileURLWithPath: labels)))
+
+    for arguments in [
+      ["--mini-batch", "--steps-per-iteration", "3", "--batch-size", "200"],
+      ["--init", "afk-mc2", "--chain-length", "50"],
+      ["--init", "kmc2", "--chain-length", "100"],
+      ["--tf-compat", "--init", "random"],
+    ] {
+      let result = try Command.run(
+        ["train", "Data/digits.csv", "-k", "10", "--label-column", "digit", "--json"] + arguments)
+      #expect(result.status == 0, "\(arguments): \(result.standardError)")
+      let json = try #require(
+        JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+      #expect(try #require(json["adjustedRandIndex"] as? Double) > 0.4, "\(arguments)")
+    }
+    let bad = try Command.run(["train", "Data/digits.csv", "-k", "10", "--init", "nonsense"])
+    #expect(bad.status == 64)
+  }
+
   @Test("--verbose prints one line per iteration on standard error")
   func verbose() throws {
     let result = try Command.run([

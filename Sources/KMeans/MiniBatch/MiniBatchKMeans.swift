@@ -187,10 +187,8 @@ extension MiniBatchKMeans {
     try state.trainer.initializeFully(from: sample)
 
     let batchSize = min(miniBatch.batchSize, n)
-    let alpha = min(1, 2 * Double(batchSize) / Double(n + 1))
-    var smoothed: Double? = nil
-    var best = Double.infinity
-    var withoutImprovement = 0
+    var tracker = NoImprovementTracker(
+      batchSize: batchSize, rowCount: n, limit: miniBatch.maxNoImprovement)
     var statistics: [IterationStatistics] = []
     var stepNumber = 0
     var stopReason = StopReason.maxIterations
@@ -213,16 +211,7 @@ extension MiniBatchKMeans {
             relocatedClusters: 0, changedLabels: rows.count,
             seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
         progress?(stepNumber, output)
-        let perRow = output.loss / Double(rows.count)
-        let average = smoothed.map { $0 * (1 - alpha) + perRow * alpha } ?? perRow
-        smoothed = average
-        if average < best {
-          best = average
-          withoutImprovement = 0
-        } else {
-          withoutImprovement += 1
-        }
-        if let limit = miniBatch.maxNoImprovement, withoutImprovement >= limit {
+        if tracker.shouldStop(afterBatchLoss: output.loss, rows: rows.count) {
           stopReason = .noImprovement
           break training
         }
@@ -235,5 +224,44 @@ extension MiniBatchKMeans {
       iterationCount: stepNumber, stopReason: stopReason, iterationStatistics: statistics)
     return KMeansFitResult(
       model: fitted, labels: final.labels.map(Int.init), distances: final.distances)
+  }
+}
+
+/// scikit-learn's early stopping for mini-batch training: an exponentially weighted average of
+/// the per-row batch loss, α = min(1, 2·batchSize/(n + 1)), and a count of steps since it last
+/// improved.
+package struct NoImprovementTracker: Sendable {
+  var alpha: Double
+  let batchSize: Int
+  let limit: Int?
+  var smoothed: Double? = nil
+  var best = Double.infinity
+  var withoutImprovement = 0
+
+  /// A tracker for batches of `batchSize` out of `rowCount` rows (nil: unknown, α = 0.01).
+  package init(batchSize: Int, rowCount: Int?, limit: Int?) {
+    self.alpha = rowCount.map { min(1, 2 * Double(batchSize) / Double($0 + 1)) } ?? 0.01
+    self.batchSize = batchSize
+    self.limit = limit
+  }
+
+  /// Sets the data size once it is known (after a first pass over a stream of unknown length).
+  package mutating func setRowCount(_ rowCount: Int) {
+    alpha = min(1, 2 * Double(batchSize) / Double(rowCount + 1))
+  }
+
+  /// Records one step; true when `limit` steps in a row brought no improvement.
+  package mutating func shouldStop(afterBatchLoss loss: Double, rows: Int) -> Bool {
+    let perRow = loss / Double(max(1, rows))
+    let average = smoothed.map { $0 * (1 - alpha) + perRow * alpha } ?? perRow
+    smoothed = average
+    if average < best {
+      best = average
+      withoutImprovement = 0
+    } else {
+      withoutImprovement += 1
+    }
+    guard let limit else { return false }
+    return withoutImprovement >= limit
   }
 }

@@ -9,10 +9,13 @@ extension KMeansCommand {
     static let configuration = CommandConfiguration(
       abstract: "Assign each row of a data set to its nearest center.",
       discussion: """
-        Without --output, prints one cluster index per line.
+        Without --output, prints one cluster index per line. With --stream the data is read a \
+        batch at a time and the labels are written as they come (to an .npy file), so files \
+        larger than memory work.
 
-        Example:
+        Examples:
           kmeans predict --model digits.json Data/digits.csv --label-column digit --output labels.npy
+          kmeans predict --model big.json big.npy --stream --output big-labels.npy
         """)
 
     @Option(help: "A model saved by 'kmeans train'.")
@@ -26,6 +29,9 @@ extension KMeansCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Flag(help: "Read the data a batch at a time, in bounded memory (needs --output FILE.npy).")
+    var stream = false
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws {
@@ -37,7 +43,34 @@ extension KMeansCommand {
       }
     }
 
+    func validate() throws {
+      if stream && !(output?.lowercased().hasSuffix(".npy") ?? false) {
+        throw ValidationError("--stream writes labels as they come: give --output LABELS.npy")
+      }
+    }
+
+    func predictStreaming<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+      var csvOptions = CSVReadOptions()
+      csvOptions.columns = input.columns
+      csvOptions.labelColumn = input.labelColumn.map(CSVColumn.init)
+      csvOptions.hasHeader = input.header
+      var source = try openBatchSource(input.data, csvOptions: csvOptions, as: Scalar.self)
+      let writer = try NumPyLabelWriter(path: output ?? "")
+      let summary = try StreamingKMeans.predict(&source, model: model, threadCount: threads) {
+        labels, _ in try writer.append(labels)
+      }
+      try writer.finish()
+      if outputOptions.json {
+        try printJSON([
+          "rows": summary.rowCount, "clusterSizes": summary.clusterSizes, "score": summary.inertia,
+        ])
+      } else {
+        print("wrote \(summary.rowCount) labels to \(output ?? "")")
+      }
+    }
+
     func predict<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+      if stream { return try predictStreaming(model) }
       let (data, trueLabels) = try input.load(Scalar.self)
       let labels = try model.predict(data, threadCount: threads)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }

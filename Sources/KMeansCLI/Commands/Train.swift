@@ -14,6 +14,8 @@ extension KMeansCommand {
 
         Examples:
           kmeans train Data/digits.csv -k 10 --label-column digit
+          kmeans train big.npy -k 256 --stream --batch-size 4096 --epochs 1 --output big.json
+          kmeans train points.npy -k 64 --mini-batch --steps-per-iteration 3 --init afk-mc2
           kmeans train points.npy -k 256 --init random --seed 7 --output model.json --verbose
           kmeans train Data/iris.csv -k 3 --label-column species --metric cosine --json
         """)
@@ -29,9 +31,18 @@ extension KMeansCommand {
     @Option(
       name: .customLong("init"),
       help: ArgumentHelp(
-        "kmeans++, random, or a .npy file of initial centers (k × columns).",
+        "kmeans++, random, random-with-replacement, kmc2, afk-mc2, or a .npy file of initial centers (k × columns).",
         valueName: "method|CENTERS.npy"))
     var initialization: String = "kmeans++"
+
+    @Option(help: "Markov chain length of kmc2 and afk-mc2.")
+    var chainLength: Int = 200
+
+    @Flag(
+      help:
+        "Reproduce TensorFlow's quirks: zero vectors for empty clusters, random init with replacement, unnormalised cosine mini-batch centers."
+    )
+    var tfCompat = false
 
     @Option(
       help: "Greedy k-means++ retries (TensorFlow's num_retries; negative: 2+ln k candidates).")
@@ -67,6 +78,8 @@ extension KMeansCommand {
     @Flag(help: "Print one line per iteration to standard error.")
     var verbose = false
 
+    @OptionGroup(title: "Mini-batch and streaming") var miniBatch: MiniBatchOptions
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
@@ -82,14 +95,21 @@ extension KMeansCommand {
       }
     }
 
-    func train<Scalar: KMeansScalar>(_: Scalar.Type) throws {
-      let (data, trueLabels) = try input.load(Scalar.self)
+    func configuration() throws -> KMeansConfiguration {
       var configuration = KMeansConfiguration(clusterCount: k ?? 0)
       switch initialization {
       case "kmeans++", "k-means++":
         configuration.initialization = .kMeansPlusPlus(retries: kmeansPlusPlusRetries)
       case "random": configuration.initialization = .random
+      case "random-with-replacement": configuration.initialization = .randomWithReplacement
+      case "kmc2", "k-mc2": configuration.initialization = .kmc2(chainLength: chainLength)
+      case "afk-mc2", "afkmc2": configuration.initialization = .afkmc2(chainLength: chainLength)
       default:
+        guard initialization.lowercased().hasSuffix(".npy") else {
+          throw ValidationError(
+            "--init \(initialization): expected kmeans++, random, random-with-replacement, kmc2, afk-mc2 or a .npy file"
+          )
+        }
         let centers = try NumPyFile.readMatrix(initialization, as: Double.self)
         if let k, k != centers.rowCount {
           throw ValidationError(
@@ -104,42 +124,124 @@ extension KMeansCommand {
       configuration.restarts = nInit
       configuration.seed = seed
       configuration.threadCount = threads
+      configuration.tfCompat = tfCompat
+      return configuration
+    }
+
+    func train<Scalar: KMeansScalar>(_: Scalar.Type) throws {
+      let configuration = try configuration()
+      if miniBatch.stream { return try trainStreaming(Scalar.self, configuration: configuration) }
+      let (data, trueLabels) = try input.load(Scalar.self)
       let verbose = self.verbose
       let started = Date()
-      let result = try KMeansModel.fit(data, configuration: configuration) { record in
-        if verbose {
-          printError(
-            String(
-              format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
-              record.iteration, record.seconds, record.loss, record.centerShift,
-              record.changedLabels, record.relocatedClusters))
+      let result: KMeansFitResult<Scalar>
+      if miniBatch.enabled {
+        result = try MiniBatchKMeans.fit(
+          data, configuration: configuration, miniBatch: miniBatch.configuration
+        ) { step, output in
+          if verbose {
+            printError(
+              String(
+                format: "step %d: batch loss=%.6g shift=%.3g", step, output.loss, output.centerShift
+              ))
+          }
+        }
+      } else {
+        result = try KMeansModel.fit(data, configuration: configuration) { record in
+          if verbose {
+            printError(
+              String(
+                format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
+                record.iteration, record.seconds, record.loss, record.centerShift,
+                record.changedLabels, record.relocatedClusters))
+          }
         }
       }
       let seconds = Date().timeIntervalSince(started)
       if let output { try ModelFile.save(result.model, to: output) }
       if let labelsOutput { try writeLabels(result.labels, to: labelsOutput) }
-      let model = result.model
-      let sizes = clusterSizes(result.labels, clusterCount: model.clusterCount)
+      let sizes = clusterSizes(result.labels, clusterCount: result.model.clusterCount)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, result.labels) }
+      try report(
+        result.model, rows: data.rowCount, columns: data.columnCount, sizes: sizes,
+        agreement: agreement, seconds: seconds)
+    }
+
+    /// Mini-batch training over the file a batch at a time, then one streamed pass for the
+    /// inertia, the sizes and the labels.
+    func trainStreaming<Scalar: KMeansScalar>(
+      _: Scalar.Type, configuration: KMeansConfiguration
+    ) throws {
+      var csvOptions = CSVReadOptions()
+      csvOptions.columns = input.columns
+      csvOptions.labelColumn = input.labelColumn.map(CSVColumn.init)
+      csvOptions.hasHeader = input.header
+      var source = try openBatchSource(input.data, csvOptions: csvOptions, as: Scalar.self)
+      let verbose = self.verbose
+      let started = Date()
+      let model = try StreamingKMeans.fit(
+        &source, configuration: configuration, miniBatch: miniBatch.configuration
+      ) { step, output in
+        if verbose {
+          printError(String(format: "step %d: batch loss=%.6g", step, output.loss))
+        }
+      }
+      var writer: NumPyLabelWriter? = nil
+      var csvLabels: [Int]? = nil
+      if let labelsOutput {
+        if labelsOutput.lowercased().hasSuffix(".npy") {
+          writer = try NumPyLabelWriter(path: labelsOutput)
+        } else {
+          csvLabels = []
+        }
+      }
+      var truth: [String]? = input.labelColumn == nil ? nil : []
+      var predicted: [Int] = []
+      let csvReader = source as? CSVBatchReader<Scalar>
+      let summary = try StreamingKMeans.predict(&source, model: model, threadCount: threads) {
+        labels, _ in
+        try writer?.append(labels)
+        csvLabels?.append(contentsOf: labels)
+        if truth != nil, let batchTruth = csvReader?.lastLabels {
+          truth?.append(contentsOf: batchTruth)
+          predicted.append(contentsOf: labels)
+        }
+      }
+      try writer?.finish()
+      if let csvLabels, let labelsOutput { try writeLabels(csvLabels, to: labelsOutput) }
+      var fitted = model
+      fitted.inertia = summary.inertia
+      if let output { try ModelFile.save(fitted, to: output) }
+      let agreement = truth.map { ClusteringAgreement.adjustedRandIndex($0, predicted) }
+      try report(
+        fitted, rows: summary.rowCount, columns: source.columnCount, sizes: summary.clusterSizes,
+        agreement: agreement, seconds: Date().timeIntervalSince(started))
+    }
+
+    func report<Scalar: KMeansScalar>(
+      _ model: KMeansModel<Scalar>, rows: Int, columns: Int, sizes: [Int], agreement: Double?,
+      seconds: Double
+    ) throws {
+      let mode =
+        miniBatch.stream ? "streamed mini-batch" : miniBatch.enabled ? "mini-batch" : "full batch"
       if outputOptions.json {
         var summary: [String: Any] = [
-          "rows": data.rowCount, "columns": data.columnCount, "clusters": model.clusterCount,
+          "rows": rows, "columns": columns, "clusters": model.clusterCount,
           "inertia": model.inertia, "iterations": model.iterationCount,
           "stopReason": model.stopReason.rawValue, "clusterSizes": sizes, "seconds": seconds,
-          "dtype": Scalar.dtypeName, "metric": model.metric.rawValue,
+          "dtype": Scalar.dtypeName, "metric": model.metric.rawValue, "mode": mode,
         ]
         if let agreement { summary["adjustedRandIndex"] = agreement }
         if let output { summary["model"] = output }
         try printJSON(summary)
         return
       }
-      print(
-        "data:        \(input.data) (\(data.rowCount) rows × \(data.columnCount) columns, \(Scalar.dtypeName))"
-      )
-      print("clusters:    \(model.clusterCount) (\(model.metric.rawValue))")
+      let unit = miniBatch.enabled ? "steps" : "iterations"
+      print("data:        \(input.data) (\(rows) rows × \(columns) columns, \(Scalar.dtypeName))")
+      print("clusters:    \(model.clusterCount) (\(model.metric.rawValue), \(mode))")
       print("inertia:     \(String(format: "%.6f", model.inertia))")
       print(
-        "iterations:  \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
+        "\(unit.padding(toLength: 12, withPad: " ", startingAt: 0)) \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
       )
       print("sizes:       \(sizes.map(String.init).joined(separator: " "))")
       if let agreement, let column = input.labelColumn {
@@ -150,11 +252,4 @@ extension KMeansCommand {
       if let output { print("model:       \(output)") }
     }
   }
-}
-
-/// The distance names the CLI accepts.
-enum MetricArgument: String, ExpressibleByArgument, CaseIterable {
-  case euclidean, cosine
-
-  var metric: DistanceMetric { self == .cosine ? .cosine : .squaredEuclidean }
 }

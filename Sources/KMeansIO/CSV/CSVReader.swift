@@ -86,115 +86,172 @@ public enum CSVReader {
     }
   }
 
-  /// One line split into cells: byte ranges, with quoted cells unescaped into `text`.
-  private struct Cell {
-    var range: Range<Int>
-    var unquoted: String?
-  }
-
-  private static func parse<Scalar: KMeansScalar>(
+  static func parse<Scalar: KMeansScalar>(
     _ bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, options: CSVReadOptions
   ) throws -> CSVDataset<Scalar> {
+    var scanner = CSVScanner(
+      bytes: bytes, byteCount: byteCount, path: path, delimiter: options.delimiter)
+    guard try scanner.nextLine() else { throw KMeansError.emptyInput("\(path) has no data lines") }
+    let layout = try CSVLayout(firstLine: scanner, options: options, path: path)
+    var values: [Scalar] = []
+    var labels: [String] = []
+    var rowCount = 0
+    var pending = !layout.hasHeader  // The first line is data when there is no header.
+    while try pending || scanner.nextLine() {
+      pending = false
+      try layout.appendRow(of: scanner, to: &values, labels: &labels)
+      rowCount += 1
+    }
+    guard rowCount > 0 else { throw KMeansError.emptyInput("\(path) has a header but no rows") }
+    return CSVDataset(
+      matrix: try Matrix(
+        rowCount: rowCount, columnCount: layout.featureIndices.count, values: values),
+      columnNames: layout.featureIndices.map { layout.names[$0] },
+      labels: layout.labelIndex == nil ? nil : labels)
+  }
+}
+
+/// One cell of a line: a byte range, or the unescaped text of a quoted field.
+struct CSVCell {
+  var range: Range<Int>
+  var unquoted: String?
+}
+
+/// Splits CSV bytes into lines of cells (RFC 4180 quoting, LF or CRLF, blank lines skipped).
+/// The bytes must be followed by a 0 byte, where `strtod` stops after the last cell.
+struct CSVScanner {
+  let bytes: UnsafeBufferPointer<UInt8>
+  let byteCount: Int
+  let path: String
+  let delimiter: UInt8
+  /// Where the next line starts.
+  var position = 0
+  /// The 1-based file line of the current line.
+  var lineNumber: Int
+  /// The cells of the current line.
+  var cells: [CSVCell] = []
+
+  init(
+    bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, delimiter: UInt8,
+    linesBefore: Int = 0
+  ) {
+    self.bytes = bytes
+    self.byteCount = byteCount
+    self.path = path
+    self.delimiter = delimiter
+    self.lineNumber = linesBefore
+  }
+
+  /// Splits the next non-blank line into `cells`; false at the end of the bytes.
+  mutating func nextLine() throws -> Bool {
     let base = bytes.baseAddress!
-    var position = 0
-    var lineNumber = 0
-    var cells: [Cell] = []
-
-    /// Splits the next non-blank line into `cells`; false at the end of the file.
-    func nextLine() throws -> Bool {
-      while position < byteCount {
-        lineNumber += 1
-        cells.removeAll(keepingCapacity: true)
-        var start = position
-        var quoted: String? = nil
-        var blank = true
-        while true {
-          let byte: UInt8 = position < byteCount ? base[position] : UInt8(ascii: "\n")
-          if byte == UInt8(ascii: "\"") && position == start {
-            var text: [UInt8] = []
-            position += 1
-            while true {
-              guard position < byteCount else {
-                throw KMeansError.parse(
-                  path: path, line: lineNumber, column: cells.count + 1,
-                  message: "unterminated quoted field")
-              }
-              if base[position] == UInt8(ascii: "\"") {
-                if position + 1 < byteCount && base[position + 1] == UInt8(ascii: "\"") {
-                  text.append(UInt8(ascii: "\""))
-                  position += 2
-                  continue
-                }
-                position += 1
-                break
-              }
-              if base[position] == UInt8(ascii: "\n") { lineNumber += 1 }
-              text.append(base[position])
-              position += 1
-            }
-            quoted = String(decoding: text, as: UTF8.self)
-            blank = false
-            continue
-          }
-          if byte == options.delimiter || byte == UInt8(ascii: "\n") {
-            var end = position
-            if byte == UInt8(ascii: "\n") && end > start && base[end - 1] == UInt8(ascii: "\r") {
-              end -= 1
-            }
-            if end > start { blank = false }
-            cells.append(Cell(range: start..<end, unquoted: quoted))
-            quoted = nil
-            position += 1
-            if byte == UInt8(ascii: "\n") { break }
-            blank = false
-            start = position
-            continue
-          }
+    while position < byteCount {
+      lineNumber += 1
+      cells.removeAll(keepingCapacity: true)
+      var start = position
+      var quoted: String? = nil
+      var blank = true
+      while true {
+        let byte: UInt8 = position < byteCount ? base[position] : UInt8(ascii: "\n")
+        if byte == UInt8(ascii: "\"") && position == start {
+          var text: [UInt8] = []
           position += 1
+          while true {
+            guard position < byteCount else {
+              throw KMeansError.parse(
+                path: path, line: lineNumber, column: cells.count + 1,
+                message: "unterminated quoted field")
+            }
+            if base[position] == UInt8(ascii: "\"") {
+              if position + 1 < byteCount && base[position + 1] == UInt8(ascii: "\"") {
+                text.append(UInt8(ascii: "\""))
+                position += 2
+                continue
+              }
+              position += 1
+              break
+            }
+            if base[position] == UInt8(ascii: "\n") { lineNumber += 1 }
+            text.append(base[position])
+            position += 1
+          }
+          quoted = String(decoding: text, as: UTF8.self)
+          blank = false
+          continue
         }
-        if !blank { return true }
+        if byte == delimiter || byte == UInt8(ascii: "\n") {
+          var end = position
+          if byte == UInt8(ascii: "\n") && end > start && base[end - 1] == UInt8(ascii: "\r") {
+            end -= 1
+          }
+          if end > start { blank = false }
+          cells.append(CSVCell(range: start..<end, unquoted: quoted))
+          quoted = nil
+          position += 1
+          if byte == UInt8(ascii: "\n") { break }
+          blank = false
+          start = position
+          continue
+        }
+        position += 1
       }
-      return false
+      if !blank { return true }
     }
+    return false
+  }
 
-    func text(_ cell: Cell) -> String {
-      cell.unquoted
-        ?? String(decoding: UnsafeBufferPointer(rebasing: bytes[cell.range]), as: UTF8.self)
+  func text(_ cell: CSVCell) -> String {
+    cell.unquoted
+      ?? String(decoding: UnsafeBufferPointer(rebasing: bytes[cell.range]), as: UTF8.self)
+  }
+
+  /// The cell as a number, or nil when it is not one.
+  func number(_ cell: CSVCell) -> Double? {
+    if let unquoted = cell.unquoted {
+      return Double(unquoted.trimmingCharacters(in: .whitespaces))
     }
-
-    /// The cell as a number, or nil when it is not one.
-    func number(_ cell: Cell) -> Double? {
-      if let unquoted = cell.unquoted {
-        return Double(unquoted.trimmingCharacters(in: .whitespaces))
-      }
-      var start = cell.range.lowerBound
-      var end = cell.range.upperBound
-      while start < end && (base[start] == 0x20 || base[start] == 0x09) { start += 1 }
-      while end > start && (base[end - 1] == 0x20 || base[end - 1] == 0x09) { end -= 1 }
-      guard start < end else { return nil }
-      var parsedEnd: UnsafeMutablePointer<CChar>? = nil
-      let value = base.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: 1) {
-        strtod($0, &parsedEnd)
-      }
-      let consumed = parsedEnd.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? start
-      return consumed == end ? value : nil
+    let base = bytes.baseAddress!
+    var start = cell.range.lowerBound
+    var end = cell.range.upperBound
+    while start < end && (base[start] == 0x20 || base[start] == 0x09) { start += 1 }
+    while end > start && (base[end - 1] == 0x20 || base[end - 1] == 0x09) { end -= 1 }
+    guard start < end else { return nil }
+    var parsedEnd: UnsafeMutablePointer<CChar>? = nil
+    let value = base.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: 1) {
+      strtod($0, &parsedEnd)
     }
+    let consumed = parsedEnd.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? start
+    return consumed == end ? value : nil
+  }
+}
 
-    guard try nextLine() else { throw KMeansError.emptyInput("\(path) has no data lines") }
-    let width = cells.count
-    let hasHeader = try options.hasHeader ?? cells.contains { number($0) == nil }
-    let names = hasHeader ? cells.map(text) : (0..<width).map { "column\($0)" }
-    let headerLine = hasHeader ? lineNumber : 0
+/// The columns of a CSV file, resolved from its first line and the options.
+struct CSVLayout: Sendable {
+  let width: Int
+  let hasHeader: Bool
+  let names: [String]
+  let featureIndices: [Int]
+  let labelIndex: Int?
+  let path: String
 
+  init(firstLine scanner: CSVScanner, options: CSVReadOptions, path: String) throws {
+    let cells = scanner.cells
+    width = cells.count
+    let hasHeader = options.hasHeader ?? cells.contains { scanner.number($0) == nil }
+    self.hasHeader = hasHeader
+    let names = hasHeader ? cells.map(scanner.text) : (0..<cells.count).map { "column\($0)" }
+    self.names = names
+    self.path = path
+    let headerLine = hasHeader ? scanner.lineNumber : 0
+    let width = self.width
     func resolve(_ column: CSVColumn) throws -> Int {
       switch column {
       case .name(let name):
         if let index = names.firstIndex(of: name) { return index }
+        let shown = names.prefix(12).joined(separator: ", ") + (names.count > 12 ? ", …" : "")
         throw KMeansError.parse(
           path: path, line: max(1, headerLine), column: nil,
-          message:
-            "no column named '\(name)' (columns: \(names.prefix(12).joined(separator: ", "))\(names.count > 12 ? ", …" : ""))"
-        )
+          message: "no column named '\(name)' (columns: \(shown))")
       case .index(let index):
         if let position = names.firstIndex(of: String(index)), hasHeader { return position }
         guard index < width else {
@@ -206,48 +263,41 @@ public enum CSVReader {
       }
     }
     let labelIndex = try options.labelColumn.map(resolve)
-    let featureIndices =
-      try options.columns.map { try $0.map(resolve) }
-      ?? (0..<width).filter { $0 != labelIndex }
+    self.labelIndex = labelIndex
+    featureIndices =
+      try options.columns.map { try $0.map(resolve) } ?? (0..<width).filter { $0 != labelIndex }
     guard !featureIndices.isEmpty else {
       throw KMeansError.emptyInput("\(path) has no feature columns left to read")
     }
+  }
 
-    var values: [Scalar] = []
-    var labels: [String] = []
-    var rowCount = 0
-    var pending = !hasHeader  // The first line is data when there is no header.
-    while try pending || nextLine() {
-      pending = false
-      guard cells.count == width else {
-        throw KMeansError.parse(
-          path: path, line: lineNumber, column: nil,
-          message: "expected \(width) fields, found \(cells.count)")
-      }
-      for index in featureIndices {
-        let cell = cells[index]
-        guard let value = number(cell) else {
-          let content = text(cell)
-          throw KMeansError.parse(
-            path: path, line: lineNumber, column: index + 1,
-            message: content.trimmingCharacters(in: .whitespaces).isEmpty
-              ? "empty cell in column '\(names[index])'"
-              : "'\(content.prefix(40))' in column '\(names[index])' is not a number")
-        }
-        guard value.isFinite else {
-          throw KMeansError.parse(
-            path: path, line: lineNumber, column: index + 1,
-            message: "non-finite value '\(text(cell))' in column '\(names[index])'")
-        }
-        values.append(Scalar(value))
-      }
-      if let labelIndex { labels.append(text(cells[labelIndex])) }
-      rowCount += 1
+  /// Checks the scanner's current line and appends its features (and label).
+  func appendRow<Scalar: KMeansScalar>(
+    of scanner: CSVScanner, to values: inout [Scalar], labels: inout [String]
+  ) throws {
+    let cells = scanner.cells
+    guard cells.count == width else {
+      throw KMeansError.parse(
+        path: path, line: scanner.lineNumber, column: nil,
+        message: "expected \(width) fields, found \(cells.count)")
     }
-    guard rowCount > 0 else { throw KMeansError.emptyInput("\(path) has a header but no rows") }
-    return CSVDataset(
-      matrix: try Matrix(rowCount: rowCount, columnCount: featureIndices.count, values: values),
-      columnNames: featureIndices.map { names[$0] },
-      labels: labelIndex == nil ? nil : labels)
+    for index in featureIndices {
+      let cell = cells[index]
+      guard let value = scanner.number(cell) else {
+        let content = scanner.text(cell)
+        throw KMeansError.parse(
+          path: path, line: scanner.lineNumber, column: index + 1,
+          message: content.trimmingCharacters(in: .whitespaces).isEmpty
+            ? "empty cell in column '\(names[index])'"
+            : "'\(content.prefix(40))' in column '\(names[index])' is not a number")
+      }
+      guard value.isFinite else {
+        throw KMeansError.parse(
+          path: path, line: scanner.lineNumber, column: index + 1,
+          message: "non-finite value '\(scanner.text(cell))' in column '\(names[index])'")
+      }
+      values.append(Scalar(value))
+    }
+    if let labelIndex { labels.append(scanner.text(cells[labelIndex])) }
   }
 }
