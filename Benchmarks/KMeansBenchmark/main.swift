@@ -1,6 +1,8 @@
 // kmeans-bench: seconds per Lloyd iteration on seeded Gaussian blobs, the achieved GFLOP/s
 // (2·n·k·d per iteration) and the ratio to one plain GEMM of the same shape timed in the same
-// run. Run it with `swift run -c release kmeans-bench [--quick] [--threads T]`.
+// run; with `--suite mini-batch`, seeding (k-means++, AFK-MC², k-MC²) and mini-batch against
+// full batch. Run it with
+// `swift run -c release kmeans-bench [--suite lloyd|mini-batch|all] [--quick] [--threads T]`.
 
 import Dispatch
 import Foundation
@@ -80,40 +82,113 @@ let quick = arguments.contains("--quick")
 let threads =
   arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) }
   ?? ProcessInfo.processInfo.activeProcessorCount
+let suite = arguments.firstIndex(of: "--suite").map { arguments[$0 + 1] } ?? "lloyd"
 let iterations = quick ? 3 : 10
-let shapes =
-  quick
-  ? [Shape(name: "blobs 100k×32 k=64", rows: 100_000, dimension: 32, clusters: 64)]
-  : [
-    Shape(name: "blobs 100k×32 k=64", rows: 100_000, dimension: 32, clusters: 64),
-    Shape(name: "blobs 1M×64 k=256", rows: 1_000_000, dimension: 64, clusters: 256),
-  ]
+let small = Shape(name: "blobs 100k×32 k=64", rows: 100_000, dimension: 32, clusters: 64)
+let large = Shape(name: "blobs 1M×64 k=256", rows: 1_000_000, dimension: 64, clusters: 256)
 
 print("BLAS: \(BLASLibrary.description)")
-print("threads: \(threads), Float, \(iterations) Lloyd iterations from the same random centers")
-print(
-  "shape".padding(toLength: 22, withPad: " ", startingAt: 0)
-    + "  s/iter   GFLOP/s   GEMM s   GEMM GFLOP/s   iter/GEMM")
-for shape in shapes {
+
+/// Seconds per Lloyd iteration against a plain GEMM of the same shape.
+func lloydSuite() throws {
+  print("threads: \(threads), Float, \(iterations) Lloyd iterations from the same random centers")
+  print(
+    "shape".padding(toLength: 22, withPad: " ", startingAt: 0)
+      + "  s/iter   GFLOP/s   GEMM s   GEMM GFLOP/s   iter/GEMM")
+  for shape in quick ? [small] : [small, large] {
+    let data = try blobs(shape, seed: 1)
+    // The blobs are drawn in random order, so the first k rows are random initial centers.
+    let initial = data.rows(0..<shape.clusters)
+    var configuration = KMeansConfiguration(clusterCount: shape.clusters)
+    configuration.initialization = .centers(initial)
+    configuration.maxIterations = iterations
+    configuration.tolerance = 0
+    configuration.threadCount = threads
+    let result = try KMeansModel.fit(data, configuration: configuration)
+    // The machine is shared: both sides report their fastest repetition (the first
+    // iteration, which page-faults fresh buffers, is left out).
+    let times = result.model.iterationStatistics.dropFirst().map(\.seconds)
+    let perIteration = times.min() ?? result.model.iterationStatistics[0].seconds
+    let flops = 2.0 * Double(shape.rows) * Double(shape.clusters) * Double(shape.dimension)
+    let gemm = plainGEMMSeconds(data, centers: initial, threads: threads, repeats: iterations)
+    let line =
+      shape.name.padding(toLength: 22, withPad: " ", startingAt: 0)
+      + String(
+        format: "  %6.4f  %8.1f  %7.4f  %13.1f  %9.2f", perIteration, flops / perIteration / 1e9,
+        gemm, flops / gemm / 1e9, perIteration / gemm)
+    print(line)
+  }
+}
+
+/// Seeding time and quality: greedy k-means++ against AFK-MC² and k-MC², and full-batch
+/// Lloyd against mini-batch from k-means++ to convergence.
+func miniBatchSuite() throws {
+  let shape = quick ? small : large
   let data = try blobs(shape, seed: 1)
-  // The blobs are drawn in random order, so the first k rows are random initial centers.
-  let initial = data.rows(0..<shape.clusters)
+  print("threads: \(threads), Float, \(shape.name), seed 0")
+  print("seeding                      seconds   potential (Σ D² after seeding)")
+  var timings: [(String, Double)] = []
+  for initialization in [
+    Initialization.kMeansPlusPlus(), .afkmc2(chainLength: 200), .kmc2(chainLength: 200),
+  ] {
+    var configuration = KMeansConfiguration(clusterCount: shape.clusters)
+    configuration.initialization = initialization
+    configuration.threadCount = threads
+    var trainer = try KMeansTrainer<Float>(configuration: configuration)
+    let time = seconds { _ = try? trainer.initialize(with: data) }
+    let potential = try trainer.model.score(data, threadCount: threads)
+    timings.append((initialization.name, time))
+    print(
+      initialization.name.padding(toLength: 27, withPad: " ", startingAt: 0)
+        + String(format: "  %7.3f   %.6g", time, potential))
+  }
+  print(String(format: "AFK-MC² / k-means++ seeding time: %.3f", timings[1].1 / timings[0].1))
+
+  print("training (k-means++ seeding)  seconds   steps   inertia")
   var configuration = KMeansConfiguration(clusterCount: shape.clusters)
-  configuration.initialization = .centers(initial)
-  configuration.maxIterations = iterations
-  configuration.tolerance = 0
   configuration.threadCount = threads
-  let result = try KMeansModel.fit(data, configuration: configuration)
-  // The machine is shared: both sides report their fastest repetition (the first iteration,
-  // which page-faults fresh buffers, is left out).
-  let times = result.model.iterationStatistics.dropFirst().map(\.seconds)
-  let perIteration = times.min() ?? result.model.iterationStatistics[0].seconds
-  let flops = 2.0 * Double(shape.rows) * Double(shape.clusters) * Double(shape.dimension)
-  let gemm = plainGEMMSeconds(data, centers: initial, threads: threads, repeats: iterations)
-  let line =
-    shape.name.padding(toLength: 22, withPad: " ", startingAt: 0)
-    + String(
-      format: "  %6.4f  %8.1f  %7.4f  %13.1f  %9.2f", perIteration, flops / perIteration / 1e9,
-      gemm, flops / gemm / 1e9, perIteration / gemm)
-  print(line)
+  var full: KMeansFitResult<Float>? = nil
+  let fullTime = seconds { full = try? KMeansModel.fit(data, configuration: configuration) }
+  var miniBatch = MiniBatchConfiguration()
+  miniBatch.batchSize = 4096
+  var mini: KMeansFitResult<Float>? = nil
+  let miniTime = seconds {
+    mini = try? MiniBatchKMeans.fit(data, configuration: configuration, miniBatch: miniBatch)
+  }
+  // Seeding from a sample can land in a worse local optimum; three seedings judged on the
+  // sample (scikit-learn's n_init) cost little.
+  var threeSeedings = configuration
+  threeSeedings.restarts = 3
+  var mini3: KMeansFitResult<Float>? = nil
+  let mini3Time = seconds {
+    mini3 = try? MiniBatchKMeans.fit(data, configuration: threeSeedings, miniBatch: miniBatch)
+  }
+  for (name, time, result) in [
+    ("full batch (Lloyd)", fullTime, full), ("mini-batch (4096 rows)", miniTime, mini),
+    ("mini-batch, 3 seedings", mini3Time, mini3),
+  ] {
+    guard let result else { continue }
+    print(
+      name.padding(toLength: 27, withPad: " ", startingAt: 0)
+        + String(
+          format: "  %7.2f   %5d   %.6g", time, result.model.iterationCount, result.model.inertia))
+  }
+  if let full, let mini, let mini3 {
+    print(
+      String(
+        format:
+          "mini-batch / full batch: time %.3f, inertia %.4f (3 seedings: time %.3f, inertia %.4f)",
+        miniTime / fullTime, mini.model.inertia / full.model.inertia, mini3Time / fullTime,
+        mini3.model.inertia / full.model.inertia))
+  }
+}
+
+switch suite {
+case "lloyd": try lloydSuite()
+case "mini-batch": try miniBatchSuite()
+case "all":
+  try lloydSuite()
+  try miniBatchSuite()
+default:
+  print("unknown --suite \(suite): use lloyd, mini-batch or all")
 }

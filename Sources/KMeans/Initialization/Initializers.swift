@@ -192,10 +192,8 @@ extension PreparedData {
     return points.withUnsafeElements { base in
       var best = Scalar.infinity
       for center in centers {
-        let distance =
-          metric == .cosine
-          ? max(0, 1 - VectorKernels.dot(base + row * d, base + center * d, d))
-          : VectorKernels.squaredDistance(base + row * d, base + center * d, d)
+        let distance = Scalar._kernels.pairDistance(
+          base + row * d, base + center * d, d, kernelDistance)
         best = min(best, distance)
       }
       return best

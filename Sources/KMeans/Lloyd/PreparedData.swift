@@ -29,29 +29,19 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
     guard data.rowCount > 0 else { throw KMeansError.emptyInput("the data has no rows") }
     guard data.columnCount > 0 else { throw KMeansError.emptyInput("the data has no columns") }
     let d = data.columnCount
-    try data.withUnsafeElements { base in
-      for row in 0..<data.rowCount {
-        let line = base + row * d
-        for column in 0..<d where !line[column].isFinite {
-          throw KMeansError.nonFiniteValue(row: row, column: column)
-        }
-      }
+    if let bad = data.withUnsafeElements({ Scalar._kernels.firstNonFinite($0, data.rowCount, d) }) {
+      throw KMeansError.nonFiniteValue(row: bad.row, column: bad.column)
     }
     self.metric = metric
     self.threadCount = threadCount
     if metric == .cosine {
       var normalised = Matrix<Scalar>(zerosWithRowCount: data.rowCount, columnCount: d)
-      try data.withUnsafeElements { source in
-        try normalised.withUnsafeMutableElements { target in
-          for row in 0..<data.rowCount {
-            let input = source + row * d
-            let output = target + row * d
-            let norm = VectorKernels.dot(input, input, d).squareRoot()
-            guard norm > 0 else { throw KMeansError.zeroRowUnderCosine(row: row) }
-            for column in 0..<d { output[column] = input[column] / norm }
-          }
+      let zeroRow = data.withUnsafeElements { source in
+        normalised.withUnsafeMutableElements { target in
+          Scalar._kernels.normalizeRows(source, data.rowCount, d, target)
         }
       }
+      if let zeroRow { throw KMeansError.zeroRowUnderCosine(row: zeroRow) }
       self.points = normalised
     } else {
       self.points = data

@@ -63,7 +63,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   /// The mini-batch settings.
   public let miniBatch: MiniBatchConfiguration
   /// The stepwise engine, with TensorFlow's state.
-  public private(set) var trainer: KMeansTrainer<Scalar>
+  public internal(set) var trainer: KMeansTrainer<Scalar>
   /// Rows seen by training steps.
   public private(set) var rowsSeen = 0
   /// Centers moved by reassignment so far.
@@ -154,7 +154,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
 
 extension MiniBatchKMeans {
   /// Trains on `data` in memory: centers from a seeded sample of ``MiniBatchConfiguration/initializationSize``
-  /// rows, then epochs of seeded shuffled batches until `epochs` run out or the smoothed batch
+  /// rows (the best of `configuration.restarts` seedings, judged by inertia on the sample), then epochs of seeded shuffled batches until `epochs` run out or the smoothed batch
   /// loss stops improving for `maxNoImprovement` steps; finally one full assignment gives the
   /// labels and inertia.
   ///
@@ -184,7 +184,22 @@ extension MiniBatchKMeans {
       sampleSize == n
       ? prepared
       : prepared.gathered(prepared.randomDistinctRows(count: sampleSize, random: &sampling))
-    try state.trainer.initializeFully(from: sample)
+    // With restarts, keep the seeding with the lowest inertia on the sample (scikit-learn
+    // judges its `n_init` seedings the same way).
+    var bestInertia = Double.infinity
+    for restart in 0..<configuration.restarts {
+      var candidate = try KMeansTrainer<Scalar>(
+        configuration: configuration,
+        mode: .miniBatch(stepsPerIteration: miniBatch.stepsPerIteration), restart: restart)
+      try candidate.initializeFully(from: sample)
+      let inertia =
+        configuration.restarts == 1
+        ? 0 : sample.assign(to: PreparedCenters(candidate.model.centers)).loss
+      if inertia < bestInertia {
+        bestInertia = inertia
+        state.trainer = candidate
+      }
+    }
 
     let batchSize = min(miniBatch.batchSize, n)
     var tracker = NoImprovementTracker(

@@ -66,6 +66,24 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
   /// All distances of a block of rows to all centers (`rowCount × centerCount`).
   package let allDistances: @Sendable (DistanceBlock<Scalar>, UnsafeMutablePointer<Scalar>) -> Void
 
+  /// The distance between two vectors of `dimension` values: ‖x − y‖², or 1 − x·y for cosine
+  /// (unit vectors), clamped at 0.
+  package let pairDistance:
+    @Sendable (UnsafePointer<Scalar>, UnsafePointer<Scalar>, _ dimension: Int, DistanceKind) ->
+      Scalar
+
+  /// Scales each row of `input` to unit length into `output`; returns the first row of zero
+  /// length (left as zeros), or nil.
+  package let normalizeRows:
+    @Sendable (
+      _ input: UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int,
+      _ output: UnsafeMutablePointer<Scalar>
+    ) -> Int?
+
+  /// The first (row, column) holding NaN or an infinity, or nil.
+  package let firstNonFinite:
+    @Sendable (UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int) -> (row: Int, column: Int)?
+
   /// ‖row‖² for each row.
   package let squaredNorms:
     @Sendable (UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int, UnsafeMutablePointer<Scalar>)
@@ -94,6 +112,37 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
     }
     self.allDistances = { block, output in
       NearestCenterKernel<Scalar>.allDistances(block, output: output, gemm: multiplyTransposed)
+    }
+    self.pairDistance = { x, y, dimension, distance in
+      distance == .cosine
+        ? max(0, 1 - VectorKernels.dot(x, y, dimension))
+        : VectorKernels.squaredDistance(x, y, dimension)
+    }
+    self.normalizeRows = { input, rows, dimension, output in
+      var firstZero: Int? = nil
+      for row in 0..<rows {
+        let source = input + row * dimension
+        let target = output + row * dimension
+        let norm = VectorKernels.dot(source, source, dimension).squareRoot()
+        if norm > 0 {
+          for column in 0..<dimension { target[column] = source[column] / norm }
+        } else {
+          for column in 0..<dimension { target[column] = 0 }
+          if firstZero == nil { firstZero = row }
+        }
+      }
+      return firstZero
+    }
+    self.firstNonFinite = { points, rows, dimension in
+      for row in 0..<rows {
+        let line = points + row * dimension
+        // A cheap sum first: it is finite exactly when every term is (barring overflow).
+        var sum = Scalar.zero
+        for column in 0..<dimension { sum += line[column] * 0 }
+        guard !sum.isFinite else { continue }
+        for column in 0..<dimension where !line[column].isFinite { return (row, column) }
+      }
+      return nil
     }
     self.squaredNorms = { points, rows, dimension, output in
       for row in 0..<rows {
