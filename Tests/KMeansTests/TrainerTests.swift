@@ -169,3 +169,64 @@ struct TrainerTests {
     }
   }
 }
+
+@Suite("Trainer state")
+struct TrainerStateTests {
+  @Test("restore sets TensorFlow's variables, and checks their shapes")
+  func restore() throws {
+    let data = try TestData.blobs(rows: 300, dimension: 2, clusters: 3, seed: 7, as: Float.self)
+    var configuration = KMeansConfiguration(clusterCount: 3)
+    configuration.seed = 1
+    var original = try KMeansTrainer<Float>(
+      configuration: configuration, mode: .miniBatch(stepsPerIteration: 2))
+    try original.initialize(with: data)
+    for start in stride(from: 0, to: 300, by: 50) {
+      _ = try original.step(on: data.rows(start..<(start + 50)))
+    }
+    var copy = try KMeansTrainer<Float>(
+      configuration: configuration, mode: .miniBatch(stepsPerIteration: 2))
+    try copy.restore(
+      clusters: original.clusters, counts: original.counts,
+      clustersUpdated: original.clustersUpdated, updateInSteps: original.updateInSteps,
+      globalStep: original.globalStep)
+    #expect(copy.initialized)
+    let next = data.rows(0..<50)
+    let a = try original.step(on: next)
+    let b = try copy.step(on: next)
+    #expect(a.shards[0].clusterIndices == b.shards[0].clusterIndices)
+    #expect(original.clusters == copy.clusters && original.clustersUpdated == copy.clustersUpdated)
+    #expect(original.counts == copy.counts && original.globalStep == copy.globalStep)
+    #expect(throws: KMeansError.self) {
+      try copy.restore(clusters: Matrix<Float>(zerosWithRowCount: 2, columnCount: 2))
+    }
+    #expect(throws: KMeansError.self) {
+      try copy.restore(clusters: original.clusters, counts: [1, 2])
+    }
+  }
+
+  @Test("tfCompat: the zero vector for an empty cluster; by default a far point")
+  func emptyClusterRules() throws {
+    let data = try Matrix<Double>(rows: [[0, 0], [0, 1], [1, 0], [10, 10], [10, 11]])
+    var configuration = KMeansConfiguration(clusterCount: 3)
+    configuration.initialization = .centers(
+      try Matrix<Double>(rows: [[0, 0], [10, 10], [99, 99]]))
+    for tfCompat in [false, true] {
+      configuration.tfCompat = tfCompat
+      var trainer = try KMeansTrainer<Double>(configuration: configuration)
+      try trainer.initialize(with: data)
+      let output = try trainer.step(on: data)
+      if tfCompat {
+        #expect(trainer.clusters.row(2) == [0, 0])
+        #expect(output.relocatedClusters == 0)
+        // (0+0+1)/(3 + 1e-6): TensorFlow's denominator shrinks every center a little.
+        #expect(trainer.clusters[0, 0] == 1.0 / Double(Float(3) + 1e-6))
+        #expect(trainer.clusters[0, 0] < 1.0 / 3)
+      } else {
+        #expect(output.relocatedClusters == 1)
+        // The farthest point, (0, 1) (distance 1, the lowest row among ties), moves over.
+        #expect(trainer.clusters.row(2) == [0, 1])
+        #expect(trainer.clusters.row(0) == [0.5, 0])
+      }
+    }
+  }
+}
