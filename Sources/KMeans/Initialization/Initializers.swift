@@ -130,16 +130,7 @@ extension PreparedData {
           candidateRows.append(random.nextIndex(below: n))
           continue
         }
-        // The first row whose cumulative weight exceeds the target: rows at distance 0
-        // (already centers) are never drawn.
-        let target = random.nextUnit() * potential
-        var low = 0
-        var high = n - 1
-        while low < high {
-          let middle = (low + high) / 2
-          if cumulative[middle] > target { high = middle } else { low = middle + 1 }
-        }
-        candidateRows.append(low)
+        candidateRows.append(sampleIndex(cumulative: cumulative, random: &random))
       }
       let m = candidateRows.count
       let candidateDistances = distances(toRows: candidateRows)
@@ -178,6 +169,20 @@ extension PreparedData {
       for column in 0..<m { totals[column] += partials[chunk * m + column] }
     }
     return totals
+  }
+
+  /// An index drawn with probability proportional to its weight, given the running sums of
+  /// the weights: the first index whose running sum exceeds a uniform draw below the total, so
+  /// that weight-0 rows (for D² sampling: rows already chosen) are never drawn.
+  func sampleIndex(cumulative: [Double], random: inout RandomSource) -> Int {
+    let target = random.nextUnit() * (cumulative.last ?? 0)
+    var low = 0
+    var high = cumulative.count - 1
+    while low < high {
+      let middle = (low + high) / 2
+      if cumulative[middle] > target { high = middle } else { low = middle + 1 }
+    }
+    return low
   }
 
   /// The distance from every row to its nearest center among `centers`.

@@ -71,16 +71,7 @@ extension PreparedData {
       running += proposal[row]
       cumulative[row] = running
     }
-    func draw() -> Int {
-      let target = random.nextUnit() * running
-      var low = 0
-      var high = n - 1
-      while low < high {
-        let middle = (low + high) / 2
-        if cumulative[middle] > target { high = middle } else { low = middle + 1 }
-      }
-      return low
-    }
+    func draw() -> Int { sampleIndex(cumulative: cumulative, random: &random) }
     let existingCenters = existing
     func distance(_ row: Int) -> Double {
       var best = Double(nearestDistance(from: row, toRows: chosen))

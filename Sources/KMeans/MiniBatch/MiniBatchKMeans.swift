@@ -202,11 +202,7 @@ extension MiniBatchKMeans {
     }
 
     let batchSize = min(miniBatch.batchSize, n)
-    var tracker = NoImprovementTracker(
-      batchSize: batchSize, rowCount: n, limit: miniBatch.maxNoImprovement)
-    var statistics: [IterationStatistics] = []
-    var stepNumber = 0
-    var stopReason = StopReason.maxIterations
+    var log = MiniBatchLog(batchSize: batchSize, rowCount: n, limit: miniBatch.maxNoImprovement)
     var order = Array(0..<n)
     training: for _ in 0..<miniBatch.epochs {
       // Seeded Fisher–Yates shuffle of the row order for this epoch.
@@ -219,41 +215,40 @@ extension MiniBatchKMeans {
         let rows = Array(order[start..<min(n, start + batchSize)])
         start += batchSize
         let output = state.step(prepared.gathered(rows))
-        stepNumber += 1
-        statistics.append(
-          IterationStatistics(
-            iteration: stepNumber, loss: output.loss, centerShift: output.centerShift,
-            relocatedClusters: 0, changedLabels: rows.count,
-            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
-        progress?(stepNumber, output)
-        if tracker.shouldStop(afterBatchLoss: output.loss, rows: rows.count) {
-          stopReason = .noImprovement
-          break training
-        }
+        let stop = log.record(output, rows: rows.count, since: started)
+        progress?(log.steps, output)
+        if stop { break training }
       }
     }
     let model = state.trainer.model
     let final = prepared.assign(to: PreparedCenters(model.centers))
     let fitted = KMeansModel(
       centers: model.centers, metric: configuration.metric, inertia: final.loss,
-      iterationCount: stepNumber, stopReason: stopReason, iterationStatistics: statistics)
+      iterationCount: log.steps, stopReason: log.stopReason,
+      iterationStatistics: log.statistics)
     return KMeansFitResult(
       model: fitted, labels: final.labels.map(Int.init), distances: final.distances)
   }
 }
 
-/// scikit-learn's early stopping for mini-batch training: an exponentially weighted average of
-/// the per-row batch loss, α = min(1, 2·batchSize/(n + 1)), and a count of steps since it last
-/// improved.
-package struct NoImprovementTracker: Sendable {
+/// The record of mini-batch steps, with scikit-learn's early stopping: an exponentially
+/// weighted average of the per-row batch loss, α = min(1, 2·batchSize/(n + 1)), and a count of
+/// steps since it last improved.
+package struct MiniBatchLog: Sendable {
   var alpha: Double
   let batchSize: Int
   let limit: Int?
   var smoothed: Double? = nil
   var best = Double.infinity
   var withoutImprovement = 0
+  /// One record per step.
+  package private(set) var statistics: [IterationStatistics] = []
+  /// Why training stopped (`.maxIterations` until early stopping triggers).
+  package private(set) var stopReason = StopReason.maxIterations
+  /// Steps recorded.
+  package var steps: Int { statistics.count }
 
-  /// A tracker for batches of `batchSize` out of `rowCount` rows (nil: unknown, α = 0.01).
+  /// A log for batches of `batchSize` out of `rowCount` rows (nil: unknown, α = 0.01).
   package init(batchSize: Int, rowCount: Int?, limit: Int?) {
     self.alpha = rowCount.map { min(1, 2 * Double(batchSize) / Double($0 + 1)) } ?? 0.01
     self.batchSize = batchSize
@@ -265,9 +260,19 @@ package struct NoImprovementTracker: Sendable {
     alpha = min(1, 2 * Double(batchSize) / Double(rowCount + 1))
   }
 
-  /// Records one step; true when `limit` steps in a row brought no improvement.
-  package mutating func shouldStop(afterBatchLoss loss: Double, rows: Int) -> Bool {
-    let perRow = loss / Double(max(1, rows))
+  /// Records one step that started at `started` (`DispatchTime` nanoseconds); true when
+  /// `limit` steps in a row brought no improvement.
+  package mutating func record(
+    _ output: StepOutput<some KMeansScalar>, rows: Int, since started: UInt64
+  )
+    -> Bool
+  {
+    statistics.append(
+      IterationStatistics(
+        iteration: statistics.count + 1, loss: output.loss, centerShift: output.centerShift,
+        relocatedClusters: 0, changedLabels: rows,
+        seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
+    let perRow = output.loss / Double(max(1, rows))
     let average = smoothed.map { $0 * (1 - alpha) + perRow * alpha } ?? perRow
     smoothed = average
     if average < best {
@@ -276,7 +281,8 @@ package struct NoImprovementTracker: Sendable {
     } else {
       withoutImprovement += 1
     }
-    guard let limit else { return false }
-    return withoutImprovement >= limit
+    guard let limit, withoutImprovement >= limit else { return false }
+    stopReason = .noImprovement
+    return true
   }
 }

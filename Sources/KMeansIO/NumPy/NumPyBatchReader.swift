@@ -93,31 +93,8 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
     precondition(range.lowerBound >= 0 && range.upperBound <= totalRows, "rows out of range")
     let count = range.count * columnCount
-    var values = [Scalar](repeating: 0, count: count)
     let start = mapping + dataOffset + range.lowerBound * columnCount * type.byteCount
-    values.withUnsafeMutableBufferPointer { output in
-      for index in 0..<count {
-        let offset = index * type.byteCount
-        switch type {
-        case .float32:
-          output[index] = Scalar(
-            Float(
-              bitPattern: UInt32(
-                littleEndian: start.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
-        case .float64:
-          output[index] = Scalar(
-            Double(
-              bitPattern: UInt64(
-                littleEndian: start.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
-        case .int32:
-          output[index] = Scalar(
-            Int32(littleEndian: start.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-        case .int64:
-          output[index] = Scalar(
-            Int64(littleEndian: start.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-        }
-      }
-    }
+    let values = type.decode(count, from: start, as: Scalar.self)
     return try Matrix(rowCount: range.count, columnCount: columnCount, values: values)
   }
 

@@ -13,6 +13,35 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
   case int64 = "<i8"
 
   var byteCount: Int { self == .float32 || self == .int32 ? 4 : 8 }
+
+  /// `count` little-endian values of this type starting at `bytes`, converted to `Scalar`.
+  func decode<Scalar: KMeansScalar>(
+    _ count: Int, from bytes: UnsafeRawPointer, as _: Scalar.Type
+  ) -> [Scalar] {
+    var values = [Scalar](repeating: 0, count: count)
+    values.withUnsafeMutableBufferPointer { output in
+      for index in 0..<count {
+        let offset = index * byteCount
+        switch self {
+        case .float32:
+          let bits = UInt32(
+            littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+          output[index] = Scalar(Float(bitPattern: bits))
+        case .float64:
+          let bits = UInt64(
+            littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+          output[index] = Scalar(Double(bitPattern: bits))
+        case .int32:
+          output[index] = Scalar(
+            Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+        case .int64:
+          output[index] = Scalar(
+            Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+        }
+      }
+    }
+    return values
+  }
 }
 
 /// NumPy's `.npy` format (versions 1.0, 2.0 and 3.0): a magic string, a Python-literal header
@@ -38,30 +67,8 @@ public enum NumPyFile {
           "the header promises \(count) \(header.type.rawValue) values, but only \(data.count - header.dataOffset) bytes follow"
       )
     }
-    var values = [Scalar](repeating: 0, count: count)
-    data.withUnsafeBytes { raw in
-      let payload = raw.baseAddress! + header.dataOffset
-      for index in 0..<count {
-        let offset = index * header.type.byteCount
-        switch header.type {
-        case .float32:
-          values[index] = Scalar(
-            Float(
-              bitPattern: UInt32(
-                littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
-        case .float64:
-          values[index] = Scalar(
-            Double(
-              bitPattern: UInt64(
-                littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: UInt64.self))))
-        case .int32:
-          values[index] = Scalar(
-            Int32(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-        case .int64:
-          values[index] = Scalar(
-            Int64(littleEndian: payload.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-        }
-      }
+    let values = data.withUnsafeBytes { raw in
+      header.type.decode(count, from: raw.baseAddress! + header.dataOffset, as: Scalar.self)
     }
     return try Matrix(rowCount: rows, columnCount: columns, values: values)
   }

@@ -33,17 +33,14 @@ public enum StreamingKMeans {
     let k = configuration.effectiveClusterCount
     let sampleRows = miniBatch.initializationSize ?? 3 * max(miniBatch.batchSize, k)
     try source.rewind()
-    var tracker = NoImprovementTracker(
+    var log = MiniBatchLog(
       batchSize: miniBatch.batchSize, rowCount: source.rowCount, limit: miniBatch.maxNoImprovement)
-    var steps = 0
-    var stopReason = StopReason.maxIterations
-    var statistics: [IterationStatistics] = []
     var rowsThisEpoch = 0
     training: for epoch in 0..<miniBatch.epochs {
       if epoch > 0 {
         try source.rewind()
         // A stream of unknown length: smooth by its size once one pass has measured it.
-        if epoch == 1 && source.rowCount == nil { tracker.setRowCount(rowsThisEpoch) }
+        if epoch == 1 && source.rowCount == nil { log.setRowCount(rowsThisEpoch) }
       }
       rowsThisEpoch = 0
       while !state.trainer.initialized {
@@ -58,23 +55,15 @@ public enum StreamingKMeans {
         rowsThisEpoch += batch.rowCount
         let started = DispatchTime.now().uptimeNanoseconds
         guard let output = try state.partialFit(batch) else { continue }
-        steps += 1
-        statistics.append(
-          IterationStatistics(
-            iteration: steps, loss: output.loss, centerShift: output.centerShift,
-            relocatedClusters: 0, changedLabels: batch.rowCount,
-            seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9))
-        progress?(steps, output)
-        if tracker.shouldStop(afterBatchLoss: output.loss, rows: batch.rowCount) {
-          stopReason = .noImprovement
-          break training
-        }
+        let stop = log.record(output, rows: batch.rowCount, since: started)
+        progress?(log.steps, output)
+        if stop { break training }
       }
     }
     var model = state.model
-    model.iterationCount = steps
-    model.stopReason = stopReason
-    model.iterationStatistics = statistics
+    model.iterationCount = log.steps
+    model.stopReason = log.stopReason
+    model.iterationStatistics = log.statistics
     return model
   }
 

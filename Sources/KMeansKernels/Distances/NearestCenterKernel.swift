@@ -28,10 +28,7 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
     labels: UnsafeMutablePointer<Int32>,
     distances: UnsafeMutablePointer<Scalar>,
     scratch: inout AssignmentScratch<Scalar>,
-    gemm: (
-      Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
-      UnsafeMutablePointer<Scalar>, Int
-    ) -> Void
+    gemm: MultiplyTransposed<Scalar>
   ) {
     let d = block.dimension
     let k = block.centerCount
@@ -165,10 +162,7 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
   static func allDistances(
     _ block: DistanceBlock<Scalar>,
     output: UnsafeMutablePointer<Scalar>,
-    gemm: (
-      Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
-      UnsafeMutablePointer<Scalar>, Int
-    ) -> Void
+    gemm: MultiplyTransposed<Scalar>
   ) {
     let d = block.dimension
     let k = block.centerCount

@@ -42,19 +42,21 @@ package struct DistanceBlock<Scalar: KMeansScalar>: @unchecked Sendable {
   }
 }
 
+/// `c (m × n) = a (m × k) · bᵀ` with `b` `n × k`, row-major, with leading dimensions:
+/// `(m, n, k, a, lda, b, ldb, c, ldc)`, as `?gemm` takes them.
+package typealias MultiplyTransposed<Scalar> =
+  @Sendable (
+    Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
+    UnsafeMutablePointer<Scalar>, Int
+  ) -> Void
+
 /// The specialised hot loops of one precision. Not public API.
 ///
 /// Each stored function is created in a concrete context (`Float` or `Double`), so generic
 /// callers still run specialised code.
 public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
   /// `c (m × n) = a (m × k) · bᵀ` with `b` `n × k`, row-major (`?gemm`).
-  package let multiplyTransposed:
-    @Sendable (
-      _ m: Int, _ n: Int, _ k: Int,
-      _ a: UnsafePointer<Scalar>, _ lda: Int,
-      _ b: UnsafePointer<Scalar>, _ ldb: Int,
-      _ c: UnsafeMutablePointer<Scalar>, _ ldc: Int
-    ) -> Void
+  package let multiplyTransposed: MultiplyTransposed<Scalar>
 
   /// Fused GEMM distance tiles and argmin for one block of rows.
   package let assignNearest:
@@ -99,11 +101,7 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
     ) -> Void
 
   package init(
-    multiplyTransposed:
-      @escaping @Sendable (
-        Int, Int, Int, UnsafePointer<Scalar>, Int, UnsafePointer<Scalar>, Int,
-        UnsafeMutablePointer<Scalar>, Int
-      ) -> Void
+    multiplyTransposed: @escaping MultiplyTransposed<Scalar>
   ) {
     self.multiplyTransposed = multiplyTransposed
     self.assignNearest = { block, labels, distances, scratch in
