@@ -58,11 +58,13 @@ struct StreamingTests {
     }
   }
 
-  @Test("the mapped .npy reader equals the whole-file read")
-  func numPyBatches() throws {
+  @Test(
+    "the mapped and the chunked .npy readers equal the whole-file read",
+    arguments: [NumPyBatchReader<Double>.Access.memoryMapped, .chunkedReads])
+  func numPyBatches(access: NumPyBatchReader<Double>.Access) throws {
     let path = Fixtures.path("points.npy")
     let whole = try NumPyFile.readMatrix(path, as: Double.self)
-    var source = try NumPyBatchReader<Double>(path)
+    var source = try NumPyBatchReader<Double>(path, access: access)
     #expect(source.rowCount == 240)
     #expect(try drain(&source, rows: 50) == whole)
     #expect(try source.rows(100..<103) == whole.rows(100..<103))

@@ -7,11 +7,12 @@ import KMeans
   import Darwin
 #endif
 
-/// A `.npy` file mapped into memory (read-only) and read in row ranges.
+/// A `.npy` file read in row ranges, never whole.
 ///
-/// Reading row ranges converts them to `Scalar`; pages of rows already delivered by
-/// ``nextBatch(maxRows:)`` are released (`madvise(MADV_DONTNEED)`), so resident memory stays
-/// near one batch even for files much larger than memory.
+/// With ``Access/memoryMapped`` (the default) the file is mapped read-only and pages of rows
+/// already delivered by ``nextBatch(maxRows:)`` are released (`madvise(MADV_DONTNEED)`); with
+/// ``Access/chunkedReads`` each range is read with `pread` into a buffer. Either way resident
+/// memory stays near one batch even for files much larger than memory.
 public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sendable {
   /// The file.
   public let path: String
@@ -21,6 +22,17 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   public let columnCount: Int
   /// The rows, known from the header.
   public var rowCount: Int? { totalRows }
+
+  /// How rows are brought in from the file.
+  public enum Access: Sendable {
+    /// Map the file and release delivered pages.
+    case memoryMapped
+    /// Read each row range with `pread`.
+    case chunkedReads
+  }
+
+  /// How this reader brings rows in.
+  public let access: Access
 
   private let type: NumPyElementType
   private let mapping: UnsafeRawPointer
@@ -32,8 +44,9 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
 
   /// Maps the file and reads its header.
   /// - Throws: ``KMeansError`` for a missing, corrupt, truncated or unsupported file.
-  public init(_ path: String) throws {
+  public init(_ path: String, access: Access = .memoryMapped) throws {
     self.path = path
+    self.access = access
     let descriptor = open(path, O_RDONLY)
     guard descriptor >= 0 else {
       throw KMeansError.fileUnreadable(path: path, reason: String(cString: strerror(errno)))
@@ -67,14 +80,18 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
           "the header promises \(rows * columns) \(header.type.rawValue) values, but only \(length - header.dataOffset) bytes follow"
       )
     }
-    guard let mapped = mmap(nil, max(1, length), PROT_READ, MAP_SHARED, descriptor, 0),
-      mapped != MAP_FAILED
-    else {
+    let mapped: UnsafeMutableRawPointer?
+    if access == .memoryMapped {
+      mapped = mmap(nil, max(1, length), PROT_READ, MAP_SHARED, descriptor, 0)
+    } else {
+      mapped = UnsafeMutableRawPointer.allocate(byteCount: 1, alignment: 1)
+    }
+    guard let mapped, mapped != MAP_FAILED else {
       close(descriptor)
       throw KMeansError.fileUnreadable(
         path: path, reason: "cannot map the file: \(String(cString: strerror(errno)))")
     }
-    _ = madvise(mapped, max(1, length), MADV_SEQUENTIAL)
+    if access == .memoryMapped { _ = madvise(mapped, max(1, length), MADV_SEQUENTIAL) }
     self.descriptor = descriptor
     self.mapping = UnsafeRawPointer(mapped)
     self.mappedLength = max(1, length)
@@ -85,7 +102,11 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   }
 
   deinit {
-    munmap(UnsafeMutableRawPointer(mutating: mapping), mappedLength)
+    if access == .memoryMapped {
+      munmap(UnsafeMutableRawPointer(mutating: mapping), mappedLength)
+    } else {
+      UnsafeMutableRawPointer(mutating: mapping).deallocate()
+    }
     close(descriptor)
   }
 
@@ -93,8 +114,28 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
     precondition(range.lowerBound >= 0 && range.upperBound <= totalRows, "rows out of range")
     let count = range.count * columnCount
-    let start = mapping + dataOffset + range.lowerBound * columnCount * type.byteCount
-    let values = type.decode(count, from: start, as: Scalar.self)
+    let offset = dataOffset + range.lowerBound * columnCount * type.byteCount
+    let values: [Scalar]
+    switch access {
+    case .memoryMapped:
+      values = type.decode(count, from: mapping + offset, as: Scalar.self)
+    case .chunkedReads:
+      let byteCount = count * type.byteCount
+      var bytes = [UInt8](repeating: 0, count: byteCount)
+      var done = 0
+      while done < byteCount {
+        let read = bytes.withUnsafeMutableBytes {
+          pread(descriptor, $0.baseAddress! + done, byteCount - done, off_t(offset + done))
+        }
+        if read < 0 && errno == EINTR { continue }
+        guard read > 0 else {
+          throw KMeansError.fileUnreadable(
+            path: path, reason: "read failed at byte \(offset + done)")
+        }
+        done += read
+      }
+      values = bytes.withUnsafeBytes { type.decode(count, from: $0.baseAddress!, as: Scalar.self) }
+    }
     return try Matrix(rowCount: range.count, columnCount: columnCount, values: values)
   }
 
@@ -117,6 +158,7 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
 
   /// Drops the resident pages of rows already delivered (they are re-read if asked again).
   private func releaseConsumedPages() {
+    guard access == .memoryMapped else { return }
     let page = Int(sysconf(Int32(_SC_PAGESIZE)))
     let consumedEnd = dataOffset + cursor * columnCount * type.byteCount
     let end = (consumedEnd / page) * page
