@@ -87,6 +87,7 @@ struct FarPoint<Scalar: KMeansScalar> {
 /// the earlier shard, then the lower row.
 func farthestPoints<Scalar: KMeansScalar>(_ distances: [[Scalar]], count: Int) -> [FarPoint<Scalar>]
 {
+  guard count > 0 else { return [] }
   var chosen: [FarPoint<Scalar>] = []
   chosen.reserveCapacity(count + 1)
   for (shard, shardDistances) in distances.enumerated() {
