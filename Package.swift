@@ -8,6 +8,7 @@ let package = Package(
   products: [
     .library(name: "KMeans", targets: ["KMeans"]),
     .library(name: "KMeansIO", targets: ["KMeansIO"]),
+    .library(name: "KMeansEstimator", targets: ["KMeansEstimator"]),
     .executable(name: "kmeans", targets: ["KMeansCLI"]),
     .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
   ],
@@ -21,11 +22,13 @@ let package = Package(
     .target(name: "KMeans", dependencies: ["KMeansKernels"]),
     /// File formats: CSV with named columns, NumPy `.npy`, model JSON; atomic writes.
     .target(name: "KMeansIO", dependencies: ["KMeans"]),
+    /// The model directory: TensorFlow V2 checkpoints, resumable training, export.
+    .target(name: "KMeansEstimator", dependencies: ["KMeans", "KMeansIO"]),
     /// The `kmeans` command: parses, calls the library, prints.
     .executableTarget(
       name: "KMeansCLI",
       dependencies: [
-        "KMeans", "KMeansIO",
+        "KMeans", "KMeansIO", "KMeansEstimator",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -57,6 +60,8 @@ let package = Package(
     .testTarget(
       name: "KMeansTests", dependencies: ["KMeans", "KMeansIO"], exclude: ["Fixtures"]),
     .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator"], exclude: ["Fixtures"]),
     .testTarget(name: "KMeansCLITests", dependencies: ["KMeansCLI"]),
   ],
   swiftLanguageModes: [.v6]
