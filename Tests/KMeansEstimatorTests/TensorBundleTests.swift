@@ -16,13 +16,15 @@ enum Fixtures {
   }
 
   struct EstimatorExpectation: Decodable {
-    var cluster_centers: [[Double]]
-    var cluster_index: [Int]
+    var clusterCenters: [[Double]]
+    var clusterIndex: [Int]
     var score: Double
   }
 
   static func estimatorExpectation() throws -> EstimatorExpectation {
-    try JSONDecoder().decode(
+    let decoder = JSONDecoder()
+    decoder.keyDecodingStrategy = .convertFromSnakeCase
+    return try decoder.decode(
       EstimatorExpectation.self,
       from: Data(contentsOf: root.appendingPathComponent("tf-kmeans-estimator/expected.json")))
   }
@@ -50,7 +52,7 @@ struct TensorBundleTests {
       [
         BundleTensor(
           name: "clusters", shape: [3, 2],
-          floats: expected.cluster_centers.flatMap { $0.map(Float.init) }),
+          floats: expected.clusterCenters.flatMap { $0.map(Float.init) }),
         BundleTensor(name: "global_step", shape: [], int64s: [5]),
         BundleTensor(name: "initialized", bool: true),
       ], prefix: prefix)
@@ -120,7 +122,7 @@ struct TensorBundleTests {
     let final = try TensorBundleReader(prefix: directory + "/model.ckpt-5")
     let expected = try Fixtures.estimatorExpectation()
     #expect(
-      try final.tensor("clusters").floats == expected.cluster_centers.flatMap { $0.map(Float.init) }
+      try final.tensor("clusters").floats == expected.clusterCenters.flatMap { $0.map(Float.init) }
     )
     #expect(try final.tensor("global_step").integers == [5])
     #expect(try final.tensor("initialized").integers == [1])
