@@ -162,6 +162,17 @@ extension Matrix {
     return result
   }
 
+  /// `self` when every row already has unit length (to a few ulps), else
+  /// ``l2NormalizedRows()``: centers trained under cosine keep their exact bits.
+  func unitRowsIfNeeded() -> Matrix {
+    let slack = 16 * Double(Scalar.ulpOfOne)
+    for row in 0..<rowCount {
+      let squared = self.row(row).reduce(0.0) { $0 + Double($1) * Double($1) }
+      if abs(squared - 1) > slack { return l2NormalizedRows() }
+    }
+    return self
+  }
+
   /// The rows of `self` followed by the rows of `other` (which must have as many columns, or
   /// `self` must be empty).
   func appendingRows(_ other: Matrix) -> Matrix {

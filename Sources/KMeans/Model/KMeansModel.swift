@@ -26,13 +26,14 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
   /// The number of features.
   public var dimension: Int { centers.columnCount }
 
-  /// Creates a model from centers, e.g. to predict with centers trained elsewhere.
+  /// Creates a model from centers, e.g. to predict with centers trained elsewhere. Under
+  /// cosine the centers are scaled to unit length.
   public init(
     centers: Matrix<Scalar>, metric: DistanceMetric, inertia: Double = .nan,
     iterationCount: Int = 0, stopReason: StopReason = .maxIterations,
     iterationStatistics: [IterationStatistics] = []
   ) {
-    self.centers = centers
+    self.centers = metric == .cosine ? centers.unitRowsIfNeeded() : centers
     self.metric = metric
     self.inertia = inertia
     self.iterationCount = iterationCount

@@ -262,6 +262,12 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
   }
 
+  /// Validates `data`, then initializes from it until all centers exist (see
+  /// ``initializeFully(from:)``).
+  package mutating func initializeFully(with data: Matrix<Scalar>) throws {
+    try initializeFully(from: PreparedData(data, metric: metric, threadCount: threadCount))
+  }
+
   /// Initializes from the same data until all centers exist (k-MC² may take fewer than `k`
   /// per call); fails when a call adds nothing.
   mutating func initializeFully(from data: PreparedData<Scalar>) throws {

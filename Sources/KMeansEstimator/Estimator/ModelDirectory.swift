@@ -1,0 +1,227 @@
+import Foundation
+import KMeans
+import KMeansIO
+
+/// What swift-kmeans records beside TensorFlow's files in a model directory
+/// (`kmeans-estimator.json`): what TensorFlow keeps in its Python code, needed to predict
+/// from the directory alone. TensorFlow ignores the file.
+public struct EstimatorMetadata: Codable, Sendable, Equatable {
+  /// `swift-kmeans-estimator/1`.
+  public var format = "swift-kmeans-estimator/1"
+  /// `float32` or `float64`: the precision training ran in.
+  public var dtype: String
+  /// The distance.
+  public var metric: DistanceMetric
+  /// The number of clusters.
+  public var clusterCount: Int
+  /// The number of features.
+  public var dimension: Int
+  /// 0 for full batch, else the mini-batch steps per iteration.
+  public var stepsPerIteration: Int
+  /// The feature columns' names, in the model's column order, when the input had names.
+  public var featureNames: [String]?
+
+  static let fileName = "kmeans-estimator.json"
+}
+
+/// The variables of one checkpoint, as the trainer needs them.
+struct CheckpointVariables<Scalar: KMeansScalar> {
+  var clusters: Matrix<Scalar>
+  var initialized: Bool
+  var globalStep: Int64
+  var counts: [Int64]?
+  var clustersUpdated: Matrix<Scalar>?
+  var updateInSteps: Int64?
+}
+
+/// Reading and writing the checkpoints of a model directory, TensorFlow's way:
+/// `model.ckpt-<step>.{index,data-00000-of-00001}` and the `checkpoint` file.
+///
+/// Variables, as TensorFlow's k-means estimator names them: `clusters` (float32 `[k, d]`),
+/// `initialized` (bool), `global_step` (int64), and for mini-batch the counts `Variable`
+/// (int64 `[k]`), plus `clusters_updated` (float32 `[k, d]`) and `update_in_steps` (int64)
+/// with more than one step per iteration. A `Double` model also stores `clusters_float64`
+/// (and `clusters_updated_float64`) as float64, which swift-kmeans reads back exactly while
+/// TensorFlow reads the float32 copies and ignores the rest.
+public enum ModelDirectory {
+  /// The prefix of the checkpoint at `step`.
+  public static func prefix(directory: String, step: Int64) -> String {
+    (directory as NSString).appendingPathComponent("model.ckpt-\(step)")
+  }
+
+  /// The latest checkpoint's prefix: from the `checkpoint` file, or (when it is missing) the
+  /// highest-numbered `model.ckpt-N.index`; nil when the directory has none.
+  public static func latestCheckpoint(directory: String) throws -> String? {
+    if let state = try CheckpointState.read(directory: directory) {
+      let path =
+        state.latest.hasPrefix("/")
+        ? state.latest : (directory as NSString).appendingPathComponent(state.latest)
+      return path
+    }
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    let steps = names.compactMap { name -> Int64? in
+      guard name.hasPrefix("model.ckpt-"), name.hasSuffix(".index") else { return nil }
+      return Int64(name.dropFirst("model.ckpt-".count).dropLast(".index".count))
+    }
+    return steps.max().map { prefix(directory: directory, step: $0) }
+  }
+
+  static func tensors<Scalar: KMeansScalar>(_ variables: CheckpointVariables<Scalar>)
+    -> [BundleTensor]
+  {
+    let k = variables.clusters.rowCount
+    let d = variables.clusters.columnCount
+    var tensors = [
+      BundleTensor(
+        name: "clusters", shape: [k, d], floats: variables.clusters.values.map { Float($0) }),
+      BundleTensor(name: "initialized", bool: variables.initialized),
+      BundleTensor(name: "global_step", shape: [], int64s: [variables.globalStep]),
+    ]
+    if Scalar.self == Double.self {
+      tensors.append(
+        BundleTensor(
+          name: "clusters_float64", shape: [k, d],
+          doubles: variables.clusters.values.map { Double($0) }))
+    }
+    if let counts = variables.counts {
+      tensors.append(BundleTensor(name: "Variable", shape: [counts.count], int64s: counts))
+    }
+    if let updated = variables.clustersUpdated, let updateInSteps = variables.updateInSteps {
+      tensors.append(
+        BundleTensor(
+          name: "clusters_updated", shape: [k, d], floats: updated.values.map { Float($0) }))
+      tensors.append(BundleTensor(name: "update_in_steps", shape: [], int64s: [updateInSteps]))
+      if Scalar.self == Double.self {
+        tensors.append(
+          BundleTensor(
+            name: "clusters_updated_float64", shape: [k, d],
+            doubles: updated.values.map { Double($0) }))
+      }
+    }
+    return tensors
+  }
+
+  /// Writes a checkpoint at the variables' global step: data, then index, then the
+  /// `checkpoint` file, each atomically; then deletes checkpoints beyond the `keep` newest.
+  static func save<Scalar: KMeansScalar>(
+    _ variables: CheckpointVariables<Scalar>, directory: String, keep: Int
+  ) throws {
+    let name = "model.ckpt-\(variables.globalStep)"
+    try TensorBundleWriter.write(
+      tensors(variables), prefix: prefix(directory: directory, step: variables.globalStep))
+    var all = (try? CheckpointState.read(directory: directory))?.all ?? []
+    all.removeAll { $0 == name }
+    all.append(name)
+    let removed = all.count > keep ? Array(all.prefix(all.count - keep)) : []
+    all = Array(all.suffix(keep))
+    try CheckpointState(latest: name, all: all).write(directory: directory)
+    for old in removed where !old.hasPrefix("/") {
+      let oldPrefix = (directory as NSString).appendingPathComponent(old)
+      for suffix in [".index", ".data-00000-of-00001", ".meta"] {
+        try? FileManager.default.removeItem(atPath: oldPrefix + suffix)
+      }
+    }
+  }
+
+  /// Reads a checkpoint's variables, checking names, dtypes and shapes.
+  static func load<Scalar: KMeansScalar>(prefix: String, as _: Scalar.Type = Scalar.self) throws
+    -> CheckpointVariables<Scalar>
+  {
+    let reader = try TensorBundleReader(prefix: prefix)
+    let index = prefix + ".index"
+    func tensor(_ name: String, _ types: [TensorDataType]) throws -> BundleTensor? {
+      guard reader.entries[name] != nil else { return nil }
+      let value = try reader.tensor(name)
+      guard types.contains(value.dataType) else {
+        throw KMeansError.corruptFile(
+          path: index,
+          reason:
+            "variable '\(name)' is \(value.dataType), expected \(types.map(\.description).joined(separator: " or "))"
+        )
+      }
+      return value
+    }
+    guard let clusters = try tensor("clusters", [.float, .double]) else {
+      throw KMeansError.corruptFile(
+        path: index, reason: "no 'clusters' variable: not a k-means checkpoint")
+    }
+    func matrix(_ tensor: BundleTensor, precise: BundleTensor?) throws -> Matrix<Scalar> {
+      let source = precise ?? tensor
+      guard source.shape.count == 2 else {
+        return Matrix(zerosWithRowCount: 0, columnCount: 0)  // TensorFlow's empty placeholder.
+      }
+      return try Matrix(
+        rowCount: source.shape[0], columnCount: source.shape[1],
+        values: source.doubles.map { Scalar($0) })
+    }
+    let centers = try matrix(
+      clusters, precise: Scalar.self == Double.self ? tensor("clusters_float64", [.double]) : nil)
+    let initialized =
+      try tensor("initialized", [.bool]).map { $0.integers.first == 1 } ?? (centers.rowCount > 0)
+    let step = try tensor("global_step", [.int64, .int32])?.integers.first ?? 0
+    let counts = try tensor("Variable", [.int64])?.integers
+    var updated: Matrix<Scalar>? = nil
+    if let tensor = try tensor("clusters_updated", [.float, .double]) {
+      updated = try matrix(
+        tensor,
+        precise: Scalar.self == Double.self ? self.tensor(reader, "clusters_updated_float64") : nil)
+    }
+    let updateInSteps = try tensor("update_in_steps", [.int64])?.integers.first
+    if let counts, centers.rowCount > 0, counts.count != centers.rowCount {
+      throw KMeansError.corruptFile(
+        path: index,
+        reason: "'Variable' has \(counts.count) counts for \(centers.rowCount) clusters")
+    }
+    return CheckpointVariables(
+      clusters: centers, initialized: initialized && centers.rowCount > 0, globalStep: step,
+      counts: counts, clustersUpdated: updated, updateInSteps: updateInSteps)
+  }
+
+  private static func tensor(_ reader: TensorBundleReader, _ name: String) throws -> BundleTensor? {
+    reader.entries[name] == nil ? nil : try reader.tensor(name)
+  }
+
+  /// Reads `kmeans-estimator.json`; nil when absent (e.g. a directory TensorFlow wrote).
+  public static func metadata(directory: String) throws -> EstimatorMetadata? {
+    let path = (directory as NSString).appendingPathComponent(EstimatorMetadata.fileName)
+    guard FileManager.default.fileExists(atPath: path) else { return nil }
+    do {
+      return try JSONDecoder().decode(EstimatorMetadata.self, from: AtomicFile.read(path))
+    } catch let error as KMeansError {
+      throw error
+    } catch {
+      throw KMeansError.corruptFile(path: path, reason: "\(error)")
+    }
+  }
+
+  static func writeMetadata(_ metadata: EstimatorMetadata, directory: String) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    try AtomicFile.write(
+      encoder.encode(metadata),
+      to: (directory as NSString).appendingPathComponent(EstimatorMetadata.fileName))
+  }
+
+  /// The latest model in a directory, in the precision it was trained in (float32 for
+  /// directories TensorFlow wrote), with the metric from the metadata (squared Euclidean
+  /// when there is none).
+  public static func loadModel(directory: String) throws -> AnyKMeansModel {
+    guard let prefix = try latestCheckpoint(directory: directory) else {
+      throw KMeansError.fileUnreadable(
+        path: directory, reason: "no checkpoint in the model directory")
+    }
+    let metadata = try metadata(directory: directory)
+    let metric = metadata?.metric ?? .squaredEuclidean
+    func model<Scalar: KMeansScalar>(_: Scalar.Type) throws -> KMeansModel<Scalar> {
+      let variables = try load(prefix: prefix, as: Scalar.self)
+      guard variables.initialized else {
+        throw KMeansError.corruptFile(
+          path: prefix + ".index", reason: "the checkpoint holds no centers yet (not initialized)")
+      }
+      return KMeansModel(
+        centers: variables.clusters, metric: metric, iterationCount: Int(variables.globalStep))
+    }
+    if metadata?.dtype == Double.dtypeName { return .double(try model(Double.self)) }
+    return .float(try model(Float.self))
+  }
+}
