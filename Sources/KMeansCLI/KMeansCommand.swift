@@ -14,8 +14,13 @@ struct KMeansCommand: ParsableCommand {
         kmeans train Data/digits.csv -k 10 --label-column digit --output digits.json
         kmeans predict --model digits.json Data/digits.csv --label-column digit --output labels.npy
         kmeans score --model digits.json Data/digits.csv --label-column digit
+        kmeans train Data/digits.csv -k 10 --label-column digit --model-dir runs/digits --steps 20
+        kmeans inspect runs/digits
       """,
     version: "0.1.0",
-    subcommands: [Train.self, Predict.self, Score.self, Transform.self]
+    subcommands: [
+      Train.self, Predict.self, Score.self, Evaluate.self, Transform.self, Inspect.self,
+      Export.self,
+    ]
   )
 }

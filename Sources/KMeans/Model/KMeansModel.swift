@@ -20,6 +20,9 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
   public var stopReason: StopReason
   /// One record per iteration of the winning restart.
   public var iterationStatistics: [IterationStatistics]
+  /// The names of the feature columns, in the centers' column order, when the training data
+  /// had names (e.g. a CSV header). Prediction from a CSV file selects these columns by name.
+  public var featureNames: [String]? = nil
 
   /// The number of clusters.
   public var clusterCount: Int { centers.rowCount }
@@ -94,6 +97,7 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
 extension KMeansModel: Codable {
   private enum CodingKeys: String, CodingKey {
     case format, dtype, metric, centers, inertia, iterationCount, stopReason, iterationStatistics
+    case featureNames
   }
 
   /// The `format` tag written into every model file.
@@ -115,6 +119,12 @@ extension KMeansModel: Codable {
     stopReason = try container.decode(StopReason.self, forKey: .stopReason)
     iterationStatistics = try container.decode(
       [IterationStatistics].self, forKey: .iterationStatistics)
+    featureNames = try container.decodeIfPresent([String].self, forKey: .featureNames)
+    if let featureNames, featureNames.count != centers.columnCount {
+      throw DecodingError.dataCorruptedError(
+        forKey: .featureNames, in: container,
+        debugDescription: "\(featureNames.count) feature names for \(centers.columnCount) columns")
+    }
   }
 
   /// Encodes the model with a format tag and its precision (`dtype`).
@@ -128,6 +138,7 @@ extension KMeansModel: Codable {
     try container.encode(iterationCount, forKey: .iterationCount)
     try container.encode(stopReason, forKey: .stopReason)
     try container.encode(iterationStatistics, forKey: .iterationStatistics)
+    try container.encodeIfPresent(featureNames, forKey: .featureNames)
   }
 }
 

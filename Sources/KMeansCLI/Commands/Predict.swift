@@ -18,8 +18,7 @@ extension KMeansCommand {
           kmeans predict --model big.json big.npy --stream --output big-labels.npy
         """)
 
-    @Option(help: "A model saved by 'kmeans train'.")
-    var model: String
+    @OptionGroup var modelOptions: ModelOptions
 
     @OptionGroup var input: InputOptions
 
@@ -36,9 +35,10 @@ extension KMeansCommand {
 
     func run() throws {
       try reportingErrors {
-        switch try ModelFile.load(model) {
-        case .float(let model): try predict(model)
-        case .double(let model): try predict(model)
+        let (loaded, names) = try modelOptions.load()
+        switch loaded {
+        case .float(let model): try predict(model, featureNames: names)
+        case .double(let model): try predict(model, featureNames: names)
         }
       }
     }
@@ -49,9 +49,11 @@ extension KMeansCommand {
       }
     }
 
-    func predictStreaming<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+    func predictStreaming<Scalar: KMeansScalar>(
+      _ model: KMeansModel<Scalar>, featureNames: [String]?
+    ) throws {
       var csvOptions = CSVReadOptions()
-      csvOptions.columns = input.columns
+      csvOptions.columns = input.columns ?? featureNames?.map(CSVColumn.name)
       csvOptions.labelColumn = input.labelColumn.map(CSVColumn.init)
       csvOptions.hasHeader = input.header
       var source = try openBatchSource(input.data, csvOptions: csvOptions, as: Scalar.self)
@@ -69,9 +71,10 @@ extension KMeansCommand {
       }
     }
 
-    func predict<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
-      if stream { return try predictStreaming(model) }
-      let (data, trueLabels) = try input.load(Scalar.self)
+    func predict<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?) throws
+    {
+      if stream { return try predictStreaming(model, featureNames: featureNames) }
+      let (data, trueLabels) = try input.load(Scalar.self, featureNames: featureNames)
       let labels = try model.predict(data, threadCount: threads)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
       if let output { try writeLabels(labels, to: output) }

@@ -16,8 +16,7 @@ extension KMeansCommand {
           kmeans score --model digits.json Data/digits.csv --label-column digit
         """)
 
-    @Option(help: "A model saved by 'kmeans train'.")
-    var model: String
+    @OptionGroup var modelOptions: ModelOptions
 
     @OptionGroup var input: InputOptions
 
@@ -28,15 +27,16 @@ extension KMeansCommand {
 
     func run() throws {
       try reportingErrors {
-        switch try ModelFile.load(model) {
-        case .float(let model): try score(model)
-        case .double(let model): try score(model)
+        let (loaded, names) = try modelOptions.load()
+        switch loaded {
+        case .float(let model): try score(model, featureNames: names)
+        case .double(let model): try score(model, featureNames: names)
         }
       }
     }
 
-    func score<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
-      let (data, _) = try input.load(Scalar.self)
+    func score<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?) throws {
+      let (data, _) = try input.load(Scalar.self, featureNames: featureNames)
       let score = try model.score(data, threadCount: threads)
       if outputOptions.json {
         try printJSON(["rows": data.rowCount, "score": score])

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KMeans
+import KMeansEstimator
 import KMeansIO
 
 extension KMeansCommand {
@@ -16,6 +17,7 @@ extension KMeansCommand {
           kmeans train Data/digits.csv -k 10 --label-column digit
           kmeans train big.npy -k 256 --stream --batch-size 4096 --epochs 1 --output big.json
           kmeans train points.npy -k 64 --mini-batch --steps-per-iteration 3 --init afk-mc2
+          kmeans train Data/digits.csv -k 10 --label-column digit --model-dir runs/digits --steps 20
           kmeans train points.npy -k 256 --init random --seed 7 --output model.json --verbose
           kmeans train Data/iris.csv -k 3 --label-column species --metric cosine --json
         """)
@@ -80,10 +82,19 @@ extension KMeansCommand {
 
     @OptionGroup(title: "Mini-batch and streaming") var miniBatch: MiniBatchOptions
 
+    @OptionGroup(title: "Model directory (TensorFlow checkpoints)") var estimator: EstimatorOptions
+
     @OptionGroup var outputOptions: OutputOptions
 
     func validate() throws {
       if let k, k <= 0 { throw ValidationError("-k must be at least 1, got \(k)") }
+      try estimator.validate()
+      if estimator.modelDir == nil && (estimator.steps != nil || estimator.maxSteps != nil) {
+        throw ValidationError("--steps and --max-steps need --model-dir")
+      }
+      if estimator.modelDir != nil && miniBatch.stream {
+        throw ValidationError("--stream and --model-dir cannot be combined yet")
+      }
       if k == nil && !initialization.hasSuffix(".npy") {
         throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
       }
@@ -130,8 +141,11 @@ extension KMeansCommand {
 
     func train<Scalar: KMeansScalar>(_: Scalar.Type) throws {
       let configuration = try configuration()
+      if estimator.modelDir != nil {
+        return try trainInDirectory(Scalar.self, configuration: configuration)
+      }
       if miniBatch.stream { return try trainStreaming(Scalar.self, configuration: configuration) }
-      let (data, trueLabels) = try input.load(Scalar.self)
+      let (data, names, trueLabels) = try input.loadNamed(Scalar.self)
       let verbose = self.verbose
       let started = Date()
       let result: KMeansFitResult<Scalar>
@@ -158,7 +172,9 @@ extension KMeansCommand {
         }
       }
       let seconds = Date().timeIntervalSince(started)
-      if let output { try ModelFile.save(result.model, to: output) }
+      var model = result.model
+      model.featureNames = names
+      if let output { try ModelFile.save(model, to: output) }
       if let labelsOutput { try writeLabels(result.labels, to: labelsOutput) }
       let sizes = clusterSizes(result.labels, clusterCount: result.model.clusterCount)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, result.labels) }
@@ -216,6 +232,51 @@ extension KMeansCommand {
       try report(
         fitted, rows: summary.rowCount, columns: source.columnCount, sizes: summary.clusterSizes,
         agreement: agreement, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// TensorFlow's estimator workflow: resume from the directory's latest checkpoint, run
+    /// steps, write checkpoints.
+    func trainInDirectory<Scalar: KMeansScalar>(
+      _: Scalar.Type, configuration: KMeansConfiguration
+    ) throws {
+      let directory = estimator.modelDir ?? ""
+      var settings = EstimatorConfiguration(clustering: configuration)
+      if miniBatch.enabled {
+        settings.mode = .miniBatch(stepsPerIteration: miniBatch.stepsPerIteration)
+        settings.batchSize = miniBatch.batchSize
+      }
+      settings.checkpointEverySteps = estimator.checkpointEvery
+      settings.checkpointEverySeconds = estimator.checkpointSeconds
+      settings.keepCheckpoints = estimator.keepCheckpoints
+      let (input, trueLabels) = try self.input.estimatorInput(Scalar.self)
+      let trainer = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
+      let verbose = self.verbose
+      let started = Date()
+      let training = try trainer.train(
+        input: input, steps: estimator.steps, maxSteps: estimator.maxSteps
+      ) {
+        step, loss in
+        if verbose { printError(String(format: "step %lld: loss=%.6g", step, loss)) }
+      }
+      let model = try trainer.model()
+      let (data, _) = try input.features(for: directory)
+      let (labels, distances) = try model.predictWithDistances(data, threadCount: threads)
+      var fitted = model
+      fitted.inertia = distances.reduce(0.0) { $0 + Double($1) }
+      fitted.iterationCount = Int(training.finalStep)
+      fitted.stopReason = training.stoppedByTolerance ? .relativeLossTolerance : .maxIterations
+      if let output { try ModelFile.save(fitted, to: output) }
+      if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
+      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      if !outputOptions.json {
+        print(
+          "model dir:   \(directory) (steps \(training.startStep) → \(training.finalStep), checkpoints at \(training.checkpointSteps.map(String.init).joined(separator: " ")))"
+        )
+      }
+      try report(
+        fitted, rows: data.rowCount, columns: data.columnCount,
+        sizes: clusterSizes(labels, clusterCount: model.clusterCount), agreement: agreement,
+        seconds: Date().timeIntervalSince(started))
     }
 
     func report<Scalar: KMeansScalar>(

@@ -9,15 +9,15 @@ extension KMeansCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write the distance from every row to every center (rows × clusters).",
       discussion: """
-        Distances are in the model's metric: squared Euclidean, or 1 − cos. This is the one \
-        command whose output grows as rows × clusters.
+        Distances are in the model's metric: squared Euclidean, or 1 − cos; with --model-dir \
+        they are Euclidean (the square root), as TensorFlow's estimator returns them, unless \
+        --no-euclidean. This is the one command whose output grows as rows × clusters.
 
         Example:
           kmeans transform --model digits.json Data/digits.csv --label-column digit --output distances.npy
         """)
 
-    @Option(help: "A model saved by 'kmeans train'.")
-    var model: String
+    @OptionGroup var modelOptions: ModelOptions
 
     @OptionGroup var input: InputOptions
 
@@ -27,18 +27,37 @@ extension KMeansCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Flag(
+      inversion: .prefixedNo,
+      help: ArgumentHelp(
+        "Write Euclidean distances (square roots) instead of squared ones.",
+        discussion: "Default: on with --model-dir (as TensorFlow's estimator), off with --model."))
+    var euclidean: Bool?
+
     func run() throws {
       try reportingErrors {
-        switch try ModelFile.load(model) {
-        case .float(let model): try transform(model)
-        case .double(let model): try transform(model)
+        let (loaded, names) = try modelOptions.load()
+        switch loaded {
+        case .float(let model): try transform(model, featureNames: names)
+        case .double(let model): try transform(model, featureNames: names)
         }
       }
     }
 
-    func transform<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
-      let (data, _) = try input.load(Scalar.self)
-      let distances = try model.transform(data, threadCount: threads)
+    func transform<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)
+      throws
+    {
+      let (data, _) = try input.load(Scalar.self, featureNames: featureNames)
+      var distances = try model.transform(data, threadCount: threads)
+      // TensorFlow's estimator transform returns Euclidean distances: the default for a model
+      // directory.
+      if model.metric == .squaredEuclidean && (euclidean ?? (modelOptions.modelDir != nil)) {
+        for row in 0..<distances.rowCount {
+          for column in 0..<distances.columnCount {
+            distances[row, column] = distances[row, column].squareRoot()
+          }
+        }
+      }
       if output.lowercased().hasSuffix(".npy") {
         try NumPyFile.write(distances, to: output)
       } else {

@@ -23,6 +23,22 @@ struct InputOptions: ParsableArguments {
     help: "Whether the CSV file's first line is a header (default: detected).")
   var header: Bool?
 
+  /// The features, their column names (CSV with a header), and the labels.
+  func loadNamed<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (
+    Matrix<Scalar>, names: [String]?, labels: [String]?
+  ) {
+    if data.lowercased().hasSuffix(".npy") {
+      let (matrix, labels) = try load(Scalar.self)
+      return (matrix, nil, labels)
+    }
+    var options = CSVReadOptions()
+    options.columns = columns
+    options.labelColumn = labelColumn.map(CSVColumn.init)
+    options.hasHeader = header
+    let dataset = try CSVReader.read(data, options: options, as: Scalar.self)
+    return (dataset.matrix, dataset.hasHeader ? dataset.columnNames : nil, dataset.labels)
+  }
+
   /// The features, and the labels when a label column was named.
   func load<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (Matrix<Scalar>, [String]?) {
     if data.lowercased().hasSuffix(".npy") {

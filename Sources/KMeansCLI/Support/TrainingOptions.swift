@@ -54,3 +54,33 @@ enum MetricArgument: String, ExpressibleByArgument, CaseIterable {
 
   var metric: DistanceMetric { self == .cosine ? .cosine : .squaredEuclidean }
 }
+
+/// The model-directory options of `kmeans train`.
+struct EstimatorOptions: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Train in a model directory (TensorFlow checkpoints), resuming from its latest checkpoint.",
+      valueName: "directory"))
+  var modelDir: String?
+
+  @Option(help: "Training steps to run now (with --model-dir).")
+  var steps: Int?
+
+  @Option(help: "Train until the global step reaches this (with --model-dir).")
+  var maxSteps: Int?
+
+  @Option(help: "Write a checkpoint every this many steps (and at the end).")
+  var checkpointEvery: Int = 100
+
+  @Option(help: "Also write one when this many seconds have passed since the last.")
+  var checkpointSeconds: Double = 600
+
+  @Option(help: "Checkpoints to keep; older ones are deleted.")
+  var keepCheckpoints: Int = 5
+
+  func validate() throws {
+    if modelDir != nil && steps == nil && maxSteps == nil {
+      throw ValidationError("--model-dir needs --steps N or --max-steps N")
+    }
+  }
+}

@@ -54,8 +54,10 @@ public enum EstimatorInput<Scalar: KMeansScalar>: Sendable {
   /// Named feature columns, each with one value per row (TensorFlow's dictionary of features).
   case columns([String: [Scalar]])
 
-  /// The features as a matrix, and the names of its columns (nil for `.matrix`).
-  func features(selecting names: [String]?) throws -> (Matrix<Scalar>, [String]?) {
+  /// The features as a matrix, and the names of its columns (nil for `.matrix`): the columns
+  /// `names` (nil: every name, sorted).
+  /// - Throws: ``KMeans/KMeansError`` for an unknown name or columns of different lengths.
+  public func features(selecting names: [String]?) throws -> (Matrix<Scalar>, [String]?) {
     switch self {
     case .matrix(let matrix):
       return (matrix, nil)

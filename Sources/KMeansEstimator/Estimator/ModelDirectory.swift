@@ -218,8 +218,12 @@ public enum ModelDirectory {
         throw KMeansError.corruptFile(
           path: prefix + ".index", reason: "the checkpoint holds no centers yet (not initialized)")
       }
-      return KMeansModel(
+      var model = KMeansModel(
         centers: variables.clusters, metric: metric, iterationCount: Int(variables.globalStep))
+      if metadata?.featureNames?.count == variables.clusters.columnCount {
+        model.featureNames = metadata?.featureNames
+      }
+      return model
     }
     if metadata?.dtype == Double.dtypeName { return .double(try model(Double.self)) }
     return .float(try model(Float.self))

@@ -52,6 +52,8 @@ public struct CSVDataset<Scalar: KMeansScalar>: Sendable {
   public var columnNames: [String]
   /// The label of each row, when ``CSVReadOptions/labelColumn`` was given.
   public var labels: [String]?
+  /// Whether the file's first line named the columns.
+  public var hasHeader: Bool = true
 }
 
 /// Reads numeric matrices from CSV text (RFC 4180: quoted fields with `""` escapes; LF or
@@ -107,7 +109,7 @@ public enum CSVReader {
       matrix: try Matrix(
         rowCount: rowCount, columnCount: layout.featureIndices.count, values: values),
       columnNames: layout.featureIndices.map { layout.names[$0] },
-      labels: layout.labelIndex == nil ? nil : labels)
+      labels: layout.labelIndex == nil ? nil : labels, hasHeader: layout.hasHeader)
   }
 }
 

@@ -58,6 +58,29 @@ public enum ModelFile {
     }
   }
 
+  /// A model from a `.npy` file of centers (`k × d`, float32 or float64 kept as such; integer
+  /// arrays read as float32), e.g. written by `kmeans export --centers`.
+  public static func loadCenters(_ path: String, metric: DistanceMetric = .squaredEuclidean)
+    throws -> AnyKMeansModel
+  {
+    let data = try AtomicFile.read(path)
+    let header = try NumPyFile.parseHeader(data, path: path)
+    guard header.shape.count == 2, header.shape[0] > 0, header.shape[1] > 0 else {
+      throw KMeansError.corruptFile(path: path, reason: "expected a k × d array of centers")
+    }
+    if header.type == .float64 {
+      return .double(
+        KMeansModel(centers: try NumPyFile.readMatrix(path, as: Double.self), metric: metric))
+    }
+    return .float(
+      KMeansModel(centers: try NumPyFile.readMatrix(path, as: Float.self), metric: metric))
+  }
+
+  /// A model file: JSON from ``save(_:to:)``, or `.npy` centers (see ``loadCenters(_:metric:)``).
+  public static func loadAny(_ path: String) throws -> AnyKMeansModel {
+    path.lowercased().hasSuffix(".npy") ? try loadCenters(path) : try load(path)
+  }
+
   private static func describe(_ error: DecodingError) -> String {
     switch error {
     case .dataCorrupted(let context), .keyNotFound(_, let context),

@@ -1,0 +1,160 @@
+import ArgumentParser
+import Foundation
+import KMeans
+import KMeansEstimator
+import KMeansIO
+
+extension KMeansCommand {
+  /// `kmeans inspect`: what a model directory holds.
+  struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Show a model directory: checkpoints kept, the latest one's variables, metadata.",
+      discussion: """
+        Works on directories written by 'kmeans train --model-dir' and by TensorFlow.
+
+        Example:
+          kmeans inspect runs/digits
+        """)
+
+    @Argument(help: "The model directory.")
+    var directory: String
+
+    @OptionGroup var outputOptions: OutputOptions
+
+    func run() throws {
+      try reportingErrors {
+        guard let prefix = try ModelDirectory.latestCheckpoint(directory: directory) else {
+          throw KMeansError.fileUnreadable(
+            path: directory, reason: "no checkpoint in the model directory")
+        }
+        let state = try CheckpointState.read(directory: directory)
+        let metadata = try ModelDirectory.metadata(directory: directory)
+        let reader = try TensorBundleReader(prefix: prefix)
+        var variables: [[String: Any]] = []
+        for name in reader.names {
+          guard let entry = reader.entries[name] else { continue }
+          var variable: [String: Any] = [
+            "name": name, "dtype": entry.dataType.description, "shape": entry.shape,
+          ]
+          if entry.shape.reduce(1, *) == 1 && entry.dataType != .string {
+            let tensor = try reader.tensor(name)
+            if entry.dataType == .float || entry.dataType == .double {
+              variable["value"] = tensor.doubles.first ?? 0
+            } else {
+              variable["value"] = tensor.integers.first ?? 0
+            }
+          }
+          variables.append(variable)
+        }
+        let step = try reader.entries["global_step"].map { _ in
+          try reader.tensor("global_step").integers.first ?? 0
+        }
+        if outputOptions.json {
+          var summary: [String: Any] = [
+            "directory": directory, "latest": (prefix as NSString).lastPathComponent,
+            "checkpoints": state?.all ?? [(prefix as NSString).lastPathComponent],
+            "variables": variables,
+          ]
+          if let step { summary["globalStep"] = step }
+          if let metadata {
+            summary["metadata"] = [
+              "dtype": metadata.dtype, "metric": metadata.metric.rawValue,
+              "clusters": metadata.clusterCount, "dimension": metadata.dimension,
+              "stepsPerIteration": metadata.stepsPerIteration,
+              "featureNames": metadata.featureNames ?? [],
+            ]
+          }
+          try printJSON(summary)
+          return
+        }
+        print("model directory: \(directory)")
+        print(
+          "checkpoints:     \((state?.all ?? [(prefix as NSString).lastPathComponent]).joined(separator: ", ")) (latest: \((prefix as NSString).lastPathComponent))"
+        )
+        if let step { print("global step:     \(step)") }
+        if let metadata {
+          let mode =
+            metadata.stepsPerIteration == 0
+            ? "full batch" : "mini-batch, \(metadata.stepsPerIteration) step(s) per iteration"
+          print(
+            "trained by:      swift-kmeans (\(metadata.dtype), \(metadata.metric.rawValue), k=\(metadata.clusterCount), d=\(metadata.dimension), \(mode))"
+          )
+          if let names = metadata.featureNames {
+            let shown =
+              names.prefix(8).joined(separator: ", ")
+              + (names.count > 8 ? ", … (\(names.count))" : "")
+            print("features:        \(shown)")
+          }
+        } else {
+          print(
+            "trained by:      another program (no kmeans-estimator.json); read as float32, squared Euclidean"
+          )
+        }
+        print("variables of \((prefix as NSString).lastPathComponent):")
+        for variable in variables {
+          let name = (variable["name"] as? String ?? "").padding(
+            toLength: 26, withPad: " ", startingAt: 0)
+          let dtype = (variable["dtype"] as? String ?? "").padding(
+            toLength: 8, withPad: " ", startingAt: 0)
+          let shape =
+            "[" + ((variable["shape"] as? [Int]) ?? []).map(String.init).joined(separator: ", ")
+            + "]"
+          let value = variable["value"].map { "  = \($0)" } ?? ""
+          print(
+            "  \(name) \(dtype) \(shape.padding(toLength: 10, withPad: " ", startingAt: 0))\(value)"
+          )
+        }
+      }
+    }
+  }
+
+  /// `kmeans export`: a self-contained model file from a model directory.
+  struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Export a model directory's latest model as a JSON model file and/or .npy centers.",
+      discussion: """
+        The JSON file holds the centers, the metric and the metadata; 'kmeans predict --model' \\
+        and ModelFile.load read it. The .npy file holds the centers alone.
+
+        Example:
+          kmeans export --model-dir runs/digits --output digits.json --centers centers.npy
+        """)
+
+    @Option(help: "The model directory.")
+    var modelDir: String
+
+    @Option(name: .shortAndLong, help: "Write the model as JSON here.")
+    var output: String?
+
+    @Option(help: "Write the centers as .npy here.")
+    var centers: String?
+
+    func validate() throws {
+      if output == nil && centers == nil {
+        throw ValidationError("give --output FILE.json and/or --centers FILE.npy")
+      }
+    }
+
+    func run() throws {
+      try reportingErrors {
+        switch try ModelDirectory.loadModel(directory: modelDir) {
+        case .float(let model): try export(model)
+        case .double(let model): try export(model)
+        }
+      }
+    }
+
+    func export<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+      if let output {
+        try ModelFile.save(model, to: output)
+        print(
+          "wrote \(output) (\(model.clusterCount) × \(model.dimension) \(Scalar.dtypeName) centers, \(model.metric.rawValue))"
+        )
+      }
+      if let centers {
+        try NumPyFile.write(model.centers, to: centers)
+        print("wrote \(centers)")
+      }
+    }
+  }
+}
