@@ -62,7 +62,8 @@ let package = Package(
     .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"], exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator"], exclude: ["Fixtures"]),
-    .testTarget(name: "KMeansCLITests", dependencies: ["KMeansCLI"]),
+    .testTarget(
+      name: "KMeansCLITests", dependencies: ["KMeansCLI", "KMeans", "KMeansIO", "KMeansEstimator"]),
   ],
   swiftLanguageModes: [.v6]
 )

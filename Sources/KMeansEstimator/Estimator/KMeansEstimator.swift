@@ -52,6 +52,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     if let metadata = try ModelDirectory.metadata(directory: modelDirectory) {
       try check(metadata)
     }
+    ModelDirectory.removeStaleTemporaries(directory: modelDirectory)
   }
 
   private var stepsPerIteration: Int {

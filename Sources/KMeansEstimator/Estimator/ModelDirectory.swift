@@ -181,6 +181,15 @@ public enum ModelDirectory {
     reader.entries[name] == nil ? nil : try reader.tensor(name)
   }
 
+  /// Deletes temporary files that an interrupted atomic write left behind (`.NAME.tmp-PID`).
+  static func removeStaleTemporaries(directory: String) {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    for name in names where name.hasPrefix(".") && name.contains(".tmp-") {
+      try? FileManager.default.removeItem(
+        atPath: (directory as NSString).appendingPathComponent(name))
+    }
+  }
+
   /// Reads `kmeans-estimator.json`; nil when absent (e.g. a directory TensorFlow wrote).
   public static func metadata(directory: String) throws -> EstimatorMetadata? {
     let path = (directory as NSString).appendingPathComponent(EstimatorMetadata.fileName)

@@ -1,0 +1,89 @@
+import Foundation
+import KMeans
+import KMeansEstimator
+import KMeansIO
+import Testing
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// Training in a child process is killed with SIGKILL at random moments; every time the
+/// directory must load its last complete checkpoint, and resuming must reach exactly the
+/// centers of an uninterrupted run.
+@Suite("Crash safety")
+struct CrashSafetyTests {
+  static let arguments = [
+    "-k", "8", "--mini-batch", "--batch-size", "256", "--max-steps", "30",
+    "--checkpoint-every", "1", "--seed", "3", "--json",
+  ]
+
+  /// The same settings as `arguments`, for resuming in this process.
+  static func configuration() -> EstimatorConfiguration {
+    var clustering = KMeansConfiguration(clusterCount: 8)
+    clustering.seed = 3
+    var configuration = EstimatorConfiguration(clustering: clustering)
+    configuration.mode = .miniBatch(stepsPerIteration: 1)
+    configuration.batchSize = 256
+    configuration.checkpointEverySteps = 1
+    return configuration
+  }
+
+  @Test("100 kills: the last checkpoint always loads, and resuming reaches the same centers")
+  func killedTraining() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var random = RandomSource(seed: 2024)
+    var rows: [[Float]] = []
+    let centers = (0..<8).map { _ in (0..<8).map { _ in Float(random.nextUnit() * 20) } }
+    for _ in 0..<20_000 {
+      let center = centers[random.nextIndex(below: 8)]
+      rows.append(center.map { $0 + Float(random.nextUnit()) })
+    }
+    let data = try Matrix<Float>(rows: rows)
+    let dataPath = directory.appendingPathComponent("data.npy").path
+    try NumPyFile.write(data, to: dataPath)
+
+    // The uninterrupted run, and how long it takes.
+    let reference = directory.appendingPathComponent("reference").path
+    let started = Date()
+    let full = try Command.run(["train", dataPath, "--model-dir", reference] + Self.arguments)
+    let duration = Date().timeIntervalSince(started)
+    #expect(full.status == 0, "\(full.standardError)")
+    let expected = try KMeansEstimator<Float>(
+      modelDirectory: reference, configuration: Self.configuration()
+    )
+    .clusterCenters()
+
+    var killedMidway = 0
+    for trial in 0..<100 {
+      let run = directory.appendingPathComponent("run-\(trial)").path
+      let process = Process()
+      process.executableURL = Command.executable
+      process.arguments = ["train", dataPath, "--model-dir", run] + Self.arguments
+      process.standardOutput = FileHandle.nullDevice
+      process.standardError = FileHandle.nullDevice
+      try process.run()
+      usleep(UInt32(random.nextUnit() * duration * 1.1 * 1e6))
+      kill(process.processIdentifier, SIGKILL)
+      process.waitUntilExit()
+      if process.terminationReason == .uncaughtSignal { killedMidway += 1 }
+
+      // Whatever moment the kill hit, the directory holds a loadable checkpoint (or none yet).
+      if let prefix = try ModelDirectory.latestCheckpoint(directory: run) {
+        let reader = try TensorBundleReader(prefix: prefix)
+        #expect(try reader.tensor("clusters").shape.count == 2, "trial \(trial): \(prefix)")
+        #expect(throws: Never.self, "trial \(trial)") {
+          _ = try ModelDirectory.loadModel(directory: run)
+        }
+      }
+      let resumed = try KMeansEstimator<Float>(
+        modelDirectory: run, configuration: Self.configuration())
+      try resumed.train(input: .matrix(data), maxSteps: 30)
+      #expect(try resumed.clusterCenters() == expected, "trial \(trial) resumed elsewhere")
+      try? FileManager.default.removeItem(atPath: run)
+    }
+    // Most kills must land mid-training for the test to mean anything.
+    #expect(killedMidway >= 50, "only \(killedMidway) of 100 kills interrupted training")
+  }
+}
