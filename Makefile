@@ -1,0 +1,23 @@
+# Shortcuts for swift-kmeans development. Each target is one command a user can also type.
+.PHONY: demo test interop-test bench bench-mini-batch format fixtures docs
+
+demo:           ## Cluster the bundled digits and report agreement with the true digits.
+	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
+
+test:           ## The test suite (what CI runs, with the format check).
+	Scripts/install-dependencies.sh && swift test
+
+interop-test:   ## Round trip with real TensorFlow 2.15.1 (installs it into .venv-tf once).
+	python3 Scripts/tensorflow-interop.py
+
+bench:          ## Seconds per Lloyd iteration against a plain GEMM of the same shape.
+	swift run -c release kmeans-bench --suite lloyd
+
+bench-mini-batch: ## Seeding (k-means++, AFK-MC², k-MC²) and mini-batch against full batch.
+	swift run -c release kmeans-bench --suite mini-batch
+
+format:         ## Format the sources, then lint them strictly.
+	Scripts/format.sh
+
+fixtures:       ## Regenerate the scikit-learn known answers.
+	python3 Scripts/generate-sklearn-fixtures.py
