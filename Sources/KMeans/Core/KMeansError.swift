@@ -25,6 +25,8 @@ public enum KMeansError: Error, Equatable, Sendable, CustomStringConvertible {
   case corruptFile(path: String, reason: String)
   /// A file format feature that swift-kmeans does not read, e.g. a big-endian `.npy`.
   case unsupportedFormat(path: String, reason: String)
+  /// A worker of a distributed job failed; `message` says why.
+  case rankFailure(rank: Int, message: String)
 
   /// A message for people, naming what was wrong and where.
   public var description: String {
@@ -53,6 +55,8 @@ public enum KMeansError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(path): corrupt file: \(reason)"
     case .unsupportedFormat(let path, let reason):
       return "\(path): unsupported format: \(reason)"
+    case .rankFailure(let rank, let message):
+      return "rank \(rank): \(message)"
     }
   }
 }

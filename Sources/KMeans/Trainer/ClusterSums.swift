@@ -4,18 +4,18 @@ import KMeansKernels
 ///
 /// Each cluster's sum is taken over its points in row order, shard after shard, whichever
 /// worker owns it: the bits never depend on the thread count.
-struct ClusterSums: Sendable {
-  var sums: [Double]
-  var counts: [Int]
-  let dimension: Int
+package struct ClusterSums: Sendable {
+  package var sums: [Double]
+  package var counts: [Int]
+  package let dimension: Int
 
-  init(clusterCount: Int, dimension: Int) {
+  package init(clusterCount: Int, dimension: Int) {
     sums = [Double](repeating: 0, count: clusterCount * dimension)
     counts = [Int](repeating: 0, count: clusterCount)
     self.dimension = dimension
   }
 
-  var clusterCount: Int { counts.count }
+  package var clusterCount: Int { counts.count }
 
   /// The mean of cluster `cluster` (undefined when it is empty).
   func mean(of cluster: Int) -> [Double] {
@@ -73,6 +73,20 @@ extension PreparedData {
     }
     if start < counts.count { ranges.append(start..<counts.count) }
     return ranges
+  }
+}
+
+/// A point that may re-seed an empty cluster: how far it is from its center, its cluster, its
+/// values.
+package struct RelocationCandidate: Sendable {
+  package var distance: Double
+  package var label: Int
+  package var values: [Double]
+
+  package init(distance: Double, label: Int, values: [Double]) {
+    self.distance = distance
+    self.label = label
+    self.values = values
   }
 }
 

@@ -309,22 +309,42 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   mutating func fullBatchUpdate(
     _ totals: ClusterSums, shards: [PreparedData<Scalar>], assignments: [Assignment<Scalar>]
   ) -> (shift: Double, relocated: Int) {
+    let empty = configuration.tfCompat ? 0 : totals.counts.filter { $0 == 0 }.count
+    let candidates = farthestPoints(assignments.map(\.distances), count: empty).map { point in
+      RelocationCandidate(
+        distance: Double(point.distance), label: Int(assignments[point.shard].labels[point.row]),
+        values: shards[point.shard].points.row(point.row).map(Double.init))
+    }
+    let update = Self.centersFromSums(
+      totals, old: clusters, relocating: candidates, metric: metric,
+      tfCompat: configuration.tfCompat)
+    clusters = update.centers
+    updatedCopy = update.centers
+    return (update.centerShift, update.relocatedClusters)
+  }
+
+  /// Lloyd's update from per-cluster sums: each center becomes its mean.
+  ///
+  /// By default an empty cluster (in index order) takes the next of `candidates` (the points
+  /// farthest from their centers, farthest first), which leaves its old cluster; a cosine mean
+  /// of zero length keeps the old center. With `tfCompat`, centers are sums / (count + 1e-6), so
+  /// an empty cluster becomes the zero vector.
+  package static func centersFromSums(
+    _ totals: ClusterSums, old: Matrix<Scalar>, relocating candidates: [RelocationCandidate],
+    metric: DistanceMetric, tfCompat: Bool
+  ) -> (centers: Matrix<Scalar>, centerShift: Double, relocatedClusters: Int) {
     var sums = totals
-    let d = clusters.columnCount
-    let k = clusterCount
+    let d = old.columnCount
+    let k = old.rowCount
     var relocated = 0
-    if !configuration.tfCompat {
+    if !tfCompat {
       let empty = (0..<k).filter { sums.counts[$0] == 0 }
-      let far = farthestPoints(assignments.map(\.distances), count: empty.count)
-      for (cluster, point) in zip(empty, far) {
-        let from = Int(assignments[point.shard].labels[point.row])
-        let values = shards[point.shard].points.row(point.row)
+      for (cluster, point) in zip(empty, candidates) {
         for column in 0..<d {
-          let value = Double(values[column])
-          sums.sums[from * d + column] -= value
-          sums.sums[cluster * d + column] = value
+          sums.sums[point.label * d + column] -= point.values[column]
+          sums.sums[cluster * d + column] = point.values[column]
         }
-        sums.counts[from] -= 1
+        sums.counts[point.label] -= 1
         sums.counts[cluster] = 1
         relocated += 1
       }
@@ -332,29 +352,26 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     var centers = Matrix<Scalar>(zerosWithRowCount: k, columnCount: d)
     for cluster in 0..<k {
       var row: [Double]
-      if configuration.tfCompat {
+      if tfCompat {
         let denominator = Double(Float(sums.counts[cluster]) + 1e-6)
         row = (0..<d).map { sums.sums[cluster * d + $0] / denominator }
       } else if sums.counts[cluster] > 0 {
         row = sums.mean(of: cluster)
       } else {
         // Emptied by a relocation: keep the old center.
-        row = clusters.row(cluster).map(Double.init)
+        row = old.row(cluster).map(Double.init)
       }
       if metric == .cosine {
         let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
         if norm > 0 {
           row = row.map { $0 / norm }
-        } else if !configuration.tfCompat {
-          row = clusters.row(cluster).map(Double.init)
+        } else if !tfCompat {
+          row = old.row(cluster).map(Double.init)
         }
       }
       for column in 0..<d { centers[cluster, column] = Scalar(row[column]) }
     }
-    let shift = Self.squaredShift(from: clusters, to: centers)
-    clusters = centers
-    updatedCopy = centers
-    return (shift, relocated)
+    return (centers, squaredShift(from: old, to: centers), relocated)
   }
 
   /// TensorFlow's mini-batch rule on the updated copy: c ← c + (S − k·c)/(n + k), n ← n + k,
@@ -382,7 +399,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     return Self.squaredShift(from: before, to: target)
   }
 
-  static func squaredShift(from old: Matrix<Scalar>, to new: Matrix<Scalar>) -> Double {
+  package static func squaredShift(from old: Matrix<Scalar>, to new: Matrix<Scalar>) -> Double {
     var shift = 0.0
     for row in 0..<old.rowCount {
       for column in 0..<old.columnCount {

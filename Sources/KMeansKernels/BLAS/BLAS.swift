@@ -1,5 +1,7 @@
 // The one file that calls BLAS. Wrappers check dimensions, skip empty products and hold no logic.
 
+import Synchronization
+
 #if canImport(Accelerate)
   import Accelerate
 #else
@@ -60,11 +62,21 @@ package enum BLASLibrary {
 
   /// Sets the number of threads BLAS itself may use. Our parallel regions set it to 1 so that
   /// BLAS never oversubscribes the cores our own workers occupy.
+  ///
+  /// OpenBLAS's setter is not safe to call from several threads at once, so calls are
+  /// serialised and skipped when the count is already in force.
   package static func setThreadCount(_ count: Int) {
     #if !canImport(Accelerate)
-      openblas_set_num_threads(Int32(clamping: max(1, count)))
+      let wanted = max(1, count)
+      threadCountInForce.withLock { current in
+        guard current != wanted else { return }
+        openblas_set_num_threads(Int32(clamping: wanted))
+        current = wanted
+      }
     #endif
   }
+
+  private static let threadCountInForce = Mutex<Int>(0)
 }
 
 extension String {
