@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test interop-test bench bench-mini-batch format fixtures docs
+.PHONY: demo test interop-test mpi-test bench bench-mini-batch format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -9,6 +9,9 @@ test:           ## The test suite (what CI runs, with the format check).
 
 interop-test:   ## Round trip with real TensorFlow 2.15.1 (installs it into .venv-tf once).
 	python3 Scripts/tensorflow-interop.py
+
+mpi-test:       ## Distributed training over Open MPI, incl. two network-namespace hosts (root).
+	Scripts/mpi-tests.sh
 
 bench:          ## Seconds per Lloyd iteration against a plain GEMM of the same shape.
 	swift run -c release kmeans-bench --suite lloyd

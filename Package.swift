@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // swift-kmeans: k-means clustering for Swift, with TensorFlow's semantics and BLAS speed.
 
 import PackageDescription
@@ -6,11 +6,17 @@ import PackageDescription
 let package = Package(
   name: "swift-kmeans",
   products: [
+    .executable(name: "kmeans-mpi", targets: ["KMeansMPICLI"]),
     .library(name: "KMeans", targets: ["KMeans"]),
     .library(name: "KMeansIO", targets: ["KMeansIO"]),
     .library(name: "KMeansEstimator", targets: ["KMeansEstimator"]),
     .executable(name: "kmeans", targets: ["KMeansCLI"]),
     .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
+  ],
+  traits: [
+    .trait(
+      name: "MPI",
+      description: "Build KMeansMPI and kmeans-mpi against Open MPI (libopenmpi-dev, openmpi-bin).")
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
@@ -24,6 +30,23 @@ let package = Package(
     .target(name: "KMeansIO", dependencies: ["KMeans"]),
     /// The model directory: TensorFlow V2 checkpoints, resumable training, export.
     .target(name: "KMeansEstimator", dependencies: ["KMeans", "KMeansIO"]),
+    /// Distributed training over MPI ranks (with the `MPI` trait; empty without it).
+    .target(
+      name: "KMeansMPI",
+      dependencies: [
+        "KMeans", "KMeansIO", "KMeansEstimator",
+        .target(name: "CMPI", condition: .when(traits: ["MPI"])),
+      ],
+      exclude: ["README.md"]
+    ),
+    /// `kmeans-mpi`: one rank of a distributed training job (run it under `mpirun`).
+    .executableTarget(
+      name: "KMeansMPICLI",
+      dependencies: [
+        "KMeansMPI", "KMeans", "KMeansIO",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
     /// The `kmeans` command: parses, calls the library, prints.
     .executableTarget(
       name: "KMeansCLI",
@@ -40,6 +63,12 @@ let package = Package(
       name: "CBLAS",
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
+    ),
+    /// Open MPI (`libopenmpi-dev`), for KMeansMPI with the `MPI` trait.
+    .systemLibrary(
+      name: "CMPI",
+      pkgConfig: "ompi-c",
+      providers: [.apt(["libopenmpi-dev"])]
     ),
     /// Every hot loop and every unsafe pointer: norms, GEMM distance tiles, fused argmin,
     /// partial sums, the deterministic parallel-for.

@@ -22,16 +22,41 @@ public struct EstimatorMetadata: Codable, Sendable, Equatable {
   public var featureNames: [String]?
 
   static let fileName = "kmeans-estimator.json"
+
+  /// Metadata for a model directory.
+  public init(
+    dtype: String, metric: DistanceMetric, clusterCount: Int, dimension: Int,
+    stepsPerIteration: Int, featureNames: [String]?
+  ) {
+    self.dtype = dtype
+    self.metric = metric
+    self.clusterCount = clusterCount
+    self.dimension = dimension
+    self.stepsPerIteration = stepsPerIteration
+    self.featureNames = featureNames
+  }
 }
 
 /// The variables of one checkpoint, as the trainer needs them.
-struct CheckpointVariables<Scalar: KMeansScalar> {
-  var clusters: Matrix<Scalar>
-  var initialized: Bool
-  var globalStep: Int64
-  var counts: [Int64]?
-  var clustersUpdated: Matrix<Scalar>?
-  var updateInSteps: Int64?
+package struct CheckpointVariables<Scalar: KMeansScalar> {
+  package var clusters: Matrix<Scalar>
+  package var initialized: Bool
+  package var globalStep: Int64
+  package var counts: [Int64]?
+  package var clustersUpdated: Matrix<Scalar>?
+  package var updateInSteps: Int64?
+
+  package init(
+    clusters: Matrix<Scalar>, initialized: Bool, globalStep: Int64, counts: [Int64]? = nil,
+    clustersUpdated: Matrix<Scalar>? = nil, updateInSteps: Int64? = nil
+  ) {
+    self.clusters = clusters
+    self.initialized = initialized
+    self.globalStep = globalStep
+    self.counts = counts
+    self.clustersUpdated = clustersUpdated
+    self.updateInSteps = updateInSteps
+  }
 }
 
 /// Reading and writing the checkpoints of a model directory, TensorFlow's way:
@@ -103,7 +128,7 @@ public enum ModelDirectory {
 
   /// Writes a checkpoint at the variables' global step: data, then index, then the
   /// `checkpoint` file, each atomically; then deletes checkpoints beyond the `keep` newest.
-  static func save<Scalar: KMeansScalar>(
+  package static func save<Scalar: KMeansScalar>(
     _ variables: CheckpointVariables<Scalar>, directory: String, keep: Int
   ) throws {
     let name = "model.ckpt-\(variables.globalStep)"
@@ -124,7 +149,8 @@ public enum ModelDirectory {
   }
 
   /// Reads a checkpoint's variables, checking names, dtypes and shapes.
-  static func load<Scalar: KMeansScalar>(prefix: String, as _: Scalar.Type = Scalar.self) throws
+  package static func load<Scalar: KMeansScalar>(prefix: String, as _: Scalar.Type = Scalar.self)
+    throws
     -> CheckpointVariables<Scalar>
   {
     let reader = try TensorBundleReader(prefix: prefix)
@@ -203,7 +229,7 @@ public enum ModelDirectory {
     }
   }
 
-  static func writeMetadata(_ metadata: EstimatorMetadata, directory: String) throws {
+  package static func writeMetadata(_ metadata: EstimatorMetadata, directory: String) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     try AtomicFile.write(

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Distributed-training tests over Open MPI (run by .ci/run; needs root for the network
+# namespaces). Prints one line per check and "N passed, M failed" at the end.
+#  1. mpirun -np 1, 2, 4 reproduce the single-process labels and centers (1e-6 relative);
+#  2. the same seed and rank count give the same bits twice (k-means||);
+#  3. a job checkpointed on 2 ranks resumes on 4 and ends where an uninterrupted run does;
+#  4. bad input on one rank names the rank and the row;
+#  5. a rank killed with SIGKILL ends the job with a message naming it, within a bounded time,
+#     and the last checkpoint still loads;
+#  6. two "hosts" in network namespaces joined by a veth pair run one job over TCP.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+
+if ! command -v mpirun >/dev/null || ! pkg-config --exists ompi-c; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenmpi-dev openmpi-bin iproute2 >/dev/null
+fi
+swift build --traits MPI --product kmeans-mpi >/dev/null || exit 1
+swift build --product kmeans >/dev/null || exit 1
+bin=$(swift build --show-bin-path)
+work=$(mktemp -d)
+trap 'rm -rf "$work"; ip netns del kmeans-a 2>/dev/null; ip netns del kmeans-b 2>/dev/null' EXIT
+passed=0
+failed=0
+check() { # check NAME COMMAND...
+  local name=$1; shift
+  if "$@" >"$work/last.log" 2>&1; then
+    echo "ok   $name"; passed=$((passed + 1))
+  else
+    echo "FAIL $name"; sed 's/^/     /' "$work/last.log" | tail -15; failed=$((failed + 1))
+  fi
+}
+run_mpi() { timeout 120 mpirun --oversubscribe "$@"; }
+
+python3 - "$work" <<'EOF'
+import sys, numpy as np
+work = sys.argv[1]
+rng = np.random.default_rng(1)
+k, d = 8, 6
+centers = rng.uniform(-20, 20, (k, d))
+labels = rng.integers(0, k, 20000)
+x = (centers[labels] + rng.standard_normal((20000, d))).astype(np.float32)
+np.save(f"{work}/data.npy", x)
+np.save(f"{work}/init.npy", x[:k].astype(np.float64))
+bad = x.copy(); bad[15000, 4] = np.nan
+np.save(f"{work}/bad.npy", bad)
+big = (rng.uniform(-5, 5, (64, 16))[rng.integers(0, 64, 400000)] + rng.standard_normal((400000, 16))).astype(np.float32)
+np.save(f"{work}/big.npy", big)
+EOF
+
+compare() { # compare MODEL.json LABELS.npy REFERENCE.json REFERENCE.npy
+  python3 - "$@" <<'EOF'
+import json, sys, numpy as np
+ours, our_labels, ref, ref_labels = sys.argv[1:5]
+a = np.array(json.load(open(ours))["centers"]["values"])
+b = np.array(json.load(open(ref))["centers"]["values"])
+la, lb = np.load(our_labels), np.load(ref_labels)
+diff = np.max(np.abs(a - b) / np.maximum(1, np.abs(b)))
+print(f"labels differing: {int(np.sum(la != lb))}, largest relative center difference {diff:.2e}")
+sys.exit(0 if np.array_equal(la, lb) and diff <= 1e-6 else 1)
+EOF
+}
+
+"$bin/kmeans" train "$work/data.npy" --init "$work/init.npy" --output "$work/single.json" \
+  --labels-output "$work/single.npy" >/dev/null
+for np in 1 2 4; do
+  run_mpi -np $np "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" \
+    --output "$work/mpi-$np.json" --labels-output "$work/mpi-$np.npy" >/dev/null 2>&1
+  check "mpirun -np $np equals one process" compare "$work/mpi-$np.json" "$work/mpi-$np.npy" "$work/single.json" "$work/single.npy"
+done
+
+for attempt in 1 2; do
+  run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" -k 8 --seed 7 --output "$work/par-$attempt.json" >/dev/null 2>&1
+done
+same_centers() {
+  python3 -c 'import json, sys; a, b = (json.load(open(p))["centers"]["values"] for p in sys.argv[1:3]); print(f"{len(a)} values"); sys.exit(0 if a == b else 1)' "$@"
+}
+check "k-means|| on 2 ranks: the same bits twice" same_centers "$work/par-1.json" "$work/par-2.json"
+
+run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 3 \
+  --model-dir "$work/run" --checkpoint-every 1 >/dev/null 2>&1
+run_mpi -np 4 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
+  --model-dir "$work/run" --output "$work/resumed.json" --labels-output "$work/resumed.npy" >"$work/resume.log" 2>&1
+"$bin/kmeans" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
+  --output "$work/six.json" --labels-output "$work/six.npy" >/dev/null
+check "a 2-rank checkpoint resumes on 4 ranks (from step 3)" grep -q "resumed:     from step 3" "$work/resume.log"
+check "the resumed run ends at the uninterrupted centers" compare "$work/resumed.json" "$work/resumed.npy" "$work/six.json" "$work/six.npy"
+
+run_mpi -np 2 "$bin/kmeans-mpi" train "$work/bad.npy" -k 8 >"$work/bad.log" 2>&1
+check "bad input: the job fails" test $? -ne 0
+check "bad input: the message names rank 1 and row 15000" grep -q "rank 1: non-finite value (NaN or infinity) at row 15000, column 4" "$work/bad.log"
+
+# A killed rank.
+(run_mpi -np 2 "$bin/kmeans-mpi" train "$work/big.npy" -k 64 --tol 0 --max-iter 100000 \
+  --model-dir "$work/killed" --checkpoint-every 1 --timeout 20 >"$work/killed.log" 2>&1; echo $? >"$work/killed.status") &
+for _ in $(seq 1 300); do [ -f "$work/killed/checkpoint" ] && break; sleep 0.1; done
+sleep 1
+victim=$(pgrep -f "kmeans-mpi train $work/big.npy" | tail -n 1)
+started=$(date +%s)
+kill -9 "$victim"
+for _ in $(seq 1 600); do [ -f "$work/killed.status" ] && break; sleep 0.1; done
+elapsed=$(( $(date +%s) - started ))
+check "a killed rank ends the job (in ${elapsed} s)" test -f "$work/killed.status" -a "$(cat "$work/killed.status" 2>/dev/null)" != 0
+check "the job's message names the dead rank" grep -Eq "rank [01]" "$work/killed.log"
+check "the last checkpoint of the killed job loads" "$bin/kmeans" inspect "$work/killed"
+
+# Two hosts: network namespaces joined by a veth pair, ranks talking TCP across it.
+netns_job() {
+  ip netns add kmeans-a && ip netns add kmeans-b || return 1
+  ip link add kmeans-va type veth peer name kmeans-vb || return 1
+  ip link set kmeans-va netns kmeans-a && ip link set kmeans-vb netns kmeans-b
+  ip -n kmeans-a addr add 10.77.0.1/24 dev kmeans-va && ip -n kmeans-b addr add 10.77.0.2/24 dev kmeans-vb
+  for ns in kmeans-a kmeans-b; do ip -n $ns link set lo up; done
+  ip -n kmeans-a link set kmeans-va up && ip -n kmeans-b link set kmeans-vb up
+  # mpirun starts the remote daemon through this "rsh": it runs the command in the namespace
+  # that owns the address.
+  cat >"$work/netns-rsh" <<'AGENT'
+#!/usr/bin/env bash
+host=$1; shift
+case "$host" in 10.77.0.1) ns=kmeans-a ;; *) ns=kmeans-b ;; esac
+exec ip netns exec "$ns" bash -c "$*"
+AGENT
+  chmod +x "$work/netns-rsh"
+  ip netns exec kmeans-a timeout 120 mpirun --oversubscribe -np 2 --host 10.77.0.1:1,10.77.0.2:1 \
+    --mca plm_rsh_agent "$work/netns-rsh" --mca plm_rsh_no_tree_spawn 1 \
+    --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
+    "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" \
+    --output "$work/netns.json" --labels-output "$work/netns.npy"
+}
+check "two network-namespace hosts run one job over TCP" netns_job
+check "the two-host job equals one process" compare "$work/netns.json" "$work/netns.npy" "$work/single.json" "$work/single.npy"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,142 @@
+#if MPI
+  import CMPI
+  import Foundation
+  import KMeans
+
+  /// MPI_COMM_WORLD as swift-kmeans uses it: allreduce and allgather of doubles, errors
+  /// returned rather than fatal, and a watchdog that ends the job with a message naming this
+  /// rank when a collective does not complete within `timeout` seconds (a dead or unreachable
+  /// peer).
+  public final class MPICommunicator: @unchecked Sendable {
+    /// This process's rank.
+    public let rank: Int
+    /// The number of ranks.
+    public let size: Int
+    /// Seconds a collective may take before the job is aborted.
+    public let timeout: Double
+
+    private let lock = NSLock()
+    private var deadline: Date? = nil
+    private var operation = ""
+
+    /// Initializes MPI (once per process).
+    public init(timeout: Double = 120) throws {
+      var provided: Int32 = 0
+      var argc: Int32 = 0
+      var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
+      let status = MPI_Init_thread(&argc, &argv, kmeans_mpi_thread_funneled(), &provided)
+      guard status == kmeans_mpi_success() else {
+        throw KMeansError.rankFailure(rank: -1, message: "MPI_Init_thread failed (\(status))")
+      }
+      MPI_Comm_set_errhandler(kmeans_mpi_comm_world(), kmeans_mpi_errors_return())
+      var rank: Int32 = 0
+      var size: Int32 = 0
+      MPI_Comm_rank(kmeans_mpi_comm_world(), &rank)
+      MPI_Comm_size(kmeans_mpi_comm_world(), &size)
+      self.rank = Int(rank)
+      self.size = Int(size)
+      self.timeout = timeout
+      startWatchdog()
+    }
+
+    deinit { MPI_Finalize() }
+
+    /// Ends every rank of the job with `code`.
+    public func abort(code: Int32) -> Never {
+      MPI_Abort(kmeans_mpi_comm_world(), code)
+      exit(code)
+    }
+
+    private func startWatchdog() {
+      let thread = Thread { [unowned self] in
+        while true {
+          Thread.sleep(forTimeInterval: 0.25)
+          self.lock.lock()
+          let expired = self.deadline.map { Date() > $0 } ?? false
+          let operation = self.operation
+          self.lock.unlock()
+          if expired {
+            FileHandle.standardError.write(
+              Data(
+                "kmeans-mpi: rank \(self.rank): no answer from the other ranks within \(self.timeout) s during \(operation); ending the job\n"
+                  .utf8))
+            MPI_Abort(kmeans_mpi_comm_world(), 3)
+          }
+        }
+      }
+      thread.start()
+    }
+
+    private func guarded<R>(_ name: String, _ body: () -> (Int32, R)) throws -> R {
+      lock.lock()
+      deadline = Date().addingTimeInterval(timeout)
+      operation = name
+      lock.unlock()
+      let (status, result) = body()
+      lock.lock()
+      deadline = nil
+      lock.unlock()
+      guard status == kmeans_mpi_success() else {
+        var text = [CChar](repeating: 0, count: Int(kmeans_mpi_max_error_string()) + 1)
+        var length: Int32 = 0
+        MPI_Error_string(status, &text, &length)
+        throw KMeansError.rankFailure(
+          rank: rank, message: "\(name) failed: \(String(cString: text))")
+      }
+      return result
+    }
+
+    /// Element-wise sum over all ranks, in place (MPI_Allreduce).
+    public func allReduceSum(_ values: inout [Double]) throws {
+      let count = Int32(values.count)
+      try guarded("MPI_Allreduce of \(values.count) doubles") {
+        let status = values.withUnsafeMutableBufferPointer { buffer in
+          MPI_Allreduce(
+            kmeans_mpi_in_place(), buffer.baseAddress, count, kmeans_mpi_double(), kmeans_mpi_sum(),
+            kmeans_mpi_comm_world())
+        }
+        return (status, ())
+      }
+    }
+
+    /// Every rank's values, in rank order (MPI_Allgather of the lengths, then MPI_Allgatherv).
+    public func allGather(_ values: [Double]) throws -> [[Double]] {
+      var counts = [Int32](repeating: 0, count: size)
+      var mine = Int32(values.count)
+      try guarded("MPI_Allgather of lengths") {
+        let status = counts.withUnsafeMutableBufferPointer { buffer in
+          MPI_Allgather(
+            &mine, 1, kmeans_mpi_int(), buffer.baseAddress, 1, kmeans_mpi_int(),
+            kmeans_mpi_comm_world())
+        }
+        return (status, ())
+      }
+      var offsets = [Int32](repeating: 0, count: size)
+      for index in 1..<max(1, size) { offsets[index] = offsets[index - 1] + counts[index - 1] }
+      let total = Int(counts.reduce(0, +))
+      var all = [Double](repeating: 0, count: total)
+      var send = values
+      try guarded("MPI_Allgatherv of \(total) doubles") {
+        let status = send.withUnsafeMutableBufferPointer { sendBuffer in
+          all.withUnsafeMutableBufferPointer { receive in
+            MPI_Allgatherv(
+              sendBuffer.baseAddress, mine, kmeans_mpi_double(), receive.baseAddress, counts,
+              offsets, kmeans_mpi_double(), kmeans_mpi_comm_world())
+          }
+        }
+        return (status, ())
+      }
+      return (0..<size).map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }
+    }
+
+    /// Waits for every rank.
+    public func barrier() throws {
+      try guarded("MPI_Barrier") { (MPI_Barrier(kmeans_mpi_comm_world()), ()) }
+    }
+  }
+
+  extension MPICommunicator: Collectives {
+    package func sum(_ values: inout [Double]) throws { try allReduceSum(&values) }
+    package func gather(_ values: [Double]) throws -> [[Double]] { try allGather(values) }
+  }
+#endif
