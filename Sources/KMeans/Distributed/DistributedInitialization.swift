@@ -114,7 +114,7 @@ extension DistributedKMeans {
     var chosen: [Int] = []
     // The first center: weighted uniform.
     var cumulative = weights.reduce(into: [Double]()) { $0.append(($0.last ?? 0) + $1) }
-    chosen.append(Self.draw(cumulative, &random))
+    chosen.append(weightedIndex(cumulative: cumulative, random: &random))
     var closest = points.map { distance($0, points[chosen[0]]) }
     let trials = Initialization.kMeansPlusPlusCandidates(retries: -1, clusterCount: k)
     while chosen.count < k {
@@ -127,7 +127,9 @@ extension DistributedKMeans {
       var best = -1
       var bestPotential = Double.infinity
       for _ in 0..<trials {
-        let candidate = running > 0 ? Self.draw(cumulative, &random) : random.nextIndex(below: m)
+        let candidate =
+          running > 0
+          ? weightedIndex(cumulative: cumulative, random: &random) : random.nextIndex(below: m)
         var potential = 0.0
         for index in 0..<m {
           potential +=
@@ -176,14 +178,4 @@ extension DistributedKMeans {
     return result
   }
 
-  static func draw(_ cumulative: [Double], _ random: inout RandomSource) -> Int {
-    let target = random.nextUnit() * (cumulative.last ?? 0)
-    var low = 0
-    var high = cumulative.count - 1
-    while low < high {
-      let middle = (low + high) / 2
-      if cumulative[middle] > target { high = middle } else { low = middle + 1 }
-    }
-    return low
-  }
 }

@@ -171,18 +171,9 @@ extension PreparedData {
     return totals
   }
 
-  /// An index drawn with probability proportional to its weight, given the running sums of
-  /// the weights: the first index whose running sum exceeds a uniform draw below the total, so
-  /// that weight-0 rows (for D² sampling: rows already chosen) are never drawn.
+  /// An index drawn with probability proportional to its weight (see ``weightedIndex``).
   func sampleIndex(cumulative: [Double], random: inout RandomSource) -> Int {
-    let target = random.nextUnit() * (cumulative.last ?? 0)
-    var low = 0
-    var high = cumulative.count - 1
-    while low < high {
-      let middle = (low + high) / 2
-      if cumulative[middle] > target { high = middle } else { low = middle + 1 }
-    }
-    return low
+    weightedIndex(cumulative: cumulative, random: &random)
   }
 
   /// The distance from every row to its nearest center among `centers`.
@@ -271,4 +262,18 @@ extension PreparedData {
     }
     return output
   }
+}
+
+/// An index drawn with probability proportional to its weight, given the running sums of the
+/// weights: the first index whose running sum exceeds a uniform draw below the total, so that
+/// weight-0 rows (for D² sampling: rows already chosen) are never drawn.
+func weightedIndex(cumulative: [Double], random: inout RandomSource) -> Int {
+  let target = random.nextUnit() * (cumulative.last ?? 0)
+  var low = 0
+  var high = cumulative.count - 1
+  while low < high {
+    let middle = (low + high) / 2
+    if cumulative[middle] > target { high = middle } else { low = middle + 1 }
+  }
+  return low
 }

@@ -5,7 +5,7 @@ import KMeansIO
 
 extension KMeansCommand {
   /// `kmeans evaluate`: TensorFlow's evaluate: the score, and agreement with true labels.
-  struct Evaluate: ParsableCommand {
+  struct Evaluate: ParsableCommand, ModelCommand {
     static let configuration = CommandConfiguration(
       abstract: "Score a model on a data set: Σ distances, cluster sizes, agreement with labels.",
       discussion: """
@@ -26,14 +26,10 @@ extension KMeansCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
-    func run() throws {
-      try reportingErrors {
-        let (loaded, names) = try modelOptions.load()
-        switch loaded {
-        case .float(let model): try evaluate(model, featureNames: names)
-        case .double(let model): try evaluate(model, featureNames: names)
-        }
-      }
+    func run() throws { try runWithModel() }
+
+    func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
+      try evaluate(model, featureNames: featureNames)
     }
 
     func evaluate<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)

@@ -5,7 +5,7 @@ import KMeansIO
 
 extension KMeansCommand {
   /// `kmeans predict`: the nearest center of each row.
-  struct Predict: ParsableCommand {
+  struct Predict: ParsableCommand, ModelCommand {
     static let configuration = CommandConfiguration(
       abstract: "Assign each row of a data set to its nearest center.",
       discussion: """
@@ -33,14 +33,10 @@ extension KMeansCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
-    func run() throws {
-      try reportingErrors {
-        let (loaded, names) = try modelOptions.load()
-        switch loaded {
-        case .float(let model): try predict(model, featureNames: names)
-        case .double(let model): try predict(model, featureNames: names)
-        }
-      }
+    func run() throws { try runWithModel() }
+
+    func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
+      try predict(model, featureNames: featureNames)
     }
 
     func validate() throws {

@@ -5,7 +5,7 @@ import KMeansIO
 
 extension KMeansCommand {
   /// `kmeans score`: Σ distance to the nearest center.
-  struct Score: ParsableCommand {
+  struct Score: ParsableCommand, ModelCommand {
     static let configuration = CommandConfiguration(
       abstract: "Print the sum of distances from each row to its nearest center.",
       discussion: """
@@ -25,14 +25,10 @@ extension KMeansCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
-    func run() throws {
-      try reportingErrors {
-        let (loaded, names) = try modelOptions.load()
-        switch loaded {
-        case .float(let model): try score(model, featureNames: names)
-        case .double(let model): try score(model, featureNames: names)
-        }
-      }
+    func run() throws { try runWithModel() }
+
+    func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
+      try score(model, featureNames: featureNames)
     }
 
     func score<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?) throws {

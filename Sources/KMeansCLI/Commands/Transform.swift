@@ -5,7 +5,7 @@ import KMeansIO
 
 extension KMeansCommand {
   /// `kmeans transform`: every distance to every center.
-  struct Transform: ParsableCommand {
+  struct Transform: ParsableCommand, ModelCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write the distance from every row to every center (rows × clusters).",
       discussion: """
@@ -34,14 +34,10 @@ extension KMeansCommand {
         discussion: "Default: on with --model-dir (as TensorFlow's estimator), off with --model."))
     var euclidean: Bool?
 
-    func run() throws {
-      try reportingErrors {
-        let (loaded, names) = try modelOptions.load()
-        switch loaded {
-        case .float(let model): try transform(model, featureNames: names)
-        case .double(let model): try transform(model, featureNames: names)
-        }
-      }
+    func run() throws { try runWithModel() }
+
+    func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
+      try transform(model, featureNames: featureNames)
     }
 
     func transform<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)

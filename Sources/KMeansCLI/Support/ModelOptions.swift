@@ -36,6 +36,27 @@ struct ModelOptions: ParsableArguments {
   }
 }
 
+/// A command that works on a loaded model, in the model's own precision.
+protocol ModelCommand {
+  /// Where the model comes from.
+  var modelOptions: ModelOptions { get }
+  /// The work, given the model and the feature names it was trained on.
+  func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws
+}
+
+extension ModelCommand {
+  /// Loads the model and runs the command, reporting ``KMeans/KMeansError``s as exit code 1.
+  func runWithModel() throws {
+    try reportingErrors {
+      let (loaded, names) = try modelOptions.load()
+      switch loaded {
+      case .float(let model): try run(model: model, featureNames: names)
+      case .double(let model): try run(model: model, featureNames: names)
+      }
+    }
+  }
+}
+
 extension InputOptions {
   /// The features in the model's column order: with no --columns, a model trained on named
   /// columns selects the same names from a CSV file.
