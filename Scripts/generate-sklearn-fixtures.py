@@ -61,5 +61,37 @@ out = os.path.join(ROOT, "Tests", "KMeansTests", "Fixtures", "sklearn-lloyd.json
 with open(out, "w") as f:
     json.dump(fixture, f)
 print(f"wrote {out} with scikit-learn {sklearn.__version__}")
+
+# Metrics: the same labels given to scikit-learn's metrics and to ours.
+from sklearn import metrics
+iris = np.genfromtxt(os.path.join(ROOT, "Data", "iris.csv"), delimiter=",", names=True, dtype=None,
+                     encoding="utf-8")
+iris_names = [n for n in iris.dtype.names if n != "species"]
+iris_features = np.column_stack([iris[n] for n in iris_names]).astype(np.float64)
+iris_truth = [str(v) for v in iris["species"]]
+iris_labels = KMeans(n_clusters=3, init=iris_features[[0, 50, 100]], n_init=1).fit(iris_features).labels_
+metric_cases = []
+for name, X, labels, truth in [
+    ("digits", digit_features, np.array(cases[0]["labels"]), [str(v) for v in digit_labels]),
+    ("iris", iris_features, iris_labels, iris_truth),
+]:
+    metric_cases.append({
+        "name": name, "labels": labels.tolist(), "truth": truth,
+        "silhouette": float(metrics.silhouette_score(X, labels)),
+        "silhouetteCosine": float(metrics.silhouette_score(X, labels, metric="cosine")),
+        "calinskiHarabasz": float(metrics.calinski_harabasz_score(X, labels)),
+        "daviesBouldin": float(metrics.davies_bouldin_score(X, labels)),
+        "adjustedRandIndex": float(metrics.adjusted_rand_score(truth, labels)),
+        "normalizedMutualInformation": float(metrics.normalized_mutual_info_score(truth, labels)),
+    })
+out = os.path.join(ROOT, "Tests", "KMeansTests", "Fixtures", "sklearn-metrics.json")
+with open(out, "w") as f:
+    json.dump({"generator": "Scripts/generate-sklearn-fixtures.py", "sklearn": sklearn.__version__,
+               "cases": metric_cases}, f)
+print(f"wrote {out}")
+for case in metric_cases:
+    print(f"  {case['name']}: silhouette {case['silhouette']:.6f}, CH {case['calinskiHarabasz']:.3f}, "
+          f"DB {case['daviesBouldin']:.6f}, "
+          f"ARI {case['adjustedRandIndex']:.6f}, NMI {case['normalizedMutualInformation']:.6f}")
 for case in cases:
     print(f"  {case['name']:22s} {case['dtype']:8s} inertia={case['inertia']:.6f} iterations={case['iterations']}")

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Agreement between two labelings of the same points.
 public enum ClusteringAgreement {
   /// The adjusted Rand index (Hubert & Arabie, 1985) of two labelings: 1 for identical
@@ -34,5 +36,40 @@ public enum ClusteringAgreement {
   private struct Pair<A: Hashable, B: Hashable>: Hashable {
     var first: A
     var second: B
+  }
+
+  /// Normalized mutual information with the arithmetic mean of the entropies
+  /// (scikit-learn's `normalized_mutual_info_score` default): MI(U, V) / ((H(U) + H(V)) / 2),
+  /// with natural logarithms. 1 for identical partitions; 1 also when both are a single
+  /// cluster.
+  public static func normalizedMutualInformation<A: Hashable, B: Hashable>(
+    _ first: [A], _ second: [B]
+  ) -> Double {
+    precondition(first.count == second.count, "labelings of different lengths")
+    let n = Double(first.count)
+    guard n > 0 else { return 1 }
+    var table: [Pair<A, B>: Int] = [:]
+    var rows: [A: Int] = [:]
+    var columns: [B: Int] = [:]
+    for (a, b) in zip(first, second) {
+      table[Pair(first: a, second: b), default: 0] += 1
+      rows[a, default: 0] += 1
+      columns[b, default: 0] += 1
+    }
+    if rows.count == 1 && columns.count == 1 { return 1 }
+    func entropy<Key>(_ counts: [Key: Int]) -> Double {
+      counts.values.reduce(0) { total, count in
+        let p = Double(count) / n
+        return total - p * Foundation.log(p)
+      }
+    }
+    var mutual = 0.0
+    for (pair, count) in table {
+      let joint = Double(count) / n
+      let marginals = Double(rows[pair.first] ?? 0) * Double(columns[pair.second] ?? 0) / (n * n)
+      mutual += joint * Foundation.log(joint / marginals)
+    }
+    let normalizer = (entropy(rows) + entropy(columns)) / 2
+    return normalizer > 0 ? max(0, mutual) / normalizer : 0
   }
 }
