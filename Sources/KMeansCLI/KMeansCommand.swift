@@ -16,10 +16,11 @@ struct KMeansCommand: ParsableCommand {
         kmeans score --model digits.json Data/digits.csv --label-column digit
         kmeans train Data/digits.csv -k 10 --label-column digit --model-dir runs/digits --steps 20
         kmeans inspect runs/digits
+        kmeans sweep Data/digits.csv --k 2...20 --label-column digit --plot sweep.svg
       """,
     version: "0.1.0",
     subcommands: [
-      Train.self, Predict.self, Score.self, Evaluate.self, Transform.self, Inspect.self,
+      Train.self, Predict.self, Score.self, Evaluate.self, Transform.self, Sweep.self, Inspect.self,
       Export.self,
     ]
   )

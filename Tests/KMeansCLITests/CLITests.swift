@@ -182,6 +182,43 @@ struct CLITests {
     #expect(bad.status == 64)
   }
 
+  @Test("sweep: table, suggestions, SVG plot; evaluate: metrics")
+  func sweepAndEvaluate() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let plot = directory.appendingPathComponent("sweep.svg").path
+    let result = try Command.run([
+      "sweep", "Data/iris.csv", "--k", "2...6", "--label-column", "species", "--plot", plot,
+      "--json",
+    ])
+    #expect(result.status == 0, "\(result.standardError)")
+    let summary = try #require(
+      JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    let trials = try #require(summary["trials"] as? [[String: Any]])
+    #expect(trials.map { $0["k"] as? Int } == [2, 3, 4, 5, 6])
+    #expect(trials.allSatisfy { $0["silhouette"] is Double && $0["adjustedRandIndex"] is Double })
+    #expect(summary["elbow"] is Int && summary["bestSilhouette"] is Int)
+    let svg = try String(contentsOfFile: plot, encoding: .utf8)
+    #expect(svg.hasPrefix("<svg") && svg.contains("polyline") && svg.contains("best silhouette k="))
+    #expect(try Command.run(["sweep", "Data/iris.csv", "--k", "7...3"]).status == 64)
+
+    let model = directory.appendingPathComponent("iris.json").path
+    _ = try Command.run([
+      "train", "Data/iris.csv", "-k", "3", "--label-column", "species", "--output", model,
+    ])
+    let evaluation = try Command.run([
+      "evaluate", "--model", model, "Data/iris.csv", "--label-column", "species", "--json",
+    ])
+    let metrics = try #require(
+      JSONSerialization.jsonObject(with: Data(evaluation.standardOutput.utf8)) as? [String: Any])
+    for key in [
+      "silhouette", "calinskiHarabasz", "daviesBouldin", "adjustedRandIndex",
+      "normalizedMutualInformation",
+    ] {
+      #expect(metrics[key] is Double, "evaluate --json lacks \(key)")
+    }
+  }
+
   @Test("--verbose prints one line per iteration on standard error")
   func verbose() throws {
     let result = try Command.run([

@@ -17,6 +17,8 @@ extension KMeansModel {
   /// - Parameters:
   ///   - data: `rowCount × dimension`, row-major.
   ///   - progress: called after every iteration (from the calling thread).
+  ///   - isCancelled: checked after every iteration; when it returns true the run stops with
+  ///     ``StopReason/cancelled`` and returns the model reached so far (best restart so far).
   /// - Throws: ``KMeansError`` for invalid configuration, empty or non-finite data, a zero
   ///   row under cosine, fewer distinct rows than clusters, or mis-shaped given centers.
   /// - Complexity: O(iterations × n × k × d) time; O(n + k × d) memory beyond the data
@@ -25,7 +27,7 @@ extension KMeansModel {
   @_specialize(where Scalar == Double)
   public static func fit(
     _ data: Matrix<Scalar>, configuration: KMeansConfiguration,
-    progress: ((IterationStatistics) -> Void)? = nil
+    progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     try configuration.validate()
     let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
@@ -52,9 +54,9 @@ extension KMeansModel {
       try trainer.initializeFully(from: prepared)
       let run = try prepared.lloyd(
         trainer, configuration: configuration, absoluteTolerance: absoluteTolerance,
-        progress: progress)
-      if let current = best, current.model.inertia <= run.model.inertia { continue }
-      best = run
+        progress: progress, isCancelled: isCancelled)
+      if best == nil || run.model.inertia < best?.model.inertia ?? .infinity { best = run }
+      if run.model.stopReason == .cancelled { break }
     }
     guard let best else { throw KMeansError.invalidConfiguration("restarts must be at least 1") }
     return best
@@ -86,7 +88,8 @@ extension PreparedData {
   /// One Lloyd run: full-batch steps of `trainer` until a stopping rule holds.
   func lloyd(
     _ initialized: KMeansTrainer<Scalar>, configuration: KMeansConfiguration,
-    absoluteTolerance: Double, progress: ((IterationStatistics) -> Void)?
+    absoluteTolerance: Double, progress: ((IterationStatistics) -> Void)?,
+    isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     var trainer = initialized
     var previousLabels: [Int32]? = nil
@@ -109,6 +112,10 @@ extension PreparedData {
         seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
       statistics.append(record)
       progress?(record)
+      if isCancelled?() == true {
+        stopReason = .cancelled
+        break
+      }
       if previousLabels != nil && changed == 0 {
         stopReason = .labelsUnchanged
         break

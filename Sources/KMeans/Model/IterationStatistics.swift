@@ -40,4 +40,6 @@ public enum StopReason: String, Codable, Sendable {
   case maxIterations
   /// The smoothed mini-batch loss did not improve for `maxNoImprovement` steps.
   case noImprovement
+  /// The caller asked to stop (e.g. Ctrl-C); the model is the one reached so far.
+  case cancelled
 }

@@ -24,6 +24,9 @@ extension KMeansCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Rows above which the silhouette is taken on a seeded sample of this many.")
+    var silhouetteSample: Int = 10_000
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws { try runWithModel() }
@@ -40,22 +43,51 @@ extension KMeansCommand {
       let score = distances.reduce(0.0) { $0 + Double($1) }
       let sizes = clusterSizes(labels, clusterCount: model.clusterCount)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let information = trueLabels.map {
+        ClusteringAgreement.normalizedMutualInformation($0, labels)
+      }
+      let used = sizes.filter { $0 > 0 }.count
+      var quality: (silhouette: Double, ch: Double, db: Double)? = nil
+      if used >= 2 && used < data.rowCount {
+        quality = (
+          try ClusteringMetrics.silhouette(
+            data, labels: labels, metric: model.metric,
+            sampleSize: data.rowCount > silhouetteSample ? silhouetteSample : nil,
+            threadCount: threads),
+          try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
+          try ClusteringMetrics.daviesBouldin(data, labels: labels)
+        )
+      }
       if outputOptions.json {
         var summary: [String: Any] = [
           "rows": data.rowCount, "score": score, "clusterSizes": sizes,
           "globalStep": model.iterationCount,
         ]
+        if let quality {
+          summary["silhouette"] = quality.silhouette
+          summary["calinskiHarabasz"] = quality.ch
+          summary["daviesBouldin"] = quality.db
+        }
         if let agreement { summary["adjustedRandIndex"] = agreement }
+        if let information { summary["normalizedMutualInformation"] = information }
         try printJSON(summary)
         return
       }
       print("rows:        \(data.rowCount)")
-      print("score:       \(String(format: "%.6f", score)) (Σ distance to the nearest center)")
       print("sizes:       \(sizes.map(String.init).joined(separator: " "))")
-      if let agreement, let column = input.labelColumn {
+      print("score:       \(String(format: "%.6f", score)) (Σ distance to the nearest center)")
+      if let quality {
         print(
-          "agreement:   adjusted Rand index \(String(format: "%.4f", agreement)) against '\(column)'"
-        )
+          String(
+            format: "metrics:     silhouette %.4f, Calinski–Harabasz %.2f, Davies–Bouldin %.4f",
+            quality.silhouette, quality.ch, quality.db))
+      }
+      if let agreement, let information, let column = input.labelColumn {
+        print(
+          String(
+            format:
+              "agreement:   adjusted Rand index %.4f, normalized mutual information %.4f against '%@'",
+            agreement, information, column))
       }
     }
   }

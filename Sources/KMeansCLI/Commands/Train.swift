@@ -161,15 +161,24 @@ extension KMeansCommand {
           }
         }
       } else {
-        result = try KMeansModel.fit(data, configuration: configuration) { record in
-          if verbose {
-            printError(
-              String(
-                format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
-                record.iteration, record.seconds, record.loss, record.centerShift,
-                record.changedLabels, record.relocatedClusters))
-          }
-        }
+        Interrupt.install()
+        let bar = ProgressBar(total: configuration.maxIterations, unit: "it")
+        result = try KMeansModel.fit(
+          data, configuration: configuration,
+          progress: { record in
+            if verbose {
+              printError(
+                String(
+                  format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
+                  record.iteration, record.seconds, record.loss, record.centerShift,
+                  record.changedLabels, record.relocatedClusters))
+            } else {
+              bar.update(
+                done: record.iteration,
+                detail: String(format: "loss %.6g, %d changed", record.loss, record.changedLabels))
+            }
+          }, isCancelled: { Interrupt.isRequested })
+        bar.finish()
       }
       let seconds = Date().timeIntervalSince(started)
       var model = result.model
