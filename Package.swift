@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "KMeansEstimator", targets: ["KMeansEstimator"]),
     .executable(name: "kmeans", targets: ["KMeansCLI"]),
     .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
+    .executable(name: "colour-quantization", targets: ["ColourQuantization"]),
   ],
   traits: [
     .trait(
@@ -19,7 +20,8 @@ let package = Package(
       description: "Build KMeansMPI and kmeans-mpi against Open MPI (libopenmpi-dev, openmpi-bin).")
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -82,6 +84,13 @@ let package = Package(
       dependencies: ["KMeans", "KMeansKernels"],
       path: "Benchmarks/KMeansBenchmark"
     ),
+
+    // MARK: - Examples
+
+    /// Colour quantisation of a real photo (binary PPM) with k-means.
+    .executableTarget(
+      name: "ColourQuantization", dependencies: ["KMeans"], path: "Examples/ColourQuantization",
+      exclude: ["README.md", "flower.ppm"]),
 
     // MARK: - Tests
 

@@ -137,7 +137,7 @@ extension PreparedData {
                     scratch.value.deinitialize()
                     scratch.value.deallocate()
                   }
-                  _ = scratch.value.initialize(repeating: AssignmentScratch())
+                  scratch.value.initialize(repeating: AssignmentScratch())
                   parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
                     let (points, centers, norms, labels, distances, losses, changed) = shared.value
                     let range = rows(ofChunk: chunk)

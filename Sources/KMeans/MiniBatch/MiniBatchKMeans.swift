@@ -99,7 +99,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
     let prepared = try PreparedData(
       batch, metric: configuration.metric, threadCount: threadCount)
     if !trainer.initialized {
-      try trainer.initialize(prepared: prepared)
+      _ = try trainer.initialize(prepared: prepared)
       return nil
     }
     guard batch.columnCount == trainer.clusters.columnCount else {
