@@ -31,7 +31,9 @@ struct PPMImage {
       }
       let start = position
       while position < bytes.count && bytes[position] > 32 { position += 1 }
-      guard position > start else { throw KMeansError.corruptFile(path: path, reason: "truncated header") }
+      guard position > start else {
+        throw KMeansError.corruptFile(path: path, reason: "truncated header")
+      }
       return String(decoding: bytes[start..<position], as: UTF8.self)
     }
     guard try token() == "P6" else {
@@ -88,8 +90,11 @@ do {
   for label in result.labels { output += palette[label] }
   try PPMImage(width: image.width, height: image.height, pixels: output).write(to: arguments[2])
   let sizes = result.labels.reduce(into: [Int](repeating: 0, count: k)) { $0[$1] += 1 }
-  print("\(image.width) × \(image.height) pixels → \(k) colours in \(result.model.iterationCount) iterations")
-  print("mean squared error per pixel (RGB in 0…1): \(result.model.inertia / Double(points.rowCount))")
+  print(
+    "\(image.width) × \(image.height) pixels → \(k) colours in \(result.model.iterationCount) iterations"
+  )
+  print(
+    "mean squared error per pixel (RGB in 0…1): \(result.model.inertia / Double(points.rowCount))")
   for (cluster, colour) in palette.enumerated() {
     let hex = colour.map { String(format: "%02x", $0) }.joined()
     print("  #\(hex)  \(sizes[cluster]) pixels")
