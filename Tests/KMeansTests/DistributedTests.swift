@@ -17,7 +17,10 @@ struct DistributedTests {
     let results = UnsafeMutableBufferPointer<Result<KMeansFitResult<Double>, Error>?>.allocate(
       capacity: workers)
     results.initialize(repeating: nil)
-    defer { results.deallocate() }
+    defer {
+      results.deinitialize()
+      results.deallocate()
+    }
     let shared = UnsafeSendableBox(results)
     // Real threads: workers wait for each other, so they must all run at once (Dispatch's
     // concurrentPerform runs only as many as there are cores).
@@ -102,7 +105,11 @@ struct DistributedTests {
     let configuration = settings
     let group = ThreadGroup(size: 2)
     let errors = UnsafeSendableBox(UnsafeMutableBufferPointer<String>.allocate(capacity: 2))
-    defer { errors.value.deallocate() }
+    _ = errors.value.initialize(repeating: "")
+    defer {
+      errors.value.deinitialize()
+      errors.value.deallocate()
+    }
     runConcurrently(2) { rank in
       let range = (rank * 200)..<((rank + 1) * 200)
       do {

@@ -159,13 +159,16 @@ extension MiniBatchKMeans {
   /// labels and inertia.
   ///
   /// The same seed gives the same bits on any thread count.
-  /// - Parameter progress: called after every step with the step number (1-based) and output.
+  /// - Parameters:
+  ///   - progress: called after every step with the step number (1-based) and output.
+  ///   - isCancelled: checked after every step; true stops training with
+  ///     ``StopReason/cancelled``, keeping the centers reached.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func fit(
     _ data: Matrix<Scalar>, configuration: KMeansConfiguration,
     miniBatch: MiniBatchConfiguration = .init(),
-    progress: ((Int, StepOutput<Scalar>) -> Void)? = nil
+    progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     var state = try MiniBatchKMeans(configuration: configuration, miniBatch: miniBatch)
     let prepared = try PreparedData(
@@ -218,6 +221,10 @@ extension MiniBatchKMeans {
         let stop = log.record(output, rows: rows.count, since: started)
         progress?(log.steps, output)
         if stop { break training }
+        if isCancelled?() == true {
+          log.cancel()
+          break training
+        }
       }
     }
     let model = state.trainer.model
@@ -259,6 +266,9 @@ package struct MiniBatchLog: Sendable {
   package mutating func setRowCount(_ rowCount: Int) {
     alpha = min(1, 2 * Double(batchSize) / Double(rowCount + 1))
   }
+
+  /// Marks the training as stopped by the caller.
+  package mutating func cancel() { stopReason = .cancelled }
 
   /// Records one step that started at `started` (`DispatchTime` nanoseconds); true when
   /// `limit` steps in a row brought no improvement.

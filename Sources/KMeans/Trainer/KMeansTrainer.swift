@@ -293,7 +293,10 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
     let slots = UnsafeMutableBufferPointer<Assignment<Scalar>?>.allocate(capacity: shards.count)
     slots.initialize(repeating: nil)
-    defer { slots.deallocate() }
+    defer {
+      slots.deinitialize()
+      slots.deallocate()
+    }
     let shared = UnsafeSendable(slots)
     parallelFor(chunkCount: shards.count, threadCount: threadCount) { index, _ in
       shared.value[index] = shards[index].singleThreaded.assign(to: centers)

@@ -129,6 +129,8 @@ extension KMeansCommand {
     @Option(help: "Write the centers as .npy here.")
     var centers: String?
 
+    @OptionGroup var outputOptions: OutputOptions
+
     func validate() throws {
       if output == nil && centers == nil {
         throw ValidationError("give --output FILE.json and/or --centers FILE.npy")
@@ -145,16 +147,24 @@ extension KMeansCommand {
     }
 
     func export<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+      if let output { try ModelFile.save(model, to: output) }
+      if let centers { try NumPyFile.write(model.centers, to: centers) }
+      if outputOptions.json {
+        var summary: [String: Any] = [
+          "clusters": model.clusterCount, "dimension": model.dimension, "dtype": Scalar.dtypeName,
+          "metric": model.metric.rawValue, "globalStep": model.iterationCount,
+        ]
+        if let output { summary["model"] = output }
+        if let centers { summary["centers"] = centers }
+        try printJSON(summary)
+        return
+      }
       if let output {
-        try ModelFile.save(model, to: output)
         print(
           "wrote \(output) (\(model.clusterCount) × \(model.dimension) \(Scalar.dtypeName) centers, \(model.metric.rawValue))"
         )
       }
-      if let centers {
-        try NumPyFile.write(model.centers, to: centers)
-        print("wrote \(centers)")
-      }
+      if let centers { print("wrote \(centers)") }
     }
   }
 }

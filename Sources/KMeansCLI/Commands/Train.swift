@@ -150,16 +150,17 @@ extension KMeansCommand {
       let started = Date()
       let result: KMeansFitResult<Scalar>
       if miniBatch.enabled {
+        Interrupt.install()
         result = try MiniBatchKMeans.fit(
-          data, configuration: configuration, miniBatch: miniBatch.configuration
-        ) { step, output in
-          if verbose {
-            printError(
-              String(
-                format: "step %d: batch loss=%.6g shift=%.3g", step, output.loss, output.centerShift
-              ))
-          }
-        }
+          data, configuration: configuration, miniBatch: miniBatch.configuration,
+          progress: { step, output in
+            if verbose {
+              printError(
+                String(
+                  format: "step %d: batch loss=%.6g shift=%.3g", step, output.loss,
+                  output.centerShift))
+            }
+          }, isCancelled: { Interrupt.isRequested })
       } else {
         Interrupt.install()
         let bar = ProgressBar(total: configuration.maxIterations, unit: "it")
@@ -204,13 +205,14 @@ extension KMeansCommand {
       var source = try openBatchSource(input.data, csvOptions: csvOptions, as: Scalar.self)
       let verbose = self.verbose
       let started = Date()
+      Interrupt.install()
       let model = try StreamingKMeans.fit(
-        &source, configuration: configuration, miniBatch: miniBatch.configuration
-      ) { step, output in
-        if verbose {
-          printError(String(format: "step %d: batch loss=%.6g", step, output.loss))
-        }
-      }
+        &source, configuration: configuration, miniBatch: miniBatch.configuration,
+        progress: { step, output in
+          if verbose {
+            printError(String(format: "step %d: batch loss=%.6g", step, output.loss))
+          }
+        }, isCancelled: { Interrupt.isRequested })
       var writer: NumPyLabelWriter? = nil
       var csvLabels: [Int]? = nil
       if let labelsOutput {
@@ -261,12 +263,12 @@ extension KMeansCommand {
       let trainer = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
       let verbose = self.verbose
       let started = Date()
+      Interrupt.install()
       let training = try trainer.train(
-        input: input, steps: estimator.steps, maxSteps: estimator.maxSteps
-      ) {
-        step, loss in
-        if verbose { printError(String(format: "step %lld: loss=%.6g", step, loss)) }
-      }
+        input: input, steps: estimator.steps, maxSteps: estimator.maxSteps,
+        progress: { step, loss in
+          if verbose { printError(String(format: "step %lld: loss=%.6g", step, loss)) }
+        }, isCancelled: { Interrupt.isRequested })
       let model = try trainer.model()
       let (data, _) = try input.features(for: directory)
       let (labels, distances) = try model.predictWithDistances(data, threadCount: threads)

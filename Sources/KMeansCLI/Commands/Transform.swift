@@ -34,6 +34,8 @@ extension KMeansCommand {
         discussion: "Default: on with --model-dir (as TensorFlow's estimator), off with --model."))
     var euclidean: Bool?
 
+    @OptionGroup var outputOptions: OutputOptions
+
     func run() throws { try runWithModel() }
 
     func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
@@ -63,7 +65,15 @@ extension KMeansCommand {
         }
         try AtomicFile.write(Data(text.utf8), to: output)
       }
-      print("wrote \(distances.rowCount) × \(distances.columnCount) distances to \(output)")
+      if outputOptions.json {
+        try printJSON([
+          "rows": distances.rowCount, "clusters": distances.columnCount, "output": output,
+          "euclidean": model.metric == .squaredEuclidean
+            && (euclidean ?? (modelOptions.modelDir != nil)),
+        ])
+      } else {
+        print("wrote \(distances.rowCount) × \(distances.columnCount) distances to \(output)")
+      }
     }
   }
 }

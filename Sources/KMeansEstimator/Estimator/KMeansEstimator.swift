@@ -91,11 +91,12 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// A full-batch step sees every row; a mini-batch step sees the batch that the global step
   /// selects (batches of a seeded shuffle per epoch), so resuming repeats exactly what an
   /// uninterrupted run does. Checkpoints are written every `checkpointEverySteps` steps or
-  /// `checkpointEverySeconds`, and at the end.
+  /// `checkpointEverySeconds`, and at the end — also when `isCancelled` returns true after a
+  /// step, which stops training there.
   @discardableResult
   public func train(
     input: EstimatorInput<Scalar>, steps: Int? = nil, maxSteps: Int? = nil,
-    progress: ((Int64, Double) -> Void)? = nil
+    progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> TrainingReport {
     guard steps != nil || maxSteps != nil else {
       throw KMeansError.invalidConfiguration("give steps or maxSteps")
@@ -161,6 +162,8 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
         report.stoppedByTolerance = true
       }
       previousLoss = output.loss
+      // A cancelled run checkpoints the step it finished, then stops.
+      if isCancelled?() == true { stop = true }
       let due =
         (configuration.checkpointEverySteps.map { trainer.globalStep % Int64($0) == 0 } ?? false)
         || (configuration.checkpointEverySeconds.map {

@@ -26,7 +26,7 @@ public enum StreamingKMeans {
   public static func fit<Source: BatchSource>(
     _ source: inout Source, configuration: KMeansConfiguration,
     miniBatch: MiniBatchConfiguration = .init(),
-    progress: ((Int, StepOutput<Source.Scalar>) -> Void)? = nil
+    progress: ((Int, StepOutput<Source.Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansModel<Source.Scalar> {
     var state = try MiniBatchKMeans<Source.Scalar>(
       configuration: configuration, miniBatch: miniBatch)
@@ -58,6 +58,10 @@ public enum StreamingKMeans {
         let stop = log.record(output, rows: batch.rowCount, since: started)
         progress?(log.steps, output)
         if stop { break training }
+        if isCancelled?() == true {
+          log.cancel()
+          break training
+        }
       }
     }
     var model = state.model
