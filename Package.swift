@@ -13,6 +13,7 @@ let package = Package(
     .executable(name: "kmeans", targets: ["KMeansCLI"]),
     .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
     .executable(name: "colour-quantization", targets: ["ColourQuantization"]),
+    .executable(name: "sentence-clusters", targets: ["SentenceEmbeddings"]),
   ],
   traits: [
     .trait(
@@ -91,6 +92,11 @@ let package = Package(
     .executableTarget(
       name: "ColourQuantization", dependencies: ["KMeans"], path: "Examples/ColourQuantization",
       exclude: ["README.md", "flower.ppm"]),
+    /// Spherical k-means on real sentence embeddings.
+    .executableTarget(
+      name: "SentenceEmbeddings", dependencies: ["KMeans", "KMeansIO"],
+      path: "Examples/SentenceEmbeddings",
+      exclude: ["README.md", "embeddings.npy", "sentences.tsv", "generate-embeddings.py"]),
 
     // MARK: - Tests
 
