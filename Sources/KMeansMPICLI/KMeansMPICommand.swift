@@ -11,7 +11,7 @@ struct KMeansMPICommand: ParsableCommand {
     commandName: "kmeans-mpi",
     abstract: "Distributed k-means over MPI ranks (start it with mpirun).",
     discussion: """
-      Every rank reads only its own rows of the .npy file. Build with the MPI trait: \\
+      Every rank reads only its own rows of the .npy file. Build with the MPI trait: \
       swift build -c release --traits MPI --product kmeans-mpi (needs libopenmpi-dev).
 
       Examples:

@@ -7,10 +7,12 @@ extension KMeansCommand {
   /// `kmeans evaluate`: TensorFlow's evaluate: the score, and agreement with true labels.
   struct Evaluate: ParsableCommand, ModelCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Score a model on a data set: Σ distances, cluster sizes, agreement with labels.",
+      abstract: "Evaluate a model on data: sizes, score, internal metrics, agreement with labels.",
       discussion: """
-        The score is TensorFlow's (Σ distance to the nearest center); with --label-column the \\
-        adjusted Rand index against the true labels is printed too.
+        Prints the cluster sizes, the score (TensorFlow's: Σ distance to the nearest center), \
+        the silhouette (exact up to --silhouette-sample rows, sampled above), Calinski–Harabasz \
+        and Davies–Bouldin; with --label-column (or --labels) also the adjusted Rand index and \
+        the normalized mutual information against the true labels.
 
         Examples:
           kmeans evaluate --model-dir runs/digits Data/digits.csv --label-column digit

@@ -113,7 +113,7 @@ extension KMeansCommand {
     static let configuration = CommandConfiguration(
       abstract: "Export a model directory's latest model as a JSON model file and/or .npy centers.",
       discussion: """
-        The JSON file holds the centers, the metric and the metadata; 'kmeans predict --model' \\
+        The JSON file holds the centers, the metric and the metadata; 'kmeans predict --model' \
         and ModelFile.load read it. The .npy file holds the centers alone.
 
         Example:

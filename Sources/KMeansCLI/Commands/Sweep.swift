@@ -9,10 +9,10 @@ extension KMeansCommand {
     static let configuration = CommandConfiguration(
       abstract: "Train for each k in a range and suggest one: elbow (kneedle) and best silhouette.",
       discussion: """
-        Prints inertia, silhouette, Calinski–Harabasz, Davies–Bouldin (and the adjusted Rand \\
-        index with --label-column) for each k, suggests k, and draws inertia and silhouette \\
-        against k as SVG (and PNG when rsvg-convert or ImageMagick is installed). The \\
-        silhouette is exact up to --silhouette-sample rows, sampled above. Ctrl-C stops after \\
+        Prints inertia, silhouette, Calinski–Harabasz, Davies–Bouldin (and the adjusted Rand \
+        index with --label-column) for each k, suggests k, and draws inertia and silhouette \
+        against k as SVG (and PNG when rsvg-convert or ImageMagick is installed). The \
+        silhouette is exact up to --silhouette-sample rows, sampled above. Ctrl-C stops after \
         the current k and still reports and plots what was done.
 
         Examples:

@@ -15,7 +15,9 @@ struct InputOptions: ParsableArguments {
     transform: { $0.split(separator: ",").map { CSVColumn(String($0)) } })
   var columns: [CSVColumn]?
 
-  @Option(help: "A CSV column of true labels: left out of the features, used to report agreement.")
+  @Option(
+    name: [.customLong("label-column"), .customLong("labels")],
+    help: "A CSV column of true labels: left out of the features, used to report agreement.")
   var labelColumn: String?
 
   @Flag(
