@@ -14,14 +14,7 @@ public enum ClusteringAgreement {
     precondition(first.count == second.count, "labelings of different lengths")
     let n = first.count
     guard n > 1 else { return 1 }
-    var table: [Pair<A, B>: Int] = [:]
-    var rows: [A: Int] = [:]
-    var columns: [B: Int] = [:]
-    for (a, b) in zip(first, second) {
-      table[Pair(first: a, second: b), default: 0] += 1
-      rows[a, default: 0] += 1
-      columns[b, default: 0] += 1
-    }
+    let (table, rows, columns) = contingency(first, second)
     func pairs(_ count: Int) -> Double { Double(count) * Double(count - 1) / 2 }
     let index = table.values.reduce(0) { $0 + pairs($1) }
     let rowSum = rows.values.reduce(0) { $0 + pairs($1) }
@@ -31,6 +24,21 @@ public enum ClusteringAgreement {
     // Both labelings trivial (one cluster each, or all singletons): scikit-learn returns 1.
     guard maximum != expected else { return 1 }
     return (index - expected) / (maximum - expected)
+  }
+
+  /// The contingency table of two labelings and its row and column sums.
+  private static func contingency<A: Hashable, B: Hashable>(_ first: [A], _ second: [B]) -> (
+    [Pair<A, B>: Int], [A: Int], [B: Int]
+  ) {
+    var table: [Pair<A, B>: Int] = [:]
+    var rows: [A: Int] = [:]
+    var columns: [B: Int] = [:]
+    for (a, b) in zip(first, second) {
+      table[Pair(first: a, second: b), default: 0] += 1
+      rows[a, default: 0] += 1
+      columns[b, default: 0] += 1
+    }
+    return (table, rows, columns)
   }
 
   private struct Pair<A: Hashable, B: Hashable>: Hashable {
@@ -48,14 +56,7 @@ public enum ClusteringAgreement {
     precondition(first.count == second.count, "labelings of different lengths")
     let n = Double(first.count)
     guard n > 0 else { return 1 }
-    var table: [Pair<A, B>: Int] = [:]
-    var rows: [A: Int] = [:]
-    var columns: [B: Int] = [:]
-    for (a, b) in zip(first, second) {
-      table[Pair(first: a, second: b), default: 0] += 1
-      rows[a, default: 0] += 1
-      columns[b, default: 0] += 1
-    }
+    let (table, rows, columns) = contingency(first, second)
     if rows.count == 1 && columns.count == 1 { return 1 }
     func entropy<Key>(_ counts: [Key: Int]) -> Double {
       counts.values.reduce(0) { total, count in
