@@ -219,6 +219,43 @@ struct CLITests {
     }
   }
 
+  @Test("train on an .fvecs file; labels as .ivecs, centers as .fvecs")
+  func vectorFiles() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let input = directory.appendingPathComponent("points.fvecs").path
+    let npy = directory.appendingPathComponent("points.npy").path
+    _ = try Command.run([
+      "train", "Data/iris.csv", "-k", "3", "--label-column", "species", "--max-iter", "1",
+    ])
+    // The iris features as .fvecs, via the library's writer.
+    var data = Data()
+    let text = try String(
+      contentsOfFile: Command.root.appendingPathComponent("Data/iris.csv").path, encoding: .utf8)
+    var count = 0
+    for line in text.split(separator: "\n").dropFirst() {
+      let values = line.split(separator: ",").prefix(4).compactMap { Float($0) }
+      guard values.count == 4 else { continue }
+      withUnsafeBytes(of: Int32(4).littleEndian) { data.append(contentsOf: $0) }
+      for value in values {
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) }
+      }
+      count += 1
+    }
+    try data.write(to: URL(fileURLWithPath: input))
+    let labels = directory.appendingPathComponent("labels.ivecs").path
+    let centers = directory.appendingPathComponent("centers.fvecs").path
+    let result = try Command.run([
+      "train", input, "-k", "3", "--labels-output", labels, "--centers-output", centers, "--json",
+    ])
+    #expect(result.status == 0, "\(result.standardError)")
+    let summary = try #require(
+      JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    #expect(summary["rows"] as? Int == count && summary["columns"] as? Int == 4)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: labels)).count == count * 8)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: centers)).count == 3 * (4 + 16))
+  }
+
   @Test("--verbose prints one line per iteration on standard error")
   func verbose() throws {
     let result = try Command.run([

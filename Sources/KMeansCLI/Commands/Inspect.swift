@@ -126,7 +126,7 @@ extension KMeansCommand {
     @Option(name: .shortAndLong, help: "Write the model as JSON here.")
     var output: String?
 
-    @Option(help: "Write the centers as .npy here.")
+    @Option(help: "Write the centers as .npy (or .fvecs) here.")
     var centers: String?
 
     @OptionGroup var outputOptions: OutputOptions
@@ -148,7 +148,7 @@ extension KMeansCommand {
 
     func export<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
       if let output { try ModelFile.save(model, to: output) }
-      if let centers { try NumPyFile.write(model.centers, to: centers) }
+      if let centers { try writeCenters(model.centers, to: centers) }
       if outputOptions.json {
         var summary: [String: Any] = [
           "clusters": model.clusterCount, "dimension": model.dimension, "dtype": Scalar.dtypeName,

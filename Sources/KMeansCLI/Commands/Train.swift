@@ -74,8 +74,11 @@ extension KMeansCommand {
     @Flag(help: "Compute in Double instead of Float.")
     var float64 = false
 
-    @Option(help: "Also write the training labels (.npy or .csv).")
+    @Option(help: "Also write the training labels (.npy, .ivecs or .csv).")
     var labelsOutput: String?
+
+    @Option(help: "Also write the centers (.npy or .fvecs).")
+    var centersOutput: String?
 
     @Flag(help: "Print one line per iteration to standard error.")
     var verbose = false
@@ -186,6 +189,7 @@ extension KMeansCommand {
       model.featureNames = names
       if let output { try ModelFile.save(model, to: output) }
       if let labelsOutput { try writeLabels(result.labels, to: labelsOutput) }
+      if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
       let sizes = clusterSizes(result.labels, clusterCount: result.model.clusterCount)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, result.labels) }
       try report(
@@ -239,6 +243,7 @@ extension KMeansCommand {
       var fitted = model
       fitted.inertia = summary.inertia
       if let output { try ModelFile.save(fitted, to: output) }
+      if let centersOutput { try writeCenters(fitted.centers, to: centersOutput) }
       let agreement = truth.map { ClusteringAgreement.adjustedRandIndex($0, predicted) }
       try report(
         fitted, rows: summary.rowCount, columns: source.columnCount, sizes: summary.clusterSizes,

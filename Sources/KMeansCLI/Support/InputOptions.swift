@@ -5,7 +5,9 @@ import KMeansIO
 
 /// How the data file is read: shared by every subcommand.
 struct InputOptions: ParsableArguments {
-  @Argument(help: "The data: a CSV file (header optional) or a NumPy .npy file (2-D).")
+  @Argument(
+    help:
+      "The data: a CSV file (header optional), a NumPy .npy file (2-D), or .fvecs/.bvecs/.ivecs.")
   var data: String
 
   @Option(
@@ -29,7 +31,7 @@ struct InputOptions: ParsableArguments {
   func loadNamed<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (
     Matrix<Scalar>, names: [String]?, labels: [String]?
   ) {
-    if data.lowercased().hasSuffix(".npy") {
+    if data.lowercased().hasSuffix(".npy") || VecsFormat(path: data) != nil {
       let (matrix, labels) = try load(Scalar.self)
       return (matrix, nil, labels)
     }
@@ -43,6 +45,12 @@ struct InputOptions: ParsableArguments {
 
   /// The features, and the labels when a label column was named.
   func load<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (Matrix<Scalar>, [String]?) {
+    if VecsFormat(path: data) != nil {
+      if columns != nil || labelColumn != nil {
+        throw ValidationError("--columns and --label-column apply to CSV files only")
+      }
+      return (try VecsReader<Scalar>(data).readAll(), nil)
+    }
     if data.lowercased().hasSuffix(".npy") {
       if columns != nil || labelColumn != nil {
         throw ValidationError("--columns and --label-column apply to CSV files only")

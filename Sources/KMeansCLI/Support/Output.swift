@@ -38,12 +38,23 @@ func reportingErrors(_ body: () throws -> Void) throws {
   }
 }
 
-/// Writes labels as `.npy` (int32) or as a one-column CSV with a `cluster` header.
+/// Writes labels as `.npy` (int32), `.ivecs`, or a one-column CSV with a `cluster` header.
 func writeLabels(_ labels: [Int], to path: String) throws {
-  if path.lowercased().hasSuffix(".npy") {
+  if path.lowercased().hasSuffix(".ivecs") {
+    try VecsFile.writeIvecs(labels, to: path)
+  } else if path.lowercased().hasSuffix(".npy") {
     try NumPyFile.write(labels, as: .int32, to: path)
   } else {
     let text = "cluster\n" + labels.map(String.init).joined(separator: "\n") + "\n"
     try AtomicFile.write(Data(text.utf8), to: path)
+  }
+}
+
+/// Writes centers as `.fvecs` or `.npy` (in their own precision).
+func writeCenters<Scalar: KMeansScalar>(_ centers: Matrix<Scalar>, to path: String) throws {
+  if path.lowercased().hasSuffix(".fvecs") {
+    try VecsFile.writeFvecs(centers, to: path)
+  } else {
+    try NumPyFile.write(centers, to: path)
   }
 }
