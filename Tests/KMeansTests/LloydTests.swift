@@ -193,3 +193,34 @@ struct LloydTests {
     #expect(plusPlus < random)
   }
 }
+
+@Suite("Frozen centers")
+struct FrozenCenterTests {
+  @Test("the first m centers stay; the others train and take the remaining structure")
+  func frozen() throws {
+    let data = try TestData.blobs(rows: 4000, dimension: 3, clusters: 6, seed: 21, as: Double.self)
+    // An existing two-word codebook (two data rows), extended by four new centers.
+    var initial = data.rows(0..<6)
+    initial[0, 0] += 0.25
+    var configuration = KMeansConfiguration(clusterCount: 6)
+    configuration.initialization = .centers(initial)
+    configuration.frozenCenterCount = 2
+    let result = try KMeansModel.fit(data, configuration: configuration)
+    #expect(result.model.centers.rows(0..<2) == initial.rows(0..<2))
+    #expect(result.model.centers.rows(2..<6) != initial.rows(2..<6))
+    #expect(Set(result.labels).isSuperset(of: [0, 1]))
+    // Unfrozen, the same start moves every center.
+    configuration.frozenCenterCount = 0
+    let free = try KMeansModel.fit(data, configuration: configuration)
+    #expect(free.model.centers.row(0) != initial.row(0))
+    // Mini-batch keeps them too.
+    configuration.frozenCenterCount = 2
+    var miniBatch = MiniBatchConfiguration()
+    miniBatch.batchSize = 256
+    miniBatch.epochs = 2
+    let mini = try MiniBatchKMeans.fit(data, configuration: configuration, miniBatch: miniBatch)
+    #expect(mini.model.centers.rows(0..<2) == initial.rows(0..<2))
+    configuration.frozenCenterCount = 6
+    #expect(throws: KMeansError.self) { try configuration.validate() }
+  }
+}

@@ -123,6 +123,11 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// point, `.random` draws with replacement, and cosine mini-batch centers with one step per
   /// iteration are not renormalised after each update. Default: false.
   public var tfCompat: Bool = false
+  /// The first this-many initial centers stay fixed while the others train (FAISS's
+  /// `frozen_centroids`): the way to extend an existing codebook. Usually with given
+  /// centers whose first rows are the codebook. Frozen clusters still take points; they are
+  /// never moved or relocated. Default: 0.
+  public var frozenCenterCount: Int = 0
 
   /// A configuration for `clusterCount` clusters with every other field at its default.
   public init(clusterCount: Int) {
@@ -152,6 +157,13 @@ public struct KMeansConfiguration: Sendable, Equatable {
     if restarts <= 0 { try fail("restarts=\(restarts) must be at least 1") }
     if let threadCount, threadCount <= 0 {
       try fail("threadCount=\(threadCount) must be at least 1")
+    }
+    if frozenCenterCount < 0
+      || (frozenCenterCount > 0 && frozenCenterCount >= effectiveClusterCount)
+    {
+      try fail(
+        "frozenCenterCount=\(frozenCenterCount) must be in 0..<\(effectiveClusterCount): some centers must train"
+      )
     }
     switch initialization {
     case .kmc2(let length), .afkmc2(let length):

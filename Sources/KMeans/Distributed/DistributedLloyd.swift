@@ -100,7 +100,9 @@ package enum DistributedKMeans {
       let loss = packed[k * d + k]
       let changed = Int(packed[k * d + k + 1].rounded())
 
-      let empty = configuration.tfCompat ? 0 : global.counts.filter { $0 == 0 }.count
+      let empty =
+        configuration.tfCompat
+        ? 0 : global.counts.dropFirst(configuration.frozenCenterCount).filter { $0 == 0 }.count
       var candidates: [RelocationCandidate] = []
       if empty > 0 {
         candidates = try farthestCandidates(
@@ -109,7 +111,7 @@ package enum DistributedKMeans {
       }
       let update = KMeansTrainer<Scalar>.centersFromSums(
         global, old: centers, relocating: candidates, metric: configuration.metric,
-        tfCompat: configuration.tfCompat)
+        tfCompat: configuration.tfCompat, frozen: configuration.frozenCenterCount)
       centers = update.centers
       last = assignment
       let record = IterationStatistics(

@@ -139,7 +139,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
     rowsSinceReassignment = 0
     let counts = trainer.counts
     let threshold = miniBatch.reassignmentRatio * Double(counts.max() ?? 0)
-    var starved = (0..<k).filter { Double(counts[$0]) < threshold }
+    var starved = (configuration.frozenCenterCount..<k).filter { Double(counts[$0]) < threshold }
     let limit = batch.points.rowCount / 2
     if starved.count > limit {
       starved = Array(starved.sorted { (counts[$0], $0) < (counts[$1], $1) }.prefix(limit)).sorted()

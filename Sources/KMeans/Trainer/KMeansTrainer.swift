@@ -312,7 +312,9 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   mutating func fullBatchUpdate(
     _ totals: ClusterSums, shards: [PreparedData<Scalar>], assignments: [Assignment<Scalar>]
   ) -> (shift: Double, relocated: Int) {
-    let empty = configuration.tfCompat ? 0 : totals.counts.filter { $0 == 0 }.count
+    let empty =
+      configuration.tfCompat
+      ? 0 : totals.counts.dropFirst(configuration.frozenCenterCount).filter { $0 == 0 }.count
     let candidates = farthestPoints(assignments.map(\.distances), count: empty).map { point in
       RelocationCandidate(
         distance: Double(point.distance), label: Int(assignments[point.shard].labels[point.row]),
@@ -320,7 +322,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
     let update = Self.centersFromSums(
       totals, old: clusters, relocating: candidates, metric: metric,
-      tfCompat: configuration.tfCompat)
+      tfCompat: configuration.tfCompat, frozen: configuration.frozenCenterCount)
     clusters = update.centers
     updatedCopy = update.centers
     return (update.centerShift, update.relocatedClusters)
@@ -334,14 +336,15 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   /// an empty cluster becomes the zero vector.
   package static func centersFromSums(
     _ totals: ClusterSums, old: Matrix<Scalar>, relocating candidates: [RelocationCandidate],
-    metric: DistanceMetric, tfCompat: Bool
+    metric: DistanceMetric, tfCompat: Bool, frozen: Int = 0
   ) -> (centers: Matrix<Scalar>, centerShift: Double, relocatedClusters: Int) {
     var sums = totals
     let d = old.columnCount
     let k = old.rowCount
     var relocated = 0
     if !tfCompat {
-      let empty = (0..<k).filter { sums.counts[$0] == 0 }
+      // Frozen clusters are never re-seeded.
+      let empty = (frozen..<k).filter { sums.counts[$0] == 0 }
       for (cluster, point) in zip(empty, candidates) {
         for column in 0..<d {
           sums.sums[point.label * d + column] -= point.values[column]
@@ -355,7 +358,10 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     var centers = Matrix<Scalar>(zerosWithRowCount: k, columnCount: d)
     for cluster in 0..<k {
       var row: [Double]
-      if tfCompat {
+      if cluster < frozen {
+        for column in 0..<d { centers[cluster, column] = old[cluster, column] }
+        continue
+      } else if tfCompat {
         let denominator = Double(Float(sums.counts[cluster]) + 1e-6)
         row = (0..<d).map { sums.sums[cluster * d + $0] / denominator }
       } else if sums.counts[cluster] > 0 {
@@ -384,7 +390,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     var target = stepsPerIteration > 1 ? updatedCopy : clusters
     let before = target
     let renormalise = metric == .cosine && stepsPerIteration == 1 && !configuration.tfCompat
-    for cluster in 0..<clusterCount where batch.counts[cluster] > 0 {
+    for cluster in configuration.frozenCenterCount..<clusterCount where batch.counts[cluster] > 0 {
       let received = Double(batch.counts[cluster])
       let denominator = Double(counts[cluster]) + received
       var row = (0..<d).map { column -> Double in

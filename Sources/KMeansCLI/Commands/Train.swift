@@ -37,6 +37,11 @@ extension KMeansCommand {
         valueName: "method|CENTERS.npy"))
     var initialization: String = "kmeans++"
 
+    @Option(
+      help:
+        "Keep the first N initial centers fixed (extend a codebook given with --init CENTERS.npy).")
+    var frozen: Int = 0
+
     @Option(help: "Markov chain length of kmc2 and afk-mc2.")
     var chainLength: Int = 200
 
@@ -139,6 +144,7 @@ extension KMeansCommand {
       configuration.seed = seed
       configuration.threadCount = threads
       configuration.tfCompat = tfCompat
+      configuration.frozenCenterCount = frozen
       return configuration
     }
 
