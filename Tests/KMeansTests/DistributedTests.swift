@@ -105,7 +105,7 @@ struct DistributedTests {
     let configuration = settings
     let group = ThreadGroup(size: 2)
     let errors = UnsafeSendableBox(UnsafeMutableBufferPointer<String>.allocate(capacity: 2))
-    _ = errors.value.initialize(repeating: "")
+    errors.value.initialize(repeating: "")
     defer {
       errors.value.deinitialize()
       errors.value.deallocate()
