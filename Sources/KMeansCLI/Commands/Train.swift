@@ -324,7 +324,7 @@ extension KMeansCommand {
       print("clusters:    \(model.clusterCount) (\(model.metric.rawValue), \(mode))")
       print("inertia:     \(String(format: "%.6f", model.inertia))")
       print(
-        "\(unit.padding(toLength: 12, withPad: " ", startingAt: 0)) \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
+        "\((unit + ":").padding(toLength: 13, withPad: " ", startingAt: 0))\(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
       )
       print("sizes:       \(sizes.map(String.init).joined(separator: " "))")
       if let agreement, let column = input.labelColumn {
