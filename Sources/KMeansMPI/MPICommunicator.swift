@@ -15,9 +15,16 @@
     /// Seconds a collective may take before the job is aborted.
     public let timeout: Double
 
-    private let lock = NSLock()
-    private var deadline: Date? = nil
-    private var operation = ""
+    private let watch = Watch()
+
+    /// What the watchdog thread shares with the communicator; the thread holds it strongly,
+    /// so it outlives the communicator, and stops when told.
+    private final class Watch: @unchecked Sendable {
+      let lock = NSLock()
+      var deadline: Date? = nil
+      var operation = ""
+      var stopped = false
+    }
 
     /// Initializes MPI (once per process).
     public init(timeout: Double = 120) throws {
@@ -39,7 +46,12 @@
       startWatchdog()
     }
 
-    deinit { MPI_Finalize() }
+    deinit {
+      watch.lock.lock()
+      watch.stopped = true
+      watch.lock.unlock()
+      MPI_Finalize()
+    }
 
     /// Ends every rank of the job with `code`.
     public func abort(code: Int32) -> Never {
@@ -48,17 +60,22 @@
     }
 
     private func startWatchdog() {
-      let thread = Thread { [unowned self] in
+      let watch = self.watch
+      let rank = self.rank
+      let timeout = self.timeout
+      let thread = Thread {
         while true {
           Thread.sleep(forTimeInterval: 0.25)
-          self.lock.lock()
-          let expired = self.deadline.map { Date() > $0 } ?? false
-          let operation = self.operation
-          self.lock.unlock()
+          watch.lock.lock()
+          let stopped = watch.stopped
+          let expired = watch.deadline.map { Date() > $0 } ?? false
+          let operation = watch.operation
+          watch.lock.unlock()
+          if stopped { return }
           if expired {
             FileHandle.standardError.write(
               Data(
-                "kmeans-mpi: rank \(self.rank): no answer from the other ranks within \(self.timeout) s during \(operation); ending the job\n"
+                "kmeans-mpi: rank \(rank): no answer from the other ranks within \(timeout) s during \(operation); ending the job\n"
                   .utf8))
             MPI_Abort(kmeans_mpi_comm_world(), 3)
           }
@@ -68,14 +85,14 @@
     }
 
     private func guarded<R>(_ name: String, _ body: () -> (Int32, R)) throws -> R {
-      lock.lock()
-      deadline = Date().addingTimeInterval(timeout)
-      operation = name
-      lock.unlock()
+      watch.lock.lock()
+      watch.deadline = Date().addingTimeInterval(timeout)
+      watch.operation = name
+      watch.lock.unlock()
       let (status, result) = body()
-      lock.lock()
-      deadline = nil
-      lock.unlock()
+      watch.lock.lock()
+      watch.deadline = nil
+      watch.lock.unlock()
       guard status == kmeans_mpi_success() else {
         var text = [CChar](repeating: 0, count: Int(kmeans_mpi_max_error_string()) + 1)
         var length: Int32 = 0
