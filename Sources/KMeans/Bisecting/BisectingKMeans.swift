@@ -1,0 +1,154 @@
+import Foundation
+
+/// Bisecting k-means (Steinbach, Karypis & Kumar, 2000; scikit-learn's `BisectingKMeans`,
+/// Spark's): start from one cluster and split a leaf in two with 2-means until there are k
+/// leaves. The hierarchy is kept, and prediction walks it from the root, taking the nearer
+/// child at each split.
+public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equatable {
+  /// Which leaf is split next.
+  public enum Strategy: String, Codable, Sendable, CaseIterable {
+    /// The leaf with the largest sum of squared distances to its center.
+    case biggestInertia
+    /// The leaf with the most points.
+    case largestCluster
+  }
+
+  /// One cluster of the hierarchy.
+  public struct Node: Codable, Sendable, Equatable {
+    /// Its center (the mean of its points).
+    public var center: [Scalar]
+    /// Its points' Σ squared distance to the center.
+    public var inertia: Double
+    /// Its number of points.
+    public var size: Int
+    /// The two halves it was split into (indices into ``nodes``), or nil for a leaf.
+    public var children: [Int]?
+    /// The cluster index of a leaf (0..<k in left-to-right order), nil for inner nodes.
+    public var label: Int?
+  }
+
+  /// Every node; `nodes[0]` is the root (all the data).
+  public private(set) var nodes: [Node]
+  /// The strategy used.
+  public let strategy: Strategy
+
+  /// The number of clusters (leaves).
+  public var clusterCount: Int { nodes.filter { $0.children == nil }.count }
+
+  /// The leaves' centers, in label order.
+  public var centers: Matrix<Scalar> {
+    let leaves = nodes.filter { $0.label != nil }.sorted { ($0.label ?? 0) < ($1.label ?? 0) }
+    // swift-format-ignore: NeverUseForceTry
+    return try! Matrix(rows: leaves.map(\.center))
+  }
+
+  /// Σ over leaves of their inertia.
+  public var inertia: Double { nodes.filter { $0.children == nil }.reduce(0) { $0 + $1.inertia } }
+
+  /// Trains: splits leaves with 2-means (k-means++ seeding, `configuration.restarts` runs,
+  /// `configuration.seed`; squared Euclidean) until `configuration.clusterCount` leaves exist.
+  /// - Throws: ``KMeansError`` for invalid configuration or data, or when no leaf with at least
+  ///   two distinct points is left to split.
+  public static func fit(
+    _ data: Matrix<Scalar>, configuration: KMeansConfiguration, strategy: Strategy = .biggestInertia
+  ) throws -> (model: BisectingKMeansModel, labels: [Int]) {
+    try configuration.validate()
+    let k = configuration.clusterCount
+    let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
+    _ = try PreparedData(data, metric: .squaredEuclidean, threadCount: threads)
+    var members: [[Int]] = [Array(0..<data.rowCount)]
+    var nodes = [Self.node(data, rows: members[0])]
+    var leaves = [0]
+    var split = 0
+    while leaves.count < k {
+      let candidates = leaves.filter { nodes[$0].size >= 2 && nodes[$0].inertia > 0 }
+      let chosen: Int?
+      switch strategy {
+      case .biggestInertia: chosen = candidates.max { nodes[$0].inertia < nodes[$1].inertia }
+      case .largestCluster: chosen = candidates.max { nodes[$0].size < nodes[$1].size }
+      }
+      guard let leaf = chosen else {
+        throw KMeansError.tooFewDistinctPoints(distinct: leaves.count, clusterCount: k)
+      }
+      let rows = members[leaf]
+      let subset = try PreparedData(data, metric: .squaredEuclidean, threadCount: threads)
+        .rowsMatrix(rows)
+      var settings = configuration
+      settings.clusterCount = 2
+      settings.initialization = .kMeansPlusPlus()
+      settings.seed = configuration.seed &+ UInt64(split)
+      settings.frozenCenterCount = 0
+      let halves = try KMeansModel.fit(subset, configuration: settings).labels
+      split += 1
+      var parts: [[Int]] = [[], []]
+      for (index, row) in rows.enumerated() { parts[halves[index]].append(row) }
+      let left = nodes.count
+      nodes.append(Self.node(data, rows: parts[0]))
+      nodes.append(Self.node(data, rows: parts[1]))
+      members.append(parts[0])
+      members.append(parts[1])
+      members[leaf] = []
+      nodes[leaf].children = [left, left + 1]
+      leaves.removeAll { $0 == leaf }
+      leaves += [left, left + 1]
+    }
+    // Label the leaves left to right.
+    var model = BisectingKMeansModel(nodes: nodes, strategy: strategy)
+    var next = 0
+    func label(_ index: Int) {
+      if let children = model.nodes[index].children {
+        children.forEach(label)
+      } else {
+        model.nodes[index].label = next
+        next += 1
+      }
+    }
+    label(0)
+    var labels = [Int](repeating: 0, count: data.rowCount)
+    for (index, rows) in members.enumerated() where model.nodes[index].children == nil {
+      for row in rows { labels[row] = model.nodes[index].label ?? 0 }
+    }
+    return (model, labels)
+  }
+
+  static func node(_ data: Matrix<Scalar>, rows: [Int]) -> Node {
+    let d = data.columnCount
+    var mean = [Double](repeating: 0, count: d)
+    for row in rows {
+      for column in 0..<d { mean[column] += Double(data[row, column]) }
+    }
+    mean = mean.map { $0 / Double(max(1, rows.count)) }
+    var inertia = 0.0
+    for row in rows {
+      for column in 0..<d {
+        let difference = Double(data[row, column]) - mean[column]
+        inertia += difference * difference
+      }
+    }
+    return Node(
+      center: mean.map { Scalar($0) }, inertia: inertia, size: rows.count, children: nil, label: nil
+    )
+  }
+
+  /// The leaf each row reaches by walking down from the root, taking the nearer child.
+  public func predict(_ data: Matrix<Scalar>) throws -> [Int] {
+    guard data.columnCount == nodes[0].center.count else {
+      throw KMeansError.dimensionMismatch(
+        expected: nodes[0].center.count, actual: data.columnCount, context: "the model")
+    }
+    return (0..<data.rowCount).map { row in
+      let point = data.row(row)
+      var index = 0
+      while let children = nodes[index].children {
+        let distances = children.map { child in
+          zip(point, nodes[child].center).reduce(0.0) { total, pair in
+            let difference = Double(pair.0) - Double(pair.1)
+            return total + difference * difference
+          }
+        }
+        index = distances[1] < distances[0] ? children[1] : children[0]
+      }
+      return nodes[index].label ?? 0
+    }
+  }
+}
