@@ -224,10 +224,6 @@ struct CLITests {
     let directory = try Command.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let input = directory.appendingPathComponent("points.fvecs").path
-    let npy = directory.appendingPathComponent("points.npy").path
-    _ = try Command.run([
-      "train", "Data/iris.csv", "-k", "3", "--label-column", "species", "--max-iter", "1",
-    ])
     // The iris features as .fvecs, via the library's writer.
     var data = Data()
     let text = try String(

@@ -55,7 +55,8 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
     try configuration.validate()
     let k = configuration.clusterCount
     let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    _ = try PreparedData(data, metric: .squaredEuclidean, threadCount: threads)
+    // Validated once; each split gathers its rows from it.
+    let prepared = try PreparedData(data, metric: .squaredEuclidean, threadCount: threads)
     var members: [[Int]] = [Array(0..<data.rowCount)]
     var nodes = [Self.node(data, rows: members[0])]
     var leaves = [0]
@@ -71,8 +72,7 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
         throw KMeansError.tooFewDistinctPoints(distinct: leaves.count, clusterCount: k)
       }
       let rows = members[leaf]
-      let subset = try PreparedData(data, metric: .squaredEuclidean, threadCount: threads)
-        .rowsMatrix(rows)
+      let subset = prepared.rowsMatrix(rows)
       var settings = configuration
       settings.clusterCount = 2
       settings.initialization = .kMeansPlusPlus()

@@ -78,15 +78,10 @@ extension PreparedData {
   /// checked that enough distinct rows exist). A sparse Fisher–Yates shuffle draws the indices.
   func randomDistinctCenters(count: Int, random: inout RandomSource) -> Matrix<Scalar> {
     let n = points.rowCount
-    var swapped: [Int: Int] = [:]
+    var shuffle = SparseShuffle(count: n)
     var chosenRows: [[Scalar]] = []
     var seen = Set<[Scalar]>()
-    var position = 0
-    while chosenRows.count < count && position < n {
-      let pick = position + random.nextIndex(below: n - position)
-      let row = swapped[pick] ?? pick
-      swapped[pick] = swapped[position] ?? position
-      position += 1
+    while chosenRows.count < count, let row = shuffle.next(&random) {
       let values = points.row(row)
       if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
     }
@@ -130,7 +125,7 @@ extension PreparedData {
           candidateRows.append(random.nextIndex(below: n))
           continue
         }
-        candidateRows.append(sampleIndex(cumulative: cumulative, random: &random))
+        candidateRows.append(weightedIndex(cumulative: cumulative, random: &random))
       }
       let m = candidateRows.count
       let candidateDistances = distances(toRows: candidateRows)
@@ -171,11 +166,6 @@ extension PreparedData {
     return totals
   }
 
-  /// An index drawn with probability proportional to its weight (see ``weightedIndex``).
-  func sampleIndex(cumulative: [Double], random: inout RandomSource) -> Int {
-    weightedIndex(cumulative: cumulative, random: &random)
-  }
-
   /// The distance from every row to its nearest center among `centers`.
   func nearestDistances(to centers: Matrix<Scalar>) -> [Scalar] {
     assign(to: PreparedCenters(metric == .cosine ? centers.l2NormalizedRows() : centers))
@@ -198,15 +188,8 @@ extension PreparedData {
 
   /// `count` distinct row indices drawn uniformly (a sparse Fisher–Yates shuffle).
   func randomDistinctRows(count: Int, random: inout RandomSource) -> [Int] {
-    let n = points.rowCount
-    var swapped: [Int: Int] = [:]
-    var rows: [Int] = []
-    for position in 0..<min(count, n) {
-      let pick = position + random.nextIndex(below: n - position)
-      rows.append(swapped[pick] ?? pick)
-      swapped[pick] = swapped[position] ?? position
-    }
-    return rows
+    var shuffle = SparseShuffle(count: points.rowCount)
+    return (0..<min(count, points.rowCount)).compactMap { _ in shuffle.next(&random) }
   }
 
   /// A copy of the given rows, already validated.
@@ -276,4 +259,24 @@ func weightedIndex(cumulative: [Double], random: inout RandomSource) -> Int {
     if cumulative[middle] > target { high = middle } else { low = middle + 1 }
   }
   return low
+}
+
+/// A Fisher–Yates shuffle of `0..<count` drawn one element at a time, storing only the
+/// swapped positions: O(drawn) memory, so a few draws from millions of rows stay cheap.
+struct SparseShuffle {
+  let count: Int
+  private var position = 0
+  private var swapped: [Int: Int] = [:]
+
+  init(count: Int) { self.count = count }
+
+  /// The next element of the shuffle, or nil once all `count` were drawn.
+  mutating func next(_ random: inout RandomSource) -> Int? {
+    guard position < count else { return nil }
+    let pick = position + random.nextIndex(below: count - position)
+    let element = swapped[pick] ?? pick
+    swapped[pick] = swapped[position] ?? position
+    position += 1
+    return element
+  }
 }

@@ -71,7 +71,7 @@ extension PreparedData {
       running += proposal[row]
       cumulative[row] = running
     }
-    func draw() -> Int { sampleIndex(cumulative: cumulative, random: &random) }
+    func draw() -> Int { weightedIndex(cumulative: cumulative, random: &random) }
     let existingCenters = existing
     func distance(_ row: Int) -> Double {
       var best = Double(nearestDistance(from: row, toRows: chosen))

@@ -22,29 +22,27 @@ public enum ClusteringMetrics {
     sampleSize: Int? = nil, seed: UInt64 = 0, threadCount: Int? = nil
   ) throws -> Double {
     try checkLabels(labels, rows: data.rowCount)
-    var points = data
+    let threads = threadCount ?? ProcessInfo.processInfo.activeProcessorCount
+    var prepared = try PreparedData(data, metric: metric, threadCount: threads)
     var sampleLabels = labels
     if let sampleSize, sampleSize < data.rowCount {
       guard sampleSize >= 2 else {
         throw KMeansError.invalidConfiguration("sampleSize=\(sampleSize) must be at least 2")
       }
       var random = RandomSource(seed: seed)
-      let prepared = try PreparedData(data, metric: .squaredEuclidean, threadCount: 1)
       let rows = prepared.randomDistinctRows(count: sampleSize, random: &random)
-      points = prepared.rowsMatrix(rows)
+      prepared = prepared.gathered(rows)
       sampleLabels = rows.map { labels[$0] }
     }
+    let n = prepared.points.rowCount
     let clusterCount = (sampleLabels.max() ?? 0) + 1
     let sizes = sampleLabels.reduce(into: [Int](repeating: 0, count: clusterCount)) { $0[$1] += 1 }
     let nonEmpty = sizes.filter { $0 > 0 }.count
-    guard nonEmpty >= 2, nonEmpty <= points.rowCount - 1 else {
+    guard nonEmpty >= 2, nonEmpty <= n - 1 else {
       throw KMeansError.invalidConfiguration(
-        "the silhouette needs 2 to n − 1 clusters; the labels have \(nonEmpty) for \(points.rowCount) rows"
+        "the silhouette needs 2 to n − 1 clusters; the labels have \(nonEmpty) for \(n) rows"
       )
     }
-    let threads = threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    let prepared = try PreparedData(points, metric: metric, threadCount: threads)
-    let n = points.rowCount
     let everyone = PreparedCenters(prepared.points)
     let chunk = max(1, min(256, (1 << 22) / max(1, n)))
     var total = 0.0
