@@ -109,3 +109,92 @@ with open(out, "w") as f:
     json.dump({"generator": "Scripts/generate-sklearn-fixtures.py", "sklearn": sklearn.__version__,
                "digitsK10Inertia": bisecting}, f)
 print(f"wrote {out}: {bisecting}")
+
+# Sample weights: scikit-learn's KMeans(sample_weight=) from the same initial centers.
+weight_random = np.random.default_rng(7)
+weighted_cases = []
+digit_weights = weight_random.uniform(0.1, 3.0, size=len(digit_features))
+blob_weights = weight_random.uniform(0.0, 2.0, size=len(blobs))
+blob_weights[::10] = 0.0  # rows of weight zero must not move any center
+for dtype in (np.float64, np.float32):
+    for name, X, init, w in [("digits-weighted", digit_features, digit_init, digit_weights),
+                             ("blobs-weighted", blobs, blob_init, blob_weights),
+                             ("blobs-weighted-empty-cluster", blobs, empty_init, blob_weights)]:
+        Xd, initd = X.astype(dtype), init.astype(dtype)
+        km = KMeans(n_clusters=len(init), init=initd, n_init=1, algorithm="lloyd", tol=1e-4,
+                    max_iter=300).fit(Xd, sample_weight=w)
+        weighted_cases.append({
+            "name": name, "dtype": np.dtype(dtype).name, "weights": w.tolist(),
+            "initialCenters": initd.astype(float).tolist(), "labels": km.labels_.tolist(),
+            "inertia": float(km.inertia_), "iterations": int(km.n_iter_),
+            "centers": km.cluster_centers_.astype(float).tolist(),
+            "score": float(-km.score(Xd, sample_weight=w)),
+        })
+out = os.path.join(ROOT, "Tests", "KMeansTests", "Fixtures", "sklearn-weighted.json")
+with open(out, "w") as f:
+    json.dump({"generator": "Scripts/generate-sklearn-fixtures.py", "sklearn": sklearn.__version__,
+               "cases": weighted_cases}, f)
+print(f"wrote {out}")
+for case in weighted_cases:
+    print(f"  {case['name']:30s} {case['dtype']:8s} inertia={case['inertia']:.6f} iterations={case['iterations']}")
+
+# Sparse input: TF-IDF of real English text found on every machine with Python (the docstrings
+# of the standard library), written as svmlight and as SciPy CSR .npz; scikit-learn's KMeans on
+# the sparse matrix from the first k rows.
+import scipy.sparse
+from sklearn.datasets import dump_svmlight_file
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+
+def stdlib_paragraphs(limit):
+    import importlib, inspect, pkgutil
+    texts, seen = [], set()
+    names = sorted(m.name for m in pkgutil.iter_modules() if m.module_finder.path.endswith("python3.11")
+                   and not m.name.startswith("_") and m.name not in ("antigravity", "this", "idlelib"))
+    for module_name in names:
+        try:
+            module = importlib.import_module(module_name)
+        except Exception:
+            continue
+        for _, member in sorted(vars(module).items()):
+            doc = inspect.getdoc(member) if callable(member) else None
+            if not doc:
+                continue
+            paragraph = doc.split("\n\n")[0].replace("\n", " ").strip()
+            if len(paragraph.split()) >= 8 and paragraph not in seen:
+                seen.add(paragraph)
+                texts.append(paragraph)
+                if len(texts) >= limit:
+                    return texts
+    return texts
+
+
+texts = stdlib_paragraphs(1200)
+tfidf = TfidfVectorizer(min_df=2, stop_words="english", dtype=np.float64).fit_transform(texts)
+tfidf = scipy.sparse.csr_matrix(tfidf)
+tfidf.sort_indices()
+sparse_dir = os.path.join(ROOT, "Tests", "KMeansIOTests", "Fixtures")
+dump_svmlight_file(tfidf, np.zeros(tfidf.shape[0]), os.path.join(sparse_dir, "tfidf.svmlight"),
+                   zero_based=True)
+scipy.sparse.save_npz(os.path.join(sparse_dir, "tfidf.npz"), tfidf, compressed=True)
+scipy.sparse.save_npz(os.path.join(sparse_dir, "tfidf-float32-uncompressed.npz"),
+                      tfidf.astype(np.float32), compressed=False)
+sparse_cases = []
+for dtype in (np.float64, np.float32):
+    X = tfidf.astype(dtype)
+    init = X[:8].toarray()
+    km = KMeans(n_clusters=8, init=init, n_init=1, algorithm="lloyd", tol=1e-4, max_iter=300).fit(X)
+    sparse_cases.append({
+        "name": "stdlib-docstrings-tfidf", "dtype": np.dtype(dtype).name,
+        "shape": list(X.shape), "nonzeros": int(X.nnz),
+        "labels": km.labels_.tolist(), "inertia": float(km.inertia_), "iterations": int(km.n_iter_),
+        "centers": km.cluster_centers_.astype(float).tolist(),
+        "transformFirstRows": km.transform(X[:5]).astype(float).tolist(),
+    })
+with open(os.path.join(sparse_dir, "sklearn-sparse.json"), "w") as f:
+    json.dump({"generator": "Scripts/generate-sklearn-fixtures.py", "sklearn": sklearn.__version__,
+               "data": "tfidf.svmlight / tfidf.npz (TF-IDF of 1200 standard-library docstrings)",
+               "cases": sparse_cases}, f)
+print(f"wrote sparse fixtures: {tfidf.shape}, {tfidf.nnz} non-zeros")
+for case in sparse_cases:
+    print(f"  sparse {case['dtype']:8s} inertia={case['inertia']:.6f} iterations={case['iterations']}")

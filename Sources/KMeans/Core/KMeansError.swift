@@ -27,6 +27,8 @@ public enum KMeansError: Error, Equatable, Sendable, CustomStringConvertible {
   case unsupportedFormat(path: String, reason: String)
   /// A worker of a distributed job failed; `message` says why.
   case rankFailure(rank: Int, message: String)
+  /// A sample weight is negative, NaN or infinite.
+  case invalidWeight(row: Int, value: Double)
 
   /// A message for people, naming what was wrong and where.
   public var description: String {
@@ -57,6 +59,8 @@ public enum KMeansError: Error, Equatable, Sendable, CustomStringConvertible {
       return "\(path): unsupported format: \(reason)"
     case .rankFailure(let rank, let message):
       return "rank \(rank): \(message)"
+    case .invalidWeight(let row, let value):
+      return "sample weight \(value) at row \(row): weights must be finite and >= 0"
     }
   }
 }

@@ -97,6 +97,7 @@ package enum DistributedKMeans {
       var global = ClusterSums(clusterCount: k, dimension: d)
       global.sums = Array(packed[0..<(k * d)])
       global.counts = packed[(k * d)..<(k * d + k)].map { Int($0.rounded()) }
+      global.weights = global.counts.map(Double.init)
       let loss = packed[k * d + k]
       let changed = Int(packed[k * d + k + 1].rounded())
 

@@ -34,7 +34,7 @@ extension PreparedData {
       }
       return given.converted(to: Scalar.self)
     case .random:
-      if n <= count { return points }
+      if n <= count && weights == nil { return points }
       return randomDistinctCenters(count: count, random: &random)
     case .randomWithReplacement:
       if n <= count { return points }
@@ -75,15 +75,34 @@ extension PreparedData {
   }
 
   /// `count` rows at distinct random indices whose values are also distinct (the caller has
-  /// checked that enough distinct rows exist). A sparse Fisher–Yates shuffle draws the indices.
+  /// checked that enough distinct rows exist). A sparse Fisher–Yates shuffle draws the indices;
+  /// with sample weights, rows are drawn without replacement with probability ∝ weight
+  /// (scikit-learn's `choice(p=w/Σw, replace=False)`), rows of weight zero last.
   func randomDistinctCenters(count: Int, random: inout RandomSource) -> Matrix<Scalar> {
     let n = points.rowCount
-    var shuffle = SparseShuffle(count: n)
     var chosenRows: [[Scalar]] = []
     var seen = Set<[Scalar]>()
-    while chosenRows.count < count, let row = shuffle.next(&random) {
-      let values = points.row(row)
-      if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+    if let weights {
+      var remaining = weights
+      var cumulative = [Double](repeating: 0, count: n)
+      while chosenRows.count < count {
+        var running = 0.0
+        for row in 0..<n {
+          running += remaining[row]
+          cumulative[row] = running
+        }
+        guard running > 0 else { break }
+        let row = weightedIndex(cumulative: cumulative, random: &random)
+        remaining[row] = 0
+        let values = points.row(row)
+        if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+      }
+    } else {
+      var shuffle = SparseShuffle(count: n)
+      while chosenRows.count < count, let row = shuffle.next(&random) {
+        let values = points.row(row)
+        if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+      }
     }
     // Only reached with heavy duplication: fill with the remaining distinct rows in order.
     var row = 0
@@ -95,9 +114,9 @@ extension PreparedData {
     return (try? Matrix(rows: chosenRows)) ?? Matrix(zerosWithRowCount: 0, columnCount: 0)
   }
 
-  /// Greedy k-means++: the first center is uniform; each later one is the best of
-  /// `candidates` rows drawn with probability ∝ D(x)², judged by the potential
-  /// Σₓ min(D(x)², d(x, candidate)) (scikit-learn's `_kmeans_plusplus`).
+  /// Greedy k-means++: the first center is drawn ∝ w(x) (uniform without weights); each later
+  /// one is the best of `candidates` rows drawn with probability ∝ w(x)·D(x)², judged by the
+  /// potential Σₓ w(x)·min(D(x)², d(x, candidate)) (scikit-learn's `_kmeans_plusplus`).
   func greedyKMeansPlusPlus(
     count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
   ) -> Matrix<Scalar> {
@@ -107,7 +126,7 @@ extension PreparedData {
     if let existing, existing.rowCount > 0 {
       closest = nearestDistances(to: existing)
     } else {
-      let first = random.nextIndex(below: n)
+      let first = randomRowByWeight(random: &random)
       chosen.append(first)
       closest = distances(toRows: [first])
     }
@@ -115,7 +134,7 @@ extension PreparedData {
     while chosen.count < count {
       var running = 0.0
       for row in 0..<n {
-        running += Double(closest[row])
+        running += weight(ofRow: row) * Double(closest[row])
         cumulative[row] = running
       }
       let potential = running
@@ -138,8 +157,8 @@ extension PreparedData {
     return rowsMatrix(chosen)
   }
 
-  /// Σᵣₒᵥᵥ min(closest[row], candidates[row, c]) for each candidate column c, summed per
-  /// chunk and then in chunk order, so the bits do not depend on the thread count.
+  /// Σᵣₒᵥᵥ w(row)·min(closest[row], candidates[row, c]) for each candidate column c, summed
+  /// per chunk and then in chunk order, so the bits do not depend on the thread count.
   func candidatePotentials(closest: [Scalar], candidates: [Scalar], _ m: Int) -> [Double] {
     var partials = [Double](repeating: 0, count: chunkCount * m)
     closest.withUnsafeBufferPointer { closestBuffer in
@@ -150,9 +169,10 @@ extension PreparedData {
           parallelFor(chunkCount: chunkCount, threadCount: threadCount) { chunk, _ in
             let (closest, candidates, partials) = shared.value
             for row in rows(ofChunk: chunk) {
+              let weight = weight(ofRow: row)
               for column in 0..<m {
-                partials[chunk * m + column] += Double(
-                  min(closest[row], candidates[row * m + column]))
+                partials[chunk * m + column] +=
+                  weight * Double(min(closest[row], candidates[row * m + column]))
               }
             }
           }
@@ -192,9 +212,20 @@ extension PreparedData {
     return (0..<min(count, points.rowCount)).compactMap { _ in shuffle.next(&random) }
   }
 
-  /// A copy of the given rows, already validated.
+  /// A copy of the given rows (and their weights), already validated.
   func gathered(_ rowIndices: [Int]) -> PreparedData {
-    replacingPoints(rowsMatrix(rowIndices))
+    replacingPoints(rowsMatrix(rowIndices), weights: weights.map { w in rowIndices.map { w[$0] } })
+  }
+
+  /// One row drawn with probability ∝ its weight (uniformly without weights).
+  func randomRowByWeight(random: inout RandomSource) -> Int {
+    guard let weights else { return random.nextIndex(below: points.rowCount) }
+    var running = 0.0
+    let cumulative = weights.map { weight -> Double in
+      running += weight
+      return running
+    }
+    return weightedIndex(cumulative: cumulative, random: &random)
   }
 
   /// The given rows of the data as a matrix.

@@ -23,7 +23,8 @@ extension PreparedData {
       let start = chain * chainLength
       guard start < n else { break }
       let subset = start..<min(n, start + chainLength)
-      let distances = rows(subset).nearestDistances(to: earlier.appendingRows(rowsMatrix(newRows)))
+      let distances = rows(subset).weightedNearestDistances(
+        to: earlier.appendingRows(rowsMatrix(newRows)))
       // TensorFlow restarts every chain from the same seed.
       var chainRandom = tfCompatSeed.map { RandomSource(seed: $0) } ?? random
       var selected = 0
@@ -41,12 +42,19 @@ extension PreparedData {
     return rowsMatrix(newRows)
   }
 
+  /// w(x)·D(x)² for every row (D(x)² without weights): k-MC²'s target density.
+  func weightedNearestDistances(to centers: Matrix<Scalar>) -> [Double] {
+    let distances = nearestDistances(to: centers)
+    return distances.indices.map { weight(ofRow: $0) * Double(distances[$0]) }
+  }
+
   /// AFK-MC² (Bachem, Lucic, Hassani & Krause, "Fast and Provably Good Seedings for k-Means",
   /// NeurIPS 2016). The proposal q(x) = ½·d(x, C₀)/Σₓ d(x, C₀) + 1/(2n), where C₀ is the
   /// first center (uniform) or the existing centers, is built in one pass; each new center is
   /// the last state of a Metropolis chain of `chainLength` draws from q that moves from x to y
   /// with probability min(1, D(y)·q(x) / (D(x)·q(y))), D being the distance to the nearest
-  /// chosen center.
+  /// chosen center. With sample weights w the target is ∝ w·D and the proposal
+  /// q(x) = ½·w(x)d(x, C₀)/Σ w·d + ½·w(x)/Σ w.
   func afkmc2(
     count: Int, chainLength: Int, existing: Matrix<Scalar>?, random: inout RandomSource
   ) -> Matrix<Scalar> {
@@ -56,14 +64,18 @@ extension PreparedData {
     if let existing, existing.rowCount > 0 {
       base = nearestDistances(to: existing)
     } else {
-      let first = random.nextIndex(below: n)
+      let first = randomRowByWeight(random: &random)
       chosen.append(first)
       base = distances(toRows: [first])
     }
-    let total = base.reduce(0.0) { $0 + Double($1) }
-    let uniform = 0.5 / Double(n)
-    let proposal: [Double] = base.map {
-      total > 0 ? 0.5 * Double($0) / total + uniform : 1 / Double(n)
+    let totalWeight = self.totalWeight
+    var total = 0.0
+    for row in 0..<n { total += weight(ofRow: row) * Double(base[row]) }
+    let proposal: [Double] = (0..<n).map { row in
+      let weight = weight(ofRow: row)
+      return total > 0
+        ? 0.5 * weight * Double(base[row]) / total + 0.5 * weight / totalWeight
+        : weight / totalWeight
     }
     var cumulative = [Double](repeating: 0, count: n)
     var running = 0.0
@@ -73,10 +85,11 @@ extension PreparedData {
     }
     func draw() -> Int { weightedIndex(cumulative: cumulative, random: &random) }
     let existingCenters = existing
+    // The chain's target density, up to a constant: w(x)·D(x).
     func distance(_ row: Int) -> Double {
       var best = Double(nearestDistance(from: row, toRows: chosen))
       if let existingCenters, existingCenters.rowCount > 0 { best = min(best, Double(base[row])) }
-      return best
+      return weight(ofRow: row) * best
     }
     while chosen.count < count {
       var current = draw()

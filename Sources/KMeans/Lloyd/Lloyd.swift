@@ -14,24 +14,31 @@ extension KMeansModel {
   ///
   /// The result is bit-identical for any `threadCount` and the same seed.
   ///
+  /// With `weights`, each row counts wᵢ times: centers are weighted means Σwᵢxᵢ/Σwᵢ, the
+  /// inertia is Σwᵢ·d(xᵢ, c), and k-means++/AFK-MC²/k-MC²/random seeding draw rows ∝ weight
+  /// (scikit-learn's `sample_weight`). Integer weights give the same result as repeating rows.
+  ///
   /// - Parameters:
   ///   - data: `rowCount × dimension`, row-major.
+  ///   - weights: one sample weight per row (finite, ≥ 0, not all zero), or nil for 1 each.
   ///   - progress: called after every iteration (from the calling thread).
   ///   - isCancelled: checked after every iteration; when it returns true the run stops with
   ///     ``StopReason/cancelled`` and returns the model reached so far (best restart so far).
   /// - Throws: ``KMeansError`` for invalid configuration, empty or non-finite data, a zero
-  ///   row under cosine, fewer distinct rows than clusters, or mis-shaped given centers.
+  ///   row under cosine, fewer distinct rows than clusters, mis-shaped given centers, or bad
+  ///   weights (``KMeansError/invalidWeight(row:value:)``, all zero, wrong count).
   /// - Complexity: O(iterations × n × k × d) time; O(n + k × d) memory beyond the data
   ///   (a normalised copy of the data under cosine).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func fit(
-    _ data: Matrix<Scalar>, configuration: KMeansConfiguration,
+    _ data: Matrix<Scalar>, weights: [Double]? = nil, configuration: KMeansConfiguration,
     progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     try configuration.validate()
     let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    let prepared = try PreparedData(data, metric: configuration.metric, threadCount: threads)
+    let prepared = try PreparedData(
+      data, metric: configuration.metric, threadCount: threads, weights: weights)
     let k = configuration.effectiveClusterCount
     if case .centers(let given) = configuration.initialization,
       given.columnCount != data.columnCount

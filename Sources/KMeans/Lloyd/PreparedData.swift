@@ -1,11 +1,14 @@
 import KMeansKernels
 
 /// Data checked and ready for the kernels: finite, of the right shape, and L2-normalised
-/// under the cosine distance (a normalised copy; the caller's matrix is never changed).
+/// under the cosine distance (a normalised copy; the caller's matrix is never changed), with
+/// optional per-row weights (finite, ≥ 0, not all zero).
 struct PreparedData<Scalar: KMeansScalar>: Sendable {
   let points: Matrix<Scalar>
   let metric: DistanceMetric
   let threadCount: Int
+  /// One weight per row, or nil when every row weighs 1.
+  let weights: [Double]?
 
   /// Rows per parallel chunk. Fixed, so results never depend on the thread count.
   static var chunkRows: Int { 4096 }
@@ -14,24 +17,32 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
 
   /// The same data, worked by one thread (for shards that each get their own worker).
   var singleThreaded: PreparedData {
-    PreparedData(points: points, metric: metric, threadCount: 1)
+    PreparedData(points: points, metric: metric, threadCount: 1, weights: weights)
   }
 
-  private init(points: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int) {
+  private init(
+    points: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int, weights: [Double]?
+  ) {
     self.points = points
     self.metric = metric
     self.threadCount = threadCount
+    self.weights = weights
   }
 
-  /// Validates `data` (non-empty, finite, no zero rows under cosine) and normalises it for
-  /// cosine. Errors name the row and column.
-  init(_ data: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int) throws {
+  /// Validates `data` (non-empty, finite, no zero rows under cosine) and `weights` (one per
+  /// row, finite, ≥ 0, not all zero), and normalises the data for cosine. Errors name the row
+  /// and column.
+  init(
+    _ data: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int, weights: [Double]? = nil
+  ) throws {
     guard data.rowCount > 0 else { throw KMeansError.emptyInput("the data has no rows") }
     guard data.columnCount > 0 else { throw KMeansError.emptyInput("the data has no columns") }
     let d = data.columnCount
     if let bad = data.withUnsafeElements({ Scalar._kernels.firstNonFinite($0, data.rowCount, d) }) {
       throw KMeansError.nonFiniteValue(row: bad.row, column: bad.column)
     }
+    if let weights { try Self.validate(weights: weights, rowCount: data.rowCount) }
+    self.weights = weights
     self.metric = metric
     self.threadCount = threadCount
     if metric == .cosine {
@@ -48,14 +59,49 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
     }
   }
 
-  /// The same settings over other points that are already validated and normalised.
-  func replacingPoints(_ points: Matrix<Scalar>) -> PreparedData {
-    PreparedData(points: points, metric: metric, threadCount: threadCount)
+  /// Checks sample weights: one per row, each finite and ≥ 0, with a positive total.
+  /// - Throws: ``KMeansError/invalidWeight(row:value:)`` or
+  ///   ``KMeansError/shapeMismatch(_:)`` / ``KMeansError/invalidConfiguration(_:)``.
+  static func validate(weights: [Double], rowCount: Int) throws {
+    guard weights.count == rowCount else {
+      throw KMeansError.shapeMismatch("\(weights.count) sample weights for \(rowCount) rows")
+    }
+    var total = 0.0
+    for (row, weight) in weights.enumerated() {
+      guard weight.isFinite, weight >= 0 else {
+        throw KMeansError.invalidWeight(row: row, value: weight)
+      }
+      total += weight
+    }
+    guard total > 0, total.isFinite else {
+      throw KMeansError.invalidConfiguration(
+        "the sample weights sum to \(total); at least one must be positive (and the sum finite)")
+    }
+  }
+
+  /// The same settings over other points (and their weights) that are already validated and
+  /// normalised.
+  func replacingPoints(_ points: Matrix<Scalar>, weights: [Double]? = nil) -> PreparedData {
+    PreparedData(points: points, metric: metric, threadCount: threadCount, weights: weights)
   }
 
   /// A view of some rows, already validated.
   func rows(_ range: Range<Int>) -> PreparedData {
-    PreparedData(points: points.rows(range), metric: metric, threadCount: threadCount)
+    PreparedData(
+      points: points.rows(range), metric: metric, threadCount: threadCount,
+      weights: weights.map { Array($0[range]) })
+  }
+
+  /// The weight of row `row` (1 without weights).
+  @inline(__always) func weight(ofRow row: Int) -> Double { weights?[row] ?? 1 }
+
+  /// Σ weights (the row count without weights).
+  var totalWeight: Double { weights?.reduce(0, +) ?? Double(points.rowCount) }
+
+  /// Calls `body` with a pointer to the weights, or nil without weights.
+  func withWeightPointer<Result>(_ body: (UnsafePointer<Double>?) -> Result) -> Result {
+    guard let weights else { return body(nil) }
+    return weights.withUnsafeBufferPointer { body($0.baseAddress!) }
   }
 
   /// Every distance to every center as a `rows × k` matrix.
@@ -97,7 +143,8 @@ struct PreparedCenters<Scalar: KMeansScalar>: Sendable {
 struct Assignment<Scalar: KMeansScalar>: Sendable {
   var labels: [Int32]
   var distances: [Scalar]
-  /// Σ distances, summed per chunk in Double and reduced in chunk order.
+  /// Σ wᵢ·distanceᵢ (wᵢ = 1 without weights), summed per chunk in Double and reduced in chunk
+  /// order.
   var loss: Double
   /// Rows whose label differs from the previous labels passed in.
   var changedLabels: Int
@@ -149,7 +196,11 @@ extension PreparedData {
                       block, labels + range.lowerBound, distances + range.lowerBound,
                       &scratch.value[worker])
                     var sum = 0.0
-                    for row in range { sum += Double(distances[row]) }
+                    if let weights {
+                      for row in range { sum += weights[row] * Double(distances[row]) }
+                    } else {
+                      for row in range { sum += Double(distances[row]) }
+                    }
                     losses[chunk] = sum
                     if let previous {
                       var count = 0

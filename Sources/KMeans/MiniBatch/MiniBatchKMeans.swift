@@ -92,12 +92,15 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   /// Trains on one batch: the first batches initialize the centers (until `k` exist), every
   /// later batch is one step.
   /// - Returns: the step's output, or nil when the batch went to initialization.
+  /// - Parameter weights: one sample weight per row of the batch, or nil for 1 each.
   @discardableResult
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public mutating func partialFit(_ batch: Matrix<Scalar>) throws -> StepOutput<Scalar>? {
+  public mutating func partialFit(_ batch: Matrix<Scalar>, weights: [Double]? = nil) throws
+    -> StepOutput<Scalar>?
+  {
     let prepared = try PreparedData(
-      batch, metric: configuration.metric, threadCount: threadCount)
+      batch, metric: configuration.metric, threadCount: threadCount, weights: weights)
     if !trainer.initialized {
       _ = try trainer.initialize(prepared: prepared)
       return nil
@@ -135,9 +138,9 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   mutating func reassignStarvedCenters(from batch: PreparedData<Scalar>) {
     let k = trainer.clusterCount
     guard miniBatch.reassignmentRatio > 0, miniBatch.stepsPerIteration == 1 else { return }
-    guard trainer.counts.contains(0) || rowsSinceReassignment >= 10 * k else { return }
+    guard trainer.weightTotals.contains(0) || rowsSinceReassignment >= 10 * k else { return }
     rowsSinceReassignment = 0
-    let counts = trainer.counts
+    let counts = trainer.weightTotals
     let threshold = miniBatch.reassignmentRatio * Double(counts.max() ?? 0)
     var starved = (configuration.frozenCenterCount..<k).filter { Double(counts[$0]) < threshold }
     let limit = batch.points.rowCount / 2
@@ -160,19 +163,22 @@ extension MiniBatchKMeans {
   ///
   /// The same seed gives the same bits on any thread count.
   /// - Parameters:
+  ///   - weights: one sample weight per row (finite, ≥ 0, not all zero), or nil for 1 each:
+  ///     each center moves by its batch's weighted sum and keeps a running weight, as
+  ///     scikit-learn's `MiniBatchKMeans(sample_weight=)`; seeding draws rows ∝ weight.
   ///   - progress: called after every step with the step number (1-based) and output.
   ///   - isCancelled: checked after every step; true stops training with
   ///     ``StopReason/cancelled``, keeping the centers reached.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   public static func fit(
-    _ data: Matrix<Scalar>, configuration: KMeansConfiguration,
+    _ data: Matrix<Scalar>, weights: [Double]? = nil, configuration: KMeansConfiguration,
     miniBatch: MiniBatchConfiguration = .init(),
     progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     var state = try MiniBatchKMeans(configuration: configuration, miniBatch: miniBatch)
     let prepared = try PreparedData(
-      data, metric: configuration.metric, threadCount: state.threadCount)
+      data, metric: configuration.metric, threadCount: state.threadCount, weights: weights)
     let n = data.rowCount
     let k = configuration.effectiveClusterCount
     let distinct = prepared.distinctRowCount(upTo: k)

@@ -59,10 +59,16 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
     return (result.labels.map(Int.init), result.distances)
   }
 
-  /// Σ distance from each row to its nearest center: TensorFlow's `score` (scikit-learn's
-  /// `score` is its negative).
-  public func score(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> Double {
-    try assignment(of: data, threadCount: threadCount).loss
+  /// Σ wᵢ·distance from each row to its nearest center (wᵢ = 1 without `weights`):
+  /// TensorFlow's `score` (scikit-learn's `score(X, sample_weight=w)` is its negative).
+  /// - Throws: ``KMeansError/invalidWeight(row:value:)`` for a negative or non-finite weight,
+  ///   or a shape error when `weights` does not have one value per row.
+  public func score(_ data: Matrix<Scalar>, weights: [Double]? = nil, threadCount: Int? = nil)
+    throws -> Double
+  {
+    try prepare(data, weights: weights, threadCount: threadCount).assign(
+      to: PreparedCenters(centers)
+    ).loss
   }
 
   /// The distance from every row to every center, `rowCount × clusterCount`, in the model's
@@ -77,14 +83,16 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
 
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  func prepare(_ data: Matrix<Scalar>, threadCount: Int?) throws -> PreparedData<Scalar> {
+  func prepare(_ data: Matrix<Scalar>, weights: [Double]? = nil, threadCount: Int?) throws
+    -> PreparedData<Scalar>
+  {
     guard data.columnCount == dimension else {
       throw KMeansError.dimensionMismatch(
         expected: dimension, actual: data.columnCount, context: "the model")
     }
     return try PreparedData(
-      data, metric: metric, threadCount: threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    )
+      data, metric: metric, threadCount: threadCount ?? ProcessInfo.processInfo.activeProcessorCount,
+      weights: weights)
   }
 
   @_specialize(where Scalar == Float)

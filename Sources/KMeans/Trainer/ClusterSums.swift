@@ -1,32 +1,37 @@
 import KMeansKernels
 
-/// Per-cluster sums of points (in `Double`, `k × d`) and point counts, over one or more shards.
+/// Per-cluster sums of points (in `Double`, `k × d`; each point times its weight), point
+/// counts and weight totals, over one or more shards. Without weights every weight is 1, so
+/// ``weights`` holds the counts.
 ///
 /// Each cluster's sum is taken over its points in row order, shard after shard, whichever
 /// worker owns it: the bits never depend on the thread count.
 package struct ClusterSums: Sendable {
   package var sums: [Double]
   package var counts: [Int]
+  /// Σ wᵢ over each cluster's points.
+  package var weights: [Double]
   package let dimension: Int
 
   package init(clusterCount: Int, dimension: Int) {
     sums = [Double](repeating: 0, count: clusterCount * dimension)
     counts = [Int](repeating: 0, count: clusterCount)
+    weights = [Double](repeating: 0, count: clusterCount)
     self.dimension = dimension
   }
 
   package var clusterCount: Int { counts.count }
 
-  /// The mean of cluster `cluster` (undefined when it is empty).
+  /// The weighted mean of cluster `cluster` (undefined when its weight is zero).
   func mean(of cluster: Int) -> [Double] {
-    let scale = 1 / Double(counts[cluster])
+    let scale = 1 / weights[cluster]
     return (0..<dimension).map { sums[cluster * dimension + $0] * scale }
   }
 }
 
 extension PreparedData {
-  /// Adds the points of this shard into `sums`, cluster by cluster, with the clusters split
-  /// among workers by their point counts.
+  /// Adds the points of this shard (times their weights) into `sums`, cluster by cluster, with
+  /// the clusters split among workers by their point counts.
   func accumulate(labels: [Int32], into total: inout ClusterSums, threadCount: Int) {
     let k = total.clusterCount
     let d = points.columnCount
@@ -38,15 +43,20 @@ extension PreparedData {
       labels.withUnsafeBufferPointer { labelBuffer in
         total.sums.withUnsafeMutableBufferPointer { sumBuffer in
           workerCounts.withUnsafeMutableBufferPointer { countBuffer in
-            let shared = UnsafeSendable(
-              (
-                pointBase, labelBuffer.baseAddress!, sumBuffer.baseAddress!,
-                countBuffer.baseAddress!
-              ))
-            let n = points.rowCount
-            parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
-              let (points, labels, sums, counts) = shared.value
-              Scalar._kernels.accumulate(points, n, d, labels, ranges[part], sums, counts)
+            total.weights.withUnsafeMutableBufferPointer { weightTotalBuffer in
+              withWeightPointer { weightBase in
+                let shared = UnsafeSendable(
+                  (
+                    pointBase, labelBuffer.baseAddress!, sumBuffer.baseAddress!,
+                    countBuffer.baseAddress!, weightTotalBuffer.baseAddress!, weightBase
+                  ))
+                let n = points.rowCount
+                parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
+                  let (points, labels, sums, counts, weightTotals, weights) = shared.value
+                  Scalar._kernels.accumulate(
+                    points, n, d, labels, weights, ranges[part], sums, counts, weightTotals)
+                }
+              }
             }
           }
         }
@@ -82,11 +92,14 @@ package struct RelocationCandidate: Sendable {
   package var distance: Double
   package var label: Int
   package var values: [Double]
+  /// The point's sample weight.
+  package var weight: Double
 
-  package init(distance: Double, label: Int, values: [Double]) {
+  package init(distance: Double, label: Int, values: [Double], weight: Double = 1) {
     self.distance = distance
     self.label = label
     self.values = values
+    self.weight = weight
   }
 }
 

@@ -27,8 +27,11 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   /// Whether all `k` centers exist.
   public private(set) var initialized = false
   /// The running count of points per center (mini-batch): starts at one for one step per
-  /// iteration, at zero otherwise.
-  public private(set) var counts: [Int64]
+  /// iteration, at zero otherwise. With sample weights, the running weight per center,
+  /// rounded (the update itself uses the exact weights).
+  public var counts: [Int64] { weightTotals.map { Int64($0.rounded()) } }
+  /// The running weight per center (the count without weights), used by the mini-batch rule.
+  package private(set) var weightTotals: [Double]
   /// The copy of the centers that mini-batch steps update when `stepsPerIteration > 1`; the
   /// same as ``clusters`` otherwise.
   public var clustersUpdated: Matrix<Scalar> { stepsPerIteration > 1 ? updatedCopy : clusters }
@@ -60,7 +63,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     self.updatedCopy = clusters
     var stepsPerIteration = 1
     if case .miniBatch(let steps) = mode { stepsPerIteration = steps }
-    self.counts = [Int64](repeating: stepsPerIteration == 1 ? 1 : 0, count: k)
+    self.weightTotals = [Double](repeating: stepsPerIteration == 1 ? 1 : 0, count: k)
     self.updateInSteps = Int64(stepsPerIteration)
   }
 
@@ -147,21 +150,21 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
     self.clusters = clusters
     self.updatedCopy = clustersUpdated ?? clusters
-    if let counts { self.counts = counts }
+    if let counts { self.weightTotals = counts.map(Double.init) }
     if let updateInSteps { self.updateInSteps = updateInSteps }
     self.globalStep = globalStep
     self.initialized = true
   }
 
   /// Moves the given centers to new positions and sets their counts (mini-batch reassignment).
-  mutating func replaceCenters(_ indices: [Int], with rows: Matrix<Scalar>, count: Int64) {
+  mutating func replaceCenters(_ indices: [Int], with rows: Matrix<Scalar>, count: Double) {
     let replacement = metric == .cosine ? rows.l2NormalizedRows() : rows
     for (position, cluster) in indices.enumerated() {
       for column in 0..<clusters.columnCount {
         clusters[cluster, column] = replacement[position, column]
         updatedCopy[cluster, column] = replacement[position, column]
       }
-      counts[cluster] = count
+      weightTotals[cluster] = count
     }
   }
 
@@ -219,7 +222,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
       if updateInSteps <= 0 {
         updateInSteps = Int64(steps - 1)
         clusters = metric == .cosine ? updatedCopy.l2NormalizedRows() : updatedCopy
-        counts = [Int64](repeating: 0, count: clusterCount)
+        weightTotals = [Double](repeating: 0, count: clusterCount)
         syncRan = true
       } else {
         updateInSteps -= 1
@@ -262,10 +265,13 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
   }
 
-  /// Validates `data`, then initializes from it until all centers exist (see
+  /// Validates `data` (and `weights`), then initializes from it until all centers exist (see
   /// ``initializeFully(from:)``).
-  package mutating func initializeFully(with data: Matrix<Scalar>) throws {
-    try initializeFully(from: PreparedData(data, metric: metric, threadCount: threadCount))
+  package mutating func initializeFully(with data: Matrix<Scalar>, weights: [Double]? = nil)
+    throws
+  {
+    try initializeFully(
+      from: PreparedData(data, metric: metric, threadCount: threadCount, weights: weights))
   }
 
   /// Initializes from the same data until all centers exist (k-MC² may take fewer than `k`
@@ -314,11 +320,12 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   ) -> (shift: Double, relocated: Int) {
     let empty =
       configuration.tfCompat
-      ? 0 : totals.counts.dropFirst(configuration.frozenCenterCount).filter { $0 == 0 }.count
+      ? 0 : totals.weights.dropFirst(configuration.frozenCenterCount).filter { $0 == 0 }.count
     let candidates = farthestPoints(assignments.map(\.distances), count: empty).map { point in
       RelocationCandidate(
         distance: Double(point.distance), label: Int(assignments[point.shard].labels[point.row]),
-        values: shards[point.shard].points.row(point.row).map(Double.init))
+        values: shards[point.shard].points.row(point.row).map(Double.init),
+        weight: shards[point.shard].weight(ofRow: point.row))
     }
     let update = Self.centersFromSums(
       totals, old: clusters, relocating: candidates, metric: metric,
@@ -342,16 +349,20 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     let d = old.columnCount
     let k = old.rowCount
     var relocated = 0
+    var relocatedTo: [Int: [Double]] = [:]
     if !tfCompat {
-      // Frozen clusters are never re-seeded.
-      let empty = (frozen..<k).filter { sums.counts[$0] == 0 }
+      // Frozen clusters are never re-seeded; a cluster is empty when its weight is zero.
+      let empty = (frozen..<k).filter { sums.weights[$0] == 0 }
       for (cluster, point) in zip(empty, candidates) {
         for column in 0..<d {
-          sums.sums[point.label * d + column] -= point.values[column]
-          sums.sums[cluster * d + column] = point.values[column]
+          sums.sums[point.label * d + column] -= point.weight * point.values[column]
+          sums.sums[cluster * d + column] = point.weight * point.values[column]
         }
         sums.counts[point.label] -= 1
+        sums.weights[point.label] -= point.weight
         sums.counts[cluster] = 1
+        sums.weights[cluster] = point.weight
+        relocatedTo[cluster] = point.values
         relocated += 1
       }
     }
@@ -362,10 +373,13 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
         for column in 0..<d { centers[cluster, column] = old[cluster, column] }
         continue
       } else if tfCompat {
-        let denominator = Double(Float(sums.counts[cluster]) + 1e-6)
+        let denominator = Double(Float(sums.weights[cluster]) + 1e-6)
         row = (0..<d).map { sums.sums[cluster * d + $0] / denominator }
-      } else if sums.counts[cluster] > 0 {
+      } else if sums.weights[cluster] > 0 {
         row = sums.mean(of: cluster)
+      } else if let point = relocatedTo[cluster] {
+        // Re-seeded with a point of weight zero: the point itself.
+        row = point
       } else {
         // Emptied by a relocation: keep the old center.
         row = old.row(cluster).map(Double.init)
@@ -384,15 +398,16 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   }
 
   /// TensorFlow's mini-batch rule on the updated copy: c ← c + (S − k·c)/(n + k), n ← n + k,
-  /// for each center that received k > 0 points summing to S.
+  /// for each center that received k > 0 points summing to S (with sample weights, k is the
+  /// weight received and S the weighted sum, as scikit-learn's `MiniBatchKMeans`).
   mutating func miniBatchUpdate(_ batch: ClusterSums) -> Double {
     let d = clusters.columnCount
     var target = stepsPerIteration > 1 ? updatedCopy : clusters
     let before = target
     let renormalise = metric == .cosine && stepsPerIteration == 1 && !configuration.tfCompat
-    for cluster in configuration.frozenCenterCount..<clusterCount where batch.counts[cluster] > 0 {
-      let received = Double(batch.counts[cluster])
-      let denominator = Double(counts[cluster]) + received
+    for cluster in configuration.frozenCenterCount..<clusterCount where batch.weights[cluster] > 0 {
+      let received = batch.weights[cluster]
+      let denominator = weightTotals[cluster] + received
       var row = (0..<d).map { column -> Double in
         let current = Double(target[cluster, column])
         return current + (batch.sums[cluster * d + column] - received * current) / denominator
@@ -402,7 +417,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
         if norm > 0 { row = row.map { $0 / norm } }
       }
       for column in 0..<d { target[cluster, column] = Scalar(row[column]) }
-      counts[cluster] += Int64(batch.counts[cluster])
+      weightTotals[cluster] += received
     }
     if stepsPerIteration > 1 { updatedCopy = target } else { clusters = target }
     return Self.squaredShift(from: before, to: target)

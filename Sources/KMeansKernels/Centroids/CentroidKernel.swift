@@ -1,4 +1,5 @@
-/// Sums of the rows assigned to each center.
+/// Sums of the rows assigned to each center, each row times its weight when weights are given
+/// (Σ wᵢxᵢ and Σ wᵢ per center; counts are always of rows).
 ///
 /// Each center's sum is taken in row order, in `Double`, whichever worker owns it: the result
 /// is bit-identical for any partition of the centers among workers, hence for any thread count
@@ -7,8 +8,9 @@ package enum CentroidKernel<Scalar: KMeansScalar> {
   @inlinable
   static func accumulate(
     points: UnsafePointer<Scalar>, rows: Int, dimension: Int,
-    labels: UnsafePointer<Int32>, centers: Range<Int>,
-    sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>
+    labels: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, centers: Range<Int>,
+    sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>,
+    weightTotals: UnsafeMutablePointer<Double>
   ) {
     let lower = Int32(truncatingIfNeeded: centers.lowerBound)
     let upper = Int32(truncatingIfNeeded: centers.upperBound)
@@ -17,8 +19,13 @@ package enum CentroidKernel<Scalar: KMeansScalar> {
       guard label >= lower, label < upper else { continue }
       let sum = sums + Int(label) * dimension
       let point = points + row * dimension
-      for column in 0..<dimension {
-        sum[column] += Double(point[column])
+      if let weights {
+        let weight = weights[row]
+        for column in 0..<dimension { sum[column] += weight * Double(point[column]) }
+        weightTotals[Int(label)] += weight
+      } else {
+        for column in 0..<dimension { sum[column] += Double(point[column]) }
+        weightTotals[Int(label)] += 1
       }
       counts[Int(label)] += 1
     }

@@ -91,13 +91,14 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
     @Sendable (UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int, UnsafeMutablePointer<Scalar>)
       -> Void
 
-  /// Adds rows whose label lies in `centers` into `sums` (Double, `k × dimension`) and
-  /// `counts`, in row order.
+  /// Adds rows whose label lies in `centers` (times their weight, when given) into `sums`
+  /// (Double, `k × dimension`), `counts` and `weightTotals`, in row order.
   package let accumulate:
     @Sendable (
       _ points: UnsafePointer<Scalar>, _ rows: Int, _ dimension: Int,
-      _ labels: UnsafePointer<Int32>, _ centers: Range<Int>,
-      _ sums: UnsafeMutablePointer<Double>, _ counts: UnsafeMutablePointer<Int>
+      _ labels: UnsafePointer<Int32>, _ weights: UnsafePointer<Double>?, _ centers: Range<Int>,
+      _ sums: UnsafeMutablePointer<Double>, _ counts: UnsafeMutablePointer<Int>,
+      _ weightTotals: UnsafeMutablePointer<Double>
     ) -> Void
 
   package init(
@@ -148,10 +149,11 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
           points + row * dimension, points + row * dimension, dimension)
       }
     }
-    self.accumulate = { points, rows, dimension, labels, centers, sums, counts in
+    self.accumulate = {
+      points, rows, dimension, labels, weights, centers, sums, counts, weightTotals in
       CentroidKernel<Scalar>.accumulate(
-        points: points, rows: rows, dimension: dimension, labels: labels, centers: centers,
-        sums: sums, counts: counts)
+        points: points, rows: rows, dimension: dimension, labels: labels, weights: weights,
+        centers: centers, sums: sums, counts: counts, weightTotals: weightTotals)
     }
   }
 }
