@@ -252,6 +252,56 @@ struct CLITests {
     #expect(try Data(contentsOf: URL(fileURLWithPath: centers)).count == 3 * (4 + 16))
   }
 
+  @Test("sample weights: --weight-column and --weights FILE give one answer; bad weights exit 1")
+  func sampleWeights() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let weighted = directory.appendingPathComponent("weighted.csv").path
+    let plain = directory.appendingPathComponent("plain.csv").path
+    let weights = directory.appendingPathComponent("weights.csv").path
+    let rows: [(x: Double, y: Double, w: Double)] = [
+      (0, 0, 1), (0, 1, 3), (1, 0, 0), (10, 10, 5), (10, 11, 1), (11, 10, 2),
+    ]
+    let weightedLines = rows.map { "\($0.x),\($0.y),\($0.w)" }
+    let plainLines = rows.map { "\($0.x),\($0.y)" }
+    try ("x,y,w\n" + weightedLines.joined(separator: "\n"))
+      .write(toFile: weighted, atomically: true, encoding: .utf8)
+    try ("x,y\n" + plainLines.joined(separator: "\n"))
+      .write(toFile: plain, atomically: true, encoding: .utf8)
+    try rows.map { "\($0.w)" }.joined(separator: "\n")
+      .write(toFile: weights, atomically: true, encoding: .utf8)
+    let byColumn = try Command.run([
+      "train", weighted, "-k", "2", "--weight-column", "w", "--float64", "--json",
+    ])
+    let byFile = try Command.run([
+      "train", plain, "-k", "2", "--weights", weights, "--float64", "--json",
+    ])
+    #expect(byColumn.status == 0, "\(byColumn.standardError)")
+    func inertia(_ output: Command.Output) throws -> Double? {
+      let summary = try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8))
+      return (summary as? [String: Any])?["inertia"] as? Double
+    }
+    // The weighted means of the two groups: (0, 0.75) and (10.25, 10.125).
+    let centers: [(x: Double, y: Double)] = [(0, 0.75), (82.0 / 8, 81.0 / 8)]
+    var expected = 0.0
+    for row in rows {
+      let distances = centers.map { center -> Double in
+        let dx = row.x - center.x
+        let dy = row.y - center.y
+        return dx * dx + dy * dy
+      }
+      expected += row.w * (distances.min() ?? 0)
+    }
+    let byColumnInertia = try #require(try inertia(byColumn))
+    #expect(abs(byColumnInertia - expected) < 1e-9 * expected)
+    #expect(try inertia(byFile) == byColumnInertia)
+
+    try "x,y,w\n0,0,1\n0,1,-1\n".write(toFile: weighted, atomically: true, encoding: .utf8)
+    let bad = try Command.run(["train", weighted, "-k", "1", "--weight-column", "w"])
+    #expect(bad.status == 1)
+    #expect(bad.standardError.contains("line 3, column 3"))
+  }
+
   @Test("--verbose prints one line per iteration on standard error")
   func verbose() throws {
     let result = try Command.run([

@@ -114,10 +114,18 @@ struct SampleWeightTests {
     }
     let miniBatch = try MiniBatchKMeans.fit(
       data, configuration: KMeansConfiguration(clusterCount: 5),
-      miniBatch: { var m = MiniBatchConfiguration(); m.batchSize = 256; return m }())
+      miniBatch: {
+        var m = MiniBatchConfiguration()
+        m.batchSize = 256
+        return m
+      }())
     let weightedMiniBatch = try MiniBatchKMeans.fit(
       data, weights: ones, configuration: KMeansConfiguration(clusterCount: 5),
-      miniBatch: { var m = MiniBatchConfiguration(); m.batchSize = 256; return m }())
+      miniBatch: {
+        var m = MiniBatchConfiguration()
+        m.batchSize = 256
+        return m
+      }())
     #expect(miniBatch.model.centers == weightedMiniBatch.model.centers)
   }
 

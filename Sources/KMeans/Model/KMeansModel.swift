@@ -91,7 +91,8 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
         expected: dimension, actual: data.columnCount, context: "the model")
     }
     return try PreparedData(
-      data, metric: metric, threadCount: threadCount ?? ProcessInfo.processInfo.activeProcessorCount,
+      data, metric: metric,
+      threadCount: threadCount ?? ProcessInfo.processInfo.activeProcessorCount,
       weights: weights)
   }
 

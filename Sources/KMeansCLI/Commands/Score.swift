@@ -10,7 +10,8 @@ extension KMeansCommand {
       abstract: "Print the sum of distances from each row to its nearest center.",
       discussion: """
         The score is TensorFlow's (squared Euclidean or 1 − cos, summed); scikit-learn's \
-        score is its negative.
+        score is its negative. With --weights or --weight-column each distance is multiplied \
+        by the row's weight (scikit-learn's sample_weight).
 
         Example:
           kmeans score --model digits.json Data/digits.csv --label-column digit
@@ -19,6 +20,8 @@ extension KMeansCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     @OptionGroup var input: InputOptions
+
+    @OptionGroup(title: "Sample weights") var weightOptions: WeightOptions
 
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
@@ -32,8 +35,9 @@ extension KMeansCommand {
     }
 
     func score<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?) throws {
-      let (data, _) = try input.load(Scalar.self, featureNames: featureNames)
-      let score = try model.score(data, threadCount: threads)
+      let (data, _, _, weights) = try input.loadWeighted(
+        Scalar.self, weightOptions: weightOptions, featureNames: featureNames)
+      let score = try model.score(data, weights: weights, threadCount: threads)
       if outputOptions.json {
         try printJSON(["rows": data.rowCount, "score": score])
       } else {

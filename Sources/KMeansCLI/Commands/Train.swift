@@ -20,6 +20,8 @@ extension KMeansCommand {
           kmeans train Data/digits.csv -k 10 --label-column digit --model-dir runs/digits --steps 20
           kmeans train points.npy -k 256 --init random --seed 7 --output model.json --verbose
           kmeans train Data/iris.csv -k 3 --label-column species --metric cosine --json
+          kmeans train customers.csv -k 8 --weight-column visits --output segments.json
+          kmeans train vectors.fvecs -k 1024 --weights counts.npy --init afk-mc2
         """)
 
     @OptionGroup var input: InputOptions
@@ -88,6 +90,8 @@ extension KMeansCommand {
     @Flag(help: "Print one line per iteration to standard error.")
     var verbose = false
 
+    @OptionGroup(title: "Sample weights") var weightOptions: WeightOptions
+
     @OptionGroup(title: "Mini-batch and streaming") var miniBatch: MiniBatchOptions
 
     @OptionGroup(title: "Model directory (TensorFlow checkpoints)") var estimator: EstimatorOptions
@@ -102,6 +106,10 @@ extension KMeansCommand {
       }
       if estimator.modelDir != nil && miniBatch.stream {
         throw ValidationError("--stream and --model-dir cannot be combined yet")
+      }
+      if weightOptions.isEnabled && (miniBatch.stream || estimator.modelDir != nil) {
+        throw ValidationError(
+          "sample weights apply to in-memory training (not yet to --stream or --model-dir)")
       }
       if k == nil && !initialization.hasSuffix(".npy") {
         throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
@@ -154,14 +162,16 @@ extension KMeansCommand {
         return try trainInDirectory(Scalar.self, configuration: configuration)
       }
       if miniBatch.stream { return try trainStreaming(Scalar.self, configuration: configuration) }
-      let (data, names, trueLabels) = try input.loadNamed(Scalar.self)
+      let (data, names, trueLabels, weights) = try input.loadWeighted(
+        Scalar.self, weightOptions: weightOptions)
       let verbose = self.verbose
       let started = Date()
       let result: KMeansFitResult<Scalar>
       if miniBatch.enabled {
         Interrupt.install()
         result = try MiniBatchKMeans.fit(
-          data, configuration: configuration, miniBatch: miniBatch.configuration,
+          data, weights: weights, configuration: configuration,
+          miniBatch: miniBatch.configuration,
           progress: { step, output in
             if verbose {
               printError(
@@ -174,7 +184,7 @@ extension KMeansCommand {
         Interrupt.install()
         let bar = ProgressBar(total: configuration.maxIterations, unit: "it")
         result = try KMeansModel.fit(
-          data, configuration: configuration,
+          data, weights: weights, configuration: configuration,
           progress: { record in
             if verbose {
               printError(

@@ -108,12 +108,14 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
       chunk.append(0)
       var consumed = 0
       var linesRead = 0
+      // Streamed training takes no weights; a weight column is checked and left out.
+      var weights: [Double] = []
       try chunk.withUnsafeMutableBufferPointer { bytes in
         var scanner = CSVScanner(
           bytes: UnsafeBufferPointer(bytes), byteCount: bytes.count - 1, path: path,
           delimiter: options.delimiter, linesBefore: linesBefore)
         while rows < maxRows, try scanner.nextLine() {
-          try layout.appendRow(of: scanner, to: &values, labels: &labels)
+          try layout.appendRow(of: scanner, to: &values, labels: &labels, weights: &weights)
           rows += 1
           consumed = scanner.position
           linesRead = scanner.lineNumber - linesBefore

@@ -39,6 +39,9 @@ public struct CSVReadOptions: Sendable {
   public var columns: [CSVColumn]? = nil
   /// A column of labels (any text), read apart from the features, e.g. `digit`. Default: nil.
   public var labelColumn: CSVColumn? = nil
+  /// A column of sample weights (finite numbers ≥ 0), read apart from the features.
+  /// Default: nil.
+  public var weightColumn: CSVColumn? = nil
 
   /// Options with every field at its default.
   public init() {}
@@ -54,6 +57,8 @@ public struct CSVDataset<Scalar: KMeansScalar>: Sendable {
   public var labels: [String]?
   /// Whether the file's first line named the columns.
   public var hasHeader: Bool = true
+  /// The weight of each row, when ``CSVReadOptions/weightColumn`` was given.
+  public var weights: [Double]? = nil
 }
 
 /// Reads numeric matrices from CSV text (RFC 4180: quoted fields with `""` escapes; LF or
@@ -97,11 +102,12 @@ public enum CSVReader {
     let layout = try CSVLayout(firstLine: scanner, options: options, path: path)
     var values: [Scalar] = []
     var labels: [String] = []
+    var weights: [Double] = []
     var rowCount = 0
     var pending = !layout.hasHeader  // The first line is data when there is no header.
     while try pending || scanner.nextLine() {
       pending = false
-      try layout.appendRow(of: scanner, to: &values, labels: &labels)
+      try layout.appendRow(of: scanner, to: &values, labels: &labels, weights: &weights)
       rowCount += 1
     }
     guard rowCount > 0 else { throw KMeansError.emptyInput("\(path) has a header but no rows") }
@@ -109,7 +115,8 @@ public enum CSVReader {
       matrix: try Matrix(
         rowCount: rowCount, columnCount: layout.featureIndices.count, values: values),
       columnNames: layout.featureIndices.map { layout.names[$0] },
-      labels: layout.labelIndex == nil ? nil : labels, hasHeader: layout.hasHeader)
+      labels: layout.labelIndex == nil ? nil : labels, hasHeader: layout.hasHeader,
+      weights: layout.weightIndex == nil ? nil : weights)
   }
 }
 
@@ -234,6 +241,7 @@ struct CSVLayout: Sendable {
   let names: [String]
   let featureIndices: [Int]
   let labelIndex: Int?
+  let weightIndex: Int?
   let path: String
 
   init(firstLine scanner: CSVScanner, options: CSVReadOptions, path: String) throws {
@@ -266,16 +274,25 @@ struct CSVLayout: Sendable {
     }
     let labelIndex = try options.labelColumn.map(resolve)
     self.labelIndex = labelIndex
+    let weightIndex = try options.weightColumn.map(resolve)
+    self.weightIndex = weightIndex
     featureIndices =
-      try options.columns.map { try $0.map(resolve) } ?? (0..<width).filter { $0 != labelIndex }
+      try options.columns.map { try $0.map(resolve) }
+      ?? (0..<width).filter { $0 != labelIndex && $0 != weightIndex }
+    if let weightIndex, featureIndices.contains(weightIndex) {
+      throw KMeansError.parse(
+        path: path, line: max(1, headerLine), column: weightIndex + 1,
+        message: "the weight column '\(names[weightIndex])' is also a feature column")
+    }
     guard !featureIndices.isEmpty else {
       throw KMeansError.emptyInput("\(path) has no feature columns left to read")
     }
   }
 
-  /// Checks the scanner's current line and appends its features (and label).
+  /// Checks the scanner's current line and appends its features (and label and weight).
   func appendRow<Scalar: KMeansScalar>(
-    of scanner: CSVScanner, to values: inout [Scalar], labels: inout [String]
+    of scanner: CSVScanner, to values: inout [Scalar], labels: inout [String],
+    weights: inout [Double]
   ) throws {
     let cells = scanner.cells
     guard cells.count == width else {
@@ -301,5 +318,16 @@ struct CSVLayout: Sendable {
       values.append(Scalar(value))
     }
     if let labelIndex { labels.append(scanner.text(cells[labelIndex])) }
+    if let weightIndex {
+      let cell = cells[weightIndex]
+      guard let weight = scanner.number(cell), weight.isFinite, weight >= 0 else {
+        throw KMeansError.parse(
+          path: path, line: scanner.lineNumber, column: weightIndex + 1,
+          message:
+            "'\(scanner.text(cell).prefix(40))' in the weight column '\(names[weightIndex])' is not a finite number >= 0"
+        )
+      }
+      weights.append(weight)
+    }
   }
 }
