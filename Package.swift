@@ -29,8 +29,9 @@ let package = Package(
 
     /// Matrices, configuration, initializers, Lloyd's algorithm, the fitted model, errors.
     .target(name: "KMeans", dependencies: ["KMeansKernels"]),
-    /// File formats: CSV with named columns, NumPy `.npy`, model JSON; atomic writes.
-    .target(name: "KMeansIO", dependencies: ["KMeans"]),
+    /// File formats: CSV with named columns, NumPy `.npy`, `.fvecs`, sparse svmlight and SciPy
+    /// `.npz`, model JSON; atomic writes.
+    .target(name: "KMeansIO", dependencies: ["KMeans", "CZlib"]),
     /// The model directory: TensorFlow V2 checkpoints, resumable training, export.
     .target(name: "KMeansEstimator", dependencies: ["KMeans", "KMeansIO"]),
     /// Distributed training over MPI ranks (with the `MPI` trait; empty without it).
@@ -66,6 +67,12 @@ let package = Package(
       name: "CBLAS",
       pkgConfig: "openblas",
       providers: [.apt(["libopenblas-dev"])]
+    ),
+    /// zlib (`zlib1g-dev`): inflates the compressed members of SciPy `.npz` archives.
+    .systemLibrary(
+      name: "CZlib",
+      pkgConfig: "zlib",
+      providers: [.apt(["zlib1g-dev"])]
     ),
     /// Open MPI (`libopenmpi-dev`), for KMeansMPI with the `MPI` trait.
     .systemLibrary(

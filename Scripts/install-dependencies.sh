@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Installs what swift-kmeans needs beyond the Swift toolchain: OpenBLAS (and pkg-config, which
-# SwiftPM uses to find it). Does nothing when both are present; uses sudo when not root.
+# Installs what swift-kmeans needs beyond the Swift toolchain: OpenBLAS, zlib (for SciPy .npz
+# files) and pkg-config, which SwiftPM uses to find them. Does nothing when all are present;
+# uses sudo when not root.
 set -euo pipefail
-if dpkg -s libopenblas-dev >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1; then
+if dpkg -s libopenblas-dev zlib1g-dev >/dev/null 2>&1 && command -v pkg-config >/dev/null 2>&1; then
   exit 0
 fi
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 $sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas-dev pkg-config >/dev/null
-echo "installed libopenblas-dev and pkg-config"
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenblas-dev zlib1g-dev pkg-config >/dev/null
+echo "installed libopenblas-dev, zlib1g-dev and pkg-config"

@@ -1,6 +1,6 @@
 import KMeansKernels
 
-extension PreparedData {
+extension SeedableData {
   /// Up to `count` new centers from this batch, after the `existing` ones.
   ///
   /// - Parameter tfCompatSeed: with TensorFlow compatibility, the seed every k-MC² chain
@@ -9,8 +9,8 @@ extension PreparedData {
     _ initialization: Initialization, count: Int, existing: Matrix<Scalar>?,
     random: inout RandomSource, tfCompatSeed: UInt64? = nil
   ) throws -> Matrix<Scalar> {
-    let n = points.rowCount
-    let d = points.columnCount
+    let n = rowCount
+    let d = columnCount
     func needsRows(_ name: String) throws {
       guard n >= count else {
         throw KMeansError.invalidConfiguration(
@@ -34,10 +34,10 @@ extension PreparedData {
       }
       return given.converted(to: Scalar.self)
     case .random:
-      if n <= count && weights == nil { return points }
+      if n <= count && weights == nil { return rowsMatrix(Array(0..<n)) }
       return randomDistinctCenters(count: count, random: &random)
     case .randomWithReplacement:
-      if n <= count { return points }
+      if n <= count { return rowsMatrix(Array(0..<n)) }
       return rowsMatrix((0..<count).map { _ in random.nextIndex(below: n) })
     case .kMeansPlusPlus(let retries):
       try needsRows("k-means++")
@@ -53,7 +53,7 @@ extension PreparedData {
       try needsRows("AFK-MC²")
       return afkmc2(count: count, chainLength: chainLength, existing: existing, random: &random)
     case .custom(let initializer):
-      let proposed = try initializer.propose(points.converted(to: Double.self), count)
+      let proposed = try initializer.propose(denseRowsForCustomInitializer(), count)
       guard proposed.rowCount == 0 || proposed.columnCount == d else {
         throw KMeansError.dimensionMismatch(
           expected: d, actual: proposed.columnCount, context: "the custom initializer's batch")
@@ -65,10 +65,9 @@ extension PreparedData {
 
   /// The number of distinct rows, counting no further than `limit`.
   func distinctRowCount(upTo limit: Int) -> Int {
-    var seen = Set<[Scalar]>()
-    for row in 0..<points.rowCount {
-      // +0 and -0 are the same point.
-      seen.insert(points.row(row).map { $0 == 0 ? 0 : $0 })
+    var seen = Set<RowKey>()
+    for row in 0..<rowCount {
+      seen.insert(rowKey(row))
       if seen.count >= limit { break }
     }
     return seen.count
@@ -79,9 +78,9 @@ extension PreparedData {
   /// with sample weights, rows are drawn without replacement with probability ∝ weight
   /// (scikit-learn's `choice(p=w/Σw, replace=False)`), rows of weight zero last.
   func randomDistinctCenters(count: Int, random: inout RandomSource) -> Matrix<Scalar> {
-    let n = points.rowCount
-    var chosenRows: [[Scalar]] = []
-    var seen = Set<[Scalar]>()
+    let n = rowCount
+    var chosenRows: [Int] = []
+    var seen = Set<RowKey>()
     if let weights {
       var remaining = weights
       var cumulative = [Double](repeating: 0, count: n)
@@ -94,24 +93,21 @@ extension PreparedData {
         guard running > 0 else { break }
         let row = weightedIndex(cumulative: cumulative, random: &random)
         remaining[row] = 0
-        let values = points.row(row)
-        if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+        if seen.insert(rowKey(row)).inserted { chosenRows.append(row) }
       }
     } else {
       var shuffle = SparseShuffle(count: n)
       while chosenRows.count < count, let row = shuffle.next(&random) {
-        let values = points.row(row)
-        if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+        if seen.insert(rowKey(row)).inserted { chosenRows.append(row) }
       }
     }
     // Only reached with heavy duplication: fill with the remaining distinct rows in order.
     var row = 0
     while chosenRows.count < count && row < n {
-      let values = points.row(row)
-      if seen.insert(values.map { $0 == 0 ? 0 : $0 }).inserted { chosenRows.append(values) }
+      if seen.insert(rowKey(row)).inserted { chosenRows.append(row) }
       row += 1
     }
-    return (try? Matrix(rows: chosenRows)) ?? Matrix(zerosWithRowCount: 0, columnCount: 0)
+    return rowsMatrix(chosenRows)
   }
 
   /// Greedy k-means++: the first center is drawn ∝ w(x) (uniform without weights); each later
@@ -120,7 +116,7 @@ extension PreparedData {
   func greedyKMeansPlusPlus(
     count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
   ) -> Matrix<Scalar> {
-    let n = points.rowCount
+    let n = rowCount
     var chosen: [Int] = []
     var closest: [Scalar]
     if let existing, existing.rowCount > 0 {
@@ -186,6 +182,36 @@ extension PreparedData {
     return totals
   }
 
+  /// `count` distinct row indices drawn uniformly (a sparse Fisher–Yates shuffle).
+  func randomDistinctRows(count: Int, random: inout RandomSource) -> [Int] {
+    var shuffle = SparseShuffle(count: rowCount)
+    return (0..<min(count, rowCount)).compactMap { _ in shuffle.next(&random) }
+  }
+
+  /// One row drawn with probability ∝ its weight (uniformly without weights).
+  func randomRowByWeight(random: inout RandomSource) -> Int {
+    guard let weights else { return random.nextIndex(below: rowCount) }
+    var running = 0.0
+    let cumulative = weights.map { weight -> Double in
+      running += weight
+      return running
+    }
+    return weightedIndex(cumulative: cumulative, random: &random)
+  }
+}
+
+extension PreparedData {
+  /// The rows as `Double` for a custom initializer.
+  func denseRowsForCustomInitializer() -> Matrix<Double> { points.converted(to: Double.self) }
+
+  /// Row `row`'s values, with -0 made +0 (so equal points have equal keys).
+  func rowKey(_ row: Int) -> [Scalar] { points.row(row).map { $0 == 0 ? 0 : $0 } }
+
+  /// The distance from every row in `range` to its nearest center among `centers`.
+  func nearestDistances(ofRows range: Range<Int>, to centers: Matrix<Scalar>) -> [Scalar] {
+    rows(range).nearestDistances(to: centers)
+  }
+
   /// The distance from every row to its nearest center among `centers`.
   func nearestDistances(to centers: Matrix<Scalar>) -> [Scalar] {
     assign(to: PreparedCenters(metric == .cosine ? centers.l2NormalizedRows() : centers))
@@ -206,26 +232,9 @@ extension PreparedData {
     }
   }
 
-  /// `count` distinct row indices drawn uniformly (a sparse Fisher–Yates shuffle).
-  func randomDistinctRows(count: Int, random: inout RandomSource) -> [Int] {
-    var shuffle = SparseShuffle(count: points.rowCount)
-    return (0..<min(count, points.rowCount)).compactMap { _ in shuffle.next(&random) }
-  }
-
   /// A copy of the given rows (and their weights), already validated.
   func gathered(_ rowIndices: [Int]) -> PreparedData {
     replacingPoints(rowsMatrix(rowIndices), weights: weights.map { w in rowIndices.map { w[$0] } })
-  }
-
-  /// One row drawn with probability ∝ its weight (uniformly without weights).
-  func randomRowByWeight(random: inout RandomSource) -> Int {
-    guard let weights else { return random.nextIndex(below: points.rowCount) }
-    var running = 0.0
-    let cumulative = weights.map { weight -> Double in
-      running += weight
-      return running
-    }
-    return weightedIndex(cumulative: cumulative, random: &random)
   }
 
   /// The given rows of the data as a matrix.

@@ -1,6 +1,6 @@
 import KMeansKernels
 
-extension PreparedData {
+extension SeedableData {
   /// k-MC² as TensorFlow runs it (`_kmc2_multiple_centers`): it chooses
   /// max(min(count, ⌊n / chainLength⌋), 1) centers from this batch. Without existing centers
   /// the first is row 0 (the batch is assumed shuffled). Chain i walks rows
@@ -11,9 +11,9 @@ extension PreparedData {
     count: Int, chainLength: Int, existing: Matrix<Scalar>?, random: inout RandomSource,
     tfCompatSeed: UInt64?
   ) -> Matrix<Scalar> {
-    let n = points.rowCount
+    let n = rowCount
     let toSample = max(min(count, n / chainLength), 1)
-    let earlier = existing ?? Matrix(zerosWithRowCount: 0, columnCount: points.columnCount)
+    let earlier = existing ?? Matrix(zerosWithRowCount: 0, columnCount: columnCount)
     var newRows: [Int] = []
     for chain in 0..<toSample {
       if earlier.rowCount == 0 && newRows.isEmpty {
@@ -23,8 +23,8 @@ extension PreparedData {
       let start = chain * chainLength
       guard start < n else { break }
       let subset = start..<min(n, start + chainLength)
-      let distances = rows(subset).weightedNearestDistances(
-        to: earlier.appendingRows(rowsMatrix(newRows)))
+      let distances = weightedNearestDistances(
+        ofRows: subset, to: earlier.appendingRows(rowsMatrix(newRows)))
       // TensorFlow restarts every chain from the same seed.
       var chainRandom = tfCompatSeed.map { RandomSource(seed: $0) } ?? random
       var selected = 0
@@ -42,10 +42,12 @@ extension PreparedData {
     return rowsMatrix(newRows)
   }
 
-  /// w(x)·D(x)² for every row (D(x)² without weights): k-MC²'s target density.
-  func weightedNearestDistances(to centers: Matrix<Scalar>) -> [Double] {
-    let distances = nearestDistances(to: centers)
-    return distances.indices.map { weight(ofRow: $0) * Double(distances[$0]) }
+  /// w(x)·D(x)² for every row in `range` (D(x)² without weights): k-MC²'s target density.
+  func weightedNearestDistances(ofRows range: Range<Int>, to centers: Matrix<Scalar>) -> [Double] {
+    let distances = nearestDistances(ofRows: range, to: centers)
+    return distances.indices.map {
+      weight(ofRow: range.lowerBound + $0) * Double(distances[$0])
+    }
   }
 
   /// AFK-MC² (Bachem, Lucic, Hassani & Krause, "Fast and Provably Good Seedings for k-Means",
@@ -58,7 +60,7 @@ extension PreparedData {
   func afkmc2(
     count: Int, chainLength: Int, existing: Matrix<Scalar>?, random: inout RandomSource
   ) -> Matrix<Scalar> {
-    let n = points.rowCount
+    let n = rowCount
     var chosen: [Int] = []
     let base: [Scalar]
     if let existing, existing.rowCount > 0 {

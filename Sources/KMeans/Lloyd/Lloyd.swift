@@ -39,12 +39,22 @@ extension KMeansModel {
     let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
     let prepared = try PreparedData(
       data, metric: configuration.metric, threadCount: threads, weights: weights)
+    return try fit(
+      prepared: prepared, configuration: configuration, progress: progress,
+      isCancelled: isCancelled)
+  }
+
+  /// Lloyd with restarts on validated data, dense or sparse.
+  static func fit<Data: ClusterableData<Scalar>>(
+    prepared: Data, configuration: KMeansConfiguration,
+    progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
+  ) throws -> KMeansFitResult<Scalar> {
     let k = configuration.effectiveClusterCount
     if case .centers(let given) = configuration.initialization,
-      given.columnCount != data.columnCount
+      given.columnCount != prepared.columnCount
     {
       throw KMeansError.dimensionMismatch(
-        expected: data.columnCount, actual: given.columnCount, context: "the initial centers")
+        expected: prepared.columnCount, actual: given.columnCount, context: "the initial centers")
     }
     let distinct = prepared.distinctRowCount(upTo: k)
     guard distinct >= k else {
@@ -92,6 +102,9 @@ extension PreparedData {
     return squares.reduce(0, +) / Double(n * d)
   }
 
+}
+
+extension ClusterableData {
   /// One Lloyd run: full-batch steps of `trainer` until a stopping rule holds.
   func lloyd(
     _ initialized: KMeansTrainer<Scalar>, configuration: KMeansConfiguration,
@@ -142,9 +155,9 @@ extension PreparedData {
     }
     let centers = trainer.clusters
     // Unless the labels already match the centers, assign once more so that they do.
-    var final = last ?? assign(to: PreparedCenters(centers))
+    var final = last ?? assign(to: PreparedCenters(centers), previous: nil)
     if stopReason != .labelsUnchanged {
-      final = assign(to: PreparedCenters(centers))
+      final = assign(to: PreparedCenters(centers), previous: nil)
     }
     let model = KMeansModel(
       centers: centers, metric: metric, inertia: final.loss, iterationCount: statistics.count,

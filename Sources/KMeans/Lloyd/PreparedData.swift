@@ -3,7 +3,7 @@ import KMeansKernels
 /// Data checked and ready for the kernels: finite, of the right shape, and L2-normalised
 /// under the cosine distance (a normalised copy; the caller's matrix is never changed), with
 /// optional per-row weights (finite, ≥ 0, not all zero).
-struct PreparedData<Scalar: KMeansScalar>: Sendable {
+struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
   let points: Matrix<Scalar>
   let metric: DistanceMetric
   let threadCount: Int
@@ -14,6 +14,8 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
   static var chunkRows: Int { 4096 }
 
   var chunkCount: Int { (points.rowCount + Self.chunkRows - 1) / Self.chunkRows }
+  var rowCount: Int { points.rowCount }
+  var columnCount: Int { points.columnCount }
 
   /// The same data, worked by one thread (for shards that each get their own worker).
   var singleThreaded: PreparedData {
@@ -91,12 +93,6 @@ struct PreparedData<Scalar: KMeansScalar>: Sendable {
       points: points.rows(range), metric: metric, threadCount: threadCount,
       weights: weights.map { Array($0[range]) })
   }
-
-  /// The weight of row `row` (1 without weights).
-  @inline(__always) func weight(ofRow row: Int) -> Double { weights?[row] ?? 1 }
-
-  /// Σ weights (the row count without weights).
-  var totalWeight: Double { weights?.reduce(0, +) ?? Double(points.rowCount) }
 
   /// Calls `body` with a pointer to the weights, or nil without weights.
   func withWeightPointer<Result>(_ body: (UnsafePointer<Double>?) -> Result) -> Result {

@@ -117,7 +117,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   }
 
   /// One step on a validated batch, then reassignment of starved centers when due.
-  mutating func step(_ batch: PreparedData<Scalar>) -> StepOutput<Scalar> {
+  mutating func step<Data: ClusterableData<Scalar>>(_ batch: Data) -> StepOutput<Scalar> {
     // swift-format-ignore: NeverUseForceTry
     let (assignments, output) = try! trainer.step(prepared: [batch])
     var result = output
@@ -126,8 +126,8 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
         clusterIndices: assignments[0].labels.map(Int.init), scores: assignments[0].distances,
         allScores: nil)
     ]
-    rowsSeen += batch.points.rowCount
-    rowsSinceReassignment += batch.points.rowCount
+    rowsSeen += batch.rowCount
+    rowsSinceReassignment += batch.rowCount
     reassignStarvedCenters(from: batch)
     return result
   }
@@ -135,7 +135,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   /// scikit-learn's rule: every 10·k rows, or as soon as a center has a zero count, centers
   /// whose count is below `reassignmentRatio` × the largest count move to random distinct rows
   /// of the batch (at most half the batch), and their counts become the smallest count kept.
-  mutating func reassignStarvedCenters(from batch: PreparedData<Scalar>) {
+  mutating func reassignStarvedCenters<Data: ClusterableData<Scalar>>(from batch: Data) {
     let k = trainer.clusterCount
     guard miniBatch.reassignmentRatio > 0, miniBatch.stepsPerIteration == 1 else { return }
     guard trainer.weightTotals.contains(0) || rowsSinceReassignment >= 10 * k else { return }
@@ -143,7 +143,7 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
     let counts = trainer.weightTotals
     let threshold = miniBatch.reassignmentRatio * Double(counts.max() ?? 0)
     var starved = (configuration.frozenCenterCount..<k).filter { Double(counts[$0]) < threshold }
-    let limit = batch.points.rowCount / 2
+    let limit = batch.rowCount / 2
     if starved.count > limit {
       starved = Array(starved.sorted { (counts[$0], $0) < (counts[$1], $1) }.prefix(limit)).sorted()
     }
@@ -176,10 +176,22 @@ extension MiniBatchKMeans {
     miniBatch: MiniBatchConfiguration = .init(),
     progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
-    var state = try MiniBatchKMeans(configuration: configuration, miniBatch: miniBatch)
+    let state = try MiniBatchKMeans(configuration: configuration, miniBatch: miniBatch)
     let prepared = try PreparedData(
       data, metric: configuration.metric, threadCount: state.threadCount, weights: weights)
-    let n = data.rowCount
+    return try state.fit(prepared: prepared, progress: progress, isCancelled: isCancelled)
+  }
+
+  /// Mini-batch training on validated data, dense or sparse (see
+  /// ``fit(_:weights:configuration:miniBatch:progress:isCancelled:)``).
+  func fit<Data: ClusterableData<Scalar>>(
+    prepared: Data, progress: ((Int, StepOutput<Scalar>) -> Void)?,
+    isCancelled: (() -> Bool)?
+  ) throws -> KMeansFitResult<Scalar> {
+    var state = self
+    let configuration = self.configuration
+    let miniBatch = self.miniBatch
+    let n = prepared.rowCount
     let k = configuration.effectiveClusterCount
     let distinct = prepared.distinctRowCount(upTo: k)
     guard distinct >= k else {
@@ -203,7 +215,7 @@ extension MiniBatchKMeans {
       try candidate.initializeFully(from: sample)
       let inertia =
         configuration.restarts == 1
-        ? 0 : sample.assign(to: PreparedCenters(candidate.model.centers)).loss
+        ? 0 : sample.assign(to: PreparedCenters(candidate.model.centers), previous: nil).loss
       if inertia < bestInertia {
         bestInertia = inertia
         state.trainer = candidate
@@ -234,7 +246,7 @@ extension MiniBatchKMeans {
       }
     }
     let model = state.trainer.model
-    let final = prepared.assign(to: PreparedCenters(model.centers))
+    let final = prepared.assign(to: PreparedCenters(model.centers), previous: nil)
     let fitted = KMeansModel(
       centers: model.centers, metric: configuration.metric, inertia: final.loss,
       iterationCount: log.steps, stopReason: log.stopReason,

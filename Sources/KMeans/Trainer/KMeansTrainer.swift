@@ -98,9 +98,9 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     try initialize(prepared: PreparedData(batch, metric: metric, threadCount: threadCount))
   }
 
-  mutating func initialize(prepared batch: PreparedData<Scalar>) throws -> Bool {
+  mutating func initialize<Data: SeedableData<Scalar>>(prepared batch: Data) throws -> Bool {
     if initialized { return true }
-    let d = batch.points.columnCount
+    let d = batch.columnCount
     if clusters.rowCount > 0 && clusters.columnCount != d {
       throw KMeansError.dimensionMismatch(
         expected: clusters.columnCount, actual: d, context: "the centers chosen so far")
@@ -211,9 +211,13 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
 
   /// The step on validated shards; returns the raw assignments too (the caller decides what
   /// to convert). `StepOutput.shards` carry only `allScores` here.
-  mutating func step(prepared shards: [PreparedData<Scalar>], allScores: Bool = false) throws -> (
-    [Assignment<Scalar>], StepOutput<Scalar>
-  ) {
+  mutating func step<Data: ClusterableData<Scalar>>(
+    prepared shards: [Data], allScores: Bool = false
+  )
+    throws -> (
+      [Assignment<Scalar>], StepOutput<Scalar>
+    )
+  {
     try checkInitialized()
     // The assignment uses the centers as they were before any sync at the start of this step.
     let assigning = PreparedCenters(metric == .cosine ? clusters.l2NormalizedRows() : clusters)
@@ -276,7 +280,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
 
   /// Initializes from the same data until all centers exist (k-MC² may take fewer than `k`
   /// per call); fails when a call adds nothing.
-  mutating func initializeFully(from data: PreparedData<Scalar>) throws {
+  mutating func initializeFully<Data: SeedableData<Scalar>>(from data: Data) throws {
     while true {
       let before = clusters.rowCount
       if try initialize(prepared: data) { return }
@@ -291,11 +295,11 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   /// Assigns every shard; with at least as many shards as threads each shard gets its own
   /// worker, otherwise the shards run one after another on every worker. Either way the
   /// results are the same bits.
-  func assign(_ shards: [PreparedData<Scalar>], to centers: PreparedCenters<Scalar>)
+  func assign<Data: ClusterableData<Scalar>>(_ shards: [Data], to centers: PreparedCenters<Scalar>)
     -> [Assignment<Scalar>]
   {
     guard shards.count > 1, shards.count >= threadCount else {
-      return shards.map { $0.assign(to: centers) }
+      return shards.map { $0.assign(to: centers, previous: nil) }
     }
     let slots = UnsafeMutableBufferPointer<Assignment<Scalar>?>.allocate(capacity: shards.count)
     slots.initialize(repeating: nil)
@@ -305,7 +309,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
     let shared = UnsafeSendable(slots)
     parallelFor(chunkCount: shards.count, threadCount: threadCount) { index, _ in
-      shared.value[index] = shards[index].singleThreaded.assign(to: centers)
+      shared.value[index] = shards[index].singleThreaded.assign(to: centers, previous: nil)
     }
     return slots.map { $0! }
   }
@@ -315,8 +319,8 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   /// By default an empty cluster takes the point farthest from its own center (which leaves
   /// its old cluster) and a cosine mean of zero length keeps the old center. With `tfCompat`,
   /// centers are sums / (count + 1e-6), so an empty cluster becomes the zero vector.
-  mutating func fullBatchUpdate(
-    _ totals: ClusterSums, shards: [PreparedData<Scalar>], assignments: [Assignment<Scalar>]
+  mutating func fullBatchUpdate<Data: ClusterableData<Scalar>>(
+    _ totals: ClusterSums, shards: [Data], assignments: [Assignment<Scalar>]
   ) -> (shift: Double, relocated: Int) {
     let empty =
       configuration.tfCompat
@@ -324,7 +328,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     let candidates = farthestPoints(assignments.map(\.distances), count: empty).map { point in
       RelocationCandidate(
         distance: Double(point.distance), label: Int(assignments[point.shard].labels[point.row]),
-        values: shards[point.shard].points.row(point.row).map(Double.init),
+        values: shards[point.shard].rowsMatrix([point.row]).row(0).map(Double.init),
         weight: shards[point.shard].weight(ofRow: point.row))
     }
     let update = Self.centersFromSums(

@@ -55,7 +55,87 @@ public enum NumPyFile {
   public static func readMatrix<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self
   ) throws -> Matrix<Scalar> {
-    let data = try AtomicFile.read(path)
+    try decode(AtomicFile.read(path), path: path, as: Scalar.self)
+  }
+
+  /// A 1-dimensional int32 or int64 array held in memory; `path` names it in errors.
+  static func decodeIntegers(_ data: Data, path: String) throws -> [Int] {
+    let header = try parseHeader(data, path: path)
+    guard header.type == .int32 || header.type == .int64, header.shape.count == 1 else {
+      throw KMeansError.unsupportedFormat(
+        path: path, reason: "expected a 1-dimensional int32 or int64 array")
+    }
+    let count = header.shape[0]
+    guard data.count - header.dataOffset >= count * header.type.byteCount else {
+      throw KMeansError.corruptFile(path: path, reason: "truncated data")
+    }
+    return data.withUnsafeBytes { raw in
+      (0..<count).map { index in
+        let at = header.dataOffset + index * header.type.byteCount
+        return header.type == .int32
+          ? Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+          : Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
+      }
+    }
+  }
+
+  /// The string held by a 0-dimensional Unicode array (`<U…`, UTF-32), as SciPy writes the
+  /// `format` member of a sparse `.npz`.
+  static func decodeText(_ data: Data, path: String) throws -> String {
+    let bytes = [UInt8](data)
+    guard bytes.count >= 10, bytes[0] == 0x93, bytes[6] >= 1 else {
+      throw KMeansError.corruptFile(path: path, reason: "not a .npy file (bad magic string)")
+    }
+    let headerStart = bytes[6] == 1 ? 10 : 12
+    let headerLength =
+      bytes[6] == 1
+      ? Int(bytes[8]) | Int(bytes[9]) << 8
+      : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+    guard bytes.count >= headerStart + headerLength else {
+      throw KMeansError.corruptFile(path: path, reason: "truncated header")
+    }
+    let header = String(
+      decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+    guard header.contains("'<U") || header.contains("'|S") || header.contains("'S") else {
+      throw KMeansError.unsupportedFormat(path: path, reason: "expected a text array: \(header)")
+    }
+    let payload = bytes[(headerStart + headerLength)...]
+    if header.contains("'<U") {
+      var scalars = String.UnicodeScalarView()
+      var index = payload.startIndex
+      while index + 4 <= payload.endIndex {
+        let value =
+          UInt32(payload[index]) | UInt32(payload[index + 1]) << 8
+          | UInt32(payload[index + 2]) << 16 | UInt32(payload[index + 3]) << 24
+        if value != 0, let scalar = Unicode.Scalar(value) { scalars.append(scalar) }
+        index += 4
+      }
+      return String(scalars)
+    }
+    return String(decoding: payload.filter { $0 != 0 }, as: UTF8.self)
+  }
+
+  /// A 0-dimensional `<U` array holding `text`, as NumPy writes `np.array(text)`.
+  static func encodeText(_ text: String) -> Data {
+    let scalars = Array(text.unicodeScalars)
+    var header =
+      "{'descr': '<U\(scalars.count)', 'fortran_order': False, 'shape': (), }"
+    let unpadded = 10 + header.utf8.count + 1
+    header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
+    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
+    data.append(UInt8(header.utf8.count & 0xFF))
+    data.append(UInt8(header.utf8.count >> 8))
+    data.append(contentsOf: Array(header.utf8))
+    for scalar in scalars {
+      withUnsafeBytes(of: scalar.value.littleEndian) { data.append(contentsOf: $0) }
+    }
+    return data
+  }
+
+  /// A 1- or 2-dimensional array held in memory as a matrix; `path` names it in errors.
+  static func decode<Scalar: KMeansScalar>(_ data: Data, path: String, as _: Scalar.Type) throws
+    -> Matrix<Scalar>
+  {
     let header = try parseHeader(data, path: path)
     let rows = header.shape.first ?? 1
     let columns = header.shape.count == 2 ? header.shape[1] : 1

@@ -101,9 +101,48 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
       _ weightTotals: UnsafeMutablePointer<Double>
     ) -> Void
 
+  /// The nearest center of each sparse row in a range (labels and distances indexed from the
+  /// range's start); the last pointer is scratch for k values.
+  package let sparseAssign:
+    @Sendable (
+      SparseRows<Scalar>, Range<Int>, TransposedCenters<Scalar>,
+      _ labels: UnsafeMutablePointer<Int32>,
+      _ distances: UnsafeMutablePointer<Scalar>, _ scratch: UnsafeMutablePointer<Scalar>
+    ) -> Void
+
+  /// Every distance of each sparse row in a range to every center (`count × k`).
+  package let sparseAllDistances:
+    @Sendable (
+      SparseRows<Scalar>, Range<Int>, TransposedCenters<Scalar>, UnsafeMutablePointer<Scalar>
+    ) -> Void
+
+  /// ``accumulate`` for sparse rows: `(rows, rowCount, dimension, labels, weights, centers,
+  /// sums, counts, weightTotals)`.
+  package let sparseAccumulate:
+    @Sendable (
+      SparseRows<Scalar>, _ rowCount: Int, _ dimension: Int, _ labels: UnsafePointer<Int32>,
+      _ weights: UnsafePointer<Double>?, _ centers: Range<Int>,
+      _ sums: UnsafeMutablePointer<Double>, _ counts: UnsafeMutablePointer<Int>,
+      _ weightTotals: UnsafeMutablePointer<Double>
+    ) -> Void
+
   package init(
     multiplyTransposed: @escaping MultiplyTransposed<Scalar>
   ) {
+    self.sparseAssign = { rows, range, centers, labels, distances, scratch in
+      SparseKernel<Scalar>.assign(
+        rows, range: range, centers: centers, labels: labels, distances: distances,
+        scratch: scratch)
+    }
+    self.sparseAllDistances = { rows, range, centers, output in
+      SparseKernel<Scalar>.allDistances(rows, range: range, centers: centers, output: output)
+    }
+    self.sparseAccumulate = {
+      rows, rowCount, dimension, labels, weights, centers, sums, counts, weightTotals in
+      SparseKernel<Scalar>.accumulate(
+        rows, rowCount: rowCount, dimension: dimension, labels: labels, weights: weights,
+        centers: centers, sums: sums, counts: counts, weightTotals: weightTotals)
+    }
     self.multiplyTransposed = multiplyTransposed
     self.assignNearest = { block, labels, distances, scratch in
       NearestCenterKernel<Scalar>.assign(

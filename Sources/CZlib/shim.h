@@ -1,0 +1,2 @@
+// zlib, for the deflate-compressed members of SciPy .npz archives.
+#include <zlib.h>

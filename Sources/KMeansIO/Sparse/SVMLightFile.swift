@@ -1,0 +1,170 @@
+import Foundation
+import KMeans
+
+/// A sparse data set read from a file: the CSR matrix and, when the file has them, a label per
+/// row.
+public struct SparseDataset<Scalar: KMeansScalar>: Sendable {
+  /// The features.
+  public var matrix: SparseMatrix<Scalar>
+  /// The label of each row (svmlight's first field), or nil when the format has none.
+  public var labels: [String]?
+}
+
+/// The svmlight / libsvm text format: one row per line,
+/// `<label> [qid:<n>] <index>:<value> <index>:<value> … [# comment]`.
+///
+/// Indices are one-based in libsvm files and zero-based in files scikit-learn writes with
+/// `zero_based=True`; by default (as scikit-learn's `zero_based="auto"`) a file with any index 0
+/// is read as zero-based, otherwise as one-based. Errors name the file, line and column.
+public enum SVMLightFile {
+  /// How indices are numbered.
+  public enum IndexBase: Sendable {
+    /// Zero-based when any index is 0, otherwise one-based.
+    case automatic
+    case zeroBased
+    case oneBased
+  }
+
+  /// Reads the file at `path`.
+  /// - Parameter columnCount: the number of features; nil: the largest index + 1.
+  public static func read<Scalar: KMeansScalar>(
+    _ path: String, as _: Scalar.Type = Scalar.self, indexBase: IndexBase = .automatic,
+    columnCount: Int? = nil
+  ) throws -> SparseDataset<Scalar> {
+    var data = try AtomicFile.read(path)
+    data.append(0)  // strtod stops at the terminator.
+    return try data.withUnsafeBytes { raw in
+      try parse(
+        raw.bindMemory(to: UInt8.self), byteCount: raw.count - 1, path: path,
+        indexBase: indexBase, columnCount: columnCount)
+    }
+  }
+
+  /// Parses svmlight text held in memory; `name` stands for the file in error messages.
+  public static func parse<Scalar: KMeansScalar>(
+    text: String, name: String = "<text>", as _: Scalar.Type = Scalar.self,
+    indexBase: IndexBase = .automatic, columnCount: Int? = nil
+  ) throws -> SparseDataset<Scalar> {
+    var bytes = Array(text.utf8)
+    bytes.append(0)
+    return try bytes.withUnsafeBufferPointer {
+      try parse(
+        $0, byteCount: $0.count - 1, path: name, indexBase: indexBase, columnCount: columnCount)
+    }
+  }
+
+  static func parse<Scalar: KMeansScalar>(
+    _ bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, indexBase: IndexBase,
+    columnCount: Int?
+  ) throws -> SparseDataset<Scalar> {
+    var offsets = [0]
+    var indices: [Int] = []
+    var values: [Scalar] = []
+    var labels: [String] = []
+    var line = 0
+    var position = 0
+    var smallestIndex = Int.max
+    var largestIndex = -1
+    func fail(_ column: Int, _ message: String) -> KMeansError {
+      KMeansError.parse(path: path, line: line, column: column, message: message)
+    }
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+    while position < byteCount {
+      line += 1
+      let lineStart = position
+      var end = position
+      while end < byteCount && bytes[end] != 0x0A { end += 1 }
+      var contentEnd = end
+      if let hash = (position..<end).first(where: { bytes[$0] == UInt8(ascii: "#") }) {
+        contentEnd = hash
+      }
+      position = end + 1
+      // Tokens separated by blanks.
+      var tokens: [Range<Int>] = []
+      var cursor = lineStart
+      while cursor < contentEnd {
+        while cursor < contentEnd && isSpace(bytes[cursor]) { cursor += 1 }
+        let start = cursor
+        while cursor < contentEnd && !isSpace(bytes[cursor]) { cursor += 1 }
+        if cursor > start { tokens.append(start..<cursor) }
+      }
+      guard let first = tokens.first else { continue }  // blank or comment-only line
+      labels.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self))
+      for token in tokens.dropFirst() {
+        let column = token.lowerBound - lineStart + 1
+        guard let colon = token.first(where: { bytes[$0] == UInt8(ascii: ":") }) else {
+          throw fail(column, "expected index:value, found '\(text(bytes, token))'")
+        }
+        let key = text(bytes, token.lowerBound..<colon)
+        if key == "qid" { continue }
+        guard let index = Int(key), index >= 0 else {
+          throw fail(column, "'\(key)' is not a feature index (a whole number >= 0)")
+        }
+        var parsedEnd: UnsafeMutablePointer<CChar>? = nil
+        let valueStart = colon + 1
+        let value = UnsafeRawPointer(bytes.baseAddress! + valueStart)
+          .withMemoryRebound(to: CChar.self, capacity: 1) { strtod($0, &parsedEnd) }
+        let consumed = parsedEnd.map {
+          UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress! + valueStart)
+        }
+        guard valueStart < token.upperBound, consumed == token.upperBound - valueStart else {
+          throw fail(
+            valueStart - lineStart + 1,
+            "'\(text(bytes, valueStart..<token.upperBound))' is not a number")
+        }
+        guard value.isFinite else {
+          throw fail(
+            valueStart - lineStart + 1,
+            "non-finite value '\(text(bytes, valueStart..<token.upperBound))'")
+        }
+        smallestIndex = min(smallestIndex, index)
+        largestIndex = max(largestIndex, index)
+        indices.append(index)
+        values.append(Scalar(value))
+      }
+      offsets.append(values.count)
+    }
+    guard !labels.isEmpty else { throw KMeansError.emptyInput("\(path) has no rows") }
+    let zeroBased: Bool
+    switch indexBase {
+    case .zeroBased: zeroBased = true
+    case .oneBased:
+      if smallestIndex == 0 {
+        throw KMeansError.parse(
+          path: path, line: 1, column: nil,
+          message: "index 0 in a file read as one-based (libsvm numbering)")
+      }
+      zeroBased = false
+    case .automatic: zeroBased = smallestIndex == 0
+    }
+    if !zeroBased { indices = indices.map { $0 - 1 } }
+    let width = columnCount ?? (largestIndex < 0 ? 0 : largestIndex + (zeroBased ? 1 : 0))
+    if let columnCount, largestIndex >= 0, largestIndex - (zeroBased ? 0 : 1) >= columnCount {
+      throw KMeansError.shapeMismatch(
+        "\(path): feature index \(largestIndex) does not fit \(columnCount) columns")
+    }
+    let matrix = try SparseMatrix(
+      rowCount: labels.count, columnCount: width, rowOffsets: offsets, columnIndices: indices,
+      values: values)
+    return SparseDataset(matrix: matrix, labels: labels)
+  }
+
+  private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+    String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+  }
+
+  /// Writes a sparse matrix (and labels, default 0) as zero-based svmlight text, atomically.
+  public static func write<Scalar: KMeansScalar>(
+    _ matrix: SparseMatrix<Scalar>, labels: [String]? = nil, to path: String
+  ) throws {
+    var text = ""
+    for row in 0..<matrix.rowCount {
+      text += labels?[row] ?? "0"
+      for position in matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1] {
+        text += " \(matrix.columnIndices[position]):\(matrix.values[position])"
+      }
+      text += "\n"
+    }
+    try AtomicFile.write(Data(text.utf8), to: path)
+  }
+}
