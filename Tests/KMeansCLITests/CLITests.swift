@@ -302,6 +302,75 @@ struct CLITests {
     #expect(bad.standardError.contains("line 3, column 3"))
   }
 
+  @Test("sparse svmlight and .npz files train, predict, score and transform; evaluate refuses")
+  func sparseFiles() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let fixtures = "Tests/KMeansIOTests/Fixtures/"
+    let model = directory.appendingPathComponent("tfidf.json").path
+    func inertia(_ output: Command.Output) throws -> Double? {
+      let summary = try JSONSerialization.jsonObject(with: Data(output.standardOutput.utf8))
+      return (summary as? [String: Any])?["inertia"] as? Double
+    }
+    let fromNpz = try Command.run([
+      "train", fixtures + "tfidf.npz", "-k", "8", "--float64", "--json", "--output", model,
+    ])
+    #expect(fromNpz.status == 0, "\(fromNpz.standardError)")
+    let fromSvm = try Command.run([
+      "train", fixtures + "tfidf.svmlight", "-k", "8", "--float64", "--json",
+    ])
+    let npzInertia = try #require(try inertia(fromNpz))
+    let svmInertia = try #require(try inertia(fromSvm))
+    // The svmlight values carry 16 digits, the .npz ones 17: the same seed may take another
+    // path at a near-tie, to an optimum of similar quality.
+    #expect(abs(npzInertia - svmInertia) < 0.02 * npzInertia)
+    let score = try Command.run(["score", "--model", model, fixtures + "tfidf.svmlight"])
+    #expect(
+      abs(
+        (Double(score.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0)
+          - npzInertia) < 1e-5 * npzInertia)
+    let labels = directory.appendingPathComponent("labels.npy").path
+    let predict = try Command.run([
+      "predict", "--model", model, fixtures + "tfidf.npz", "--output", labels,
+    ])
+    #expect(predict.status == 0, "\(predict.standardError)")
+    let evaluate = try Command.run(["evaluate", "--model", model, fixtures + "tfidf.npz"])
+    #expect(evaluate.status == 64)
+    #expect(evaluate.standardError.contains("is sparse"))
+  }
+
+  @Test("--bisecting prints the tree, saves it, and predict follows it")
+  func bisecting() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let model = directory.appendingPathComponent("tree.json").path
+    let labels = directory.appendingPathComponent("train-labels.csv").path
+    let predicted = directory.appendingPathComponent("predicted.csv").path
+    let train = try Command.run([
+      "train", "Data/digits.csv", "-k", "6", "--label-column", "digit", "--bisecting",
+      "largest-cluster", "--output", model, "--labels-output", labels,
+    ])
+    #expect(train.status == 0, "\(train.standardError)")
+    #expect(train.standardOutput.contains("hierarchy:"))
+    let leaves = train.standardOutput.split(separator: "\n").filter {
+      $0.trimmingCharacters(in: .whitespaces).hasPrefix("cluster ")
+    }
+    #expect(leaves.count == 6)
+    let predict = try Command.run([
+      "predict", "--model", model, "Data/digits.csv", "--label-column", "digit", "--output",
+      predicted,
+    ])
+    #expect(predict.status == 0, "\(predict.standardError)")
+    // Walking the tree gives back the training labels.
+    #expect(
+      try String(contentsOfFile: labels, encoding: .utf8)
+        == String(contentsOfFile: predicted, encoding: .utf8))
+    let refused = try Command.run([
+      "train", "Data/digits.csv", "-k", "6", "--bisecting", "biggest-inertia", "--mini-batch",
+    ])
+    #expect(refused.status == 64)
+  }
+
   @Test("--verbose prints one line per iteration on standard error")
   func verbose() throws {
     let result = try Command.run([

@@ -11,7 +11,8 @@ extension KMeansCommand {
       discussion: """
         Without --output, prints one cluster index per line. With --stream the data is read a \
         batch at a time and the labels are written as they come (to an .npy file), so files \
-        larger than memory work.
+        larger than memory work. A model trained with --bisecting assigns each row by walking \
+        its tree from the root, taking the nearer child at each split.
 
         Examples:
           kmeans predict --model digits.json Data/digits.csv --label-column digit --output labels.npy
@@ -70,8 +71,18 @@ extension KMeansCommand {
     func predict<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?) throws
     {
       if stream { return try predictStreaming(model, featureNames: featureNames) }
-      let (data, trueLabels) = try input.load(Scalar.self, featureNames: featureNames)
-      let labels = try model.predict(data, threadCount: threads)
+      let (data, _, trueLabels, _) = try input.loadFeatures(
+        Scalar.self, featureNames: featureNames, columnCount: model.dimension)
+      let labels: [Int]
+      // A bisecting model predicts by walking its tree from the root.
+      if let path = modelOptions.model, !path.lowercased().hasSuffix(".npy"),
+        let tree = try ModelFile.loadHierarchy(path, as: Scalar.self),
+        case .dense(let matrix) = data
+      {
+        labels = try tree.predict(matrix)
+      } else {
+        labels = try data.predict(model, threadCount: threads)
+      }
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
       if let output { try writeLabels(labels, to: output) }
       if outputOptions.json {

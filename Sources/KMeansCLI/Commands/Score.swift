@@ -35,9 +35,10 @@ extension KMeansCommand {
     }
 
     func score<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?) throws {
-      let (data, _, _, weights) = try input.loadWeighted(
-        Scalar.self, weightOptions: weightOptions, featureNames: featureNames)
-      let score = try model.score(data, weights: weights, threadCount: threads)
+      let (data, _, _, weights) = try input.loadFeatures(
+        Scalar.self, weightOptions: weightOptions, featureNames: featureNames,
+        columnCount: model.dimension)
+      let score = try data.score(model, weights: weights, threadCount: threads)
       if outputOptions.json {
         try printJSON(["rows": data.rowCount, "score": score])
       } else {

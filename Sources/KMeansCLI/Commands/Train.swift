@@ -22,6 +22,8 @@ extension KMeansCommand {
           kmeans train Data/iris.csv -k 3 --label-column species --metric cosine --json
           kmeans train customers.csv -k 8 --weight-column visits --output segments.json
           kmeans train vectors.fvecs -k 1024 --weights counts.npy --init afk-mc2
+          kmeans train tfidf.npz -k 20 --metric cosine --labels-output topics.npy
+          kmeans train Data/digits.csv -k 10 --bisecting biggest-inertia --output tree.json
         """)
 
     @OptionGroup var input: InputOptions
@@ -81,6 +83,14 @@ extension KMeansCommand {
     @Flag(help: "Compute in Double instead of Float.")
     var float64 = false
 
+    @Option(
+      help: ArgumentHelp(
+        "Bisecting k-means: split the biggest-inertia or the largest-cluster leaf with 2-means until there are k.",
+        discussion:
+          "The model file keeps the tree; 'kmeans predict' follows it from the root, as scikit-learn's BisectingKMeans.",
+        valueName: "strategy"))
+    var bisecting: BisectingArgument?
+
     @Option(help: "Also write the training labels (.npy, .ivecs or .csv).")
     var labelsOutput: String?
 
@@ -104,12 +114,24 @@ extension KMeansCommand {
       if estimator.modelDir == nil && (estimator.steps != nil || estimator.maxSteps != nil) {
         throw ValidationError("--steps and --max-steps need --model-dir")
       }
+      if input.isSparse && (miniBatch.stream || estimator.modelDir != nil) {
+        throw ValidationError(
+          "sparse input (\(input.data)) trains in memory: --stream and --model-dir need dense data")
+      }
       if estimator.modelDir != nil && miniBatch.stream {
         throw ValidationError("--stream and --model-dir cannot be combined yet")
       }
       if weightOptions.isEnabled && (miniBatch.stream || estimator.modelDir != nil) {
         throw ValidationError(
           "sample weights apply to in-memory training (not yet to --stream or --model-dir)")
+      }
+      if bisecting != nil
+        && (miniBatch.enabled || estimator.modelDir != nil || input.isSparse
+          || weightOptions.isEnabled || metric == .cosine)
+      {
+        throw ValidationError(
+          "--bisecting trains full batch on dense data with the Euclidean distance (no --mini-batch, --stream, --model-dir, weights, cosine or sparse input)"
+        )
       }
       if k == nil && !initialization.hasSuffix(".npy") {
         throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
@@ -162,17 +184,20 @@ extension KMeansCommand {
         return try trainInDirectory(Scalar.self, configuration: configuration)
       }
       if miniBatch.stream { return try trainStreaming(Scalar.self, configuration: configuration) }
-      let (data, names, trueLabels, weights) = try input.loadWeighted(
+      if let bisecting {
+        return try trainBisecting(Scalar.self, configuration: configuration, strategy: bisecting)
+      }
+      let (data, names, trueLabels, weights) = try input.loadFeatures(
         Scalar.self, weightOptions: weightOptions)
       let verbose = self.verbose
       let started = Date()
       let result: KMeansFitResult<Scalar>
       if miniBatch.enabled {
         Interrupt.install()
-        result = try MiniBatchKMeans.fit(
-          data, weights: weights, configuration: configuration,
-          miniBatch: miniBatch.configuration,
-          progress: { step, output in
+        result = try data.fit(
+          weights: weights, configuration: configuration, miniBatch: miniBatch.configuration,
+          progress: nil,
+          stepProgress: { step, output in
             if verbose {
               printError(
                 String(
@@ -183,8 +208,8 @@ extension KMeansCommand {
       } else {
         Interrupt.install()
         let bar = ProgressBar(total: configuration.maxIterations, unit: "it")
-        result = try KMeansModel.fit(
-          data, weights: weights, configuration: configuration,
+        result = try data.fit(
+          weights: weights, configuration: configuration, miniBatch: nil,
           progress: { record in
             if verbose {
               printError(
@@ -197,7 +222,7 @@ extension KMeansCommand {
                 done: record.iteration,
                 detail: String(format: "loss %.6g, %d changed", record.loss, record.changedLabels))
             }
-          }, isCancelled: { Interrupt.isRequested })
+          }, stepProgress: nil, isCancelled: { Interrupt.isRequested })
         bar.finish()
       }
       let seconds = Date().timeIntervalSince(started)
@@ -211,6 +236,42 @@ extension KMeansCommand {
       try report(
         result.model, rows: data.rowCount, columns: data.columnCount, sizes: sizes,
         agreement: agreement, seconds: seconds)
+    }
+
+    /// Bisecting k-means: the tree is printed (up to 64 leaves) and saved with the model.
+    func trainBisecting<Scalar: KMeansScalar>(
+      _: Scalar.Type, configuration: KMeansConfiguration, strategy: BisectingArgument
+    ) throws {
+      let (data, names, trueLabels) = try input.loadNamed(Scalar.self)
+      let started = Date()
+      let (tree, labels) = try BisectingKMeansModel<Scalar>.fit(
+        data, configuration: configuration,
+        strategy: strategy == .biggestInertia ? .biggestInertia : .largestCluster)
+      let seconds = Date().timeIntervalSince(started)
+      var model = KMeansModel(
+        centers: tree.centers, metric: .squaredEuclidean, inertia: tree.inertia,
+        iterationCount: tree.clusterCount - 1, stopReason: .maxIterations)
+      model.featureNames = names
+      if let output { try ModelFile.save(model, hierarchy: tree, to: output) }
+      if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
+      if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
+      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let sizes = clusterSizes(labels, clusterCount: model.clusterCount)
+      if !outputOptions.json && tree.clusterCount <= 64 {
+        print("hierarchy:   (\(strategy.rawValue) split first; leaves are clusters)")
+        func show(_ index: Int, depth: Int) {
+          let node = tree.nodes[index]
+          let name = node.label.map { "cluster \($0)" } ?? (index == 0 ? "all rows" : "split")
+          print(
+            String(repeating: "  ", count: depth + 1)
+              + "\(name): \(node.size) rows, inertia \(String(format: "%.6g", node.inertia))")
+          node.children?.forEach { show($0, depth: depth + 1) }
+        }
+        show(0, depth: 0)
+      }
+      try report(
+        model, rows: data.rowCount, columns: data.columnCount, sizes: sizes, agreement: agreement,
+        seconds: seconds)
     }
 
     /// Mini-batch training over the file a batch at a time, then one streamed pass for the
@@ -316,7 +377,9 @@ extension KMeansCommand {
       seconds: Double
     ) throws {
       let mode =
-        miniBatch.stream ? "streamed mini-batch" : miniBatch.enabled ? "mini-batch" : "full batch"
+        bisecting != nil
+        ? "bisecting"
+        : miniBatch.stream ? "streamed mini-batch" : miniBatch.enabled ? "mini-batch" : "full batch"
       if outputOptions.json {
         var summary: [String: Any] = [
           "rows": rows, "columns": columns, "clusters": model.clusterCount,
@@ -333,9 +396,13 @@ extension KMeansCommand {
       print("data:        \(input.data) (\(rows) rows × \(columns) columns, \(Scalar.dtypeName))")
       print("clusters:    \(model.clusterCount) (\(model.metric.rawValue), \(mode))")
       print("inertia:     \(String(format: "%.6f", model.inertia))")
-      print(
-        "\((unit + ":").padding(toLength: 13, withPad: " ", startingAt: 0))\(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
-      )
+      if bisecting != nil {
+        print("splits:      \(model.iterationCount), \(String(format: "%.3f", seconds)) s")
+      } else {
+        print(
+          "\((unit + ":").padding(toLength: 13, withPad: " ", startingAt: 0))\(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
+        )
+      }
       print("sizes:       \(sizes.map(String.init).joined(separator: " "))")
       if let agreement, let column = input.labelColumn {
         print(

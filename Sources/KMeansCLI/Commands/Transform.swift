@@ -45,8 +45,9 @@ extension KMeansCommand {
     func transform<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)
       throws
     {
-      let (data, _) = try input.load(Scalar.self, featureNames: featureNames)
-      var distances = try model.transform(data, threadCount: threads)
+      let (data, _, _, _) = try input.loadFeatures(
+        Scalar.self, featureNames: featureNames, columnCount: model.dimension)
+      var distances = try data.transform(model, threadCount: threads)
       // TensorFlow's estimator transform returns Euclidean distances: the default for a model
       // directory.
       if model.metric == .squaredEuclidean && (euclidean ?? (modelOptions.modelDir != nil)) {

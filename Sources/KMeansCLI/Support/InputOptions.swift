@@ -7,7 +7,8 @@ import KMeansIO
 struct InputOptions: ParsableArguments {
   @Argument(
     help:
-      "The data: a CSV file (header optional), a NumPy .npy file (2-D), or .fvecs/.bvecs/.ivecs.")
+      "The data: CSV (header optional), NumPy .npy (2-D), .fvecs/.bvecs/.ivecs, or sparse svmlight (.svm, .svmlight, .libsvm) and SciPy CSR .npz."
+  )
   var data: String
 
   @Option(
@@ -45,6 +46,11 @@ struct InputOptions: ParsableArguments {
 
   /// The features, and the labels when a label column was named.
   func load<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (Matrix<Scalar>, [String]?) {
+    if Self.isSparse(data) {
+      throw ValidationError(
+        "\(data) is sparse: train, predict, score and transform read it; this command needs dense data"
+      )
+    }
     if VecsFormat(path: data) != nil {
       if columns != nil || labelColumn != nil {
         throw ValidationError("--columns and --label-column apply to CSV files only")

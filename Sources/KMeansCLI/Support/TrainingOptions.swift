@@ -84,3 +84,13 @@ struct EstimatorOptions: ParsableArguments {
     }
   }
 }
+
+/// `--bisecting`: which leaf bisecting k-means splits next.
+enum BisectingArgument: String, ExpressibleByArgument, CaseIterable {
+  case biggestInertia = "biggest-inertia"
+  case largestCluster = "largest-cluster"
+
+  var strategy: BisectingKMeansModel<Float>.Strategy {
+    self == .biggestInertia ? .biggestInertia : .largestCluster
+  }
+}

@@ -11,15 +11,49 @@ public enum AnyKMeansModel: Sendable {
 
 /// Saving and loading models as JSON (`{"format": "swift-kmeans-model/1", "dtype": …}`).
 public enum ModelFile {
-  /// Writes `model` to `path` as pretty-printed JSON, atomically.
-  public static func save<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, to path: String)
-    throws
-  {
+  /// Writes `model` to `path` as pretty-printed JSON, atomically. With `hierarchy` (a
+  /// bisecting k-means tree whose leaves are `model`'s centers) the file also holds the tree
+  /// under `"bisecting"`, and ``loadHierarchy(_:)`` reads it back.
+  public static func save<Scalar: KMeansScalar>(
+    _ model: KMeansModel<Scalar>, hierarchy: BisectingKMeansModel<Scalar>? = nil, to path: String
+  ) throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
     encoder.nonConformingFloatEncodingStrategy = .convertToString(
       positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-    try AtomicFile.write(encoder.encode(model), to: path)
+    try AtomicFile.write(
+      encoder.encode(ModelWithHierarchy(model: model, bisecting: hierarchy)), to: path)
+  }
+
+  /// The bisecting tree stored with a model by ``save(_:hierarchy:to:)``, or nil when the
+  /// file has none.
+  public static func loadHierarchy<Scalar: KMeansScalar>(_ path: String, as _: Scalar.Type)
+    throws -> BisectingKMeansModel<Scalar>?
+  {
+    do {
+      return try JSONDecoder().decode(StoredHierarchy<Scalar>.self, from: AtomicFile.read(path))
+        .bisecting
+    } catch let error as DecodingError {
+      throw KMeansError.corruptFile(path: path, reason: describe(error))
+    }
+  }
+
+  /// The `"bisecting"` key of a model file.
+  private struct StoredHierarchy<Scalar: KMeansScalar>: Decodable {
+    var bisecting: BisectingKMeansModel<Scalar>?
+  }
+
+  /// A model's JSON with an optional `"bisecting"` key beside its own.
+  private struct ModelWithHierarchy<Scalar: KMeansScalar>: Encodable {
+    var model: KMeansModel<Scalar>
+    var bisecting: BisectingKMeansModel<Scalar>?
+    enum CodingKeys: String, CodingKey { case bisecting }
+
+    func encode(to encoder: any Encoder) throws {
+      try model.encode(to: encoder)
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encodeIfPresent(bisecting, forKey: .bisecting)
+    }
   }
 
   /// Reads a model saved by ``save(_:to:)``, in whichever precision it was saved.
