@@ -265,7 +265,7 @@ extension KMeansCommand {
           print(
             String(repeating: "  ", count: depth + 1)
               + "\(name): \(node.size) rows, inertia \(String(format: "%.6g", node.inertia))")
-          node.children?.forEach { show($0, depth: depth + 1) }
+          for child in node.children ?? [] { show(child, depth: depth + 1) }
         }
         show(0, depth: 0)
       }
