@@ -2,7 +2,8 @@
 // (2·n·k·d per iteration) and the ratio to one plain GEMM of the same shape timed in the same
 // run; with `--suite mini-batch`, seeding (k-means++, AFK-MC², k-MC²) and mini-batch against
 // full batch. Run it with
-// `swift run -c release kmeans-bench [--suite lloyd|mini-batch|all] [--quick] [--threads T]`.
+// `swift run -c release kmeans-bench [--suite lloyd|mini-batch|peak|all] [--quick] [--threads T]`;
+// `--suite peak` times one large square SGEMM (the bound of Scripts/bench-peers.py).
 
 import Dispatch
 import Foundation
@@ -183,12 +184,28 @@ func miniBatchSuite() throws {
   }
 }
 
+/// The SGEMM speed of this machine: the best of 5 runs of a 4096³ `sgemm` on `threads` threads
+/// (the bound the peer benchmark compares Lloyd iterations against).
+func peakSuite() throws {
+  let size = quick ? 1024 : 4096
+  var random = RandomSource(seed: 5)
+  let a = try Matrix<Float>(
+    rowCount: size, columnCount: size,
+    values: (0..<(size * size)).map { _ in Float(random.nextUnit()) })
+  let seconds = plainGEMMSeconds(a, centers: a, threads: threads, repeats: 5)
+  let flops = 2.0 * Double(size) * Double(size) * Double(size)
+  print(
+    String(
+      format: "peak SGEMM %d³ on %d threads: %.1f GFLOP/s", size, threads, flops / seconds / 1e9))
+}
+
 switch suite {
+case "peak": try peakSuite()
 case "lloyd": try lloydSuite()
 case "mini-batch": try miniBatchSuite()
 case "all":
   try lloydSuite()
   try miniBatchSuite()
 default:
-  print("unknown --suite \(suite): use lloyd, mini-batch or all")
+  print("unknown --suite \(suite): use lloyd, mini-batch, peak or all")
 }

@@ -1,5 +1,21 @@
 import Foundation
 
+/// How full-batch Lloyd assigns points (every choice gives Lloyd's result).
+public enum LloydAlgorithm: String, Codable, Sendable, CaseIterable {
+  /// Every distance every iteration, from GEMM tiles with the argmin fused.
+  case lloyd
+  /// Hamerly's exact acceleration (G. Hamerly, "Making k-means even faster", SDM 2010): each
+  /// point keeps a lower bound on its distance to the second-nearest center, lowered by the
+  /// largest center shift each iteration; when its exact distance to its own center is within
+  /// max(bound, ½ · its center's distance to the nearest other center) the point cannot move
+  /// and no other distance is computed. Points whose test fails are re-assigned with GEMM tiles.
+  /// Squared Euclidean only. O(n) extra memory.
+  case hamerly
+  /// Hamerly for squared Euclidean with at least 16 clusters (full batch, one shard), Lloyd
+  /// otherwise.
+  case automatic
+}
+
 /// How distances between points and centers are measured.
 public enum DistanceMetric: String, Codable, Sendable, CaseIterable {
   /// ‖x − c‖². Centers are means; inertia is the sum of squared distances.
@@ -128,6 +144,17 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// centers whose first rows are the codebook. Frozen clusters still take points; they are
   /// never moved or relocated. Default: 0.
   public var frozenCenterCount: Int = 0
+  /// How full-batch Lloyd finds each point's nearest center. Default: ``LloydAlgorithm/automatic``.
+  public var algorithm: LloydAlgorithm = .automatic
+
+  /// Whether full-batch Lloyd runs Hamerly's bounded E-step with these settings.
+  var usesBounds: Bool {
+    switch algorithm {
+    case .lloyd: false
+    case .hamerly: metric == .squaredEuclidean
+    case .automatic: metric == .squaredEuclidean && effectiveClusterCount >= 16
+    }
+  }
 
   /// A configuration for `clusterCount` clusters with every other field at its default.
   public init(clusterCount: Int) {
@@ -165,10 +192,16 @@ public struct KMeansConfiguration: Sendable, Equatable {
         "frozenCenterCount=\(frozenCenterCount) must be in 0..<\(effectiveClusterCount): some centers must train"
       )
     }
+    if algorithm == .hamerly && metric == .cosine {
+      try fail("algorithm=hamerly needs the squared Euclidean distance (the bounds are metric)")
+    }
     switch initialization {
     case .kmc2(let length), .afkmc2(let length):
       if length <= 0 { try fail("chainLength=\(length) must be at least 1") }
     default: break
+    }
+    if algorithm == .hamerly && metric == .cosine {
+      try fail("algorithm=hamerly needs the squared Euclidean distance (the bounds are metric)")
     }
     switch initialization {
     case .kmc2(let length), .afkmc2(let length):

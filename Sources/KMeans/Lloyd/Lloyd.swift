@@ -117,19 +117,26 @@ extension ClusterableData {
     var statistics: [IterationStatistics] = []
     var stopReason = StopReason.maxIterations
     var last: Assignment<Scalar>?
+    // Hamerly's bounds (dense data, squared Euclidean): the same labels, fewer distances.
+    let bounded = configuration.usesBounds ? self as? PreparedData<Scalar> : nil
+    var bounds: HamerlyState<Scalar>? = nil
     for iteration in 1...configuration.maxIterations {
       let started = DispatchTime.now().uptimeNanoseconds
-      let (assignments, output) = try trainer.step(prepared: [self])
+      let precomputed = bounded.map {
+        [$0.hamerlyAssign(to: trainer.clusters, state: &bounds, previous: previousLabels)]
+      }
+      let (assignments, output) = try trainer.step(prepared: [self], precomputed: precomputed)
       let current = assignments[0]
       var changed = current.labels.count
       if let previousLabels {
         changed = zip(previousLabels, current.labels).reduce(0) { $0 + ($1.0 != $1.1 ? 1 : 0) }
       }
       last = current
-      let record = IterationStatistics(
+      var record = IterationStatistics(
         iteration: iteration, loss: output.loss, centerShift: output.centerShift,
         relocatedClusters: output.relocatedClusters, changedLabels: changed,
         seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+      record.fullyAssignedPoints = bounds?.reassignedRows
       statistics.append(record)
       progress?(record)
       if isCancelled?() == true {

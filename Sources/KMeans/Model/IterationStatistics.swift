@@ -13,6 +13,9 @@ public struct IterationStatistics: Codable, Sendable, Equatable {
   public var changedLabels: Int
   /// Wall-clock seconds the iteration took.
   public var seconds: Double
+  /// With Hamerly's bounds (``LloydAlgorithm/hamerly``): the points whose distances to every
+  /// center were computed in this iteration (the others were proven to stay). nil otherwise.
+  public var fullyAssignedPoints: Int? = nil
 
   /// Creates a record of one iteration.
   public init(

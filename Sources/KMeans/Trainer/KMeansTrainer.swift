@@ -211,8 +211,12 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
 
   /// The step on validated shards; returns the raw assignments too (the caller decides what
   /// to convert). `StepOutput.shards` carry only `allScores` here.
+  ///
+  /// - Parameter precomputed: the shards' assignments to the current centers when the caller
+  ///   already has them (Hamerly's bounded E-step, full batch): the step then skips its own.
   mutating func step<Data: ClusterableData<Scalar>>(
-    prepared shards: [Data], allScores: Bool = false
+    prepared shards: [Data], allScores: Bool = false,
+    precomputed: [Assignment<Scalar>]? = nil
   )
     throws -> (
       [Assignment<Scalar>], StepOutput<Scalar>
@@ -232,7 +236,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
         updateInSteps -= 1
       }
     }
-    let assignments = assign(shards, to: assigning)
+    let assignments = precomputed ?? assign(shards, to: assigning)
     let outputs = shards.map { shard in
       ShardStepOutput<Scalar>(
         clusterIndices: [], scores: [],

@@ -62,6 +62,14 @@ extension KMeansCommand {
     @Option(help: "euclidean (squared Euclidean) or cosine.")
     var metric: MetricArgument = .euclidean
 
+    @Option(
+      help: ArgumentHelp(
+        "Full-batch E-step: lloyd (every distance), hamerly (exact bounds skip most distances once centers settle), or auto.",
+        discussion:
+          "auto: hamerly for the Euclidean distance with k >= 16, lloyd otherwise. All give Lloyd's result."
+      ))
+    var algorithm: AlgorithmArgument = .auto
+
     @Option(help: "The most iterations per run.")
     var maxIter: Int = 300
 
@@ -175,6 +183,7 @@ extension KMeansCommand {
       configuration.threadCount = threads
       configuration.tfCompat = tfCompat
       configuration.frozenCenterCount = frozen
+      configuration.algorithm = algorithm.algorithm
       return configuration
     }
 
@@ -386,6 +395,7 @@ extension KMeansCommand {
           "inertia": model.inertia, "iterations": model.iterationCount,
           "stopReason": model.stopReason.rawValue, "clusterSizes": sizes, "seconds": seconds,
           "dtype": Scalar.dtypeName, "metric": model.metric.rawValue, "mode": mode,
+          "iterationSeconds": model.iterationStatistics.map(\.seconds),
         ]
         if let agreement { summary["adjustedRandIndex"] = agreement }
         if let output { summary["model"] = output }

@@ -94,3 +94,16 @@ enum BisectingArgument: String, ExpressibleByArgument, CaseIterable {
     self == .biggestInertia ? .biggestInertia : .largestCluster
   }
 }
+
+/// `--algorithm`: how full-batch Lloyd finds the nearest centers.
+enum AlgorithmArgument: String, ExpressibleByArgument, CaseIterable {
+  case auto, lloyd, hamerly
+
+  var algorithm: LloydAlgorithm {
+    switch self {
+    case .auto: .automatic
+    case .lloyd: .lloyd
+    case .hamerly: .hamerly
+    }
+  }
+}

@@ -5,6 +5,8 @@ package struct AssignmentScratch<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The best value of ‖c‖² − 2x·c seen so far for each row of the tile.
   @usableFromInline var best: [Scalar] = []
   @usableFromInline var bestIndex: [Int32] = []
+  /// The second-best value per row (``BoundedKernel`` only).
+  @usableFromInline var second: [Scalar] = []
 
   package init() {}
 }

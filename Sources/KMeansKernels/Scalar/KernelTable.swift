@@ -126,9 +126,39 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
       _ weightTotals: UnsafeMutablePointer<Double>
     ) -> Void
 
+  /// The nearest center of each row (chosen as ``assignNearest`` chooses it), its exact squared
+  /// distance, and a lower bound on the Euclidean distance to every other center (squared
+  /// Euclidean only): Hamerly's bounds.
+  package let nearestTwo:
+    @Sendable (
+      DistanceBlock<Scalar>, _ labels: UnsafeMutablePointer<Int32>,
+      _ distances: UnsafeMutablePointer<Scalar>, _ lowerBounds: UnsafeMutablePointer<Scalar>,
+      inout AssignmentScratch<Scalar>
+    ) -> Void
+
+  /// Hamerly's E-step over a block of rows (see ``BoundedKernel``): `(block, labels,
+  /// distances, lowerBounds, halfGaps, otherShift, scratch)`, returning the rows re-assigned.
+  package let boundedUpdate:
+    @Sendable (
+      DistanceBlock<Scalar>, _ labels: UnsafeMutablePointer<Int32>,
+      _ distances: UnsafeMutablePointer<Scalar>, _ lowerBounds: UnsafeMutablePointer<Scalar>,
+      _ halfGaps: UnsafePointer<Scalar>, _ otherShift: UnsafePointer<Scalar>,
+      inout AssignmentScratch<Scalar>
+    ) -> Int
+
   package init(
     multiplyTransposed: @escaping MultiplyTransposed<Scalar>
   ) {
+    self.boundedUpdate = { block, labels, distances, lowerBounds, halfGaps, otherShift, scratch in
+      BoundedKernel<Scalar>.update(
+        block, labels: labels, distances: distances, lowerBounds: lowerBounds,
+        halfGaps: halfGaps, otherShift: otherShift, scratch: &scratch, gemm: multiplyTransposed)
+    }
+    self.nearestTwo = { block, labels, distances, lowerBounds, scratch in
+      BoundedKernel<Scalar>.nearestTwo(
+        block, labels: labels, distances: distances, lowerBounds: lowerBounds, scratch: &scratch,
+        gemm: multiplyTransposed)
+    }
     self.sparseAssign = { rows, range, centers, labels, distances, scratch in
       SparseKernel<Scalar>.assign(
         rows, range: range, centers: centers, labels: labels, distances: distances,

@@ -1,0 +1,149 @@
+/// The first pass of Hamerly's algorithm, and its fallback for points whose bounds fail: the
+/// nearest center and a lower bound on the distance to the second nearest, from GEMM tiles as
+/// in ``NearestCenterKernel`` (the same comparison values, so the same winner).
+package enum BoundedKernel<Scalar: KMeansScalar> {
+  @inlinable
+  static func nearestTwo(
+    _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
+    distances: UnsafeMutablePointer<Scalar>, lowerBounds: UnsafeMutablePointer<Scalar>,
+    scratch: inout AssignmentScratch<Scalar>, gemm: MultiplyTransposed<Scalar>
+  ) {
+    let d = block.dimension
+    let k = block.centerCount
+    let tileRows = NearestCenterKernel<Scalar>.tileRows
+    let centerTile = min(k, NearestCenterKernel<Scalar>.centerTile)
+    if scratch.dots.count < tileRows * centerTile {
+      scratch.dots = Array(repeating: 0, count: tileRows * centerTile)
+    }
+    if scratch.best.count < tileRows || scratch.second.count < tileRows {
+      scratch.best = Array(repeating: 0, count: tileRows)
+      scratch.bestIndex = Array(repeating: 0, count: tileRows)
+      scratch.second = Array(repeating: 0, count: tileRows)
+    }
+    var largestNorm = Scalar.zero
+    for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
+    // GEMM distances carry a rounding error of a few (d + 2)·ε·(‖x‖² + ‖c‖²): the bound
+    // subtracts a margin of that size so that it stays a lower bound.
+    let marginScale = Scalar(4 * (d + 8)) * Scalar.ulpOfOne
+    scratch.dots.withUnsafeMutableBufferPointer { dotsBuffer in
+      scratch.best.withUnsafeMutableBufferPointer { bestBuffer in
+        scratch.bestIndex.withUnsafeMutableBufferPointer { indexBuffer in
+          scratch.second.withUnsafeMutableBufferPointer { secondBuffer in
+            let dots = dotsBuffer.baseAddress!
+            let best = bestBuffer.baseAddress!
+            let bestIndex = indexBuffer.baseAddress!
+            let second = secondBuffer.baseAddress!
+            var rowStart = 0
+            while rowStart < block.rowCount {
+              let rows = min(tileRows, block.rowCount - rowStart)
+              let tilePoints = block.points + rowStart * d
+              for row in 0..<rows {
+                best[row] = .infinity
+                second[row] = .infinity
+                bestIndex[row] = 0
+              }
+              var centerStart = 0
+              while centerStart < k {
+                let width = min(centerTile, k - centerStart)
+                gemm(rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
+                let norms = block.centerSquaredNorms + centerStart
+                for row in 0..<rows {
+                  let line = dots + row * width
+                  var first = best[row]
+                  var next = second[row]
+                  var index = bestIndex[row]
+                  for j in 0..<width {
+                    let value = norms[j] - (line[j] + line[j])
+                    if value < first {
+                      next = first
+                      first = value
+                      index = Int32(truncatingIfNeeded: centerStart + j)
+                    } else if value < next {
+                      next = value
+                    }
+                  }
+                  best[row] = first
+                  second[row] = next
+                  bestIndex[row] = index
+                }
+                centerStart += width
+              }
+              for row in 0..<rows {
+                let label = Int(bestIndex[row])
+                let point = tilePoints + row * d
+                let rowNorm = VectorKernels.dot(point, point, d)
+                labels[rowStart + row] = Int32(truncatingIfNeeded: label)
+                distances[rowStart + row] = VectorKernels.squaredDistance(
+                  point, block.centers + label * d, d)
+                let margin = marginScale * (rowNorm + largestNorm)
+                let secondSquared = rowNorm + second[row] - margin
+                lowerBounds[rowStart + row] =
+                  second[row].isFinite ? max(0, secondSquared).squareRoot() : .infinity
+              }
+              rowStart += rows
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// One Hamerly E-step over a block of rows whose labels and lower bounds come from the
+  /// previous iteration: lowers each bound by `otherShift[label]` (the largest shift of any
+  /// other center), computes the exact distance to the row's own center, and keeps the label
+  /// when that distance is below max(bound, `halfGaps[label]`); the other rows are re-assigned
+  /// together with ``nearestTwo(_:labels:distances:lowerBounds:scratch:gemm:)``.
+  /// - Returns: the number of rows re-assigned.
+  @inlinable
+  static func update(
+    _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
+    distances: UnsafeMutablePointer<Scalar>, lowerBounds: UnsafeMutablePointer<Scalar>,
+    halfGaps: UnsafePointer<Scalar>, otherShift: UnsafePointer<Scalar>,
+    scratch: inout AssignmentScratch<Scalar>, gemm: MultiplyTransposed<Scalar>
+  ) -> Int {
+    let d = block.dimension
+    var marked: [Int] = []
+    for row in 0..<block.rowCount {
+      let label = Int(labels[row])
+      let point = block.points + row * d
+      let lower = lowerBounds[row] - otherShift[label]
+      let squared = VectorKernels.squaredDistance(point, block.centers + label * d, d)
+      if squared.squareRoot() < max(lower, halfGaps[label]) {
+        distances[row] = squared
+        lowerBounds[row] = lower
+      } else {
+        marked.append(row)
+      }
+    }
+    guard !marked.isEmpty else { return 0 }
+    let group = NearestCenterKernel<Scalar>.tileRows
+    var gathered = [Scalar](repeating: 0, count: min(group, marked.count) * d)
+    var groupLabels = [Int32](repeating: 0, count: group)
+    var groupDistances = [Scalar](repeating: 0, count: group)
+    var groupLower = [Scalar](repeating: 0, count: group)
+    var start = 0
+    while start < marked.count {
+      let count = min(group, marked.count - start)
+      gathered.withUnsafeMutableBufferPointer { buffer in
+        for index in 0..<count {
+          (buffer.baseAddress! + index * d).update(
+            from: block.points + marked[start + index] * d, count: d)
+        }
+        var part = block
+        part.points = UnsafePointer(buffer.baseAddress!)
+        part.rowCount = count
+        nearestTwo(
+          part, labels: &groupLabels, distances: &groupDistances, lowerBounds: &groupLower,
+          scratch: &scratch, gemm: gemm)
+      }
+      for index in 0..<count {
+        let row = marked[start + index]
+        labels[row] = groupLabels[index]
+        distances[row] = groupDistances[index]
+        lowerBounds[row] = groupLower[index]
+      }
+      start += count
+    }
+    return marked.count
+  }
+}
