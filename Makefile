@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test interop-test mpi-test bench bench-mini-batch format fixtures docs
+.PHONY: demo test interop-test mpi-test bench bench-mini-batch bench-peers format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -18,6 +18,9 @@ bench:          ## Seconds per Lloyd iteration against a plain GEMM of the same 
 
 bench-mini-batch: ## Seeding (k-means++, AFK-MC², k-MC²) and mini-batch against full batch.
 	swift run -c release kmeans-bench --suite mini-batch
+
+bench-peers:    ## swift-kmeans against scikit-learn and FAISS (installs them into .venv-peers).
+	python3 Scripts/bench-peers.py
 
 format:         ## Format the sources, then lint them strictly.
 	Scripts/format.sh

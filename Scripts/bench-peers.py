@@ -240,9 +240,12 @@ def digits():
 # ---------------------------------------------------------------------------------------------
 # Jobs.
 
-def ours(data, k, *, init=None, iterations=None, float64=False, cosine=False, mini_batch=False):
+def ours(data, k, *, init=None, iterations=None, float64=False, cosine=False, mini_batch=False,
+         algorithm="auto", initialization=None):
     command = [os.path.join(ROOT, ".build", "release", "kmeans"), "train", data, "-k", str(k),
-               "--threads", str(THREADS), "--json"]
+               "--threads", str(THREADS), "--json", "--algorithm", algorithm]
+    if initialization:
+        command += ["--init", initialization]
     if init:
         command += ["--init", init, "--tol", "0", "--max-iter", str(iterations)]
     if float64:
@@ -311,6 +314,7 @@ for name, make, k, cosine in datasets:
     flops = 2.0 * n * k * d
     task = f"Lloyd, {iterations} iterations, same start"
     jobs = [("swift-kmeans Float", lambda: ours(data, k, init=init, iterations=iterations, cosine=cosine)),
+            ("swift-kmeans Float, plain Lloyd", lambda: ours(data, k, init=init, iterations=iterations, cosine=cosine, algorithm="lloyd")),
             ("swift-kmeans Double", lambda: ours(data, k, init=init, iterations=iterations, cosine=cosine, float64=True)),
             ("scikit-learn lloyd", lambda: peer("sklearn-lloyd", data, k, init=init, iterations=iterations)),
             ("scikit-learn elkan", lambda: peer("sklearn-elkan", data, k, init=init, iterations=iterations))]
@@ -326,6 +330,7 @@ for name, make, k, cosine in datasets:
     if "1M" in name or "100k" in name:
         task = "converge from k-means++ (defaults)"
         for label, job in [("swift-kmeans Float", lambda: ours(data, k, cosine=cosine)),
+                           ("swift-kmeans Float, AFK-MC²", lambda: ours(data, k, cosine=cosine, initialization="afk-mc2")),
                            ("scikit-learn lloyd", lambda: peer("sklearn-default", data, k))]:
             print(f"  {task}: {label} …", flush=True)
             rows.append((name, task, label, job()))

@@ -105,6 +105,7 @@ func lloydSuite() throws {
     configuration.maxIterations = iterations
     configuration.tolerance = 0
     configuration.threadCount = threads
+    configuration.algorithm = .lloyd  // every distance every iteration: the GEMM comparison
     let result = try KMeansModel.fit(data, configuration: configuration)
     // The machine is shared: both sides report their fastest repetition (the first
     // iteration, which page-faults fresh buffers, is left out).

@@ -20,27 +20,34 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
   ) -> [Scalar] {
     var values = [Scalar](repeating: 0, count: count)
     values.withUnsafeMutableBufferPointer { output in
-      for index in 0..<count {
-        let offset = index * byteCount
-        switch self {
-        case .float32:
-          let bits = UInt32(
-            littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-          output[index] = Scalar(Float(bitPattern: bits))
-        case .float64:
-          let bits = UInt64(
-            littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-          output[index] = Scalar(Double(bitPattern: bits))
-        case .int32:
-          output[index] = Scalar(
-            Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-        case .int64:
-          output[index] = Scalar(
-            Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-        }
-      }
+      decode(count, from: bytes, into: output.baseAddress!)
     }
     return values
+  }
+
+  /// Decodes `count` little-endian values at `bytes` into `output`.
+  func decode<Scalar: KMeansScalar>(
+    _ count: Int, from bytes: UnsafeRawPointer, into output: UnsafeMutablePointer<Scalar>
+  ) {
+    for index in 0..<count {
+      let offset = index * byteCount
+      switch self {
+      case .float32:
+        let bits = UInt32(
+          littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        output[index] = Scalar(Float(bitPattern: bits))
+      case .float64:
+        let bits = UInt64(
+          littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        output[index] = Scalar(Double(bitPattern: bits))
+      case .int32:
+        output[index] = Scalar(
+          Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
+      case .int64:
+        output[index] = Scalar(
+          Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
+      }
+    }
   }
 }
 
@@ -52,10 +59,68 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
 /// truncated files are errors that name the file and the problem.
 public enum NumPyFile {
   /// Reads a 1- or 2-dimensional array as a matrix of `Scalar`.
+  ///
+  /// The file is read in 8 MiB pieces decoded straight into the matrix, so the peak memory is
+  /// the matrix plus one piece (not the file plus the matrix).
   public static func readMatrix<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self
   ) throws -> Matrix<Scalar> {
-    try decode(AtomicFile.read(path), path: path, as: Scalar.self)
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw KMeansError.fileUnreadable(
+        path: path,
+        reason: FileManager.default.fileExists(atPath: path)
+          ? "cannot read the file" : "no such file")
+    }
+    defer { try? handle.close() }
+    do {
+      let fileSize = Int(try handle.seekToEnd())
+      try handle.seek(toOffset: 0)
+      // The header is at most a few KiB (version 2 allows up to 4 GiB; read what it says).
+      var head = try handle.read(upToCount: min(fileSize, 1 << 16)) ?? Data()
+      if head.count >= 12, head[head.startIndex + 6] >= 2 {
+        let bytes = [UInt8](head.prefix(12))
+        let length =
+          Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        if 12 + length > head.count {
+          try handle.seek(toOffset: 0)
+          head = try handle.read(upToCount: min(fileSize, 12 + length)) ?? Data()
+        }
+      }
+      let header = try parseHeader(head, path: path)
+      let rows = header.shape.first ?? 1
+      let columns = header.shape.count == 2 ? header.shape[1] : 1
+      let count = rows * columns
+      let width = header.type.byteCount
+      guard fileSize - header.dataOffset >= count * width else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason:
+            "the header promises \(count) \(header.type.rawValue) values, but only \(fileSize - header.dataOffset) bytes follow"
+        )
+      }
+      try handle.seek(toOffset: UInt64(header.dataOffset))
+      var values = [Scalar](repeating: 0, count: count)
+      let piece = max(1, (8 << 20) / width)
+      var done = 0
+      while done < count {
+        let wanted = min(piece, count - done)
+        guard let data = try handle.read(upToCount: wanted * width), data.count == wanted * width
+        else {
+          throw KMeansError.corruptFile(path: path, reason: "the file ended early")
+        }
+        values.withUnsafeMutableBufferPointer { output in
+          data.withUnsafeBytes { raw in
+            header.type.decode(wanted, from: raw.baseAddress!, into: output.baseAddress! + done)
+          }
+        }
+        done += wanted
+      }
+      return try Matrix(rowCount: rows, columnCount: columns, values: values)
+    } catch let error as KMeansError {
+      throw error
+    } catch {
+      throw KMeansError.fileUnreadable(path: path, reason: "\(error)")
+    }
   }
 
   /// A 1-dimensional int32 or int64 array held in memory; `path` names it in errors.

@@ -48,23 +48,16 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
                 gemm(rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
                 let norms = block.centerSquaredNorms + centerStart
                 for row in 0..<rows {
-                  let line = dots + row * width
-                  var first = best[row]
-                  var next = second[row]
-                  var index = bestIndex[row]
-                  for j in 0..<width {
-                    let value = norms[j] - (line[j] + line[j])
-                    if value < first {
-                      next = first
-                      first = value
-                      index = Int32(truncatingIfNeeded: centerStart + j)
-                    } else if value < next {
-                      next = value
-                    }
+                  let (first, next, index) = smallestTwo(
+                    dots: dots + row * width, norms: norms, width: width)
+                  // Merge with the centers of earlier tiles (ties keep the earlier index).
+                  if first < best[row] {
+                    second[row] = min(best[row], next)
+                    best[row] = first
+                    bestIndex[row] = Int32(truncatingIfNeeded: centerStart + index)
+                  } else {
+                    second[row] = min(second[row], first)
                   }
-                  best[row] = first
-                  second[row] = next
-                  bestIndex[row] = index
                 }
                 centerStart += width
               }
@@ -86,6 +79,50 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
         }
       }
     }
+  }
+
+  /// The smallest of `norms[j] − 2·dots[j]` over `width` values with its first index (the
+  /// fused argmin's own choice), and the smallest of the others, from two plain minimum passes
+  /// that the compiler vectorises.
+  @inlinable @inline(__always)
+  static func smallestTwo(
+    dots: UnsafePointer<Scalar>, norms: UnsafePointer<Scalar>, width: Int
+  ) -> (first: Scalar, second: Scalar, index: Int) {
+    let (first, index) = NearestCenterKernel<Scalar>.argminRow(
+      dots: dots, width: width, norms: norms)
+    return (
+      first,
+      min(minimum(dots, norms, 0..<index), minimum(dots, norms, (index + 1)..<width)),
+      index
+    )
+  }
+
+  @inlinable @inline(__always)
+  static func minimum(
+    _ dots: UnsafePointer<Scalar>, _ norms: UnsafePointer<Scalar>, _ range: Range<Int>
+  ) -> Scalar {
+    var m0 = Scalar.infinity
+    var m1 = Scalar.infinity
+    var m2 = Scalar.infinity
+    var m3 = Scalar.infinity
+    var j = range.lowerBound
+    while j + 4 <= range.upperBound {
+      let v0 = norms[j] - (dots[j] + dots[j])
+      let v1 = norms[j + 1] - (dots[j + 1] + dots[j + 1])
+      let v2 = norms[j + 2] - (dots[j + 2] + dots[j + 2])
+      let v3 = norms[j + 3] - (dots[j + 3] + dots[j + 3])
+      m0 = v0 < m0 ? v0 : m0
+      m1 = v1 < m1 ? v1 : m1
+      m2 = v2 < m2 ? v2 : m2
+      m3 = v3 < m3 ? v3 : m3
+      j += 4
+    }
+    while j < range.upperBound {
+      let value = norms[j] - (dots[j] + dots[j])
+      m0 = value < m0 ? value : m0
+      j += 1
+    }
+    return Swift.min(Swift.min(m0, m1), Swift.min(m2, m3))
   }
 
   /// One Hamerly E-step over a block of rows whose labels and lower bounds come from the
@@ -116,6 +153,13 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
       }
     }
     guard !marked.isEmpty else { return 0 }
+    // Early on most bounds fail: re-assigning the whole block then beats gathering rows.
+    if marked.count * 2 > block.rowCount {
+      nearestTwo(
+        block, labels: labels, distances: distances, lowerBounds: lowerBounds, scratch: &scratch,
+        gemm: gemm)
+      return block.rowCount
+    }
     let group = NearestCenterKernel<Scalar>.tileRows
     var gathered = [Scalar](repeating: 0, count: min(group, marked.count) * d)
     var groupLabels = [Int32](repeating: 0, count: group)
