@@ -85,3 +85,25 @@ struct HamerlyTests {
     #expect(throws: KMeansError.self) { try configuration.validate() }
   }
 }
+
+@Suite("Seeding on a sample")
+struct SeedingSampleTests {
+  @Test("a sample of rows seeds as well as all rows, deterministically, on any thread count")
+  func sampledSeeding() throws {
+    let data = try TestData.blobs(rows: 40000, dimension: 8, clusters: 20, seed: 12, as: Float.self)
+    var configuration = KMeansConfiguration(clusterCount: 20)
+    configuration.seed = 5
+    configuration.seedingSampleSize = Int.max
+    let full = try KMeansModel.fit(data, configuration: configuration)
+    configuration.seedingSampleSize = 4000
+    configuration.threadCount = 1
+    let sampled = try KMeansModel.fit(data, configuration: configuration)
+    configuration.threadCount = 2
+    let sampledTwoThreads = try KMeansModel.fit(data, configuration: configuration)
+    #expect(sampled.model.centers == sampledTwoThreads.model.centers)
+    #expect(sampled.model.centers != full.model.centers)  // the sample was used
+    #expect(sampled.model.inertia < 1.02 * full.model.inertia)
+    configuration.seedingSampleSize = 10
+    #expect(throws: KMeansError.self) { try configuration.validate() }
+  }
+}

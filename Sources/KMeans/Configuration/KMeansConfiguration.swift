@@ -146,6 +146,27 @@ public struct KMeansConfiguration: Sendable, Equatable {
   public var frozenCenterCount: Int = 0
   /// How full-batch Lloyd finds each point's nearest center. Default: ``LloydAlgorithm/automatic``.
   public var algorithm: LloydAlgorithm = .automatic
+  /// Full-batch seeding (k-means++, AFK-MC², k-MC², random) reads a seeded uniform sample of
+  /// this many rows (with their weights) instead of all rows; Lloyd then runs on all rows.
+  /// Greedy k-means++ costs about (2 + ln k)·n·k·d, more than many Lloyd iterations when n and
+  /// k are large, and a sample of a few hundred rows per cluster finds the same structure.
+  /// nil (default): automatic — a sample of max(65 536, 256·k) rows when the data has at
+  /// least four times as many, all rows otherwise; `Int.max`: always all rows. Never with
+  /// `tfCompat`.
+  public var seedingSampleSize: Int? = nil
+
+  /// How many rows full-batch seeding reads from `rowCount` rows (nil: all of them).
+  func seedingSample(rowCount: Int) -> Int? {
+    guard !tfCompat else { return nil }
+    switch initialization {
+    case .kMeansPlusPlus, .afkmc2, .kmc2, .random: break
+    case .randomWithReplacement, .custom, .centers: return nil
+    }
+    if let seedingSampleSize { return seedingSampleSize < rowCount ? seedingSampleSize : nil }
+    // Automatic: only when the sample is at most a quarter of the rows.
+    let size = max(65_536, 256 * effectiveClusterCount)
+    return 4 * size <= rowCount ? size : nil
+  }
 
   /// Whether full-batch Lloyd runs Hamerly's bounded E-step with these settings.
   var usesBounds: Bool {
@@ -192,6 +213,11 @@ public struct KMeansConfiguration: Sendable, Equatable {
         "frozenCenterCount=\(frozenCenterCount) must be in 0..<\(effectiveClusterCount): some centers must train"
       )
     }
+    if let seedingSampleSize, seedingSampleSize < effectiveClusterCount {
+      try fail(
+        "seedingSampleSize=\(seedingSampleSize) must be at least the cluster count \(effectiveClusterCount)"
+      )
+    }
     if algorithm == .hamerly && metric == .cosine {
       try fail("algorithm=hamerly needs the squared Euclidean distance (the bounds are metric)")
     }
@@ -199,6 +225,11 @@ public struct KMeansConfiguration: Sendable, Equatable {
     case .kmc2(let length), .afkmc2(let length):
       if length <= 0 { try fail("chainLength=\(length) must be at least 1") }
     default: break
+    }
+    if let seedingSampleSize, seedingSampleSize < effectiveClusterCount {
+      try fail(
+        "seedingSampleSize=\(seedingSampleSize) must be at least the cluster count \(effectiveClusterCount)"
+      )
     }
     if algorithm == .hamerly && metric == .cosine {
       try fail("algorithm=hamerly needs the squared Euclidean distance (the bounds are metric)")

@@ -68,7 +68,18 @@ extension KMeansModel {
     for restart in 0..<restarts {
       var trainer = try KMeansTrainer<Scalar>(
         configuration: configuration, mode: .fullBatch, restart: restart)
-      try trainer.initializeFully(from: prepared)
+      if let sampleSize = configuration.seedingSample(rowCount: prepared.rowCount) {
+        var sampling = RandomSource(seed: configuration.seed, stream: -3 - restart)
+        let rows = prepared.randomDistinctRows(count: sampleSize, random: &sampling).sorted()
+        let sample = prepared.gathered(rows)
+        if sample.distinctRowCount(upTo: k) >= k {
+          try trainer.initializeFully(from: sample)
+        } else {
+          try trainer.initializeFully(from: prepared)
+        }
+      } else {
+        try trainer.initializeFully(from: prepared)
+      }
       let run = try prepared.lloyd(
         trainer, configuration: configuration, absoluteTolerance: absoluteTolerance,
         progress: progress, isCancelled: isCancelled)
