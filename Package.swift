@@ -84,8 +84,13 @@ let package = Package(
     /// partial sums, the deterministic parallel-for.
     .target(
       name: "KMeansKernels",
-      dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]
+      dependencies: [
+        "CKMeansSIMD", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+      ]
     ),
+    /// Fused distance + argmin micro-kernels in C, compiled for AVX-512 and AVX2 with
+    /// per-function target attributes and picked at run time.
+    .target(name: "CKMeansSIMD"),
     /// `kmeans-bench`: seconds per Lloyd iteration against a plain GEMM of the same shape.
     .executableTarget(
       name: "KMeansBenchmark",
@@ -107,7 +112,7 @@ let package = Package(
 
     // MARK: - Tests
 
-    .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels"]),
+    .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels", "CKMeansSIMD"]),
     .testTarget(
       name: "KMeansTests", dependencies: ["KMeans", "KMeansIO"], exclude: ["Fixtures"]),
     .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"], exclude: ["Fixtures"]),

@@ -32,6 +32,24 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
     scratch: inout AssignmentScratch<Scalar>,
     gemm: MultiplyTransposed<Scalar>
   ) {
+    if Scalar.self == Float.self, FusedKernel.level > 0 {
+      FusedKernel.assign(
+        block, labels: labels, distances: distances, scratch: &scratch, level: FusedKernel.level)
+      return
+    }
+    assignWithGEMM(block, labels: labels, distances: distances, scratch: &scratch, gemm: gemm)
+  }
+
+  /// GEMM tiles, then a vectorised argmin per row: the portable path (and the only one for
+  /// `Double`).
+  @inlinable
+  package static func assignWithGEMM(
+    _ block: DistanceBlock<Scalar>,
+    labels: UnsafeMutablePointer<Int32>,
+    distances: UnsafeMutablePointer<Scalar>,
+    scratch: inout AssignmentScratch<Scalar>,
+    gemm: MultiplyTransposed<Scalar>
+  ) {
     let d = block.dimension
     let k = block.centerCount
     let centerTile = min(k, Self.centerTile)

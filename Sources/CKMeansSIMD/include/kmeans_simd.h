@@ -1,0 +1,33 @@
+// Fused distance + argmin micro-kernels for swift-kmeans, compiled for AVX-512 and AVX2
+// with per-function target attributes and chosen at run time (no special compiler flags).
+#ifndef KMEANS_SIMD_H
+#define KMEANS_SIMD_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// 2 when the CPU and OS support AVX-512F, 1 for AVX2 with FMA, 0 otherwise.
+int kmeans_simd_level(void);
+
+/// Centers per panel for `level` (16 for AVX-512, 8 for AVX2).
+int kmeans_simd_panel_width(int level);
+
+/// Packs `k` centers of dimension `d` (row-major) into panels of `width` centers, each stored
+/// dimension-major (`d × width`), zero-padded; `packed_norms` gets the norms padded with +inf.
+/// `packed` holds ceil(k / width) · d · width floats, `packed_norms` ceil(k / width) · width.
+void kmeans_simd_pack_f32(const float *centers, const float *norms, int k, int d, int width,
+                          float *packed, float *packed_norms);
+
+/// For each of `n` rows of `points` (row-major, dimension `d`): the first center minimising
+/// norms[c] − 2·x·c over the packed centers, computed with fused multiply-adds in registers.
+void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
+                            const float *packed_norms, int k, int32_t *labels);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

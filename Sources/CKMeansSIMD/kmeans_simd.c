@@ -1,0 +1,241 @@
+// Fused distance + argmin kernels. Each row's dot products with a panel of centers are
+// accumulated over the dimension with FMAs in vector registers (8 rows × 2 panels at a time),
+// turned into norms[c] − 2·x·c, and compared with the row's best so far; the n × k distances
+// never reach memory. Every row sees the same sequence of operations whichever group it falls
+// in, so results do not depend on the thread count or on n.
+
+#include "kmeans_simd.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define KMEANS_X86 1
+#endif
+
+int kmeans_simd_level(void) {
+#if KMEANS_X86 && defined(__GNUC__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) return 2;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#endif
+  return 0;
+}
+
+int kmeans_simd_panel_width(int level) { return level == 2 ? 16 : 8; }
+
+void kmeans_simd_pack_f32(const float *centers, const float *norms, int k, int d, int width,
+                          float *packed, float *packed_norms) {
+  int panels = (k + width - 1) / width;
+  for (int p = 0; p < panels; p++) {
+    float *panel = packed + (long)p * d * width;
+    for (int j = 0; j < d; j++) {
+      for (int l = 0; l < width; l++) {
+        int c = p * width + l;
+        panel[(long)j * width + l] = c < k ? centers[(long)c * d + j] : 0.0f;
+      }
+    }
+    for (int l = 0; l < width; l++) {
+      int c = p * width + l;
+      packed_norms[p * width + l] = c < k ? norms[c] : INFINITY;
+    }
+  }
+}
+
+// Picks, among lanes holding the smallest value, the smallest center index.
+static int32_t first_minimum(const float *values, const int32_t *indices, int width) {
+  float best = values[0];
+  int32_t index = indices[0];
+  for (int l = 1; l < width; l++) {
+    if (values[l] < best || (values[l] == best && indices[l] < index)) {
+      best = values[l];
+      index = indices[l];
+    }
+  }
+  return index;
+}
+
+#if KMEANS_X86
+
+#define ROWS 8
+
+__attribute__((target("avx512f"))) static void assign_avx512(
+    const float *points, long n, int d, const float *packed, const float *packed_norms, int k,
+    int32_t *labels) {
+  const int width = 16;
+  int panels = (k + width - 1) / width;
+  float best_values[ROWS][16];
+  int32_t best_indices[ROWS][16];
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512 minus_two = _mm512_set1_ps(-2.0f);
+  for (long start = 0; start < n; start += ROWS) {
+    int rows = n - start < ROWS ? (int)(n - start) : ROWS;
+    const float *x[ROWS];
+    for (int r = 0; r < ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+    __m512 best[ROWS];
+    __m512i index[ROWS];
+    for (int r = 0; r < ROWS; r++) {
+      best[r] = _mm512_set1_ps(INFINITY);
+      index[r] = _mm512_setzero_si512();
+    }
+    int p = 0;
+    for (; p + 1 < panels; p += 2) {
+      const float *a = packed + (long)p * d * width;
+      const float *b = a + (long)d * width;
+      __m512 acc_a[ROWS], acc_b[ROWS];
+      for (int r = 0; r < ROWS; r++) {
+        acc_a[r] = _mm512_setzero_ps();
+        acc_b[r] = _mm512_setzero_ps();
+      }
+      for (int j = 0; j < d; j++) {
+        __m512 ca = _mm512_loadu_ps(a + (long)j * width);
+        __m512 cb = _mm512_loadu_ps(b + (long)j * width);
+        for (int r = 0; r < ROWS; r++) {
+          __m512 xr = _mm512_set1_ps(x[r][j]);
+          acc_a[r] = _mm512_fmadd_ps(xr, ca, acc_a[r]);
+          acc_b[r] = _mm512_fmadd_ps(xr, cb, acc_b[r]);
+        }
+      }
+      __m512 na = _mm512_loadu_ps(packed_norms + p * width);
+      __m512 nb = _mm512_loadu_ps(packed_norms + (p + 1) * width);
+      __m512i ia = _mm512_add_epi32(lane, _mm512_set1_epi32(p * width));
+      __m512i ib = _mm512_add_epi32(lane, _mm512_set1_epi32((p + 1) * width));
+      for (int r = 0; r < ROWS; r++) {
+        __m512 va = _mm512_fmadd_ps(minus_two, acc_a[r], na);
+        __m512 vb = _mm512_fmadd_ps(minus_two, acc_b[r], nb);
+        __mmask16 ma = _mm512_cmp_ps_mask(va, best[r], _CMP_LT_OQ);
+        best[r] = _mm512_mask_mov_ps(best[r], ma, va);
+        index[r] = _mm512_mask_mov_epi32(index[r], ma, ia);
+        __mmask16 mb = _mm512_cmp_ps_mask(vb, best[r], _CMP_LT_OQ);
+        best[r] = _mm512_mask_mov_ps(best[r], mb, vb);
+        index[r] = _mm512_mask_mov_epi32(index[r], mb, ib);
+      }
+    }
+    for (; p < panels; p++) {
+      const float *a = packed + (long)p * d * width;
+      __m512 acc_a[ROWS];
+      for (int r = 0; r < ROWS; r++) acc_a[r] = _mm512_setzero_ps();
+      for (int j = 0; j < d; j++) {
+        __m512 ca = _mm512_loadu_ps(a + (long)j * width);
+        for (int r = 0; r < ROWS; r++) {
+          acc_a[r] = _mm512_fmadd_ps(_mm512_set1_ps(x[r][j]), ca, acc_a[r]);
+        }
+      }
+      __m512 na = _mm512_loadu_ps(packed_norms + p * width);
+      __m512i ia = _mm512_add_epi32(lane, _mm512_set1_epi32(p * width));
+      for (int r = 0; r < ROWS; r++) {
+        __m512 va = _mm512_fmadd_ps(minus_two, acc_a[r], na);
+        __mmask16 ma = _mm512_cmp_ps_mask(va, best[r], _CMP_LT_OQ);
+        best[r] = _mm512_mask_mov_ps(best[r], ma, va);
+        index[r] = _mm512_mask_mov_epi32(index[r], ma, ia);
+      }
+    }
+    for (int r = 0; r < rows; r++) {
+      _mm512_storeu_ps(best_values[r], best[r]);
+      _mm512_storeu_si512(best_indices[r], index[r]);
+      labels[start + r] = first_minimum(best_values[r], best_indices[r], 16);
+    }
+  }
+}
+
+#define ROWS2 6
+
+__attribute__((target("avx2,fma"))) static void assign_avx2(
+    const float *points, long n, int d, const float *packed, const float *packed_norms, int k,
+    int32_t *labels) {
+  const int width = 8;
+  int panels = (k + width - 1) / width;
+  float best_values[ROWS2][8];
+  int32_t best_indices[ROWS2][8];
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 minus_two = _mm256_set1_ps(-2.0f);
+  for (long start = 0; start < n; start += ROWS2) {
+    int rows = n - start < ROWS2 ? (int)(n - start) : ROWS2;
+    const float *x[ROWS2];
+    for (int r = 0; r < ROWS2; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+    __m256 best[ROWS2];
+    __m256i index[ROWS2];
+    for (int r = 0; r < ROWS2; r++) {
+      best[r] = _mm256_set1_ps(INFINITY);
+      index[r] = _mm256_setzero_si256();
+    }
+    for (int p = 0; p < panels; p += 2) {
+      int pair = p + 1 < panels;
+      const float *a = packed + (long)p * d * width;
+      const float *b = pair ? a + (long)d * width : a;
+      __m256 acc_a[ROWS2], acc_b[ROWS2];
+      for (int r = 0; r < ROWS2; r++) {
+        acc_a[r] = _mm256_setzero_ps();
+        acc_b[r] = _mm256_setzero_ps();
+      }
+      for (int j = 0; j < d; j++) {
+        __m256 ca = _mm256_loadu_ps(a + (long)j * width);
+        __m256 cb = _mm256_loadu_ps(b + (long)j * width);
+        for (int r = 0; r < ROWS2; r++) {
+          __m256 xr = _mm256_broadcast_ss(x[r] + j);
+          acc_a[r] = _mm256_fmadd_ps(xr, ca, acc_a[r]);
+          acc_b[r] = _mm256_fmadd_ps(xr, cb, acc_b[r]);
+        }
+      }
+      __m256 na = _mm256_loadu_ps(packed_norms + p * width);
+      __m256i ia = _mm256_add_epi32(lane, _mm256_set1_epi32(p * width));
+      __m256 nb = pair ? _mm256_loadu_ps(packed_norms + (p + 1) * width) : _mm256_set1_ps(INFINITY);
+      __m256i ib = _mm256_add_epi32(lane, _mm256_set1_epi32((p + 1) * width));
+      for (int r = 0; r < ROWS2; r++) {
+        __m256 va = _mm256_fmadd_ps(minus_two, acc_a[r], na);
+        __m256 ma = _mm256_cmp_ps(va, best[r], _CMP_LT_OQ);
+        best[r] = _mm256_blendv_ps(best[r], va, ma);
+        index[r] = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(index[r]), _mm256_castsi256_ps(ia), ma));
+        __m256 vb = _mm256_fmadd_ps(minus_two, acc_b[r], nb);
+        __m256 mb = _mm256_cmp_ps(vb, best[r], _CMP_LT_OQ);
+        best[r] = _mm256_blendv_ps(best[r], vb, mb);
+        index[r] = _mm256_castps_si256(
+            _mm256_blendv_ps(_mm256_castsi256_ps(index[r]), _mm256_castsi256_ps(ib), mb));
+      }
+    }
+    for (int r = 0; r < rows; r++) {
+      _mm256_storeu_ps(best_values[r], best[r]);
+      _mm256_storeu_si256((__m256i *)best_indices[r], index[r]);
+      labels[start + r] = first_minimum(best_values[r], best_indices[r], 8);
+    }
+  }
+}
+
+#endif
+
+void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
+                            const float *packed_norms, int k, int32_t *labels) {
+#if KMEANS_X86
+  if (level == 2) {
+    assign_avx512(points, n, d, packed, packed_norms, k, labels);
+    return;
+  }
+  if (level == 1) {
+    assign_avx2(points, n, d, packed, packed_norms, k, labels);
+    return;
+  }
+#endif
+  // Portable fallback (callers use BLAS instead; kept for completeness and tests).
+  int width = kmeans_simd_panel_width(level);
+  int panels = (k + width - 1) / width;
+  for (long i = 0; i < n; i++) {
+    const float *x = points + i * (long)d;
+    float best = INFINITY;
+    int32_t index = 0;
+    for (int p = 0; p < panels; p++) {
+      for (int l = 0; l < width; l++) {
+        float dot = 0.0f;
+        for (int j = 0; j < d; j++) dot = fmaf(x[j], packed[((long)p * d + j) * width + l], dot);
+        float value = fmaf(-2.0f, dot, packed_norms[p * width + l]);
+        if (value < best) {
+          best = value;
+          index = p * width + l;
+        }
+      }
+    }
+    labels[i] = index;
+  }
+}

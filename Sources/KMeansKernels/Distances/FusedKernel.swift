@@ -1,0 +1,83 @@
+import CKMeansSIMD
+import Foundation
+
+/// The C micro-kernels of `CKMeansSIMD`: distances and the argmin fused in AVX-512 or AVX2
+/// registers, for `Float`. Chosen once per process from the CPU; `KMEANS_KERNEL=blas`
+/// (or `avx2`) in the environment forces the GEMM path (or AVX2) for comparisons.
+package enum FusedKernel {
+  /// 2: AVX-512, 1: AVX2, 0: none (GEMM tiles instead).
+  package static let level: Int32 = {
+    let supported = kmeans_simd_level()
+    switch ProcessInfo.processInfo.environment["KMEANS_KERNEL"] {
+    case "blas": return 0
+    case "avx2": return min(supported, 1)
+    default: return supported
+    }
+  }()
+
+  /// The name of the kernel in use, for benchmarks.
+  package static var name: String {
+    switch level {
+    case 2: "fused AVX-512"
+    case 1: "fused AVX2"
+    default: "BLAS tiles + argmin"
+    }
+  }
+
+  /// Assigns the block's rows with the fused kernel of `level` (Float only), then recomputes
+  /// each winner's distance exactly from the differences.
+  @inlinable
+  package static func assign<Scalar: KMeansScalar>(
+    _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
+    distances: UnsafeMutablePointer<Scalar>, scratch: inout AssignmentScratch<Scalar>,
+    level: Int32
+  ) {
+    precondition(Scalar.self == Float.self, "the fused kernels are Float only")
+    let d = block.dimension
+    let k = block.centerCount
+    let width = Int(kmeans_simd_panel_width(level))
+    let panels = (k + width - 1) / width
+    if scratch.dots.count < panels * d * width {
+      scratch.dots = Array(repeating: 0, count: panels * d * width)
+    }
+    if scratch.second.count < panels * width {
+      scratch.second = Array(repeating: 0, count: panels * width)
+    }
+    if scratch.best.count < k { scratch.best = Array(repeating: 0, count: k) }
+    let cosine = block.distance == .cosine
+    scratch.dots.withUnsafeMutableBufferPointer { packedBuffer in
+      scratch.second.withUnsafeMutableBufferPointer { normBuffer in
+        scratch.best.withUnsafeMutableBufferPointer { zeroBuffer in
+          let packed = UnsafeMutableRawPointer(packedBuffer.baseAddress!).assumingMemoryBound(
+            to: Float.self)
+          let packedNorms = UnsafeMutableRawPointer(normBuffer.baseAddress!).assumingMemoryBound(
+            to: Float.self)
+          let centers = UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self)
+          let norms: UnsafePointer<Float>
+          if cosine {
+            // 1 − x·c is smallest where −2·x·c is: zero norms give the same argmin.
+            let zeros = UnsafeMutableRawPointer(zeroBuffer.baseAddress!).assumingMemoryBound(
+              to: Float.self)
+            zeros.update(repeating: 0, count: k)
+            norms = UnsafePointer(zeros)
+          } else {
+            norms = UnsafeRawPointer(block.centerSquaredNorms).assumingMemoryBound(to: Float.self)
+          }
+          kmeans_simd_pack_f32(
+            centers, norms, Int32(k), Int32(d), Int32(width), packed, packedNorms)
+          let points = UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self)
+          kmeans_simd_assign_f32(
+            level, points, block.rowCount, Int32(d), packed, packedNorms, Int32(k), labels)
+        }
+      }
+    }
+    for row in 0..<block.rowCount {
+      let point = block.points + row * d
+      let center = block.centers + Int(labels[row]) * d
+      distances[row] =
+        cosine
+        ? max(0, 1 - VectorKernels.dot(point, center, d))
+        : VectorKernels.squaredDistance(point, center, d)
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import CKMeansSIMD
+import KMeansKernels
+import Testing
+
+/// Every assignment kernel — fused AVX-512, fused AVX2 (where the CPU has them), the C
+/// portable loop and the BLAS tiles — against a plain Double reference.
+@Suite("Fused distance + argmin kernels")
+struct FusedKernelTests {
+  struct Case: Sendable, CustomStringConvertible {
+    var rows: Int
+    var dimension: Int
+    var centers: Int
+    var cosine: Bool
+    var description: String { "\(rows)×\(dimension) k=\(centers)\(cosine ? " cosine" : "")" }
+  }
+
+  static let cases = [
+    Case(rows: 1000, dimension: 64, centers: 256, cosine: false),
+    Case(rows: 333, dimension: 7, centers: 13, cosine: false),  // nothing a multiple of a lane
+    Case(rows: 9, dimension: 1, centers: 1, cosine: false),
+    Case(rows: 517, dimension: 33, centers: 40, cosine: true),
+  ]
+
+  /// The levels this machine runs, plus the portable C loop (level −1 stands for BLAS).
+  static var levels: [Int32] {
+    [-1, 0] + (kmeans_simd_level() >= 1 ? [1] : []) + (kmeans_simd_level() >= 2 ? [2] : [])
+  }
+
+  func data(_ c: Case) -> (points: [Float], centers: [Float]) {
+    var numbers = NearestCenterKernelTests.Numbers(state: UInt64(c.rows * 31 + c.centers))
+    func rows(_ count: Int) -> [Float] {
+      var values = (0..<(count * c.dimension)).map { _ in Float(numbers.next()) }
+      if c.cosine {
+        for row in 0..<count {
+          let slice = values[(row * c.dimension)..<((row + 1) * c.dimension)]
+          let norm = slice.reduce(0) { $0 + $1 * $1 }.squareRoot()
+          for column in 0..<c.dimension { values[row * c.dimension + column] /= norm }
+        }
+      }
+      return values
+    }
+    return (rows(c.rows), rows(c.centers))
+  }
+
+  func assign(_ c: Case, points: [Float], centers: [Float], level: Int32, from start: Int = 0)
+    -> (labels: [Int32], distances: [Float])
+  {
+    let n = c.rows - start
+    var norms = [Float](repeating: 0, count: c.centers)
+    var labels = [Int32](repeating: -1, count: n)
+    var distances = [Float](repeating: -1, count: n)
+    var scratch = AssignmentScratch<Float>()
+    points.withUnsafeBufferPointer { p in
+      centers.withUnsafeBufferPointer { centerBuffer in
+        norms.withUnsafeMutableBufferPointer { normBuffer in
+          Float._kernels.squaredNorms(
+            centerBuffer.baseAddress!, c.centers, c.dimension, normBuffer.baseAddress!)
+          let block = DistanceBlock(
+            points: p.baseAddress! + start * c.dimension, rowCount: n, dimension: c.dimension,
+            centers: centerBuffer.baseAddress!, centerCount: c.centers,
+            centerSquaredNorms: UnsafePointer(normBuffer.baseAddress!),
+            distance: c.cosine ? .cosine : .squaredEuclidean)
+          labels.withUnsafeMutableBufferPointer { l in
+            distances.withUnsafeMutableBufferPointer { s in
+              if level < 0 {
+                NearestCenterKernel<Float>.assignWithGEMM(
+                  block, labels: l.baseAddress!, distances: s.baseAddress!, scratch: &scratch,
+                  gemm: Float._kernels.multiplyTransposed)
+              } else {
+                FusedKernel.assign(
+                  block, labels: l.baseAddress!, distances: s.baseAddress!, scratch: &scratch,
+                  level: level)
+              }
+            }
+          }
+        }
+      }
+    }
+    return (labels, distances)
+  }
+
+  @Test("every kernel picks a nearest center and its exact distance", arguments: cases)
+  func againstReference(c: Case) throws {
+    let (points, centers) = data(c)
+    for level in Self.levels {
+      let (labels, distances) = assign(c, points: points, centers: centers, level: level)
+      for row in 0..<c.rows {
+        // The reference: every distance in Double.
+        var all: [Double] = []
+        for center in 0..<c.centers {
+          var sum = 0.0
+          for column in 0..<c.dimension {
+            let x = Double(points[row * c.dimension + column])
+            let y = Double(centers[center * c.dimension + column])
+            sum += c.cosine ? x * y : (x - y) * (x - y)
+          }
+          all.append(c.cosine ? 1 - sum : sum)
+        }
+        let best = all.min() ?? 0
+        let chosen = all[Int(labels[row])]
+        // A different label only on a near-tie within Float rounding.
+        #expect(chosen - best <= 1e-5 * max(1, abs(best)), "level \(level), row \(row)")
+        #expect(abs(Double(distances[row]) - max(0, chosen)) <= 1e-5 * max(1, chosen))
+      }
+    }
+  }
+
+  @Test("the fused kernels give the same bits wherever a row falls in its group")
+  func independentOfGrouping() throws {
+    let c = Case(rows: 203, dimension: 19, centers: 37, cosine: false)
+    let (points, centers) = data(c)
+    for level in Self.levels where level > 0 {
+      let whole = assign(c, points: points, centers: centers, level: level)
+      let shifted = assign(c, points: points, centers: centers, level: level, from: 5)
+      #expect(Array(whole.labels[5...]) == shifted.labels, "level \(level)")
+      #expect(Array(whole.distances[5...]) == shifted.distances, "level \(level)")
+    }
+  }
+}
