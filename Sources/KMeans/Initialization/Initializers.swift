@@ -113,6 +113,11 @@ extension SeedableData {
   /// Greedy k-means++: the first center is drawn ∝ w(x) (uniform without weights); each later
   /// one is the best of `candidates` rows drawn with probability ∝ w(x)·D(x)², judged by the
   /// potential Σₓ w(x)·min(D(x)², d(x, candidate)) (scikit-learn's `_kmeans_plusplus`).
+  ///
+  /// Each step is two parallel passes over fixed chunks: one computes the candidates'
+  /// distances and their potentials, one lowers D² to the chosen candidate and re-sums each
+  /// chunk's Σ w·D²; the draws walk the chunk sums, then one chunk. No pass depends on the
+  /// thread count, and the distance buffer (n × candidates) is allocated once.
   func greedyKMeansPlusPlus(
     count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
   ) -> Matrix<Scalar> {
@@ -126,60 +131,123 @@ extension SeedableData {
       chosen.append(first)
       closest = distances(toRows: [first])
     }
-    var cumulative = [Double](repeating: 0, count: n)
-    while chosen.count < count {
-      var running = 0.0
-      for row in 0..<n {
-        running += weight(ofRow: row) * Double(closest[row])
-        cumulative[row] = running
-      }
-      let potential = running
-      var candidateRows: [Int] = []
-      for _ in 0..<candidates {
-        guard potential > 0 else {
-          candidateRows.append(random.nextIndex(below: n))
-          continue
-        }
-        candidateRows.append(weightedIndex(cumulative: cumulative, random: &random))
-      }
-      let m = candidateRows.count
-      let candidateDistances = distances(toRows: candidateRows)
-      let potentials = candidatePotentials(closest: closest, candidates: candidateDistances, m)
-      var best = 0
-      for candidate in 1..<m where potentials[candidate] < potentials[best] { best = candidate }
-      chosen.append(candidateRows[best])
-      for row in 0..<n { closest[row] = min(closest[row], candidateDistances[row * m + best]) }
-    }
-    return rowsMatrix(chosen)
-  }
-
-  /// Σᵣₒᵥᵥ w(row)·min(closest[row], candidates[row, c]) for each candidate column c, summed
-  /// per chunk and then in chunk order, so the bits do not depend on the thread count.
-  func candidatePotentials(closest: [Scalar], candidates: [Scalar], _ m: Int) -> [Double] {
-    var partials = [Double](repeating: 0, count: chunkCount * m)
-    closest.withUnsafeBufferPointer { closestBuffer in
-      candidates.withUnsafeBufferPointer { candidateBuffer in
-        partials.withUnsafeMutableBufferPointer { partialBuffer in
-          let shared = UnsafeSendable(
-            (closestBuffer.baseAddress!, candidateBuffer.baseAddress!, partialBuffer.baseAddress!))
-          parallelFor(chunkCount: chunkCount, threadCount: threadCount) { chunk, _ in
-            let (closest, candidates, partials) = shared.value
-            for row in rows(ofChunk: chunk) {
-              let weight = weight(ofRow: row)
-              for column in 0..<m {
-                partials[chunk * m + column] +=
-                  weight * Double(min(closest[row], candidates[row * m + column]))
+    let m = max(1, candidates)
+    let chunks = chunkCount
+    var buffer = [Scalar](repeating: 0, count: n * m)
+    var chunkTotals = [Double](repeating: 0, count: chunks)
+    var partials = [Double](repeating: 0, count: chunks * m)
+    closest.withUnsafeMutableBufferPointer { closestBuffer in
+      chunkTotals.withUnsafeMutableBufferPointer { totalBuffer in
+        buffer.withUnsafeMutableBufferPointer { distanceBuffer in
+          partials.withUnsafeMutableBufferPointer { partialBuffer in
+            let shared = UnsafeSendable(
+              (
+                closestBuffer.baseAddress!, totalBuffer.baseAddress!, distanceBuffer.baseAddress!,
+                partialBuffer.baseAddress!
+              ))
+            // Σ w·D² per chunk, in row order.
+            parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+              let (closest, totals, _, _) = shared.value
+              var sum = 0.0
+              for row in rows(ofChunk: chunk) { sum += weight(ofRow: row) * Double(closest[row]) }
+              totals[chunk] = sum
+            }
+            let (closest, totals, distances, partials) = shared.value
+            // The winner of the previous step: its distances are still in the buffer, and
+            // `closest` takes them at the start of the next pass (one pass per step).
+            var previous: Int? = nil
+            while chosen.count < count {
+              var total = 0.0
+              for chunk in 0..<chunks { total += totals[chunk] }
+              var candidateRows: [Int] = []
+              for _ in 0..<m {
+                guard total > 0 else {
+                  candidateRows.append(random.nextIndex(below: n))
+                  continue
+                }
+                candidateRows.append(
+                  drawRow(
+                    target: random.nextUnit() * total, chunkTotals: totals, closest: closest,
+                    pending: previous.map { (UnsafePointer(distances), m, $0) }))
               }
+              let centers = PreparedCenters(rowsMatrix(candidateRows))
+              let pending = previous
+              parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+                let (closest, _, distances, partials) = shared.value
+                let range = rows(ofChunk: chunk)
+                if let pending {
+                  for row in range {
+                    closest[row] = min(closest[row], distances[row * m + pending])
+                  }
+                }
+                self.distances(ofRows: range, to: centers, into: distances + range.lowerBound * m)
+                for column in 0..<m { partials[chunk * m + column] = 0 }
+                for row in range {
+                  let weight = weight(ofRow: row)
+                  let line = distances + row * m
+                  for column in 0..<m {
+                    partials[chunk * m + column] += weight * Double(min(closest[row], line[column]))
+                  }
+                }
+              }
+              var best = 0
+              var bestPotential = Double.infinity
+              for column in 0..<m {
+                var potential = 0.0
+                for chunk in 0..<chunks { potential += partials[chunk * m + column] }
+                if potential < bestPotential {
+                  bestPotential = potential
+                  best = column
+                }
+              }
+              chosen.append(candidateRows[best])
+              // Each chunk's Σ w·D² once the winner joins: its column of the potentials.
+              for chunk in 0..<chunks { totals[chunk] = partials[chunk * m + best] }
+              previous = best
             }
           }
         }
       }
     }
-    var totals = [Double](repeating: 0, count: m)
-    for chunk in 0..<chunkCount {
-      for column in 0..<m { totals[column] += partials[chunk * m + column] }
+    return rowsMatrix(chosen)
+  }
+
+  /// The first row whose running sum of w·D² (chunk sums first, then the rows of one chunk)
+  /// exceeds `target`; never a row of weight or D² zero.
+  ///
+  /// - Parameter pending: distances (and their row stride) to a center chosen since `closest`
+  ///   was last lowered, and its column: D² is the smaller of the two.
+  func drawRow(
+    target: Double, chunkTotals: UnsafePointer<Double>, closest: UnsafePointer<Scalar>,
+    pending: (UnsafePointer<Scalar>, Int, Int)? = nil
+  ) -> Int {
+    func value(_ row: Int) -> Double {
+      var squared = closest[row]
+      if let (distances, stride, column) = pending {
+        squared = min(squared, distances[row * stride + column])
+      }
+      return weight(ofRow: row) * Double(squared)
     }
-    return totals
+    var running = 0.0
+    var chunk = 0
+    while chunk < chunkCount - 1 && running + chunkTotals[chunk] <= target {
+      running += chunkTotals[chunk]
+      chunk += 1
+    }
+    var last = -1
+    for row in rows(ofChunk: chunk) {
+      let value = value(row)
+      guard value > 0 else { continue }
+      running += value
+      last = row
+      if running > target { return row }
+    }
+    if last >= 0 { return last }
+    // Rounding left the target past every row of this chunk: the last row that can be drawn.
+    for row in stride(from: rowCount - 1, through: 0, by: -1) where value(row) > 0 {
+      return row
+    }
+    return 0
   }
 
   /// `count` distinct row indices drawn uniformly (a sparse Fisher–Yates shuffle).
@@ -250,6 +318,31 @@ extension PreparedData {
       }
     }
     return result
+  }
+
+  /// Distances from the rows of `range` to each of `centers`, in 256-row GEMM tiles.
+  func distances(
+    ofRows range: Range<Int>, to centers: PreparedCenters<Scalar>,
+    into output: UnsafeMutablePointer<Scalar>
+  ) {
+    let d = points.columnCount
+    let m = centers.centers.rowCount
+    points.withUnsafeElements { pointBase in
+      centers.centers.withUnsafeElements { centerBase in
+        centers.squaredNorms.withUnsafeBufferPointer { norms in
+          let block = DistanceBlock<Scalar>(
+            points: pointBase + range.lowerBound * d, rowCount: range.count, dimension: d,
+            centers: centerBase, centerCount: m, centerSquaredNorms: norms.baseAddress!,
+            distance: kernelDistance)
+          var start = 0
+          while start < range.count {
+            let rows = min(256, range.count - start)
+            Scalar._kernels.allDistances(block.rows(from: start, count: rows), output + start * m)
+            start += rows
+          }
+        }
+      }
+    }
   }
 
   /// Distances from every row to each of the given rows: `n × rows.count`, row-major.

@@ -21,6 +21,11 @@ protocol SeedableData<Scalar>: Sendable {
   func rowsMatrix(_ rowIndices: [Int]) -> Matrix<Scalar>
   /// Distances from every row to each of the given rows: `n × rows.count`, row-major.
   func distances(toRows rowIndices: [Int]) -> [Scalar]
+  /// Distances from the rows of `range` to each of `centers` (in the metric's form),
+  /// `range.count × centers.rowCount` row-major into `output`.
+  func distances(
+    ofRows range: Range<Int>, to centers: PreparedCenters<Scalar>,
+    into output: UnsafeMutablePointer<Scalar>)
   /// The distance from every row to its nearest center among `centers`.
   func nearestDistances(to centers: Matrix<Scalar>) -> [Scalar]
   /// The distance from every row of `range` to its nearest center among `centers`.

@@ -251,6 +251,18 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     return result
   }
 
+  func distances(
+    ofRows range: Range<Int>, to centers: PreparedCenters<Scalar>,
+    into output: UnsafeMutablePointer<Scalar>
+  ) {
+    let transposed = TransposedCenterValues(centers.centers)
+    withRows { sparseRows in
+      transposed.withCenters(distance: kernelDistance) { centerView in
+        Scalar._kernels.sparseAllDistances(sparseRows, range, centerView, output)
+      }
+    }
+  }
+
   func distances(toRows rowIndices: [Int]) -> [Scalar] {
     allDistances(to: rowsMatrix(rowIndices))
   }
