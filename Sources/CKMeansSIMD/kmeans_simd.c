@@ -6,6 +6,9 @@
 
 #include "kmeans_simd.h"
 
+// Sums must round like the Swift loops they replace: no fused multiply-adds.
+#pragma STDC FP_CONTRACT OFF
+
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -66,8 +69,6 @@ __attribute__((target("avx512f"))) static void assign_avx512(
     int32_t *labels) {
   const int width = 16;
   int panels = (k + width - 1) / width;
-  float best_values[ROWS][16];
-  int32_t best_indices[ROWS][16];
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   const __m512 minus_two = _mm512_set1_ps(-2.0f);
   for (long start = 0; start < n; start += ROWS) {
@@ -133,9 +134,11 @@ __attribute__((target("avx512f"))) static void assign_avx512(
       }
     }
     for (int r = 0; r < rows; r++) {
-      _mm512_storeu_ps(best_values[r], best[r]);
-      _mm512_storeu_si512(best_indices[r], index[r]);
-      labels[start + r] = first_minimum(best_values[r], best_indices[r], 16);
+      // The smallest value, then the smallest center index among the lanes holding it.
+      float minimum = _mm512_reduce_min_ps(best[r]);
+      __mmask16 at = _mm512_cmp_ps_mask(best[r], _mm512_set1_ps(minimum), _CMP_EQ_OQ);
+      labels[start + r] =
+          _mm512_mask_reduce_min_epi32(at, index[r]);
     }
   }
 }
@@ -205,6 +208,96 @@ __attribute__((target("avx2,fma"))) static void assign_avx2(
 }
 
 #endif
+
+#if KMEANS_X86
+
+__attribute__((target("avx512f"))) static void accumulate_avx512(
+    const float *points, long rows, int d, const int32_t *labels, const double *weights,
+    int lower, int upper, double *sums, long *counts, double *weight_totals) {
+  for (long row = 0; row < rows; row++) {
+    int label = labels[row];
+    if (label < lower || label >= upper) continue;
+    double *sum = sums + (long)label * d;
+    const float *x = points + row * (long)d;
+    int j = 0;
+    if (weights) {
+      double w = weights[row];
+      __m512d wv = _mm512_set1_pd(w);
+      for (; j + 8 <= d; j += 8) {
+        __m512d v = _mm512_mul_pd(wv, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
+        _mm512_storeu_pd(sum + j, _mm512_add_pd(_mm512_loadu_pd(sum + j), v));
+      }
+      for (; j < d; j++) sum[j] += w * (double)x[j];
+      weight_totals[label] += w;
+    } else {
+      for (; j + 8 <= d; j += 8) {
+        __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j));
+        _mm512_storeu_pd(sum + j, _mm512_add_pd(_mm512_loadu_pd(sum + j), v));
+      }
+      for (; j < d; j++) sum[j] += (double)x[j];
+      weight_totals[label] += 1.0;
+    }
+    counts[label] += 1;
+  }
+}
+
+__attribute__((target("avx2"))) static void accumulate_avx2(
+    const float *points, long rows, int d, const int32_t *labels, const double *weights,
+    int lower, int upper, double *sums, long *counts, double *weight_totals) {
+  for (long row = 0; row < rows; row++) {
+    int label = labels[row];
+    if (label < lower || label >= upper) continue;
+    double *sum = sums + (long)label * d;
+    const float *x = points + row * (long)d;
+    int j = 0;
+    if (weights) {
+      double w = weights[row];
+      __m256d wv = _mm256_set1_pd(w);
+      for (; j + 4 <= d; j += 4) {
+        __m256d v = _mm256_mul_pd(wv, _mm256_cvtps_pd(_mm_loadu_ps(x + j)));
+        _mm256_storeu_pd(sum + j, _mm256_add_pd(_mm256_loadu_pd(sum + j), v));
+      }
+      for (; j < d; j++) sum[j] += w * (double)x[j];
+      weight_totals[label] += w;
+    } else {
+      for (; j + 4 <= d; j += 4) {
+        __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + j));
+        _mm256_storeu_pd(sum + j, _mm256_add_pd(_mm256_loadu_pd(sum + j), v));
+      }
+      for (; j < d; j++) sum[j] += (double)x[j];
+      weight_totals[label] += 1.0;
+    }
+    counts[label] += 1;
+  }
+}
+
+#endif
+
+void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
+                                const int32_t *labels, const double *weights, int lower,
+                                int upper, double *sums, long *counts, double *weight_totals) {
+#if KMEANS_X86
+  if (level == 2) {
+    accumulate_avx512(points, rows, d, labels, weights, lower, upper, sums, counts,
+                      weight_totals);
+    return;
+  }
+  if (level == 1) {
+    accumulate_avx2(points, rows, d, labels, weights, lower, upper, sums, counts, weight_totals);
+    return;
+  }
+#endif
+  for (long row = 0; row < rows; row++) {
+    int label = labels[row];
+    if (label < lower || label >= upper) continue;
+    double *sum = sums + (long)label * d;
+    const float *x = points + row * (long)d;
+    double w = weights ? weights[row] : 1.0;
+    for (int j = 0; j < d; j++) sum[j] += weights ? w * (double)x[j] : (double)x[j];
+    weight_totals[label] += w;
+    counts[label] += 1;
+  }
+}
 
 void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
                             const float *packed_norms, int k, int32_t *labels) {

@@ -30,4 +30,20 @@ void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const
 }
 #endif
 
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Adds each row whose label lies in [lower, upper) into `sums` (double, k × d), `counts` and
+/// `weight_totals`, in row order (times `weights[row]` when `weights` is not NULL). The same
+/// element-wise additions as a scalar loop, eight or four doubles at a time.
+void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
+                                const int32_t *labels, const double *weights, int lower,
+                                int upper, double *sums, long *counts, double *weight_totals);
+
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -80,4 +80,20 @@ package enum FusedKernel {
         : VectorKernels.squaredDistance(point, center, d)
     }
   }
+
+  /// ``CentroidKernel`` for `Float` rows with AVX-512 or AVX2 conversions and additions: the
+  /// same element-wise sums in the same row order, so the same bits.
+  @inlinable
+  static func accumulate<Scalar: KMeansScalar>(
+    points: UnsafePointer<Scalar>, rows: Int, dimension: Int,
+    labels: UnsafePointer<Int32>, weights: UnsafePointer<Double>?, centers: Range<Int>,
+    sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>,
+    weightTotals: UnsafeMutablePointer<Double>
+  ) {
+    precondition(Scalar.self == Float.self, "the fused kernels are Float only")
+    kmeans_simd_accumulate_f32(
+      level, UnsafeRawPointer(points).assumingMemoryBound(to: Float.self), rows,
+      Int32(dimension), labels, weights, Int32(centers.lowerBound), Int32(centers.upperBound),
+      sums, counts, weightTotals)
+  }
 }

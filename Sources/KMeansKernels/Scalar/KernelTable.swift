@@ -220,6 +220,12 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
     }
     self.accumulate = {
       points, rows, dimension, labels, weights, centers, sums, counts, weightTotals in
+      if Scalar.self == Float.self, FusedKernel.level > 0 {
+        FusedKernel.accumulate(
+          points: points, rows: rows, dimension: dimension, labels: labels, weights: weights,
+          centers: centers, sums: sums, counts: counts, weightTotals: weightTotals)
+        return
+      }
       CentroidKernel<Scalar>.accumulate(
         points: points, rows: rows, dimension: dimension, labels: labels, weights: weights,
         centers: centers, sums: sums, counts: counts, weightTotals: weightTotals)
