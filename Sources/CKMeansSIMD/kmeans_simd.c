@@ -332,3 +332,193 @@ void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const
     labels[i] = index;
   }
 }
+
+// ---- Double ---------------------------------------------------------------------------------
+
+int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
+
+void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int d, int width,
+                          double *packed, double *packed_norms) {
+  int panels = (k + width - 1) / width;
+  for (int p = 0; p < panels; p++) {
+    double *panel = packed + (long)p * d * width;
+    for (int j = 0; j < d; j++) {
+      for (int l = 0; l < width; l++) {
+        int c = p * width + l;
+        panel[(long)j * width + l] = c < k ? centers[(long)c * d + j] : 0.0;
+      }
+    }
+    for (int l = 0; l < width; l++) {
+      int c = p * width + l;
+      packed_norms[p * width + l] = c < k ? norms[c] : INFINITY;
+    }
+  }
+}
+
+#if KMEANS_X86
+
+__attribute__((target("avx512f"))) static void assign_avx512_f64(
+    const double *points, long n, int d, const double *packed, const double *packed_norms, int k,
+    int32_t *labels) {
+  const int width = 8;
+  int panels = (k + width - 1) / width;
+  const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m512d minus_two = _mm512_set1_pd(-2.0);
+  for (long start = 0; start < n; start += ROWS) {
+    int rows = n - start < ROWS ? (int)(n - start) : ROWS;
+    const double *x[ROWS];
+    for (int r = 0; r < ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+    __m512d best[ROWS];
+    __m512i index[ROWS];
+    for (int r = 0; r < ROWS; r++) {
+      best[r] = _mm512_set1_pd(INFINITY);
+      index[r] = _mm512_setzero_si512();
+    }
+    for (int p = 0; p < panels; p += 2) {
+      int pair = p + 1 < panels;
+      const double *a = packed + (long)p * d * width;
+      const double *b = pair ? a + (long)d * width : a;
+      __m512d acc_a[ROWS], acc_b[ROWS];
+      for (int r = 0; r < ROWS; r++) {
+        acc_a[r] = _mm512_setzero_pd();
+        acc_b[r] = _mm512_setzero_pd();
+      }
+      for (int j = 0; j < d; j++) {
+        __m512d ca = _mm512_loadu_pd(a + (long)j * width);
+        __m512d cb = _mm512_loadu_pd(b + (long)j * width);
+        for (int r = 0; r < ROWS; r++) {
+          __m512d xr = _mm512_set1_pd(x[r][j]);
+          acc_a[r] = _mm512_fmadd_pd(xr, ca, acc_a[r]);
+          acc_b[r] = _mm512_fmadd_pd(xr, cb, acc_b[r]);
+        }
+      }
+      __m512d na = _mm512_loadu_pd(packed_norms + p * width);
+      __m512d nb =
+          pair ? _mm512_loadu_pd(packed_norms + (p + 1) * width) : _mm512_set1_pd(INFINITY);
+      __m512i ia = _mm512_add_epi64(lane, _mm512_set1_epi64(p * width));
+      __m512i ib = _mm512_add_epi64(lane, _mm512_set1_epi64((p + 1) * width));
+      for (int r = 0; r < ROWS; r++) {
+        __m512d va = _mm512_fmadd_pd(minus_two, acc_a[r], na);
+        __mmask8 ma = _mm512_cmp_pd_mask(va, best[r], _CMP_LT_OQ);
+        best[r] = _mm512_mask_mov_pd(best[r], ma, va);
+        index[r] = _mm512_mask_mov_epi64(index[r], ma, ia);
+        __m512d vb = _mm512_fmadd_pd(minus_two, acc_b[r], nb);
+        __mmask8 mb = _mm512_cmp_pd_mask(vb, best[r], _CMP_LT_OQ);
+        best[r] = _mm512_mask_mov_pd(best[r], mb, vb);
+        index[r] = _mm512_mask_mov_epi64(index[r], mb, ib);
+      }
+    }
+    for (int r = 0; r < rows; r++) {
+      double minimum = _mm512_reduce_min_pd(best[r]);
+      __mmask8 at = _mm512_cmp_pd_mask(best[r], _mm512_set1_pd(minimum), _CMP_EQ_OQ);
+      labels[start + r] = (int32_t)_mm512_mask_reduce_min_epi64(at, index[r]);
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void assign_avx2_f64(
+    const double *points, long n, int d, const double *packed, const double *packed_norms, int k,
+    int32_t *labels) {
+  const int width = 4;
+  int panels = (k + width - 1) / width;
+  double best_values[4];
+  int64_t best_indices[4];
+  const __m256i lane = _mm256_setr_epi64x(0, 1, 2, 3);
+  const __m256d minus_two = _mm256_set1_pd(-2.0);
+  for (long start = 0; start < n; start += ROWS2) {
+    int rows = n - start < ROWS2 ? (int)(n - start) : ROWS2;
+    const double *x[ROWS2];
+    for (int r = 0; r < ROWS2; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+    __m256d best[ROWS2];
+    __m256i index[ROWS2];
+    for (int r = 0; r < ROWS2; r++) {
+      best[r] = _mm256_set1_pd(INFINITY);
+      index[r] = _mm256_setzero_si256();
+    }
+    for (int p = 0; p < panels; p += 2) {
+      int pair = p + 1 < panels;
+      const double *a = packed + (long)p * d * width;
+      const double *b = pair ? a + (long)d * width : a;
+      __m256d acc_a[ROWS2], acc_b[ROWS2];
+      for (int r = 0; r < ROWS2; r++) {
+        acc_a[r] = _mm256_setzero_pd();
+        acc_b[r] = _mm256_setzero_pd();
+      }
+      for (int j = 0; j < d; j++) {
+        __m256d ca = _mm256_loadu_pd(a + (long)j * width);
+        __m256d cb = _mm256_loadu_pd(b + (long)j * width);
+        for (int r = 0; r < ROWS2; r++) {
+          __m256d xr = _mm256_broadcast_sd(x[r] + j);
+          acc_a[r] = _mm256_fmadd_pd(xr, ca, acc_a[r]);
+          acc_b[r] = _mm256_fmadd_pd(xr, cb, acc_b[r]);
+        }
+      }
+      __m256d na = _mm256_loadu_pd(packed_norms + p * width);
+      __m256d nb =
+          pair ? _mm256_loadu_pd(packed_norms + (p + 1) * width) : _mm256_set1_pd(INFINITY);
+      __m256i ia = _mm256_add_epi64(lane, _mm256_set1_epi64x(p * width));
+      __m256i ib = _mm256_add_epi64(lane, _mm256_set1_epi64x((p + 1) * width));
+      for (int r = 0; r < ROWS2; r++) {
+        __m256d va = _mm256_fmadd_pd(minus_two, acc_a[r], na);
+        __m256d ma = _mm256_cmp_pd(va, best[r], _CMP_LT_OQ);
+        best[r] = _mm256_blendv_pd(best[r], va, ma);
+        index[r] = _mm256_castpd_si256(
+            _mm256_blendv_pd(_mm256_castsi256_pd(index[r]), _mm256_castsi256_pd(ia), ma));
+        __m256d vb = _mm256_fmadd_pd(minus_two, acc_b[r], nb);
+        __m256d mb = _mm256_cmp_pd(vb, best[r], _CMP_LT_OQ);
+        best[r] = _mm256_blendv_pd(best[r], vb, mb);
+        index[r] = _mm256_castpd_si256(
+            _mm256_blendv_pd(_mm256_castsi256_pd(index[r]), _mm256_castsi256_pd(ib), mb));
+      }
+    }
+    for (int r = 0; r < rows; r++) {
+      _mm256_storeu_pd(best_values, best[r]);
+      _mm256_storeu_si256((__m256i *)best_indices, index[r]);
+      double value = best_values[0];
+      int64_t winner = best_indices[0];
+      for (int l = 1; l < 4; l++) {
+        if (best_values[l] < value || (best_values[l] == value && best_indices[l] < winner)) {
+          value = best_values[l];
+          winner = best_indices[l];
+        }
+      }
+      labels[start + r] = (int32_t)winner;
+    }
+  }
+}
+
+#endif
+
+void kmeans_simd_assign_f64(int level, const double *points, long n, int d,
+                            const double *packed, const double *packed_norms, int k,
+                            int32_t *labels) {
+#if KMEANS_X86
+  if (level == 2) {
+    assign_avx512_f64(points, n, d, packed, packed_norms, k, labels);
+    return;
+  }
+  if (level == 1) {
+    assign_avx2_f64(points, n, d, packed, packed_norms, k, labels);
+    return;
+  }
+#endif
+  int width = kmeans_simd_panel_width_f64(level);
+  int panels = (k + width - 1) / width;
+  for (long i = 0; i < n; i++) {
+    const double *x = points + i * (long)d;
+    double best = INFINITY;
+    int32_t index = 0;
+    for (int p = 0; p < panels; p++) {
+      for (int l = 0; l < width; l++) {
+        double dot = 0.0;
+        for (int j = 0; j < d; j++) dot = fma(x[j], packed[((long)p * d + j) * width + l], dot);
+        double value = fma(-2.0, dot, packed_norms[p * width + l]);
+        if (value < best) {
+          best = value;
+          index = p * width + l;
+        }
+      }
+    }
+    labels[i] = index;
+  }
+}

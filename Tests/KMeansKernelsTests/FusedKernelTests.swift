@@ -3,7 +3,7 @@ import KMeansKernels
 import Testing
 
 /// Every assignment kernel — fused AVX-512, fused AVX2 (where the CPU has them), the C
-/// portable loop and the BLAS tiles — against a plain Double reference.
+/// portable loop and the BLAS tiles, in Float and Double — against a plain Double reference.
 @Suite("Fused distance + argmin kernels")
 struct FusedKernelTests {
   struct Case: Sendable, CustomStringConvertible {
@@ -26,10 +26,12 @@ struct FusedKernelTests {
     [-1, 0] + (kmeans_simd_level() >= 1 ? [1] : []) + (kmeans_simd_level() >= 2 ? [2] : [])
   }
 
-  func data(_ c: Case) -> (points: [Float], centers: [Float]) {
+  func data<Scalar: KMeansScalar>(_ c: Case, as _: Scalar.Type = Float.self) -> (
+    points: [Scalar], centers: [Scalar]
+  ) {
     var numbers = NearestCenterKernelTests.Numbers(state: UInt64(c.rows * 31 + c.centers))
-    func rows(_ count: Int) -> [Float] {
-      var values = (0..<(count * c.dimension)).map { _ in Float(numbers.next()) }
+    func rows(_ count: Int) -> [Scalar] {
+      var values = (0..<(count * c.dimension)).map { _ in Scalar(numbers.next()) }
       if c.cosine {
         for row in 0..<count {
           let slice = values[(row * c.dimension)..<((row + 1) * c.dimension)]
@@ -42,18 +44,18 @@ struct FusedKernelTests {
     return (rows(c.rows), rows(c.centers))
   }
 
-  func assign(_ c: Case, points: [Float], centers: [Float], level: Int32, from start: Int = 0)
-    -> (labels: [Int32], distances: [Float])
-  {
+  func assign<Scalar: KMeansScalar>(
+    _ c: Case, points: [Scalar], centers: [Scalar], level: Int32, from start: Int = 0
+  ) -> (labels: [Int32], distances: [Scalar]) {
     let n = c.rows - start
-    var norms = [Float](repeating: 0, count: c.centers)
+    var norms = [Scalar](repeating: 0, count: c.centers)
     var labels = [Int32](repeating: -1, count: n)
-    var distances = [Float](repeating: -1, count: n)
-    var scratch = AssignmentScratch<Float>()
+    var distances = [Scalar](repeating: -1, count: n)
+    var scratch = AssignmentScratch<Scalar>()
     points.withUnsafeBufferPointer { p in
       centers.withUnsafeBufferPointer { centerBuffer in
         norms.withUnsafeMutableBufferPointer { normBuffer in
-          Float._kernels.squaredNorms(
+          Scalar._kernels.squaredNorms(
             centerBuffer.baseAddress!, c.centers, c.dimension, normBuffer.baseAddress!)
           let block = DistanceBlock(
             points: p.baseAddress! + start * c.dimension, rowCount: n, dimension: c.dimension,
@@ -63,9 +65,9 @@ struct FusedKernelTests {
           labels.withUnsafeMutableBufferPointer { l in
             distances.withUnsafeMutableBufferPointer { s in
               if level < 0 {
-                NearestCenterKernel<Float>.assignWithGEMM(
+                NearestCenterKernel<Scalar>.assignWithGEMM(
                   block, labels: l.baseAddress!, distances: s.baseAddress!, scratch: &scratch,
-                  gemm: Float._kernels.multiplyTransposed)
+                  gemm: Scalar._kernels.multiplyTransposed)
               } else {
                 FusedKernel.assign(
                   block, labels: l.baseAddress!, distances: s.baseAddress!, scratch: &scratch,
@@ -81,7 +83,13 @@ struct FusedKernelTests {
 
   @Test("every kernel picks a nearest center and its exact distance", arguments: cases)
   func againstReference(c: Case) throws {
-    let (points, centers) = data(c)
+    try check(c, as: Float.self)
+    try check(c, as: Double.self)
+  }
+
+  func check<Scalar: KMeansScalar>(_ c: Case, as _: Scalar.Type) throws {
+    let (points, centers) = data(c, as: Scalar.self)
+    let tolerance = Scalar.self == Float.self ? 1e-5 : 1e-12
     for level in Self.levels {
       let (labels, distances) = assign(c, points: points, centers: centers, level: level)
       for row in 0..<c.rows {
@@ -99,8 +107,10 @@ struct FusedKernelTests {
         let best = all.min() ?? 0
         let chosen = all[Int(labels[row])]
         // A different label only on a near-tie within Float rounding.
-        #expect(chosen - best <= 1e-5 * max(1, abs(best)), "level \(level), row \(row)")
-        #expect(abs(Double(distances[row]) - max(0, chosen)) <= 1e-5 * max(1, chosen))
+        #expect(
+          chosen - best <= tolerance * max(1, abs(best)),
+          "\(Scalar.self) level \(level), row \(row)")
+        #expect(abs(Double(distances[row]) - max(0, chosen)) <= tolerance * max(1, chosen))
       }
     }
   }
@@ -108,12 +118,17 @@ struct FusedKernelTests {
   @Test("the fused kernels give the same bits wherever a row falls in its group")
   func independentOfGrouping() throws {
     let c = Case(rows: 203, dimension: 19, centers: 37, cosine: false)
-    let (points, centers) = data(c)
+    let (points, centers) = data(c, as: Float.self)
+    let (doublePoints, doubleCenters) = data(c, as: Double.self)
     for level in Self.levels where level > 0 {
       let whole = assign(c, points: points, centers: centers, level: level)
       let shifted = assign(c, points: points, centers: centers, level: level, from: 5)
       #expect(Array(whole.labels[5...]) == shifted.labels, "level \(level)")
       #expect(Array(whole.distances[5...]) == shifted.distances, "level \(level)")
+      let wholeDouble = assign(c, points: doublePoints, centers: doubleCenters, level: level)
+      let shiftedDouble = assign(
+        c, points: doublePoints, centers: doubleCenters, level: level, from: 5)
+      #expect(Array(wholeDouble.labels[5...]) == shiftedDouble.labels, "Double level \(level)")
     }
   }
 }

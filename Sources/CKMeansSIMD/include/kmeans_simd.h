@@ -35,6 +35,14 @@ void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const
 extern "C" {
 #endif
 
+/// Double versions: panels of 8 centers for AVX-512 and 4 for AVX2.
+int kmeans_simd_panel_width_f64(int level);
+void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int d, int width,
+                          double *packed, double *packed_norms);
+void kmeans_simd_assign_f64(int level, const double *points, long n, int d,
+                            const double *packed, const double *packed_norms, int k,
+                            int32_t *labels);
+
 /// Adds each row whose label lies in [lower, upper) into `sums` (double, k × d), `counts` and
 /// `weight_totals`, in row order (times `weights[row]` when `weights` is not NULL). The same
 /// element-wise additions as a scalar loop, eight or four doubles at a time.

@@ -2,7 +2,7 @@ import CKMeansSIMD
 import Foundation
 
 /// The C micro-kernels of `CKMeansSIMD`: distances and the argmin fused in AVX-512 or AVX2
-/// registers, for `Float`. Chosen once per process from the CPU; `KMEANS_KERNEL=blas`
+/// registers, for `Float` and `Double`. Chosen once per process from the CPU; `KMEANS_KERNEL=blas`
 /// (or `avx2`) in the environment forces the GEMM path (or AVX2) for comparisons.
 package enum FusedKernel {
   /// 2: AVX-512, 1: AVX2, 0: none (GEMM tiles instead).
@@ -24,18 +24,18 @@ package enum FusedKernel {
     }
   }
 
-  /// Assigns the block's rows with the fused kernel of `level` (Float only), then recomputes
-  /// each winner's distance exactly from the differences.
+  /// Assigns the block's rows with the fused kernel of `level` (Float or Double), then
+  /// recomputes each winner's distance exactly from the differences.
   @inlinable
   package static func assign<Scalar: KMeansScalar>(
     _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
     distances: UnsafeMutablePointer<Scalar>, scratch: inout AssignmentScratch<Scalar>,
     level: Int32
   ) {
-    precondition(Scalar.self == Float.self, "the fused kernels are Float only")
+    let isFloat = Scalar.self == Float.self
     let d = block.dimension
     let k = block.centerCount
-    let width = Int(kmeans_simd_panel_width(level))
+    let width = Int(isFloat ? kmeans_simd_panel_width(level) : kmeans_simd_panel_width_f64(level))
     let panels = (k + width - 1) / width
     if scratch.dots.count < panels * d * width {
       scratch.dots = Array(repeating: 0, count: panels * d * width)
@@ -48,26 +48,35 @@ package enum FusedKernel {
     scratch.dots.withUnsafeMutableBufferPointer { packedBuffer in
       scratch.second.withUnsafeMutableBufferPointer { normBuffer in
         scratch.best.withUnsafeMutableBufferPointer { zeroBuffer in
-          let packed = UnsafeMutableRawPointer(packedBuffer.baseAddress!).assumingMemoryBound(
-            to: Float.self)
-          let packedNorms = UnsafeMutableRawPointer(normBuffer.baseAddress!).assumingMemoryBound(
-            to: Float.self)
-          let centers = UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self)
-          let norms: UnsafePointer<Float>
+          var norms = block.centerSquaredNorms
           if cosine {
             // 1 − x·c is smallest where −2·x·c is: zero norms give the same argmin.
-            let zeros = UnsafeMutableRawPointer(zeroBuffer.baseAddress!).assumingMemoryBound(
-              to: Float.self)
-            zeros.update(repeating: 0, count: k)
-            norms = UnsafePointer(zeros)
-          } else {
-            norms = UnsafeRawPointer(block.centerSquaredNorms).assumingMemoryBound(to: Float.self)
+            zeroBuffer.baseAddress!.update(repeating: 0, count: k)
+            norms = UnsafePointer(zeroBuffer.baseAddress!)
           }
-          kmeans_simd_pack_f32(
-            centers, norms, Int32(k), Int32(d), Int32(width), packed, packedNorms)
-          let points = UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self)
-          kmeans_simd_assign_f32(
-            level, points, block.rowCount, Int32(d), packed, packedNorms, Int32(k), labels)
+          let packed = UnsafeMutableRawPointer(packedBuffer.baseAddress!)
+          let packedNorms = UnsafeMutableRawPointer(normBuffer.baseAddress!)
+          if isFloat {
+            kmeans_simd_pack_f32(
+              UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
+              UnsafeRawPointer(norms).assumingMemoryBound(to: Float.self), Int32(k), Int32(d),
+              Int32(width), packed.assumingMemoryBound(to: Float.self),
+              packedNorms.assumingMemoryBound(to: Float.self))
+            kmeans_simd_assign_f32(
+              level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
+              block.rowCount, Int32(d), packed.assumingMemoryBound(to: Float.self),
+              packedNorms.assumingMemoryBound(to: Float.self), Int32(k), labels)
+          } else {
+            kmeans_simd_pack_f64(
+              UnsafeRawPointer(block.centers).assumingMemoryBound(to: Double.self),
+              UnsafeRawPointer(norms).assumingMemoryBound(to: Double.self), Int32(k), Int32(d),
+              Int32(width), packed.assumingMemoryBound(to: Double.self),
+              packedNorms.assumingMemoryBound(to: Double.self))
+            kmeans_simd_assign_f64(
+              level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Double.self),
+              block.rowCount, Int32(d), packed.assumingMemoryBound(to: Double.self),
+              packedNorms.assumingMemoryBound(to: Double.self), Int32(k), labels)
+          }
         }
       }
     }

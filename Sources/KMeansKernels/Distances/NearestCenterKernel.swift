@@ -32,7 +32,7 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
     scratch: inout AssignmentScratch<Scalar>,
     gemm: MultiplyTransposed<Scalar>
   ) {
-    if Scalar.self == Float.self, FusedKernel.level > 0 {
+    if FusedKernel.level > 0 {
       FusedKernel.assign(
         block, labels: labels, distances: distances, scratch: &scratch, level: FusedKernel.level)
       return
