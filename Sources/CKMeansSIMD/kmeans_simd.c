@@ -66,7 +66,7 @@ static int32_t first_minimum(const float *values, const int32_t *indices, int wi
 
 __attribute__((target("avx512f"))) static void assign_avx512(
     const float *points, long n, int d, const float *packed, const float *packed_norms, int k,
-    int32_t *labels) {
+    int32_t *labels, float *second) {
   const int width = 16;
   int panels = (k + width - 1) / width;
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
@@ -76,9 +76,11 @@ __attribute__((target("avx512f"))) static void assign_avx512(
     const float *x[ROWS];
     for (int r = 0; r < ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
     __m512 best[ROWS];
+    __m512 runner[ROWS];
     __m512i index[ROWS];
     for (int r = 0; r < ROWS; r++) {
       best[r] = _mm512_set1_ps(INFINITY);
+      runner[r] = _mm512_set1_ps(INFINITY);
       index[r] = _mm512_setzero_si512();
     }
     int p = 0;
@@ -106,9 +108,11 @@ __attribute__((target("avx512f"))) static void assign_avx512(
       for (int r = 0; r < ROWS; r++) {
         __m512 va = _mm512_fmadd_ps(minus_two, acc_a[r], na);
         __m512 vb = _mm512_fmadd_ps(minus_two, acc_b[r], nb);
+        if (second) runner[r] = _mm512_min_ps(runner[r], _mm512_max_ps(best[r], va));
         __mmask16 ma = _mm512_cmp_ps_mask(va, best[r], _CMP_LT_OQ);
         best[r] = _mm512_mask_mov_ps(best[r], ma, va);
         index[r] = _mm512_mask_mov_epi32(index[r], ma, ia);
+        if (second) runner[r] = _mm512_min_ps(runner[r], _mm512_max_ps(best[r], vb));
         __mmask16 mb = _mm512_cmp_ps_mask(vb, best[r], _CMP_LT_OQ);
         best[r] = _mm512_mask_mov_ps(best[r], mb, vb);
         index[r] = _mm512_mask_mov_epi32(index[r], mb, ib);
@@ -128,6 +132,7 @@ __attribute__((target("avx512f"))) static void assign_avx512(
       __m512i ia = _mm512_add_epi32(lane, _mm512_set1_epi32(p * width));
       for (int r = 0; r < ROWS; r++) {
         __m512 va = _mm512_fmadd_ps(minus_two, acc_a[r], na);
+        if (second) runner[r] = _mm512_min_ps(runner[r], _mm512_max_ps(best[r], va));
         __mmask16 ma = _mm512_cmp_ps_mask(va, best[r], _CMP_LT_OQ);
         best[r] = _mm512_mask_mov_ps(best[r], ma, va);
         index[r] = _mm512_mask_mov_epi32(index[r], ma, ia);
@@ -137,8 +142,15 @@ __attribute__((target("avx512f"))) static void assign_avx512(
       // The smallest value, then the smallest center index among the lanes holding it.
       float minimum = _mm512_reduce_min_ps(best[r]);
       __mmask16 at = _mm512_cmp_ps_mask(best[r], _mm512_set1_ps(minimum), _CMP_EQ_OQ);
-      labels[start + r] =
-          _mm512_mask_reduce_min_epi32(at, index[r]);
+      int32_t winner = _mm512_mask_reduce_min_epi32(at, index[r]);
+      labels[start + r] = (int32_t)winner;
+      if (second) {
+        // The runner-up: every lane's second best, and every other lane's best.
+        __mmask16 others = (__mmask16)~_mm512_mask_cmpeq_epi32_mask(at, index[r], _mm512_set1_epi32(winner));
+        float other = _mm512_mask_reduce_min_ps(others, best[r]);
+        float lane_second = _mm512_reduce_min_ps(runner[r]);
+        second[start + r] = other < lane_second ? other : lane_second;
+      }
     }
   }
 }
@@ -300,10 +312,10 @@ void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d
 }
 
 void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
-                            const float *packed_norms, int k, int32_t *labels) {
+                            const float *packed_norms, int k, int32_t *labels, float *second) {
 #if KMEANS_X86
   if (level == 2) {
-    assign_avx512(points, n, d, packed, packed_norms, k, labels);
+    assign_avx512(points, n, d, packed, packed_norms, k, labels, second);
     return;
   }
   if (level == 1) {
@@ -359,7 +371,7 @@ void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int
 
 __attribute__((target("avx512f"))) static void assign_avx512_f64(
     const double *points, long n, int d, const double *packed, const double *packed_norms, int k,
-    int32_t *labels) {
+    int32_t *labels, double *second) {
   const int width = 8;
   int panels = (k + width - 1) / width;
   const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
@@ -369,9 +381,11 @@ __attribute__((target("avx512f"))) static void assign_avx512_f64(
     const double *x[ROWS];
     for (int r = 0; r < ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
     __m512d best[ROWS];
+    __m512d runner[ROWS];
     __m512i index[ROWS];
     for (int r = 0; r < ROWS; r++) {
       best[r] = _mm512_set1_pd(INFINITY);
+      runner[r] = _mm512_set1_pd(INFINITY);
       index[r] = _mm512_setzero_si512();
     }
     for (int p = 0; p < panels; p += 2) {
@@ -399,19 +413,30 @@ __attribute__((target("avx512f"))) static void assign_avx512_f64(
       __m512i ib = _mm512_add_epi64(lane, _mm512_set1_epi64((p + 1) * width));
       for (int r = 0; r < ROWS; r++) {
         __m512d va = _mm512_fmadd_pd(minus_two, acc_a[r], na);
+        if (second) runner[r] = _mm512_min_pd(runner[r], _mm512_max_pd(best[r], va));
         __mmask8 ma = _mm512_cmp_pd_mask(va, best[r], _CMP_LT_OQ);
         best[r] = _mm512_mask_mov_pd(best[r], ma, va);
         index[r] = _mm512_mask_mov_epi64(index[r], ma, ia);
         __m512d vb = _mm512_fmadd_pd(minus_two, acc_b[r], nb);
+        if (second) runner[r] = _mm512_min_pd(runner[r], _mm512_max_pd(best[r], vb));
         __mmask8 mb = _mm512_cmp_pd_mask(vb, best[r], _CMP_LT_OQ);
         best[r] = _mm512_mask_mov_pd(best[r], mb, vb);
         index[r] = _mm512_mask_mov_epi64(index[r], mb, ib);
       }
     }
     for (int r = 0; r < rows; r++) {
+      // The smallest value, then the smallest center index among the lanes holding it.
       double minimum = _mm512_reduce_min_pd(best[r]);
       __mmask8 at = _mm512_cmp_pd_mask(best[r], _mm512_set1_pd(minimum), _CMP_EQ_OQ);
-      labels[start + r] = (int32_t)_mm512_mask_reduce_min_epi64(at, index[r]);
+      int64_t winner = _mm512_mask_reduce_min_epi64(at, index[r]);
+      labels[start + r] = (int32_t)winner;
+      if (second) {
+        // The runner-up: every lane's second best, and every other lane's best.
+        __mmask8 others = (__mmask8)~_mm512_mask_cmpeq_epi64_mask(at, index[r], _mm512_set1_epi64(winner));
+        double other = _mm512_mask_reduce_min_pd(others, best[r]);
+        double lane_second = _mm512_reduce_min_pd(runner[r]);
+        second[start + r] = other < lane_second ? other : lane_second;
+      }
     }
   }
 }
@@ -491,10 +516,10 @@ __attribute__((target("avx2,fma"))) static void assign_avx2_f64(
 
 void kmeans_simd_assign_f64(int level, const double *points, long n, int d,
                             const double *packed, const double *packed_norms, int k,
-                            int32_t *labels) {
+                            int32_t *labels, double *second) {
 #if KMEANS_X86
   if (level == 2) {
-    assign_avx512_f64(points, n, d, packed, packed_norms, k, labels);
+    assign_avx512_f64(points, n, d, packed, packed_norms, k, labels, second);
     return;
   }
   if (level == 1) {

@@ -131,4 +131,44 @@ struct FusedKernelTests {
       #expect(Array(wholeDouble.labels[5...]) == shiftedDouble.labels, "Double level \(level)")
     }
   }
+
+  @Test("the AVX-512 kernels' runner-up (Hamerly's bound) is the second-smallest value")
+  func runnerUp() throws {
+    guard kmeans_simd_level() >= 2 else { return }
+    let c = Case(rows: 301, dimension: 21, centers: 45, cosine: false)
+    let (points, centers) = data(c, as: Double.self)
+    var norms = [Double](repeating: 0, count: c.centers)
+    var labels = [Int32](repeating: -1, count: c.rows)
+    var distances = [Double](repeating: -1, count: c.rows)
+    var second = [Double](repeating: -1, count: c.rows)
+    var scratch = AssignmentScratch<Double>()
+    points.withUnsafeBufferPointer { p in
+      centers.withUnsafeBufferPointer { centerBuffer in
+        norms.withUnsafeMutableBufferPointer { normBuffer in
+          Double._kernels.squaredNorms(
+            centerBuffer.baseAddress!, c.centers, c.dimension, normBuffer.baseAddress!)
+          let block = DistanceBlock(
+            points: p.baseAddress!, rowCount: c.rows, dimension: c.dimension,
+            centers: centerBuffer.baseAddress!, centerCount: c.centers,
+            centerSquaredNorms: UnsafePointer(normBuffer.baseAddress!), distance: .squaredEuclidean)
+          FusedKernel.assign(
+            block, labels: &labels, distances: &distances, scratch: &scratch, level: 2,
+            second: &second)
+        }
+      }
+    }
+    for row in 0..<c.rows {
+      var values: [Double] = []
+      for center in 0..<c.centers {
+        var dot = 0.0
+        for column in 0..<c.dimension {
+          dot += points[row * c.dimension + column] * centers[center * c.dimension + column]
+        }
+        values.append(norms[center] - 2 * dot)
+      }
+      let sorted = values.sorted()
+      #expect(abs(second[row] - sorted[1]) <= 1e-12 * max(1, abs(sorted[1])), "row \(row)")
+      #expect(abs(values[Int(labels[row])] - sorted[0]) <= 1e-12 * max(1, abs(sorted[0])))
+    }
+  }
 }

@@ -23,8 +23,9 @@ void kmeans_simd_pack_f32(const float *centers, const float *norms, int k, int d
 
 /// For each of `n` rows of `points` (row-major, dimension `d`): the first center minimising
 /// norms[c] − 2·x·c over the packed centers, computed with fused multiply-adds in registers.
+/// With `second` (AVX-512 only, level 2), also the second-smallest value of norms[c] − 2·x·c.
 void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
-                            const float *packed_norms, int k, int32_t *labels);
+                            const float *packed_norms, int k, int32_t *labels, float *second);
 
 #ifdef __cplusplus
 }
@@ -41,7 +42,7 @@ void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int
                           double *packed, double *packed_norms);
 void kmeans_simd_assign_f64(int level, const double *points, long n, int d,
                             const double *packed, const double *packed_norms, int k,
-                            int32_t *labels);
+                            int32_t *labels, double *second);
 
 /// Adds each row whose label lies in [lower, upper) into `sums` (double, k × d), `counts` and
 /// `weight_totals`, in row order (times `weights[row]` when `weights` is not NULL). The same

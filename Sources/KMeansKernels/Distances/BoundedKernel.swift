@@ -10,6 +10,25 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
   ) {
     let d = block.dimension
     let k = block.centerCount
+    // GEMM distances carry a rounding error of a few (d + 2)·ε·(‖x‖² + ‖c‖²) (the fused
+    // kernel's FMAs less): the bound subtracts a margin of that size to stay a lower bound.
+    let marginScale = Scalar(4 * (d + 8)) * Scalar.ulpOfOne
+    if FusedKernel.level == 2 {
+      FusedKernel.assign(
+        block, labels: labels, distances: distances, scratch: &scratch, level: 2,
+        second: lowerBounds)
+      var largestNorm = Scalar.zero
+      for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
+      for row in 0..<block.rowCount {
+        let point = block.points + row * d
+        let rowNorm = VectorKernels.dot(point, point, d)
+        let second = lowerBounds[row]
+        let margin = marginScale * (rowNorm + largestNorm)
+        lowerBounds[row] =
+          second.isFinite ? max(0, rowNorm + second - margin).squareRoot() : .infinity
+      }
+      return
+    }
     let tileRows = NearestCenterKernel<Scalar>.tileRows
     let centerTile = min(k, NearestCenterKernel<Scalar>.centerTile)
     if scratch.dots.count < tileRows * centerTile {
@@ -22,9 +41,6 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
     }
     var largestNorm = Scalar.zero
     for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
-    // GEMM distances carry a rounding error of a few (d + 2)·ε·(‖x‖² + ‖c‖²): the bound
-    // subtracts a margin of that size so that it stays a lower bound.
-    let marginScale = Scalar(4 * (d + 8)) * Scalar.ulpOfOne
     scratch.dots.withUnsafeMutableBufferPointer { dotsBuffer in
       scratch.best.withUnsafeMutableBufferPointer { bestBuffer in
         scratch.bestIndex.withUnsafeMutableBufferPointer { indexBuffer in

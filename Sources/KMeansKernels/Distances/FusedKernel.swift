@@ -27,11 +27,15 @@ package enum FusedKernel {
   /// Assigns the block's rows with the fused kernel of `level` (Float or Double), then
   /// recomputes each winner's distance exactly from the differences.
   @inlinable
+  ///
+  /// - Parameter second: with level 2 (AVX-512), receives each row's second-smallest
+  ///   ‖c‖² − 2x·c (Hamerly's bounds); nil otherwise.
   package static func assign<Scalar: KMeansScalar>(
     _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
     distances: UnsafeMutablePointer<Scalar>, scratch: inout AssignmentScratch<Scalar>,
-    level: Int32
+    level: Int32, second: UnsafeMutablePointer<Scalar>? = nil
   ) {
+    precondition(second == nil || level == 2, "the runner-up is tracked by the AVX-512 kernels")
     let isFloat = Scalar.self == Float.self
     let d = block.dimension
     let k = block.centerCount
@@ -65,7 +69,8 @@ package enum FusedKernel {
             kmeans_simd_assign_f32(
               level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
               block.rowCount, Int32(d), packed.assumingMemoryBound(to: Float.self),
-              packedNorms.assumingMemoryBound(to: Float.self), Int32(k), labels)
+              packedNorms.assumingMemoryBound(to: Float.self), Int32(k), labels,
+              second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) })
           } else {
             kmeans_simd_pack_f64(
               UnsafeRawPointer(block.centers).assumingMemoryBound(to: Double.self),
@@ -75,7 +80,8 @@ package enum FusedKernel {
             kmeans_simd_assign_f64(
               level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Double.self),
               block.rowCount, Int32(d), packed.assumingMemoryBound(to: Double.self),
-              packedNorms.assumingMemoryBound(to: Double.self), Int32(k), labels)
+              packedNorms.assumingMemoryBound(to: Double.self), Int32(k), labels,
+              second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) })
           }
         }
       }
