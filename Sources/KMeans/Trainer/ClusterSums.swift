@@ -4,8 +4,8 @@ import KMeansKernels
 /// counts and weight totals, over one or more shards. Without weights every weight is 1, so
 /// ``weights`` holds the counts.
 ///
-/// Each cluster's sum is taken over its points in row order, shard after shard, whichever
-/// worker owns it: the bits never depend on the thread count.
+/// Sums are taken over fixed blocks of rows and added in block order, shard after shard: the
+/// bits never depend on the thread count.
 package struct ClusterSums: Sendable {
   package var sums: [Double]
   package var counts: [Int]
@@ -30,31 +30,39 @@ package struct ClusterSums: Sendable {
 }
 
 extension PreparedData {
-  /// Adds the points of this shard (times their weights) into `sums`, cluster by cluster, with
-  /// the clusters split among workers by their point counts.
+  /// Adds the points of this shard (times their weights) into `sums`.
+  ///
+  /// The rows are cut into at most 16 blocks whose size depends only on the row count; each
+  /// block's sums are taken in row order into its own `k × d` buffer (one streaming pass, no
+  /// per-row branch), and the blocks are then added in block order: the bits never depend on
+  /// the thread count, and the extra memory is at most 16 · k · d doubles.
   func accumulate(labels: [Int32], into total: inout ClusterSums, threadCount: Int) {
     let k = total.clusterCount
     let d = points.columnCount
-    var shardCounts = [Int](repeating: 0, count: k)
-    for label in labels { shardCounts[Int(label)] += 1 }
-    let ranges = Self.balancedRanges(counts: shardCounts, parts: threadCount)
-    var workerCounts = [Int](repeating: 0, count: k)
+    let n = points.rowCount
+    let blockRows = max(4096, (n + 15) / 16)
+    let blocks = max(1, (n + blockRows - 1) / blockRows)
+    var blockSums = [Double](repeating: 0, count: blocks * k * d)
+    var blockCounts = [Int](repeating: 0, count: blocks * k)
+    var blockWeights = [Double](repeating: 0, count: blocks * k)
     points.withUnsafeElements { pointBase in
       labels.withUnsafeBufferPointer { labelBuffer in
-        total.sums.withUnsafeMutableBufferPointer { sumBuffer in
-          workerCounts.withUnsafeMutableBufferPointer { countBuffer in
-            total.weights.withUnsafeMutableBufferPointer { weightTotalBuffer in
+        blockSums.withUnsafeMutableBufferPointer { sumBuffer in
+          blockCounts.withUnsafeMutableBufferPointer { countBuffer in
+            blockWeights.withUnsafeMutableBufferPointer { weightTotalBuffer in
               withWeightPointer { weightBase in
                 let shared = UnsafeSendable(
                   (
                     pointBase, labelBuffer.baseAddress!, sumBuffer.baseAddress!,
                     countBuffer.baseAddress!, weightTotalBuffer.baseAddress!, weightBase
                   ))
-                let n = points.rowCount
-                parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
+                parallelFor(chunkCount: blocks, threadCount: threadCount) { block, _ in
                   let (points, labels, sums, counts, weightTotals, weights) = shared.value
+                  let start = block * blockRows
+                  let rows = min(blockRows, n - start)
                   Scalar._kernels.accumulate(
-                    points, n, d, labels, weights, ranges[part], sums, counts, weightTotals)
+                    points + start * d, rows, d, labels + start, weights.map { $0 + start },
+                    0..<k, sums + block * k * d, counts + block * k, weightTotals + block * k)
                 }
               }
             }
@@ -62,8 +70,15 @@ extension PreparedData {
         }
       }
     }
-    assert(workerCounts == shardCounts)
-    for cluster in 0..<k { total.counts[cluster] += shardCounts[cluster] }
+    // Blocks in order: the same sums whatever the thread count.
+    for block in 0..<blocks {
+      let base = block * k * d
+      for index in 0..<(k * d) { total.sums[index] += blockSums[base + index] }
+      for cluster in 0..<k {
+        total.counts[cluster] += blockCounts[block * k + cluster]
+        total.weights[cluster] += blockWeights[block * k + cluster]
+      }
+    }
   }
 
   /// Splits `0..<counts.count` into at most `parts` contiguous ranges of similar total count.

@@ -1,9 +1,10 @@
 /// Sums of the rows assigned to each center, each row times its weight when weights are given
 /// (Σ wᵢxᵢ and Σ wᵢ per center; counts are always of rows).
 ///
-/// Each center's sum is taken in row order, in `Double`, whichever worker owns it: the result
-/// is bit-identical for any partition of the centers among workers, hence for any thread count
-/// (the rule FAISS uses in `compute_centroids`, with no per-chunk `k × d` buffers).
+/// The rows are added in row order, in `Double`. Callers either give each worker a block of
+/// rows and its own `k × d` buffer (dense data, blocks added in order afterwards) or a range of
+/// centers over all rows (sparse data, FAISS's `compute_centroids` rule): either way the
+/// result does not depend on the thread count.
 package enum CentroidKernel<Scalar: KMeansScalar> {
   @inlinable
   static func accumulate(
