@@ -48,8 +48,8 @@ public struct MiniBatchConfiguration: Sendable, Equatable {
   }
 }
 
-/// Mini-batch k-means for data in memory (``fit(_:configuration:miniBatch:progress:)``) and
-/// for streams (``partialFit(_:)``): TensorFlow's update rule in a ``KMeansTrainer``, with
+/// Mini-batch k-means for data in memory (`fit(_:weights:configuration:miniBatch:progress:isCancelled:)`) and
+/// for streams (``partialFit(_:weights:)``): TensorFlow's update rule in a ``KMeansTrainer``, with
 /// scikit-learn's epochs, seeded shuffling, early stopping and reassignment of starved centers.
 ///
 /// ```swift

@@ -5,8 +5,8 @@ import KMeansKernels
 /// graph: `clusters`, `initialized`, the per-center `counts`, `clustersUpdated`,
 /// `updateInSteps` and the global step.
 ///
-/// Call ``initialize(with:)`` with batches until it returns true, then ``step(on:allScores:)``
-/// once per batch (mini-batch) or per pass over the data (full batch). ``KMeansModel/fit(_:configuration:progress:)``
+/// Call ``initialize(with:)`` with batches until it returns true, then `step(on:allScores:)`
+/// once per batch (mini-batch) or per pass over the data (full batch). `KMeansModel.fit(_:weights:configuration:progress:isCancelled:)`
 /// is a loop over this type.
 ///
 /// ```swift

@@ -13,7 +13,7 @@ public enum AnyKMeansModel: Sendable {
 public enum ModelFile {
   /// Writes `model` to `path` as pretty-printed JSON, atomically. With `hierarchy` (a
   /// bisecting k-means tree whose leaves are `model`'s centers) the file also holds the tree
-  /// under `"bisecting"`, and ``loadHierarchy(_:)`` reads it back.
+  /// under `"bisecting"`, and ``loadHierarchy(_:as:)`` reads it back.
   public static func save<Scalar: KMeansScalar>(
     _ model: KMeansModel<Scalar>, hierarchy: BisectingKMeansModel<Scalar>? = nil, to path: String
   ) throws {
@@ -56,7 +56,7 @@ public enum ModelFile {
     }
   }
 
-  /// Reads a model saved by ``save(_:to:)``, in whichever precision it was saved.
+  /// Reads a model saved by ``save(_:hierarchy:to:)``, in whichever precision it was saved.
   /// - Throws: ``KMeansError/corruptFile(path:reason:)`` when the file is not a model.
   public static func load(_ path: String) throws -> AnyKMeansModel {
     let data = try AtomicFile.read(path)
@@ -110,7 +110,7 @@ public enum ModelFile {
       KMeansModel(centers: try NumPyFile.readMatrix(path, as: Float.self), metric: metric))
   }
 
-  /// A model file: JSON from ``save(_:to:)``, or `.npy` centers (see ``loadCenters(_:metric:)``).
+  /// A model file: JSON from ``save(_:hierarchy:to:)``, or `.npy` centers (see ``loadCenters(_:metric:)``).
   public static func loadAny(_ path: String) throws -> AnyKMeansModel {
     path.lowercased().hasSuffix(".npy") ? try loadCenters(path) : try load(path)
   }
