@@ -30,14 +30,15 @@ struct HamerlyTests {
         == b.model.iterationStatistics.map(\.changedLabels))
   }
 
-  @Test("the same labels, centers, losses and iterations as Lloyd", arguments: [16, 40, 100])
+  @Test(
+    "the same labels, centers, losses and iterations as Lloyd", arguments: [3, 16, 17, 40, 100])
   func sameAsLloyd(k: Int) throws {
     let data = try TestData.blobs(
       rows: 12000, dimension: 12, clusters: 30, seed: 9, as: Double.self)
     let lloyd = try fit(data, k: k, algorithm: .lloyd)
     let hamerly = try fit(data, k: k, algorithm: .hamerly)
     expectSame(lloyd, hamerly)
-    #expect(lloyd.model.iterationCount > 3)
+    #expect(lloyd.model.iterationCount >= 3)
     // The bounds did their job: after the first pass, most points were never re-assigned.
     let assigned = hamerly.model.iterationStatistics.compactMap(\.fullyAssignedPoints)
     #expect(assigned.count == hamerly.model.iterationCount)
