@@ -46,6 +46,14 @@ extension KMeansCommand {
         "Keep the first N initial centers fixed (extend a codebook given with --init CENTERS.npy).")
     var frozen: Int = 0
 
+    @Option(
+      help: ArgumentHelp(
+        "Seed (k-means++, AFK-MC², k-MC², random) from a seeded sample of this many rows; Lloyd then uses all rows.",
+        discussion:
+          "Default: automatic, a sample of max(65536, 256k) rows when the data has at least four times as many."
+      ))
+    var seedingSample: Int?
+
     @Option(help: "Markov chain length of kmc2 and afk-mc2.")
     var chainLength: Int = 200
 
@@ -118,6 +126,9 @@ extension KMeansCommand {
 
     func validate() throws {
       if let k, k <= 0 { throw ValidationError("-k must be at least 1, got \(k)") }
+      if let seedingSample, seedingSample < (k ?? 1) {
+        throw ValidationError("--seeding-sample \(seedingSample) must be at least k")
+      }
       try estimator.validate()
       if estimator.modelDir == nil && (estimator.steps != nil || estimator.maxSteps != nil) {
         throw ValidationError("--steps and --max-steps need --model-dir")
@@ -184,6 +195,7 @@ extension KMeansCommand {
       configuration.tfCompat = tfCompat
       configuration.frozenCenterCount = frozen
       configuration.algorithm = algorithm.algorithm
+      configuration.seedingSampleSize = seedingSample
       return configuration
     }
 
