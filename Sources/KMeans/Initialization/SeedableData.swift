@@ -43,6 +43,12 @@ extension SeedableData {
 
   /// Σ weights (the row count without weights).
   var totalWeight: Double { weights?.reduce(0, +) ?? Double(rowCount) }
+
+  /// Calls `body` with a pointer to the weights, or nil without weights.
+  func withWeightPointer<Result>(_ body: (UnsafePointer<Double>?) -> Result) -> Result {
+    guard let weights else { return body(nil) }
+    return weights.withUnsafeBufferPointer { body($0.baseAddress!) }
+  }
 }
 
 /// Data the training loops run on, dense (``PreparedData``) or sparse (``SparseData``):

@@ -22,90 +22,40 @@ extension PreparedData {
   func hamerlyAssign(
     to centers: Matrix<Scalar>, state: inout HamerlyState<Scalar>?, previous: [Int32]?
   ) -> Assignment<Scalar> {
-    let n = points.rowCount
     let d = points.columnCount
     let k = centers.rowCount
     let prepared = PreparedCenters(centers)
-    var labels = state?.labels ?? [Int32](repeating: 0, count: n)
-    var lowerBounds = state?.lowerBounds ?? [Scalar](repeating: 0, count: n)
-    var distances = [Scalar](repeating: 0, count: n)
+    var lowerBounds = state?.lowerBounds ?? [Scalar](repeating: 0, count: points.rowCount)
     var halfGaps = [Scalar](repeating: 0, count: k)
     var otherShift = [Scalar](repeating: 0, count: k)
     let firstPass = state == nil
     if let state { (halfGaps, otherShift) = Self.centerGeometry(centers, previous: state.centers) }
-    var chunkLoss = [Double](repeating: 0, count: chunkCount)
-    var chunkChanged = [Int](repeating: 0, count: chunkCount)
-    var chunkReassigned = [Int](repeating: 0, count: chunkCount)
-    let workerCount = min(threadCount, chunkCount)
-    points.withUnsafeElements { pointBase in
+    let result = points.withUnsafeElements { pointBase in
       centers.withUnsafeElements { centerBase in
         prepared.squaredNorms.withUnsafeBufferPointer { norms in
-          labels.withUnsafeMutableBufferPointer { labelBuffer in
-            distances.withUnsafeMutableBufferPointer { distanceBuffer in
-              lowerBounds.withUnsafeMutableBufferPointer { lowerBuffer in
-                halfGaps.withUnsafeBufferPointer { gapBuffer in
-                  otherShift.withUnsafeBufferPointer { shiftBuffer in
-                    let shared = UnsafeSendable(
-                      (
-                        pointBase, centerBase, norms.baseAddress!, labelBuffer.baseAddress!,
-                        distanceBuffer.baseAddress!, lowerBuffer.baseAddress!,
-                        gapBuffer.baseAddress!, shiftBuffer.baseAddress!
-                      ))
-                    let results = UnsafeSendable(
-                      (
-                        UnsafeMutablePointer<Double>.allocate(capacity: chunkCount),
-                        UnsafeMutablePointer<Int>.allocate(capacity: chunkCount),
-                        UnsafeMutablePointer<Int>.allocate(capacity: chunkCount)
-                      ))
-                    defer {
-                      chunkLoss = Array(
-                        UnsafeBufferPointer(start: results.value.0, count: chunkCount))
-                      chunkChanged = Array(
-                        UnsafeBufferPointer(start: results.value.1, count: chunkCount))
-                      chunkReassigned = Array(
-                        UnsafeBufferPointer(start: results.value.2, count: chunkCount))
-                      results.value.0.deallocate()
-                      results.value.1.deallocate()
-                      results.value.2.deallocate()
-                    }
-                    let scratch = UnsafeSendable(
-                      UnsafeMutableBufferPointer<AssignmentScratch<Scalar>>.allocate(
-                        capacity: workerCount))
-                    defer {
-                      scratch.value.deinitialize()
-                      scratch.value.deallocate()
-                    }
-                    scratch.value.initialize(repeating: AssignmentScratch())
-                    parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
-                      let (points, centers, norms, labels, distances, lower, gaps, shifts) =
-                        shared.value
-                      let range = rows(ofChunk: chunk)
-                      let block = DistanceBlock<Scalar>(
-                        points: points + range.lowerBound * d, rowCount: range.count,
-                        dimension: d, centers: centers, centerCount: k,
-                        centerSquaredNorms: norms, distance: .squaredEuclidean)
-                      let start = range.lowerBound
-                      if firstPass {
-                        Scalar._kernels.nearestTwo(
-                          block, labels + start, distances + start, lower + start,
-                          &scratch.value[worker])
-                        results.value.2[chunk] = range.count
-                      } else {
-                        results.value.2[chunk] = Scalar._kernels.boundedUpdate(
-                          block, labels + start, distances + start, lower + start, gaps, shifts,
-                          &scratch.value[worker])
-                      }
-                      var sum = 0.0
-                      for row in range { sum += weight(ofRow: row) * Double(distances[row]) }
-                      results.value.0[chunk] = sum
-                      var changed = range.count
-                      if let previous {
-                        changed = 0
-                        for row in range where previous[row] != labels[row] { changed += 1 }
-                      }
-                      results.value.1[chunk] = changed
-                    }
+          lowerBounds.withUnsafeMutableBufferPointer { lowerBuffer in
+            halfGaps.withUnsafeBufferPointer { gapBuffer in
+              otherShift.withUnsafeBufferPointer { shiftBuffer in
+                let shared = UnsafeSendable(
+                  (
+                    pointBase, centerBase, norms.baseAddress!, lowerBuffer.baseAddress!,
+                    gapBuffer.baseAddress!, shiftBuffer.baseAddress!
+                  ))
+                // The kernel's count: the rows whose every distance was computed.
+                return assignByChunks(labels: state?.labels, previous: previous) {
+                  range, labels, distances, scratch in
+                  let (points, centers, norms, lower, gaps, shifts) = shared.value
+                  let block = DistanceBlock<Scalar>(
+                    points: points + range.lowerBound * d, rowCount: range.count, dimension: d,
+                    centers: centers, centerCount: k, centerSquaredNorms: norms,
+                    distance: .squaredEuclidean)
+                  let lowerBounds = lower + range.lowerBound
+                  if firstPass {
+                    Scalar._kernels.nearestTwo(block, labels, distances, lowerBounds, &scratch)
+                    return range.count
                   }
+                  return Scalar._kernels.boundedUpdate(
+                    block, labels, distances, lowerBounds, gaps, shifts, &scratch)
                 }
               }
             }
@@ -114,11 +64,9 @@ extension PreparedData {
       }
     }
     state = HamerlyState(
-      labels: labels, lowerBounds: lowerBounds, centers: centers,
-      reassignedRows: chunkReassigned.reduce(0, +))
-    return Assignment(
-      labels: labels, distances: distances, loss: chunkLoss.reduce(0, +),
-      changedLabels: chunkChanged.reduce(0, +))
+      labels: result.assignment.labels, lowerBounds: lowerBounds, centers: centers,
+      reassignedRows: result.counted)
+    return result.assignment
   }
 
   /// Per center: half the exact distance to the nearest other center, and the largest shift

@@ -94,12 +94,6 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
       weights: weights.map { Array($0[range]) })
   }
 
-  /// Calls `body` with a pointer to the weights, or nil without weights.
-  func withWeightPointer<Result>(_ body: (UnsafePointer<Double>?) -> Result) -> Result {
-    guard let weights else { return body(nil) }
-    return weights.withUnsafeBufferPointer { body($0.baseAddress!) }
-  }
-
   /// Every distance to every center as a `rows × k` matrix.
   func allScoresMatrix(to centers: PreparedCenters<Scalar>) -> Matrix<Scalar> {
     // swift-format-ignore: NeverUseForceTry
@@ -146,75 +140,94 @@ struct Assignment<Scalar: KMeansScalar>: Sendable {
   var changedLabels: Int
 }
 
+extension SeedableData {
+  /// The shared frame of every assignment pass: runs `kernel` on each fixed chunk of rows on
+  /// `threadCount` workers — it writes the chunk's labels and distances (pointers at the
+  /// chunk's first row) and returns a count of its own — then takes each chunk's Σ wᵢ·distanceᵢ
+  /// and changed labels, reduced in chunk order so the bits never depend on the thread count.
+  ///
+  /// - Parameters:
+  ///   - initial: labels the kernel starts from (Hamerly keeps the previous ones); zeros if nil.
+  ///   - previous: labels to compare against for ``Assignment/changedLabels``.
+  /// - Returns: the assignment and the sum of the kernel's counts.
+  func assignByChunks(
+    labels initial: [Int32]? = nil, previous: [Int32]?,
+    _ kernel:
+      @Sendable (
+        _ rows: Range<Int>, _ labels: UnsafeMutablePointer<Int32>,
+        _ distances: UnsafeMutablePointer<Scalar>, _ scratch: inout AssignmentScratch<Scalar>
+      ) -> Int
+  ) -> (assignment: Assignment<Scalar>, counted: Int) {
+    var labels = initial ?? [Int32](repeating: 0, count: rowCount)
+    var distances = [Scalar](repeating: 0, count: rowCount)
+    // Per chunk: the loss, the changed labels, the kernel's count.
+    var chunkResults = [(loss: Double, changed: Int, counted: Int)](
+      repeating: (0, 0, 0), count: chunkCount)
+    let workerCount = max(1, min(threadCount, chunkCount))
+    labels.withUnsafeMutableBufferPointer { labelBuffer in
+      distances.withUnsafeMutableBufferPointer { distanceBuffer in
+        chunkResults.withUnsafeMutableBufferPointer { resultBuffer in
+          let shared = UnsafeSendable(
+            (labelBuffer.baseAddress!, distanceBuffer.baseAddress!, resultBuffer.baseAddress!))
+          let scratch = UnsafeSendable(
+            UnsafeMutableBufferPointer<AssignmentScratch<Scalar>>.allocate(capacity: workerCount))
+          defer {
+            scratch.value.deinitialize()
+            scratch.value.deallocate()
+          }
+          scratch.value.initialize(repeating: AssignmentScratch())
+          parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
+            let (labels, distances, results) = shared.value
+            let range = rows(ofChunk: chunk)
+            let counted = kernel(
+              range, labels + range.lowerBound, distances + range.lowerBound,
+              &scratch.value[worker])
+            var loss = 0.0
+            if let weights {
+              for row in range { loss += weights[row] * Double(distances[row]) }
+            } else {
+              for row in range { loss += Double(distances[row]) }
+            }
+            var changed = range.count
+            if let previous {
+              changed = 0
+              for row in range where previous[row] != labels[row] { changed += 1 }
+            }
+            results[chunk] = (loss, changed, counted)
+          }
+        }
+      }
+    }
+    let assignment = Assignment(
+      labels: labels, distances: distances,
+      loss: chunkResults.reduce(0) { $0 + $1.loss },
+      changedLabels: chunkResults.reduce(0) { $0 + $1.changed })
+    return (assignment, chunkResults.reduce(0) { $0 + $1.counted })
+  }
+}
+
 extension PreparedData {
   /// Assigns every row to its nearest center on `threadCount` workers.
   ///
   /// - Parameter previous: labels to compare against for ``Assignment/changedLabels``.
   func assign(to centers: PreparedCenters<Scalar>, previous: [Int32]? = nil) -> Assignment<Scalar> {
-    let n = points.rowCount
-    var labels = [Int32](repeating: 0, count: n)
-    var distances = [Scalar](repeating: 0, count: n)
-    var chunkLoss = [Double](repeating: 0, count: chunkCount)
-    var chunkChanged = [Int](repeating: 0, count: chunkCount)
     let d = points.columnCount
     let k = centers.centers.rowCount
     let distance = kernelDistance
-    let workerCount = min(threadCount, chunkCount)
-    points.withUnsafeElements { pointBase in
+    return points.withUnsafeElements { pointBase in
       centers.centers.withUnsafeElements { centerBase in
         centers.squaredNorms.withUnsafeBufferPointer { norms in
-          labels.withUnsafeMutableBufferPointer { labelBuffer in
-            distances.withUnsafeMutableBufferPointer { distanceBuffer in
-              chunkLoss.withUnsafeMutableBufferPointer { lossBuffer in
-                chunkChanged.withUnsafeMutableBufferPointer { changedBuffer in
-                  let shared = UnsafeSendable(
-                    (
-                      pointBase, centerBase, norms.baseAddress!, labelBuffer.baseAddress!,
-                      distanceBuffer.baseAddress!, lossBuffer.baseAddress!,
-                      changedBuffer.baseAddress!
-                    ))
-                  let scratch = UnsafeSendable(
-                    UnsafeMutableBufferPointer<AssignmentScratch<Scalar>>.allocate(
-                      capacity: workerCount))
-                  defer {
-                    scratch.value.deinitialize()
-                    scratch.value.deallocate()
-                  }
-                  scratch.value.initialize(repeating: AssignmentScratch())
-                  parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
-                    let (points, centers, norms, labels, distances, losses, changed) = shared.value
-                    let range = rows(ofChunk: chunk)
-                    let block = DistanceBlock<Scalar>(
-                      points: points + range.lowerBound * d, rowCount: range.count, dimension: d,
-                      centers: centers, centerCount: k, centerSquaredNorms: norms,
-                      distance: distance)
-                    Scalar._kernels.assignNearest(
-                      block, labels + range.lowerBound, distances + range.lowerBound,
-                      &scratch.value[worker])
-                    var sum = 0.0
-                    if let weights {
-                      for row in range { sum += weights[row] * Double(distances[row]) }
-                    } else {
-                      for row in range { sum += Double(distances[row]) }
-                    }
-                    losses[chunk] = sum
-                    if let previous {
-                      var count = 0
-                      for row in range where previous[row] != labels[row] { count += 1 }
-                      changed[chunk] = count
-                    } else {
-                      changed[chunk] = range.count
-                    }
-                  }
-                }
-              }
-            }
-          }
+          let shared = UnsafeSendable((pointBase, centerBase, norms.baseAddress!))
+          return assignByChunks(previous: previous) { range, labels, distances, scratch in
+            let (points, centers, norms) = shared.value
+            let block = DistanceBlock<Scalar>(
+              points: points + range.lowerBound * d, rowCount: range.count, dimension: d,
+              centers: centers, centerCount: k, centerSquaredNorms: norms, distance: distance)
+            Scalar._kernels.assignNearest(block, labels, distances, &scratch)
+            return 0
+          }.assignment
         }
       }
     }
-    return Assignment(
-      labels: labels, distances: distances, loss: chunkLoss.reduce(0, +),
-      changedLabels: chunkChanged.reduce(0, +))
   }
 }

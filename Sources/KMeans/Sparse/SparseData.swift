@@ -130,53 +130,19 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
 
   /// ``assign(to:previous:)`` with plain centers (unit rows under cosine).
   func assign(toCenters centers: Matrix<Scalar>, previous: [Int32]? = nil) -> Assignment<Scalar> {
-    let n = rowCount
     let k = centers.rowCount
-    var labels = [Int32](repeating: 0, count: n)
-    var distances = [Scalar](repeating: 0, count: n)
-    var chunkLoss = [Double](repeating: 0, count: chunkCount)
-    var chunkChanged = [Int](repeating: 0, count: chunkCount)
     let transposed = TransposedCenterValues(centers)
-    let workerCount = max(1, min(threadCount, chunkCount))
-    withRows { sparseRows in
+    return withRows { sparseRows in
       transposed.withCenters(distance: kernelDistance) { centerView in
-        labels.withUnsafeMutableBufferPointer { labelBuffer in
-          distances.withUnsafeMutableBufferPointer { distanceBuffer in
-            chunkLoss.withUnsafeMutableBufferPointer { lossBuffer in
-              chunkChanged.withUnsafeMutableBufferPointer { changedBuffer in
-                let scratch = UnsafeMutablePointer<Scalar>.allocate(capacity: workerCount * k)
-                defer { scratch.deallocate() }
-                let shared = UnsafeSendable(
-                  (
-                    labelBuffer.baseAddress!, distanceBuffer.baseAddress!,
-                    lossBuffer.baseAddress!, changedBuffer.baseAddress!, scratch
-                  ))
-                parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
-                  let (labels, distances, losses, changed, scratch) = shared.value
-                  let range = rows(ofChunk: chunk)
-                  Scalar._kernels.sparseAssign(
-                    sparseRows, range, centerView, labels + range.lowerBound,
-                    distances + range.lowerBound, scratch + worker * k)
-                  var sum = 0.0
-                  for row in range { sum += weight(ofRow: row) * Double(distances[row]) }
-                  losses[chunk] = sum
-                  if let previous {
-                    var count = 0
-                    for row in range where previous[row] != labels[row] { count += 1 }
-                    changed[chunk] = count
-                  } else {
-                    changed[chunk] = range.count
-                  }
-                }
-              }
-            }
+        assignByChunks(previous: previous) { range, labels, distances, scratch in
+          // k dot products per row, in the worker's scratch.
+          scratch.withValues(count: k) { dots in
+            Scalar._kernels.sparseAssign(sparseRows, range, centerView, labels, distances, dots)
           }
-        }
+          return 0
+        }.assignment
       }
     }
-    return Assignment(
-      labels: labels, distances: distances, loss: chunkLoss.reduce(0, +),
-      changedLabels: chunkChanged.reduce(0, +))
   }
 
   /// Every distance from every row to every center, `n × k` row-major.
@@ -207,12 +173,11 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     var rowCounts = [Int](repeating: 0, count: k)
     for label in labels { rowCounts[Int(label)] += 1 }
     let ranges = PreparedData<Scalar>.balancedRanges(counts: rowCounts, parts: threadCount)
-    var workerCounts = [Int](repeating: 0, count: k)
     let n = rowCount
     withRows { sparseRows in
       labels.withUnsafeBufferPointer { labelBuffer in
         total.sums.withUnsafeMutableBufferPointer { sumBuffer in
-          workerCounts.withUnsafeMutableBufferPointer { countBuffer in
+          total.counts.withUnsafeMutableBufferPointer { countBuffer in
             total.weights.withUnsafeMutableBufferPointer { weightTotalBuffer in
               withWeightPointer { weightBase in
                 let shared = UnsafeSendable(
@@ -231,12 +196,6 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
         }
       }
     }
-    for cluster in 0..<k { total.counts[cluster] += rowCounts[cluster] }
-  }
-
-  func withWeightPointer<Result>(_ body: (UnsafePointer<Double>?) -> Result) -> Result {
-    guard let weights else { return body(nil) }
-    return weights.withUnsafeBufferPointer { body($0.baseAddress!) }
   }
 
   // MARK: SeedableData

@@ -89,14 +89,6 @@ extension InputOptions {
     columnCount: Int? = nil
   ) throws -> (Features<Scalar>, names: [String]?, labels: [String]?, weights: [Double]?) {
     guard isSparse else {
-      guard let weightOptions else {
-        if let featureNames {
-          let (matrix, labels) = try load(Scalar.self, featureNames: featureNames)
-          return (.dense(matrix), featureNames, labels, nil)
-        }
-        let (matrix, names, labels) = try loadNamed(Scalar.self)
-        return (.dense(matrix), names, labels, nil)
-      }
       let (matrix, names, labels, weights) = try loadWeighted(
         Scalar.self, weightOptions: weightOptions, featureNames: featureNames)
       return (.dense(matrix), names, labels, weights)

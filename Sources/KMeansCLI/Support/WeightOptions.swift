@@ -59,19 +59,19 @@ struct WeightOptions: ParsableArguments {
 
 extension InputOptions {
   /// The features (with their column names when the file has a header), the labels, and the
-  /// sample weights asked for by `weightOptions`.
+  /// sample weights asked for by `weightOptions` (none without it).
   func loadWeighted<Scalar: KMeansScalar>(
-    _: Scalar.Type, weightOptions: WeightOptions, featureNames: [String]? = nil
+    _: Scalar.Type, weightOptions: WeightOptions?, featureNames: [String]? = nil
   ) throws -> (Matrix<Scalar>, names: [String]?, labels: [String]?, weights: [Double]?) {
-    guard let weightColumn = weightOptions.weightColumn else {
+    guard let weightColumn = weightOptions?.weightColumn else {
       if let featureNames {
         let (matrix, labels) = try load(Scalar.self, featureNames: featureNames)
         return (
-          matrix, featureNames, labels, try weightOptions.loadFile(rowCount: matrix.rowCount)
+          matrix, featureNames, labels, try weightOptions?.loadFile(rowCount: matrix.rowCount)
         )
       }
       let (matrix, names, labels) = try loadNamed(Scalar.self)
-      return (matrix, names, labels, try weightOptions.loadFile(rowCount: matrix.rowCount))
+      return (matrix, names, labels, try weightOptions?.loadFile(rowCount: matrix.rowCount))
     }
     guard !data.lowercased().hasSuffix(".npy"), VecsFormat(path: data) == nil else {
       throw ValidationError("--weight-column applies to CSV files; use --weights FILE.npy")

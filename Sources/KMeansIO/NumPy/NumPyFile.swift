@@ -77,14 +77,10 @@ public enum NumPyFile {
       try handle.seek(toOffset: 0)
       // The header is at most a few KiB (version 2 allows up to 4 GiB; read what it says).
       var head = try handle.read(upToCount: min(fileSize, 1 << 16)) ?? Data()
-      if head.count >= 12, head[head.startIndex + 6] >= 2 {
-        let bytes = [UInt8](head.prefix(12))
-        let length =
-          Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-        if 12 + length > head.count {
-          try handle.seek(toOffset: 0)
-          head = try handle.read(upToCount: min(fileSize, 12 + length)) ?? Data()
-        }
+      let location = try headerLocation(head, path: path)
+      if location.start + location.length > head.count {
+        try handle.seek(toOffset: 0)
+        head = try handle.read(upToCount: min(fileSize, location.start + location.length)) ?? Data()
       }
       let header = try parseHeader(head, path: path)
       let rows = header.shape.first ?? 1
@@ -148,14 +144,7 @@ public enum NumPyFile {
   /// `format` member of a sparse `.npz`.
   static func decodeText(_ data: Data, path: String) throws -> String {
     let bytes = [UInt8](data)
-    guard bytes.count >= 10, bytes[0] == 0x93, bytes[6] >= 1 else {
-      throw KMeansError.corruptFile(path: path, reason: "not a .npy file (bad magic string)")
-    }
-    let headerStart = bytes[6] == 1 ? 10 : 12
-    let headerLength =
-      bytes[6] == 1
-      ? Int(bytes[8]) | Int(bytes[9]) << 8
-      : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+    let (headerStart, headerLength) = try headerLocation(data, path: path)
     guard bytes.count >= headerStart + headerLength else {
       throw KMeansError.corruptFile(path: path, reason: "truncated header")
     }
@@ -292,28 +281,29 @@ public enum NumPyFile {
     var dataOffset: Int
   }
 
-  static func parseHeader(_ data: Data, path: String) throws -> Header {
+  /// Where the header text lies, from the magic string and the version's length field (the
+  /// first 10 or 12 bytes of `data`).
+  static func headerLocation(_ data: Data, path: String) throws -> (start: Int, length: Int) {
     let bytes = [UInt8](data.prefix(12))
     guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
       throw KMeansError.corruptFile(path: path, reason: "not a .npy file (bad magic string)")
     }
-    let major = bytes[6]
-    let headerLength: Int
-    let headerStart: Int
-    switch major {
+    switch bytes[6] {
     case 1:
-      headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-      headerStart = 10
+      return (10, Int(bytes[8]) | Int(bytes[9]) << 8)
     case 2, 3:
       guard bytes.count >= 12 else {
         throw KMeansError.corruptFile(path: path, reason: "truncated header")
       }
-      headerLength =
-        Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
-      headerStart = 12
+      return (12, Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24)
     default:
-      throw KMeansError.unsupportedFormat(path: path, reason: ".npy version \(major) is unknown")
+      throw KMeansError.unsupportedFormat(
+        path: path, reason: ".npy version \(bytes[6]) is unknown")
     }
+  }
+
+  static func parseHeader(_ data: Data, path: String) throws -> Header {
+    let (headerStart, headerLength) = try headerLocation(data, path: path)
     guard data.count >= headerStart + headerLength else {
       throw KMeansError.corruptFile(path: path, reason: "truncated header")
     }

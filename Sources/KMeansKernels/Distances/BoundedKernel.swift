@@ -8,92 +8,29 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
     distances: UnsafeMutablePointer<Scalar>, lowerBounds: UnsafeMutablePointer<Scalar>,
     scratch: inout AssignmentScratch<Scalar>, gemm: MultiplyTransposed<Scalar>
   ) {
-    let d = block.dimension
-    let k = block.centerCount
-    // GEMM distances carry a rounding error of a few (d + 2)·ε·(‖x‖² + ‖c‖²) (the fused
-    // kernel's FMAs less): the bound subtracts a margin of that size to stay a lower bound.
-    let marginScale = Scalar(4 * (d + 8)) * Scalar.ulpOfOne
+    // Either path writes the runner-up's ‖c‖² − 2x·c into `lowerBounds`; it becomes a bound here.
     if FusedKernel.level == 2 {
       FusedKernel.assign(
         block, labels: labels, distances: distances, scratch: &scratch, level: 2,
         second: lowerBounds)
-      var largestNorm = Scalar.zero
-      for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
-      for row in 0..<block.rowCount {
-        let point = block.points + row * d
-        let rowNorm = VectorKernels.dot(point, point, d)
-        let second = lowerBounds[row]
-        let margin = marginScale * (rowNorm + largestNorm)
-        lowerBounds[row] =
-          second.isFinite ? max(0, rowNorm + second - margin).squareRoot() : .infinity
-      }
-      return
+    } else {
+      NearestCenterKernel<Scalar>.assignWithGEMM(
+        block, labels: labels, distances: distances, scratch: &scratch, gemm: gemm,
+        second: lowerBounds)
     }
-    let tileRows = NearestCenterKernel<Scalar>.tileRows
-    let centerTile = min(k, NearestCenterKernel<Scalar>.centerTile)
-    if scratch.dots.count < tileRows * centerTile {
-      scratch.dots = Array(repeating: 0, count: tileRows * centerTile)
-    }
-    if scratch.best.count < tileRows || scratch.second.count < tileRows {
-      scratch.best = Array(repeating: 0, count: tileRows)
-      scratch.bestIndex = Array(repeating: 0, count: tileRows)
-      scratch.second = Array(repeating: 0, count: tileRows)
-    }
+    let d = block.dimension
+    // GEMM distances carry a rounding error of a few (d + 2)·ε·(‖x‖² + ‖c‖²) (the fused
+    // kernel's FMAs less): the bound subtracts a margin of that size to stay a lower bound.
+    let marginScale = Scalar(4 * (d + 8)) * Scalar.ulpOfOne
     var largestNorm = Scalar.zero
-    for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
-    scratch.dots.withUnsafeMutableBufferPointer { dotsBuffer in
-      scratch.best.withUnsafeMutableBufferPointer { bestBuffer in
-        scratch.bestIndex.withUnsafeMutableBufferPointer { indexBuffer in
-          scratch.second.withUnsafeMutableBufferPointer { secondBuffer in
-            let dots = dotsBuffer.baseAddress!
-            let best = bestBuffer.baseAddress!
-            let bestIndex = indexBuffer.baseAddress!
-            let second = secondBuffer.baseAddress!
-            var rowStart = 0
-            while rowStart < block.rowCount {
-              let rows = min(tileRows, block.rowCount - rowStart)
-              let tilePoints = block.points + rowStart * d
-              for row in 0..<rows {
-                best[row] = .infinity
-                second[row] = .infinity
-                bestIndex[row] = 0
-              }
-              var centerStart = 0
-              while centerStart < k {
-                let width = min(centerTile, k - centerStart)
-                gemm(rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
-                let norms = block.centerSquaredNorms + centerStart
-                for row in 0..<rows {
-                  let (first, next, index) = smallestTwo(
-                    dots: dots + row * width, norms: norms, width: width)
-                  // Merge with the centers of earlier tiles (ties keep the earlier index).
-                  if first < best[row] {
-                    second[row] = min(best[row], next)
-                    best[row] = first
-                    bestIndex[row] = Int32(truncatingIfNeeded: centerStart + index)
-                  } else {
-                    second[row] = min(second[row], first)
-                  }
-                }
-                centerStart += width
-              }
-              for row in 0..<rows {
-                let label = Int(bestIndex[row])
-                let point = tilePoints + row * d
-                let rowNorm = VectorKernels.dot(point, point, d)
-                labels[rowStart + row] = Int32(truncatingIfNeeded: label)
-                distances[rowStart + row] = VectorKernels.squaredDistance(
-                  point, block.centers + label * d, d)
-                let margin = marginScale * (rowNorm + largestNorm)
-                let secondSquared = rowNorm + second[row] - margin
-                lowerBounds[rowStart + row] =
-                  second[row].isFinite ? max(0, secondSquared).squareRoot() : .infinity
-              }
-              rowStart += rows
-            }
-          }
-        }
-      }
+    for j in 0..<block.centerCount { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
+    for row in 0..<block.rowCount {
+      let point = block.points + row * d
+      let rowNorm = VectorKernels.dot(point, point, d)
+      let second = lowerBounds[row]
+      let margin = marginScale * (rowNorm + largestNorm)
+      lowerBounds[row] =
+        second.isFinite ? max(0, rowNorm + second - margin).squareRoot() : .infinity
     }
   }
 

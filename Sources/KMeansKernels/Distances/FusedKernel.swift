@@ -44,13 +44,13 @@ package enum FusedKernel {
     if scratch.dots.count < panels * d * width {
       scratch.dots = Array(repeating: 0, count: panels * d * width)
     }
-    if scratch.second.count < panels * width {
-      scratch.second = Array(repeating: 0, count: panels * width)
+    if scratch.packedNorms.count < panels * width {
+      scratch.packedNorms = Array(repeating: 0, count: panels * width)
     }
     if scratch.best.count < k { scratch.best = Array(repeating: 0, count: k) }
     let cosine = block.distance == .cosine
     scratch.dots.withUnsafeMutableBufferPointer { packedBuffer in
-      scratch.second.withUnsafeMutableBufferPointer { normBuffer in
+      scratch.packedNorms.withUnsafeMutableBufferPointer { normBuffer in
         scratch.best.withUnsafeMutableBufferPointer { zeroBuffer in
           var norms = block.centerSquaredNorms
           if cosine {

@@ -5,10 +5,19 @@ package struct AssignmentScratch<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The best value of ‖c‖² − 2x·c seen so far for each row of the tile.
   @usableFromInline var best: [Scalar] = []
   @usableFromInline var bestIndex: [Int32] = []
-  /// The second-best value per row (``BoundedKernel`` only).
-  @usableFromInline var second: [Scalar] = []
+  /// The centers' norms padded to whole panels (``FusedKernel`` only).
+  @usableFromInline var packedNorms: [Scalar] = []
 
   package init() {}
+
+  /// Lends `count` scratch values (the dot-product buffer) to `body`, e.g. for the sparse
+  /// kernels' k dot products per row.
+  package mutating func withValues<Result>(
+    count: Int, _ body: (UnsafeMutablePointer<Scalar>) -> Result
+  ) -> Result {
+    if dots.count < count { dots = Array(repeating: 0, count: count) }
+    return dots.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+  }
 }
 
 /// Fused distance tiles and argmin: x is assigned to argminⱼ ‖cⱼ‖² − 2x·cⱼ (‖x‖² is constant
@@ -40,15 +49,18 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
     assignWithGEMM(block, labels: labels, distances: distances, scratch: &scratch, gemm: gemm)
   }
 
-  /// GEMM tiles, then a vectorised argmin per row: the portable path (and the only one for
-  /// `Double`).
+  /// GEMM tiles, then a vectorised argmin per row: the portable path.
+  ///
+  /// - Parameter second: when given (squared Euclidean only), receives each row's
+  ///   second-smallest ‖c‖² − 2x·c, for Hamerly's bounds.
   @inlinable
   package static func assignWithGEMM(
     _ block: DistanceBlock<Scalar>,
     labels: UnsafeMutablePointer<Int32>,
     distances: UnsafeMutablePointer<Scalar>,
     scratch: inout AssignmentScratch<Scalar>,
-    gemm: MultiplyTransposed<Scalar>
+    gemm: MultiplyTransposed<Scalar>,
+    second: UnsafeMutablePointer<Scalar>? = nil
   ) {
     let d = block.dimension
     let k = block.centerCount
@@ -72,18 +84,34 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
           while rowStart < block.rowCount {
             let rows = min(tileRows, block.rowCount - rowStart)
             let tilePoints = block.points + rowStart * d
+            // The runner-up of this tile's rows lives in the caller's buffer.
+            let runnerUp = second.map { $0 + rowStart }
             for row in 0..<rows {
               best[row] = .infinity
               bestIndex[row] = 0
+              runnerUp?[row] = .infinity
             }
             var centerStart = 0
             while centerStart < k {
               let width = min(centerTile, k - centerStart)
               gemm(rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
+              let norms = cosine ? nil : block.centerSquaredNorms + centerStart
               for row in 0..<rows {
-                let candidate = argminRow(
-                  dots: dots + row * width, width: width,
-                  norms: cosine ? nil : block.centerSquaredNorms + centerStart)
+                let line = dots + row * width
+                if let runnerUp, let norms {
+                  let (first, next, index) = BoundedKernel<Scalar>.smallestTwo(
+                    dots: line, norms: norms, width: width)
+                  // Merge with the centers of earlier tiles (ties keep the earlier index).
+                  if first < best[row] {
+                    runnerUp[row] = min(best[row], next)
+                    best[row] = first
+                    bestIndex[row] = Int32(truncatingIfNeeded: centerStart + index)
+                  } else {
+                    runnerUp[row] = min(runnerUp[row], first)
+                  }
+                  continue
+                }
+                let candidate = argminRow(dots: line, width: width, norms: norms)
                 if candidate.value < best[row] {
                   best[row] = candidate.value
                   bestIndex[row] = Int32(truncatingIfNeeded: centerStart + candidate.index)
