@@ -17,9 +17,12 @@ if ! command -v mpirun >/dev/null || ! pkg-config --exists ompi-c; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenmpi-dev openmpi-bin iproute2 >/dev/null
 fi
-swift build --traits MPI --product kmeans-mpi >/dev/null || exit 1
-swift build --product kmeans >/dev/null || exit 1
-bin=$(swift build --show-bin-path)
+# Release builds (what a user runs), in their own folder so the MPI trait does not rebuild the
+# default one.
+build=(swift build -c release --traits MPI --scratch-path .build-mpi)
+"${build[@]}" --product kmeans-mpi >/dev/null || exit 1
+"${build[@]}" --product kmeans >/dev/null || exit 1
+bin=$("${build[@]}" --show-bin-path)
 work=$(mktemp -d)
 trap 'rm -rf "$work"; ip netns del kmeans-a 2>/dev/null; ip netns del kmeans-b 2>/dev/null' EXIT
 passed=0
@@ -32,7 +35,7 @@ check() { # check NAME COMMAND...
     echo "FAIL $name"; sed 's/^/     /' "$work/last.log" | tail -15; failed=$((failed + 1))
   fi
 }
-run_mpi() { timeout 120 mpirun --oversubscribe "$@"; }
+run_mpi() { timeout 600 mpirun --oversubscribe "$@"; }
 
 python3 - "$work" <<'EOF'
 import sys, numpy as np
@@ -46,8 +49,9 @@ np.save(f"{work}/data.npy", x)
 np.save(f"{work}/init.npy", x[:k].astype(np.float64))
 bad = x.copy(); bad[15000, 4] = np.nan
 np.save(f"{work}/bad.npy", bad)
-big = (rng.uniform(-5, 5, (64, 16))[rng.integers(0, 64, 400000)] + rng.standard_normal((400000, 16))).astype(np.float32)
-np.save(f"{work}/big.npy", big)
+# Uniform data: Lloyd with k = 64 needs over a thousand iterations to settle, so a job on it is
+# still running long after its first checkpoint, on any machine.
+np.save(f"{work}/big.npy", rng.uniform(-5, 5, (400000, 16)).astype(np.float32))
 EOF
 
 compare() { # compare MODEL.json LABELS.npy REFERENCE.json REFERENCE.npy
@@ -92,19 +96,30 @@ run_mpi -np 2 "$bin/kmeans-mpi" train "$work/bad.npy" -k 8 >"$work/bad.log" 2>&1
 check "bad input: the job fails" test $? -ne 0
 check "bad input: the message names rank 1 and row 15000" grep -q "rank 1: non-finite value (NaN or infinity) at row 15000, column 4" "$work/bad.log"
 
-# A killed rank.
-(run_mpi -np 2 "$bin/kmeans-mpi" train "$work/big.npy" -k 64 --tol 0 --max-iter 100000 \
-  --model-dir "$work/killed" --checkpoint-every 1 --timeout 20 >"$work/killed.log" 2>&1; echo $? >"$work/killed.status") &
-for _ in $(seq 1 300); do [ -f "$work/killed/checkpoint" ] && break; sleep 0.1; done
-sleep 1
+# A killed rank. Every wait is on an event (a checkpoint written, the job ended), with a deadline
+# of minutes, so the checks do not depend on the machine's speed.
+wait_for() { # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@"; do [ "$(date +%s)" -ge "$deadline" ] && return 1; sleep 0.1; done
+}
+checkpoint_step() { # the global step of the latest checkpoint in DIR, or 0
+  sed -n 's/^model_checkpoint_path: "[^"]*ckpt-\([0-9]*\)"$/\1/p' "$1/checkpoint" 2>/dev/null | tail -n 1
+}
+past_step() { local step; step=$(checkpoint_step "$1"); [ -n "$step" ] && [ "$step" -ge "$2" ]; }
+(timeout 900 mpirun --oversubscribe -np 2 "$bin/kmeans-mpi" train "$work/big.npy" -k 64 --tol 0 \
+  --max-iter 100000 --model-dir "$work/killed" --checkpoint-every 1 --timeout 20 \
+  >"$work/killed.log" 2>&1; echo $? >"$work/killed.status") &
+wait_for 600 past_step "$work/killed" 3
 victim=$(pgrep -f "kmeans-mpi train $work/big.npy" | tail -n 1)
+check "the job was still running after its third checkpoint" test -n "$victim" -a ! -f "$work/killed.status"
 started=$(date +%s)
 kill -9 "$victim"
-for _ in $(seq 1 600); do [ -f "$work/killed.status" ] && break; sleep 0.1; done
+wait_for 600 test -f "$work/killed.status"
 elapsed=$(( $(date +%s) - started ))
 check "a killed rank ends the job (in ${elapsed} s)" test -f "$work/killed.status" -a "$(cat "$work/killed.status" 2>/dev/null)" != 0
 check "the job's message names the dead rank" grep -Eq "rank [01]" "$work/killed.log"
 check "the last checkpoint of the killed job loads" "$bin/kmeans" inspect "$work/killed"
+check "and it is from the middle of the run (step >= 3)" past_step "$work/killed" 3
 
 # Two hosts: network namespaces joined by a veth pair, ranks talking TCP across it.
 netns_job() {
@@ -123,7 +138,7 @@ case "$host" in 10.77.0.1) ns=kmeans-a ;; *) ns=kmeans-b ;; esac
 exec ip netns exec "$ns" bash -c "$*"
 AGENT
   chmod +x "$work/netns-rsh"
-  ip netns exec kmeans-a timeout 120 mpirun --oversubscribe -np 2 --host 10.77.0.1:1,10.77.0.2:1 \
+  ip netns exec kmeans-a timeout 600 mpirun --oversubscribe -np 2 --host 10.77.0.1:1,10.77.0.2:1 \
     --mca plm_rsh_agent "$work/netns-rsh" --mca plm_rsh_no_tree_spawn 1 \
     --mca btl tcp,self --mca btl_tcp_if_include 10.77.0.0/24 --mca oob_tcp_if_include 10.77.0.0/24 \
     "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" \
