@@ -47,7 +47,7 @@ let package = Package(
     .executableTarget(
       name: "KMeansMPICLI",
       dependencies: [
-        "KMeansMPI", "KMeans", "KMeansIO",
+        "KMeansMPI", "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -55,7 +55,16 @@ let package = Package(
     .executableTarget(
       name: "KMeansCLI",
       dependencies: [
-        "KMeans", "KMeansIO", "KMeansEstimator",
+        "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    /// What `kmeans` and `kmeans-mpi` share: the input, weight and training option groups, and
+    /// reading any input format into features.
+    .target(
+      name: "KMeansCommandLine",
+      dependencies: [
+        "KMeans", "KMeansIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -119,7 +128,8 @@ let package = Package(
     .testTarget(
       name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "KMeansCLITests", dependencies: ["KMeansCLI", "KMeans", "KMeansIO", "KMeansEstimator"]),
+      name: "KMeansCLITests",
+      dependencies: ["KMeansCLI", "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -76,7 +76,7 @@ for np in 1 2 4; do
 done
 
 for attempt in 1 2; do
-  run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" -k 8 --seed 7 --output "$work/par-$attempt.json" >/dev/null 2>&1
+  run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" -k 8 --seed 7 --init "kmeans||" --output "$work/par-$attempt.json" >/dev/null 2>&1
 done
 same_centers() {
   python3 -c 'import json, sys; a, b = (json.load(open(p))["centers"]["values"] for p in sys.argv[1:3]); print(f"{len(a)} values"); sys.exit(0 if a == b else 1)' "$@"

@@ -69,6 +69,8 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 #define KM_BCAST_256 _mm256_broadcast_ss
 #define KM_CMP_256 _mm256_cmp_ps
 #define KM_BLEND_256 _mm256_blendv_ps
+#define KM_MIN_256 _mm256_min_ps
+#define KM_MAX_256 _mm256_max_ps
 #define KM_TO_256 _mm256_castsi256_ps
 #define KM_FROM_256 _mm256_castps_si256
 #define KM_LANES_256 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
@@ -149,6 +151,8 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 #define KM_BCAST_256 _mm256_broadcast_sd
 #define KM_CMP_256 _mm256_cmp_pd
 #define KM_BLEND_256 _mm256_blendv_pd
+#define KM_MIN_256 _mm256_min_pd
+#define KM_MAX_256 _mm256_max_pd
 #define KM_TO_256 _mm256_castsi256_pd
 #define KM_FROM_256 _mm256_castpd_si256
 #define KM_LANES_256 _mm256_setr_epi64x(0, 1, 2, 3)

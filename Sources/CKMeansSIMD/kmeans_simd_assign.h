@@ -114,10 +114,11 @@ __attribute__((target("avx512f"))) static void KM_NAME(assign_avx512)(
   }
 }
 
-// 6 rows × 2 panels of KM_W256 centers (16 ymm registers).
+// 6 rows × 2 panels of KM_W256 centers (16 ymm registers); with `second`, each lane also keeps
+// its runner-up (outside the inner loop, so the accumulators keep their registers).
 __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
     const KM_T *points, long n, int d, const KM_T *packed, const KM_T *packed_norms, int k,
-    int32_t *labels) {
+    int32_t *labels, KM_T *second) {
   const int width = KM_W256;
   int panels = (k + width - 1) / width;
   KM_T best_values[KM_W256];
@@ -128,14 +129,16 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
     int rows = n - start < ROWS2 ? (int)(n - start) : ROWS2;
     const KM_T *x[ROWS2];
     for (int r = 0; r < ROWS2; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
-    KM_V256 best[ROWS2];
+    KM_V256 best[ROWS2], runner[ROWS2];
     __m256i index[ROWS2];
     for (int r = 0; r < ROWS2; r++) {
       best[r] = KM_SET1_256(INFINITY);
+      runner[r] = KM_SET1_256(INFINITY);
       index[r] = _mm256_setzero_si256();
     }
 #define KM_UPDATE_256(value, panel_index)                                                   \
   do {                                                                                      \
+    if (second) runner[r] = KM_MIN_256(runner[r], KM_MAX_256(best[r], value));              \
     KM_V256 m = KM_CMP_256(value, best[r], _CMP_LT_OQ);                                     \
     best[r] = KM_BLEND_256(best[r], value, m);                                              \
     index[r] = KM_FROM_256(KM_BLEND_256(KM_TO_256(index[r]), KM_TO_256(panel_index), m));  \
@@ -183,6 +186,17 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
         }
       }
       labels[start + r] = (int32_t)winner;
+      if (second) {
+        // The runner-up: every lane's second best, and the best of every lane but the winner's.
+        KM_T runner_values[KM_W256];
+        KM_STORE_256(runner_values, runner[r]);
+        KM_T other = (KM_T)INFINITY;
+        for (int l = 0; l < KM_W256; l++) {
+          if (runner_values[l] < other) other = runner_values[l];
+          if (best_indices[l] != winner && best_values[l] < other) other = best_values[l];
+        }
+        second[start + r] = other;
+      }
     }
   }
 }
@@ -198,7 +212,7 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
     return;
   }
   if (level == 1) {
-    KM_NAME(assign_avx2)(points, n, d, packed, packed_norms, k, labels);
+    KM_NAME(assign_avx2)(points, n, d, packed, packed_norms, k, labels, second);
     return;
   }
 #endif
@@ -207,7 +221,7 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
   int panels = (k + width - 1) / width;
   for (long i = 0; i < n; i++) {
     const KM_T *x = points + i * (long)d;
-    KM_T best = (KM_T)INFINITY;
+    KM_T best = (KM_T)INFINITY, runner_up = (KM_T)INFINITY;
     int32_t index = 0;
     for (int p = 0; p < panels; p++) {
       for (int l = 0; l < width; l++) {
@@ -215,12 +229,16 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
         for (int j = 0; j < d; j++) dot = KM_FMA(x[j], packed[((long)p * d + j) * width + l], dot);
         KM_T value = KM_FMA(-2, dot, packed_norms[p * width + l]);
         if (value < best) {
+          runner_up = best;
           best = value;
           index = p * width + l;
+        } else if (value < runner_up) {
+          runner_up = value;
         }
       }
     }
     labels[i] = index;
+    if (second) second[i] = runner_up;
   }
 }
 

@@ -3,54 +3,62 @@ import KMeans
 import KMeansEstimator
 import KMeansIO
 
-/// One rank's part of a distributed training job: read this rank's rows of a `.npy` file,
-/// resume from a model directory's latest checkpoint if there is one, train with
-/// ``KMeans``'s distributed Lloyd, and (rank 0 only) write TensorFlow checkpoints.
+/// One rank's part of a distributed training job: this rank's rows (dense or sparse, with
+/// weights), resumed from a model directory's latest checkpoint if there is one (trainer and
+/// stopping-rule state), trained by the engine's one loop with the reduction over the ranks;
+/// rank 0 writes TensorFlow checkpoints.
 package struct DistributedJob<Scalar: KMeansScalar> {
-  package var dataPath: String
+  /// This rank's rows and their place among all rows.
+  package var shard: TrainingRun<Scalar>.Input
+  package var rowOffset: Int
+  package var dimension: Int
   package var configuration: KMeansConfiguration
-  package var initialization: DistributedInitialization
   package var modelDirectory: String?
   package var checkpointEvery: Int = 10
   package var keepCheckpoints: Int = 5
 
   package init(
-    dataPath: String, configuration: KMeansConfiguration, initialization: DistributedInitialization
+    shard: TrainingRun<Scalar>.Input, rowOffset: Int, dimension: Int,
+    configuration: KMeansConfiguration
   ) {
-    self.dataPath = dataPath
+    self.shard = shard
+    self.rowOffset = rowOffset
+    self.dimension = dimension
     self.configuration = configuration
-    self.initialization = initialization
   }
 
   /// What a rank ends with.
   package struct Outcome {
     package var result: KMeansFitResult<Scalar>
-    package var plan: ShardPlan
     package var resumedFromStep: Int64?
     /// Every row's label (rank 0 only, when asked).
     package var allLabels: [Int]?
   }
 
-  package func run(collectives: Collectives, gatherLabels: Bool = false) throws -> Outcome {
-    let rows = try NumPyBatchReader<Scalar>(dataPath).totalRows
-    let plan = ShardPlan(totalRows: rows, rankCount: collectives.size)
-    let shard = try plan.readShard(dataPath, rank: collectives.rank, as: Scalar.self)
+  package func run(collectives: any Collectives, gatherLabels: Bool = false) throws -> Outcome {
     let k = configuration.effectiveClusterCount
-    var resume: (centers: Matrix<Scalar>, iteration: Int)? = nil
+    var resume: (trainer: KMeansTrainer<Scalar>, state: LoopState)? = nil
     var resumedFrom: Int64? = nil
+    var stepsPerIteration = 0
+    if let miniBatch = configuration.miniBatch { stepsPerIteration = miniBatch.stepsPerIteration }
+    let mode: TrainingMode =
+      stepsPerIteration > 0 ? .miniBatch(stepsPerIteration: stepsPerIteration) : .fullBatch
     if let modelDirectory,
       let prefix = try ModelDirectory.latestCheckpoint(directory: modelDirectory)
     {
       let variables = try ModelDirectory.load(prefix: prefix, as: Scalar.self)
       if variables.initialized {
-        guard variables.clusters.rowCount == k, variables.clusters.columnCount == shard.columnCount
+        guard variables.clusters.rowCount == k, variables.clusters.columnCount == dimension
         else {
           throw KMeansError.dimensionMismatch(
-            expected: shard.columnCount, actual: variables.clusters.columnCount,
+            expected: dimension, actual: variables.clusters.columnCount,
             context: "the checkpoint \(prefix) (k=\(variables.clusters.rowCount))")
         }
-        resume = (variables.clusters, Int(variables.globalStep))
-        resumedFrom = variables.globalStep
+        if var restored = try variables.restoring(configuration: configuration, mode: mode) {
+          if restored.state.stopReason == .cancelled { restored.state.stopReason = nil }
+          resume = (restored.trainer, restored.state)
+          resumedFrom = variables.globalStep
+        }
       }
     }
     let isWriter = collectives.rank == 0 && modelDirectory != nil
@@ -61,36 +69,44 @@ package struct DistributedJob<Scalar: KMeansScalar> {
         try ModelDirectory.writeMetadata(
           EstimatorMetadata(
             dtype: Scalar.dtypeName, metric: configuration.metric, clusterCount: k,
-            dimension: shard.columnCount, stepsPerIteration: 0, featureNames: nil),
+            dimension: dimension, stepsPerIteration: stepsPerIteration, featureNames: nil),
           directory: modelDirectory)
       }
     }
-    let every = checkpointEvery
+    let every = Int64(checkpointEvery)
     let keep = keepCheckpoints
     let directory = modelDirectory
-    let result = try DistributedKMeans.fit(
-      shard: shard, rowOffset: plan.rows(of: collectives.rank).lowerBound,
-      configuration: configuration, initialization: initialization, resumeFrom: resume,
-      collectives: collectives
-    ) { record, centers in
-      guard isWriter, let directory, record.iteration % every == 0 else { return }
-      try ModelDirectory.save(
-        CheckpointVariables(
-          clusters: centers, initialized: true, globalStep: Int64(record.iteration)),
-        directory: directory, keep: keep)
-    }
+    var run = TrainingRun<Scalar>(configuration: configuration)
+    run.collectives = collectives
+    run.rowOffset = rowOffset
+    run.resume = resume
+    var lastSaved: Int64 = -1
     if isWriter, let directory {
+      run.afterStep = { trainer, state, _ in
+        guard trainer.globalStep % every == 0 || state.stopReason != nil else { return }
+        try ModelDirectory.save(
+          CheckpointVariables(trainer: trainer, loopState: state), directory: directory,
+          keep: keep)
+        lastSaved = trainer.globalStep
+      }
+    } else if directory != nil {
+      // Every rank keeps the fingerprint the writer saves.
+      run.afterStep = { _, _, _ in }
+    }
+    let outcome = try run.run(shard)
+    if isWriter, let directory, lastSaved != outcome.trainer.globalStep {
       try ModelDirectory.save(
-        CheckpointVariables(
-          clusters: result.model.centers, initialized: true,
-          globalStep: Int64(result.model.iterationCount)),
+        CheckpointVariables(trainer: outcome.trainer, loopState: outcome.state),
         directory: directory, keep: keep)
     }
     var allLabels: [Int]? = nil
     if gatherLabels {
-      let parts = try collectives.gather(result.labels.map(Double.init))
+      let parts = try collectives.gather(outcome.labels.map(Double.init))
       if collectives.rank == 0 { allLabels = parts.flatMap { $0 }.map { Int($0) } }
     }
-    return Outcome(result: result, plan: plan, resumedFromStep: resumedFrom, allLabels: allLabels)
+    return Outcome(
+      result: KMeansFitResult(
+        model: outcome.model, labels: outcome.labels, distances: outcome.distances),
+      resumedFromStep: resumedFrom, allLabels: allLabels)
   }
 }

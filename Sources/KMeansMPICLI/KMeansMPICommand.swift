@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import KMeans
+import KMeansCommandLine
+import KMeansEstimator
 import KMeansIO
 import KMeansMPI
 
@@ -11,11 +13,14 @@ struct KMeansMPICommand: ParsableCommand {
     commandName: "kmeans-mpi",
     abstract: "Distributed k-means over MPI ranks (start it with mpirun).",
     discussion: """
-      Every rank reads only its own rows of the .npy file. Build with the MPI trait: \
-      swift build -c release --traits MPI --product kmeans-mpi (needs libopenmpi-dev).
+      The same training options as 'kmeans train' (one engine); every input format, sharded by \
+      rows. Build with the MPI trait: swift build -c release --traits MPI --product kmeans-mpi \
+      (needs libopenmpi-dev).
 
       Examples:
         mpirun -np 4 kmeans-mpi train data.npy -k 256 --output model.json
+        mpirun -np 4 kmeans-mpi train data.npy -k 256 --init kmeans|| --algorithm hamerly
+        mpirun -np 2 kmeans-mpi train customers.csv -k 8 --weight-column visits --mini-batch
         mpirun --hostfile hosts -np 8 kmeans-mpi train data.npy -k 256 --model-dir runs/big
         mpirun -np 2 kmeans-mpi bench-allreduce --doubles 65536
       """,
@@ -27,55 +32,29 @@ extension KMeansMPICommand {
   /// `kmeans-mpi train`.
   struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Train on a .npy file sharded across the ranks; rank 0 reports and writes.")
+      abstract: "Train on a data file sharded across the ranks; rank 0 reports and writes.",
+      discussion: """
+        Takes the training options of 'kmeans train' (the same engine: every seeding, both \
+        metrics, weights, Hamerly's bounds, mini-batch, restarts), and every input format: \
+        .npy and .fvecs files are read only where each rank's rows are; CSV, svmlight and \
+        .npz files are parsed by every rank, which keeps its rows.
+        """)
 
-    @Argument(help: "The data: a 2-D .npy file that every rank can open.")
-    var data: String
+    @OptionGroup var input: InputOptions
 
     @Option(name: .short, help: "The number of clusters (not needed with --init CENTERS.npy).")
     var k: Int?
 
-    @Option(
-      name: .customLong("init"),
-      help: ArgumentHelp(
-        "kmeans||, kmeans++ (on a gathered sample) or CENTERS.npy.", valueName: "method"))
-    var initialization: String = "kmeans||"
-
-    @Option(help: "k-means|| rounds.")
-    var rounds: Int = 5
-
-    @Option(help: "k-means|| oversampling factor ℓ (default 2k).")
-    var oversampling: Double?
-
-    @Option(help: "Rows gathered for --init kmeans++.")
-    var sampleSize: Int = 100_000
-
-    @Option(help: "euclidean or cosine.")
-    var metric: String = "euclidean"
-
-    @Option(help: "The most iterations.")
-    var maxIter: Int = 300
-
-    @Option(help: "Center-shift tolerance, relative to the mean feature variance (0: off).")
-    var tol: Double = 1e-4
-
-    @Option(help: "Stop when |L − L₋₁| / (1 + |L₋₁|) falls below this.")
-    var relativeTolerance: Double?
-
-    @Option(help: "The random seed.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Threads per rank (default: all cores).")
-    var threads: Int?
-
-    @Flag(help: "Compute in Double instead of Float.")
-    var float64 = false
+    @OptionGroup var training: TrainingOptions
 
     @Option(help: "Model directory: rank 0 writes TensorFlow checkpoints; a rerun resumes from it.")
     var modelDir: String?
 
-    @Option(help: "Checkpoint every this many iterations.")
+    @Option(help: "Checkpoint every this many steps.")
     var checkpointEvery: Int = 10
+
+    @Option(help: "Checkpoints to keep; older ones are deleted.")
+    var keepCheckpoints: Int = 5
 
     @Option(help: "Seconds a collective may wait for the other ranks before the job ends.")
     var timeout: Double = 120
@@ -92,9 +71,18 @@ extension KMeansMPICommand {
     @Flag(help: "Rank 0 prints a JSON summary.")
     var json = false
 
+    func validate() throws {
+      if let k, k <= 0 { throw ValidationError("-k must be at least 1, got \(k)") }
+      if k == nil && !training.givesCenters {
+        throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
+      }
+      if checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1") }
+      if keepCheckpoints <= 0 { throw ValidationError("--keep-checkpoints must be at least 1") }
+    }
+
     func run() throws {
       #if MPI
-        if float64 { try train(Double.self) } else { try train(Float.self) }
+        if training.float64 { try train(Double.self) } else { try train(Float.self) }
       #else
         FileHandle.standardError.write(
           Data(
@@ -118,30 +106,21 @@ extension KMeansMPICommand {
       }
 
       func train<Scalar: KMeansScalar>(_: Scalar.Type, communicator: MPICommunicator) throws {
-        var configuration = KMeansConfiguration(clusterCount: k ?? 0)
-        configuration.metric = metric == "cosine" ? .cosine : .squaredEuclidean
-        configuration.maxIterations = maxIter
-        configuration.tolerance = tol
-        configuration.relativeTolerance = relativeTolerance
-        configuration.seed = seed
-        configuration.threadCount = threads
-        let seeding: DistributedInitialization
-        switch initialization {
-        case "kmeans||", "k-means||":
-          seeding = .kMeansParallel(
-            rounds: rounds, oversampling: oversampling ?? Double(2 * (k ?? 1)))
-        case "kmeans++", "k-means++":
-          seeding = .kMeansPlusPlusOnSample(sampleSize: sampleSize)
-        default:
-          let centers = try NumPyFile.readMatrix(initialization, as: Double.self)
-          configuration.clusterCount = centers.rowCount
-          configuration.initialization = .centers(centers)
-          seeding = .centers(centers)
+        let configuration = try training.configuration(k: k)
+        let shard = try input.loadShard(
+          Scalar.self, rank: communicator.rank, count: communicator.size,
+          weightOptions: training.weightOptions)
+        let rows: TrainingRun<Scalar>.Input
+        switch shard.features {
+        case .dense(let matrix): rows = .dense(matrix, weights: shard.weights)
+        case .sparse(let matrix): rows = .sparse(matrix, weights: shard.weights)
         }
         var job = DistributedJob<Scalar>(
-          dataPath: data, configuration: configuration, initialization: seeding)
+          shard: rows, rowOffset: shard.rowOffset, dimension: shard.features.columnCount,
+          configuration: configuration)
         job.modelDirectory = modelDir
         job.checkpointEvery = checkpointEvery
+        job.keepCheckpoints = keepCheckpoints
         let started = Date()
         let outcome = try job.run(collectives: communicator, gatherLabels: labelsOutput != nil)
         let seconds = Date().timeIntervalSince(started)
@@ -162,11 +141,13 @@ extension KMeansMPICommand {
         if let labelsOutput, let labels = outcome.allLabels {
           try NumPyFile.write(labels, as: .int32, to: labelsOutput)
         }
+        let rowsPerRank = (0..<communicator.size).map {
+          shardRange(rank: $0, count: communicator.size, totalRows: shard.totalRows).count
+        }
         let perIteration = model.iterationStatistics.map(\.seconds)
         if json {
           var summary: [String: Any] = [
-            "ranks": communicator.size, "rows": outcome.plan.totalRows,
-            "rowsPerRank": (0..<communicator.size).map { outcome.plan.rows(of: $0).count },
+            "ranks": communicator.size, "rows": shard.totalRows, "rowsPerRank": rowsPerRank,
             "clusters": model.clusterCount, "inertia": model.inertia,
             "iterations": model.iterationCount, "stopReason": model.stopReason.rawValue,
             "seconds": seconds,
@@ -179,7 +160,7 @@ extension KMeansMPICommand {
           print(String(decoding: data, as: UTF8.self))
         } else {
           print(
-            "ranks:       \(communicator.size) (rows per rank: \((0..<communicator.size).map { String(outcome.plan.rows(of: $0).count) }.joined(separator: " ")))"
+            "ranks:       \(communicator.size) (rows per rank: \(rowsPerRank.map(String.init).joined(separator: " ")))"
           )
           if let resumed = outcome.resumedFromStep { print("resumed:     from step \(resumed)") }
           print("inertia:     \(String(format: "%.6f", model.inertia))")

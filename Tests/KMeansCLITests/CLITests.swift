@@ -1,4 +1,5 @@
 import Foundation
+import KMeansIO
 import Testing
 
 /// Runs the built `kmeans` executable as a user would.
@@ -139,8 +140,8 @@ struct CLITests {
     let model = directory.appendingPathComponent("model.json").path
     let streamed = try Command.run([
       "train", "Data/digits.csv", "-k", "10", "--label-column", "digit", "--stream",
-      "--batch-size", "300", "--epochs", "3", "--labels-output", labels, "--output", model,
-      "--json",
+      "--mini-batch", "--batch-size", "300", "--epochs", "3", "--labels-output", labels,
+      "--output", model, "--json",
     ])
     #expect(streamed.status == 0, "\(streamed.standardError)")
     let summary = try #require(
@@ -180,6 +181,44 @@ struct CLITests {
     }
     let bad = try Command.run(["train", "Data/digits.csv", "-k", "10", "--init", "nonsense"])
     #expect(bad.status == 64)
+  }
+
+  @Test("--stream without --mini-batch is exact Lloyd: the in-memory model, labels and inertia")
+  func streamedFullBatch() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var outputs: [[String: Any]] = []
+    var labelFiles: [Data] = []
+    for (index, extra) in [[], ["--stream"], ["--stream", "--algorithm", "hamerly"]].enumerated() {
+      let labels = directory.appendingPathComponent("labels-\(index).npy").path
+      let model = directory.appendingPathComponent("model-\(index).json").path
+      let result = try Command.run(
+        [
+          "train", "Data/digits.csv", "-k", "10", "--label-column", "digit", "--seed", "4",
+          "--labels-output", labels, "--output", model, "--json",
+        ] + extra)
+      #expect(result.status == 0, "\(extra): \(result.standardError)")
+      outputs.append(
+        try #require(
+          JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]))
+      labelFiles.append(try Data(contentsOf: URL(fileURLWithPath: labels)))
+      if index > 0 {
+        guard case .float(let saved) = try ModelFile.load(model),
+          case .float(let reference) = try ModelFile.load(
+            directory.appendingPathComponent("model-0.json").path)
+        else {
+          Issue.record("models should be float32")
+          continue
+        }
+        #expect(saved.centers == reference.centers, "\(extra)")
+      }
+    }
+    #expect(outputs[1]["mode"] as? String == "streamed full batch")
+    for index in 1..<3 {
+      #expect(labelFiles[index] == labelFiles[0])
+      #expect(outputs[index]["inertia"] as? Double == outputs[0]["inertia"] as? Double)
+      #expect(outputs[index]["iterations"] as? Int == outputs[0]["iterations"] as? Int)
+    }
   }
 
   @Test("sweep: table, suggestions, SVG plot; evaluate: metrics")

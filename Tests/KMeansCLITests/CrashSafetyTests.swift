@@ -22,9 +22,10 @@ struct CrashSafetyTests {
   static func configuration() -> EstimatorConfiguration {
     var clustering = KMeansConfiguration(clusterCount: 8)
     clustering.seed = 3
+    var miniBatch = MiniBatchConfiguration()
+    miniBatch.batchSize = 256
+    clustering.miniBatch = miniBatch
     var configuration = EstimatorConfiguration(clustering: clustering)
-    configuration.mode = .miniBatch(stepsPerIteration: 1)
-    configuration.batchSize = 256
     configuration.checkpointEverySteps = 1
     return configuration
   }

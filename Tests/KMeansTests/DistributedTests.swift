@@ -9,8 +9,7 @@ import Testing
 struct DistributedTests {
   /// Runs `workers` workers on contiguous shards and returns their results in rank order.
   func run(
-    _ data: Matrix<Double>, workers: Int, configuration: KMeansConfiguration,
-    initialization: DistributedInitialization
+    _ data: Matrix<Double>, workers: Int, configuration: KMeansConfiguration
   ) throws -> [KMeansFitResult<Double>] {
     let group = ThreadGroup(size: workers)
     let n = data.rowCount
@@ -31,7 +30,7 @@ struct DistributedTests {
       shared.value[rank] = Result {
         try DistributedKMeans.fit(
           shard: data.rows(range), rowOffset: range.lowerBound, configuration: configuration,
-          initialization: initialization, collectives: group.member(rank))
+          collectives: group.member(rank))
       }
     }
     return try results.map { try #require($0).get() }
@@ -44,8 +43,7 @@ struct DistributedTests {
     var configuration = KMeansConfiguration(clusterCount: 7)
     configuration.initialization = .centers(initial)
     let single = try KMeansModel.fit(data, configuration: configuration)
-    let results = try run(
-      data, workers: workers, configuration: configuration, initialization: .centers(initial))
+    let results = try run(data, workers: workers, configuration: configuration)
     #expect(results.flatMap(\.labels) == single.labels)
     for result in results {
       #expect(result.model.iterationCount == single.model.iterationCount)
@@ -67,30 +65,31 @@ struct DistributedTests {
     configuration.initialization = .centers(centers)
     let single = try KMeansModel.fit(data, configuration: configuration)
     #expect(single.model.iterationStatistics[0].relocatedClusters == 1)
-    let results = try run(
-      data, workers: 3, configuration: configuration, initialization: .centers(centers))
+    let results = try run(data, workers: 3, configuration: configuration)
     #expect(results[0].model.iterationStatistics[0].relocatedClusters == 1)
     #expect(results.flatMap(\.labels) == single.labels)
   }
 
-  @Test("k-means‖ and sampled k-means++: deterministic per worker count, good quality")
+  @Test("k-means‖ and sampled k-means++: the same centers on 1 and 3 workers, good quality")
   func seedings() throws {
     let data = try TestData.blobs(rows: 8000, dimension: 5, clusters: 12, seed: 5, as: Double.self)
     var configuration = KMeansConfiguration(clusterCount: 12)
     configuration.seed = 4
     let reference = try KMeansModel.fit(data, configuration: configuration).model.inertia
     for initialization in [
-      DistributedInitialization.kMeansParallel(rounds: 5, oversampling: 24),
-      .kMeansPlusPlusOnSample(sampleSize: 2000),
+      Initialization.kMeansParallel(rounds: 5, oversampling: 24), .kMeansPlusPlus(),
     ] {
-      let first = try run(
-        data, workers: 3, configuration: configuration, initialization: initialization)
-      let again = try run(
-        data, workers: 3, configuration: configuration, initialization: initialization)
+      var settings = configuration
+      settings.initialization = initialization
+      settings.seedingSampleSize = 2000
+      let single = try KMeansModel.fit(data, configuration: settings)
+      let first = try run(data, workers: 3, configuration: settings)
+      let again = try run(data, workers: 3, configuration: settings)
       #expect(first[0].model.centers == again[0].model.centers)
+      #expect(first.flatMap(\.labels) == single.labels, "\(initialization.name)")
       #expect(
         first[0].model.inertia <= reference * 1.05,
-        "\(initialization): \(first[0].model.inertia) vs \(reference)")
+        "\(initialization.name): \(first[0].model.inertia) vs \(reference)")
     }
   }
 
@@ -115,7 +114,7 @@ struct DistributedTests {
       do {
         _ = try DistributedKMeans.fit(
           shard: data.rows(range), rowOffset: range.lowerBound, configuration: configuration,
-          initialization: .centers(data.rows(0..<2)), collectives: group.member(rank))
+          collectives: group.member(rank))
         errors.value[rank] = "no error"
       } catch {
         errors.value[rank] = "\(error)"

@@ -78,12 +78,73 @@ struct HamerlyTests {
     #expect(lloyd.model.inertia == hamerly.model.inertia)
   }
 
-  @Test("hamerly with cosine is refused")
-  func cosineRefused() throws {
-    var configuration = KMeansConfiguration(clusterCount: 2)
-    configuration.metric = .cosine
+  /// Lloyd and Hamerly from the same seed: the same labels, centers, losses, changed counts
+  /// and iterations, bit for bit, and the bounds saved work.
+  func expectSameAsLloyd<Scalar: KMeansScalar>(
+    _ fit: (KMeansConfiguration) throws -> KMeansFitResult<Scalar>, k: Int,
+    metric: DistanceMetric, rows: Int, maxIterations: Int = 300, savesWork: Bool = true
+  ) throws {
+    var configuration = KMeansConfiguration(clusterCount: k)
+    configuration.metric = metric
+    configuration.maxIterations = maxIterations
+    configuration.tolerance = 0
+    configuration.seed = 23
+    configuration.algorithm = .lloyd
+    let lloyd = try fit(configuration)
     configuration.algorithm = .hamerly
-    #expect(throws: KMeansError.self) { try configuration.validate() }
+    let hamerly = try fit(configuration)
+    #expect(lloyd.labels == hamerly.labels)
+    #expect(lloyd.model.centers == hamerly.model.centers)
+    #expect(lloyd.model.inertia == hamerly.model.inertia)
+    #expect(lloyd.model.iterationCount == hamerly.model.iterationCount)
+    #expect(
+      lloyd.model.iterationStatistics.map(\.loss) == hamerly.model.iterationStatistics.map(\.loss))
+    #expect(
+      lloyd.model.iterationStatistics.map(\.changedLabels)
+        == hamerly.model.iterationStatistics.map(\.changedLabels))
+    let work = hamerly.model.iterationStatistics.compactMap(\.fullyAssignedPoints)
+    #expect(work.count == hamerly.model.iterationCount)
+    if savesWork { #expect(work.dropFirst().reduce(0, +) < work.dropFirst().count * rows) }
+  }
+
+  @Test("cosine (bounds between unit vectors): the same as Lloyd, Float and Double")
+  func cosine() throws {
+    let data = try TestData.blobs(rows: 6000, dimension: 10, clusters: 25, seed: 2, as: Double.self)
+    try expectSameAsLloyd(
+      { try KMeansModel.fit(data, configuration: $0) }, k: 20, metric: .cosine, rows: 6000)
+    let floats = data.converted(to: Float.self)
+    try expectSameAsLloyd(
+      { try KMeansModel.fit(floats, configuration: $0) }, k: 20, metric: .cosine, rows: 6000)
+  }
+
+  @Test("sparse rows, both metrics: the same as Lloyd", arguments: DistanceMetric.allCases)
+  func sparse(metric: DistanceMetric) throws {
+    var random = RandomSource(seed: 8)
+    let dense = try TestData.blobs(rows: 4000, dimension: 30, clusters: 18, seed: 6, as: Float.self)
+    // About a third of the values stored.
+    var values = dense.values
+    for index in values.indices where random.nextUnit() < 0.66 { values[index] = 0 }
+    let data = SparseMatrix(try Matrix(rowCount: 4000, columnCount: 30, values: values))
+    try expectSameAsLloyd(
+      { try KMeansModel.fit(data, configuration: $0) }, k: 16, metric: metric, rows: 4000)
+  }
+
+  /// The rounding of ‖c‖² − 2x·c here is larger than many gaps between centers: Lloyd's own
+  /// labels carry it, and the bounds (whose margin covers it) must not decide differently.
+  @Test("far from the origin (norms about 1e4, Float), where ‖c‖² − 2x·c cancels")
+  func farFromOrigin() throws {
+    let blobs = try TestData.blobs(rows: 2000, dimension: 16, clusters: 24, seed: 4, as: Float.self)
+    let data = try Matrix(
+      rowCount: 2000, columnCount: 16, values: blobs.values.map { $0 + 2500 })
+    try expectSameAsLloyd(
+      { try KMeansModel.fit(data, configuration: $0) }, k: 24, metric: .squaredEuclidean,
+      rows: 2000, maxIterations: 30, savesWork: false)
+    // Moderately far (norms about 1e3): the bounds still save work, and change nothing.
+    let near = try Matrix(
+      rowCount: 2000, columnCount: 16, values: blobs.values.map { $0 + 250 })
+    try expectSameAsLloyd(
+      { try KMeansModel.fit(near, configuration: $0) }, k: 24, metric: .squaredEuclidean,
+      rows: 2000, maxIterations: 30)
   }
 }
 

@@ -23,7 +23,7 @@ void kmeans_simd_pack_f32(const float *centers, const float *norms, int k, int d
 
 /// For each of `n` rows of `points` (row-major, dimension `d`): the first center minimising
 /// norms[c] − 2·x·c over the packed centers, computed with fused multiply-adds in registers.
-/// With `second` (AVX-512 only, level 2), also the second-smallest value of norms[c] − 2·x·c.
+/// With `second`, also the smallest norms[c] − 2·x·c over the other centers (the runner-up).
 void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
                             const float *packed_norms, int k, int32_t *labels, float *second);
 

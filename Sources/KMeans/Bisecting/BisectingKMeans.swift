@@ -1,4 +1,5 @@
 import Foundation
+import KMeansKernels
 
 /// Bisecting k-means (Steinbach, Karypis & Kumar, 2000; scikit-learn's `BisectingKMeans`,
 /// Spark's): start from one cluster and split a leaf in two with 2-means until there are k
@@ -31,6 +32,33 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
   public private(set) var nodes: [Node]
   /// The strategy used.
   public let strategy: Strategy
+  /// The distance every split and every prediction uses.
+  public let metric: DistanceMetric
+
+  init(nodes: [Node], strategy: Strategy, metric: DistanceMetric) {
+    self.nodes = nodes
+    self.strategy = strategy
+    self.metric = metric
+  }
+
+  private enum CodingKeys: String, CodingKey { case nodes, strategy, metric }
+
+  /// Decodes a tree (trees saved before metrics were recorded are squared Euclidean).
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    nodes = try container.decode([Node].self, forKey: .nodes)
+    strategy = try container.decode(Strategy.self, forKey: .strategy)
+    metric =
+      try container.decodeIfPresent(DistanceMetric.self, forKey: .metric) ?? .squaredEuclidean
+  }
+
+  /// Encodes the nodes, the strategy and the metric.
+  public func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: CodingKeys.self)
+    try container.encode(nodes, forKey: .nodes)
+    try container.encode(strategy, forKey: .strategy)
+    try container.encode(metric, forKey: .metric)
+  }
 
   /// The number of clusters (leaves).
   public var clusterCount: Int { nodes.filter { $0.children == nil }.count }
@@ -45,20 +73,31 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
   /// Σ over leaves of their inertia.
   public var inertia: Double { nodes.filter { $0.children == nil }.reduce(0) { $0 + $1.inertia } }
 
-  /// Trains: splits leaves with 2-means (k-means++ seeding, `configuration.restarts` runs,
-  /// `configuration.seed`; squared Euclidean) until `configuration.clusterCount` leaves exist.
-  /// - Throws: ``KMeansError`` for invalid configuration or data, or when no leaf with at least
-  ///   two distinct points is left to split.
+  /// Trains: splits leaves with 2-means (the configuration's metric, initialization,
+  /// restarts, algorithm and stopping rules, seed + split number) until
+  /// `configuration.clusterCount` leaves exist. With `weights`, centers are weighted means and
+  /// inertias weighted sums (a row of weight w counts w times), as scikit-learn's
+  /// `BisectingKMeans(sample_weight=)`. Under cosine, rows and centers are unit length and
+  /// inertia is Σ w·(1 − cos).
+  /// - Throws: ``KMeansError`` for invalid configuration, data or weights, or when no leaf with
+  ///   at least two distinct points is left to split.
   public static func fit(
-    _ data: Matrix<Scalar>, configuration: KMeansConfiguration, strategy: Strategy = .biggestInertia
+    _ data: Matrix<Scalar>, weights: [Double]? = nil, configuration: KMeansConfiguration,
+    strategy: Strategy = .biggestInertia
   ) throws -> (model: BisectingKMeansModel, labels: [Int]) {
     try configuration.validate()
+    if configuration.miniBatch != nil {
+      throw KMeansError.invalidConfiguration(
+        "bisecting k-means splits with full-batch 2-means (no mini-batch)")
+    }
     let k = configuration.clusterCount
-    let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    // Validated once; each split gathers its rows from it.
-    let prepared = try PreparedData(data, metric: .squaredEuclidean, threadCount: threads)
+    let metric = configuration.metric
+    // Validated (and normalised under cosine) once; each split gathers its rows from it.
+    let prepared = try PreparedData(
+      data, metric: metric, threadCount: configuration.resolvedThreadCount, weights: weights)
+    let points = prepared.points
     var members: [[Int]] = [Array(0..<data.rowCount)]
-    var nodes = [Self.node(data, rows: members[0])]
+    var nodes = [Self.node(points, rows: members[0], weights: weights, metric: metric)]
     var leaves = [0]
     var split = 0
     while leaves.count < k {
@@ -75,16 +114,18 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
       let subset = prepared.rowsMatrix(rows)
       var settings = configuration
       settings.clusterCount = 2
-      settings.initialization = .kMeansPlusPlus()
+      if case .centers = settings.initialization { settings.initialization = .kMeansPlusPlus() }
       settings.seed = configuration.seed &+ UInt64(split)
       settings.frozenCenterCount = 0
-      let halves = try KMeansModel.fit(subset, configuration: settings).labels
+      let halves = try KMeansModel.fit(
+        subset, weights: weights.map { w in rows.map { w[$0] } }, configuration: settings
+      ).labels
       split += 1
       var parts: [[Int]] = [[], []]
       for (index, row) in rows.enumerated() { parts[halves[index]].append(row) }
       let left = nodes.count
-      nodes.append(Self.node(data, rows: parts[0]))
-      nodes.append(Self.node(data, rows: parts[1]))
+      nodes.append(Self.node(points, rows: parts[0], weights: weights, metric: metric))
+      nodes.append(Self.node(points, rows: parts[1], weights: weights, metric: metric))
       members.append(parts[0])
       members.append(parts[1])
       members[leaf] = []
@@ -93,7 +134,7 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
       leaves += [left, left + 1]
     }
     // Label the leaves left to right.
-    var model = BisectingKMeansModel(nodes: nodes, strategy: strategy)
+    var model = BisectingKMeansModel(nodes: nodes, strategy: strategy, metric: metric)
     var next = 0
     func label(_ index: Int) {
       if let children = model.nodes[index].children {
@@ -111,23 +152,33 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
     return (model, labels)
   }
 
-  static func node(_ data: Matrix<Scalar>, rows: [Int]) -> Node {
+  /// A node of `rows`: its (weighted) mean, unit length under cosine, and Σ w·distance.
+  static func node(
+    _ data: Matrix<Scalar>, rows: [Int], weights: [Double]?, metric: DistanceMetric
+  ) -> Node {
     let d = data.columnCount
     var mean = [Double](repeating: 0, count: d)
+    var total = 0.0
     for row in rows {
-      for column in 0..<d { mean[column] += Double(data[row, column]) }
+      let weight = weights?[row] ?? 1
+      total += weight
+      for column in 0..<d { mean[column] += weight * Double(data[row, column]) }
     }
-    mean = mean.map { $0 / Double(max(1, rows.count)) }
+    mean = mean.map { $0 / (total > 0 ? total : 1) }
+    if metric == .cosine {
+      let norm = mean.reduce(0) { $0 + $1 * $1 }.squareRoot()
+      if norm > 0 { mean = mean.map { $0 / norm } }
+    }
+    let center = mean.map { Scalar($0) }
     var inertia = 0.0
     for row in rows {
-      for column in 0..<d {
-        let difference = Double(data[row, column]) - mean[column]
-        inertia += difference * difference
-      }
+      inertia += (weights?[row] ?? 1) * Double(Self.distance(data.row(row), center, metric))
     }
-    return Node(
-      center: mean.map { Scalar($0) }, inertia: inertia, size: rows.count, children: nil, label: nil
-    )
+    return Node(center: center, inertia: inertia, size: rows.count, children: nil, label: nil)
+  }
+
+  static func distance(_ x: [Scalar], _ center: [Scalar], _ metric: DistanceMetric) -> Scalar {
+    RowChecks.distance(x, center, metric == .cosine ? .cosine : .squaredEuclidean)
   }
 
   /// The leaf each row reaches by walking down from the root, taking the nearer child.
@@ -136,16 +187,12 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
       throw KMeansError.dimensionMismatch(
         expected: nodes[0].center.count, actual: data.columnCount, context: "the model")
     }
-    return (0..<data.rowCount).map { row in
-      let point = data.row(row)
+    let points = metric == .cosine ? data.l2NormalizedRows() : data
+    return (0..<points.rowCount).map { row in
+      let point = points.row(row)
       var index = 0
       while let children = nodes[index].children {
-        let distances = children.map { child in
-          zip(point, nodes[child].center).reduce(0.0) { total, pair in
-            let difference = Double(pair.0) - Double(pair.1)
-            return total + difference * difference
-          }
-        }
+        let distances = children.map { Self.distance(point, nodes[$0].center, metric) }
         index = distances[1] < distances[0] ? children[1] : children[0]
       }
       return nodes[index].label ?? 0

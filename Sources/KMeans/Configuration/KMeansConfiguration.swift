@@ -7,12 +7,14 @@ public enum LloydAlgorithm: String, Codable, Sendable, CaseIterable {
   /// Hamerly's exact acceleration (G. Hamerly, "Making k-means even faster", SDM 2010): each
   /// point keeps a lower bound on its distance to the second-nearest center, lowered by the
   /// largest center shift each iteration; when its exact distance to its own center is within
-  /// max(bound, ½ · its center's distance to the nearest other center) the point cannot move
-  /// and no other distance is computed. Points whose test fails are re-assigned with GEMM tiles.
-  /// Squared Euclidean only. O(n) extra memory.
+  /// max(bound, ½ · its center's distance to the nearest other center), with a margin for the
+  /// kernels' rounding, the point cannot move and no other distance is computed. Points whose
+  /// test fails are re-assigned by the same kernel as ``lloyd``, so the labels, centers and
+  /// losses are Lloyd's, bit for bit. Dense and sparse data, squared Euclidean and cosine
+  /// (Euclidean bounds between unit vectors), in memory, streamed and on MPI ranks. Full
+  /// batch only. 4 bytes per row extra memory.
   case hamerly
-  /// Hamerly for squared Euclidean with at least 16 clusters (full batch, one shard), Lloyd
-  /// otherwise.
+  /// Hamerly with at least 16 clusters (full batch, data in memory), Lloyd otherwise.
   case automatic
 }
 
@@ -48,6 +50,12 @@ public enum Initialization: Sendable, Equatable {
   /// of `chainLength` draws from q(x) = ½·d(x, c₁)/Σd + 1/(2n), accepting y over x with
   /// probability min(1, D(y)·q(x) / (D(x)·q(y))). Near k-means++ quality in O(n·d + k²·d·m).
   case afkmc2(chainLength: Int = 200)
+  /// k-means‖ (Bahmani et al., "Scalable k-means++", VLDB 2012): `rounds` passes over all the
+  /// data, each keeping every row independently with probability ∝ `oversampling`·w·D², then
+  /// weighted k-means++ on the kept rows. Reads every row (not a sample), in passes, so it
+  /// suits data spread over MPI ranks or streamed; the draws depend only on the seed and the
+  /// row, so any number of workers seeds alike. `oversampling` nil: 2k.
+  case kMeansParallel(rounds: Int = 5, oversampling: Double? = nil)
   /// A caller's function: given a batch and the number of centers still needed, it returns
   /// up to that many centers (zero is allowed); it is called again on later batches until
   /// `k` centers exist (TensorFlow's callable `initial_clusters`).
@@ -68,6 +76,7 @@ public enum Initialization: Sendable, Equatable {
     case .kMeansPlusPlus: return "kmeans++"
     case .kmc2: return "kmc2"
     case .afkmc2: return "afk-mc2"
+    case .kMeansParallel: return "kmeans||"
     case .custom: return "custom"
     case .centers: return "centers"
     }
@@ -120,9 +129,15 @@ public struct KMeansConfiguration: Sendable, Equatable {
   public var metric: DistanceMetric = .squaredEuclidean
   /// The most Lloyd iterations per run. Default: 300 (scikit-learn's).
   public var maxIterations: Int = 300
-  /// Stop when Σⱼ ‖cⱼ − cⱼ′‖² ≤ `tolerance` × the mean per-feature variance of the data
-  /// (scikit-learn's `tol`). `0` disables it. Default: 1e-4.
-  public var tolerance: Double = 1e-4
+  /// Stop when the center shift of an iteration (mini-batch: of a step), Σⱼ ‖cⱼ − cⱼ′‖², is at
+  /// most `tolerance` × the mean per-feature variance of the data (scikit-learn's `tol`).
+  /// `0` disables it. Default: nil, scikit-learn's defaults — 1e-4 for full batch (`KMeans`),
+  /// 0 for mini-batch (`MiniBatchKMeans`).
+  public var tolerance: Double? = nil
+
+  /// The tolerance in force: ``tolerance``, or scikit-learn's default for the mode.
+  public var effectiveTolerance: Double { tolerance ?? (miniBatch == nil ? 1e-4 : 0) }
+
   /// Stop when the loss L (Σ distances before an update) changes little:
   /// |L − L₋₁| / (1 + |L₋₁|) < `relativeTolerance` (TensorFlow's `relative_tolerance`).
   /// Default: nil (off).
@@ -152,15 +167,21 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// k are large, and a sample of a few hundred rows per cluster finds the same structure.
   /// nil (default): automatic — a sample of max(65 536, 256·k) rows when the data has at
   /// least four times as many, all rows otherwise; `Int.max`: always all rows. Never with
-  /// `tfCompat`.
+  /// `tfCompat`. The sample is a priority sample (Duffield et al., 2007): rows are drawn ∝
+  /// weight and keep a weight that stands for the rows left out, so heavy rows are never
+  /// missed. With mini-batch training, the rows the centers are seeded from, unless
+  /// ``MiniBatchConfiguration/initializationSize`` is set.
   public var seedingSampleSize: Int? = nil
+  /// Mini-batch training (TensorFlow's update rule with scikit-learn's schedule) instead of
+  /// full-batch Lloyd. Default: nil (full batch).
+  public var miniBatch: MiniBatchConfiguration? = nil
 
   /// How many rows full-batch seeding reads from `rowCount` rows (nil: all of them).
   func seedingSample(rowCount: Int) -> Int? {
     guard !tfCompat else { return nil }
     switch initialization {
     case .kMeansPlusPlus, .afkmc2, .kmc2, .random: break
-    case .randomWithReplacement, .custom, .centers: return nil
+    case .randomWithReplacement, .custom, .centers, .kMeansParallel: return nil
     }
     if let seedingSampleSize { return seedingSampleSize < rowCount ? seedingSampleSize : nil }
     // Automatic: only when the sample is at most a quarter of the rows.
@@ -170,10 +191,11 @@ public struct KMeansConfiguration: Sendable, Equatable {
 
   /// Whether full-batch Lloyd runs Hamerly's bounded E-step with these settings.
   var usesBounds: Bool {
+    guard miniBatch == nil else { return false }
     switch algorithm {
-    case .lloyd: false
-    case .hamerly: metric == .squaredEuclidean
-    case .automatic: metric == .squaredEuclidean && effectiveClusterCount >= 16
+    case .lloyd: return false
+    case .hamerly: return true
+    case .automatic: return effectiveClusterCount >= 16
     }
   }
 
@@ -188,7 +210,8 @@ public struct KMeansConfiguration: Sendable, Equatable {
     return clusterCount
   }
 
-  /// Checks every field that does not depend on the data.
+  /// Checks every field that does not depend on the data, and refuses combinations that
+  /// cannot work, naming them.
   /// - Throws: ``KMeansError/invalidConfiguration(_:)`` naming the field and its value.
   public func validate() throws {
     func fail(_ message: String) throws -> Never { throw KMeansError.invalidConfiguration(message) }
@@ -196,7 +219,7 @@ public struct KMeansConfiguration: Sendable, Equatable {
       try fail("clusterCount=\(effectiveClusterCount) must be at least 1")
     }
     if maxIterations <= 0 { try fail("maxIterations=\(maxIterations) must be at least 1") }
-    if !(tolerance >= 0) || !tolerance.isFinite {
+    if let tolerance, !(tolerance >= 0) || !tolerance.isFinite {
       try fail("tolerance=\(tolerance) must be finite and >= 0")
     }
     if let relativeTolerance, !(relativeTolerance >= 0) || !relativeTolerance.isFinite {
@@ -218,32 +241,28 @@ public struct KMeansConfiguration: Sendable, Equatable {
         "seedingSampleSize=\(seedingSampleSize) must be at least the cluster count \(effectiveClusterCount)"
       )
     }
-    if algorithm == .hamerly && metric == .cosine {
-      try fail("algorithm=hamerly needs the squared Euclidean distance (the bounds are metric)")
-    }
     switch initialization {
     case .kmc2(let length), .afkmc2(let length):
       if length <= 0 { try fail("chainLength=\(length) must be at least 1") }
-    default: break
-    }
-    if let seedingSampleSize, seedingSampleSize < effectiveClusterCount {
-      try fail(
-        "seedingSampleSize=\(seedingSampleSize) must be at least the cluster count \(effectiveClusterCount)"
-      )
-    }
-    if algorithm == .hamerly && metric == .cosine {
-      try fail("algorithm=hamerly needs the squared Euclidean distance (the bounds are metric)")
-    }
-    switch initialization {
-    case .kmc2(let length), .afkmc2(let length):
-      if length <= 0 { try fail("chainLength=\(length) must be at least 1") }
-    default: break
-    }
-    if case .centers(let centers) = initialization {
+    case .kMeansParallel(let rounds, let oversampling):
+      if rounds <= 0 { try fail("k-means|| rounds=\(rounds) must be at least 1") }
+      if let oversampling, !(oversampling > 0) || !oversampling.isFinite {
+        try fail("k-means|| oversampling=\(oversampling) must be positive")
+      }
+    case .centers(let centers):
       for row in 0..<centers.rowCount {
         for column in 0..<centers.columnCount where !centers[row, column].isFinite {
           try fail("initial center \(row) has a non-finite value in column \(column)")
         }
+      }
+    default: break
+    }
+    if let miniBatch {
+      try miniBatch.validate()
+      if algorithm == .hamerly {
+        try fail(
+          "algorithm=hamerly with mini-batch training: the bounds need full passes over the same rows (use full batch, or algorithm=lloyd)"
+        )
       }
     }
   }

@@ -1,3 +1,5 @@
+import KMeansKernels
+
 /// A dense, row-major `rowCount × columnCount` matrix of `Float` or `Double`.
 ///
 /// Storage is one contiguous array; ``rows(_:)`` returns a view of a range of rows that shares
@@ -99,6 +101,24 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
   /// Two matrices are equal when their shapes and values are (views compare by content).
   public static func == (lhs: Matrix, rhs: Matrix) -> Bool {
     lhs.rowCount == rhs.rowCount && lhs.columnCount == rhs.columnCount && lhs.values == rhs.values
+  }
+
+  /// The kernels' view of the rows (no copy).
+  var denseRows: DenseRows<Scalar> {
+    DenseRows(storage: storage, offset: storageOffset, rowCount: rowCount, columnCount: columnCount)
+  }
+
+  /// A copy of the given rows, in the given order.
+  func gatheringRows(_ rowIndices: [Int]) -> Matrix {
+    var values: [Scalar] = []
+    values.reserveCapacity(rowIndices.count * columnCount)
+    for row in rowIndices {
+      precondition(row >= 0 && row < rowCount, "row \(row) is out of range")
+      let start = storageOffset + row * columnCount
+      values.append(contentsOf: storage[start..<(start + columnCount)])
+    }
+    // swift-format-ignore: NeverUseForceTry
+    return try! Matrix(rowCount: rowIndices.count, columnCount: columnCount, values: values)
   }
 
   /// Calls `body` with a pointer to the first element of this matrix's rows.

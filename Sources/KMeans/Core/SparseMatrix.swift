@@ -129,6 +129,25 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
       columnIndices: indices, values: newValues)
   }
 
+  /// The rows of `parts`, one after another (all with `columnCount` columns).
+  static func joining(_ parts: [SparseMatrix], columnCount: Int) -> SparseMatrix {
+    if parts.count == 1 { return parts[0] }
+    var offsets = [0]
+    var indices: [Int32] = []
+    var joined: [Scalar] = []
+    for part in parts {
+      for row in 0..<part.rowCount {
+        let range = part.rowOffsets[row]..<part.rowOffsets[row + 1]
+        indices.append(contentsOf: part.columnIndices[range])
+        joined.append(contentsOf: part.values[range])
+        offsets.append(joined.count)
+      }
+    }
+    return SparseMatrix(
+      validatedRowCount: offsets.count - 1, columnCount: columnCount, rowOffsets: offsets,
+      columnIndices: indices, values: joined)
+  }
+
   /// The same shape with other values (e.g. normalised), already validated.
   func replacingValues(_ newValues: [Scalar]) -> SparseMatrix {
     SparseMatrix(

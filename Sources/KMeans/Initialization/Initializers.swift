@@ -52,6 +52,17 @@ extension SeedableData {
     case .afkmc2(let chainLength):
       try needsRows("AFK-MC²")
       return afkmc2(count: count, chainLength: chainLength, existing: existing, random: &random)
+    case .kMeansParallel(let rounds, let oversampling):
+      // The batch is all the rows there are: k-means‖ over it, on this worker.
+      try needsRows("k-means||")
+      var settings = KMeansConfiguration(clusterCount: count)
+      settings.metric = metric
+      settings.seed = random.next()
+      settings.threadCount = threadCount
+      var rows = MemoryRows(self)
+      return try TrainingLoop<Scalar>(configuration: settings).kMeansParallel(
+        &rows, count: count, rounds: rounds, oversampling: oversampling ?? Double(2 * count),
+        restart: 0)
     case .custom(let initializer):
       let proposed = try initializer.propose(denseRowsForCustomInitializer(), count)
       guard proposed.rowCount == 0 || proposed.columnCount == d else {
@@ -114,10 +125,11 @@ extension SeedableData {
   /// one is the best of `candidates` rows drawn with probability ∝ w(x)·D(x)², judged by the
   /// potential Σₓ w(x)·min(D(x)², d(x, candidate)) (scikit-learn's `_kmeans_plusplus`).
   ///
-  /// Each step is two parallel passes over fixed chunks: one computes the candidates'
-  /// distances and their potentials, one lowers D² to the chosen candidate and re-sums each
-  /// chunk's Σ w·D²; the draws walk the chunk sums, then one chunk. No pass depends on the
-  /// thread count, and the distance buffer (n × candidates) is allocated once.
+  /// Each step is one parallel pass over fixed chunks: it lowers D² to the previous winner,
+  /// computes the candidates' distances and, per chunk, their potentials (the winner's column
+  /// is the next step's chunk sums of Σ w·D²); the draws walk the chunk sums, then one chunk.
+  /// No pass depends on the thread count, and the distance buffer (n × candidates) is
+  /// allocated once.
   func greedyKMeansPlusPlus(
     count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
   ) -> Matrix<Scalar> {
@@ -132,82 +144,43 @@ extension SeedableData {
       closest = distances(toRows: [first])
     }
     let m = max(1, candidates)
-    let chunks = chunkCount
     var buffer = [Scalar](repeating: 0, count: n * m)
-    var chunkTotals = [Double](repeating: 0, count: chunks)
-    var partials = [Double](repeating: 0, count: chunks * m)
-    closest.withUnsafeMutableBufferPointer { closestBuffer in
-      chunkTotals.withUnsafeMutableBufferPointer { totalBuffer in
-        buffer.withUnsafeMutableBufferPointer { distanceBuffer in
-          partials.withUnsafeMutableBufferPointer { partialBuffer in
-            let shared = UnsafeSendable(
-              (
-                closestBuffer.baseAddress!, totalBuffer.baseAddress!, distanceBuffer.baseAddress!,
-                partialBuffer.baseAddress!
-              ))
-            // Σ w·D² per chunk, in row order.
-            parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
-              let (closest, totals, _, _) = shared.value
-              var sum = 0.0
-              for row in rows(ofChunk: chunk) { sum += weight(ofRow: row) * Double(closest[row]) }
-              totals[chunk] = sum
-            }
-            let (closest, totals, distances, partials) = shared.value
-            // The winner of the previous step: its distances are still in the buffer, and
-            // `closest` takes them at the start of the next pass (one pass per step).
-            var previous: Int? = nil
-            while chosen.count < count {
-              var total = 0.0
-              for chunk in 0..<chunks { total += totals[chunk] }
-              var candidateRows: [Int] = []
-              for _ in 0..<m {
-                guard total > 0 else {
-                  candidateRows.append(random.nextIndex(below: n))
-                  continue
-                }
-                candidateRows.append(
-                  drawRow(
-                    target: random.nextUnit() * total, chunkTotals: totals, closest: closest,
-                    pending: previous.map { (UnsafePointer(distances), m, $0) }))
-              }
-              let centers = PreparedCenters(rowsMatrix(candidateRows))
-              let pending = previous
-              parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
-                let (closest, _, distances, partials) = shared.value
-                let range = rows(ofChunk: chunk)
-                if let pending {
-                  for row in range {
-                    closest[row] = min(closest[row], distances[row * m + pending])
-                  }
-                }
-                self.distances(ofRows: range, to: centers, into: distances + range.lowerBound * m)
-                for column in 0..<m { partials[chunk * m + column] = 0 }
-                for row in range {
-                  let weight = weight(ofRow: row)
-                  let line = distances + row * m
-                  for column in 0..<m {
-                    partials[chunk * m + column] += weight * Double(min(closest[row], line[column]))
-                  }
-                }
-              }
-              var best = 0
-              var bestPotential = Double.infinity
-              for column in 0..<m {
-                var potential = 0.0
-                for chunk in 0..<chunks { potential += partials[chunk * m + column] }
-                if potential < bestPotential {
-                  bestPotential = potential
-                  best = column
-                }
-              }
-              chosen.append(candidateRows[best])
-              // Each chunk's Σ w·D² once the winner joins: its column of the potentials.
-              for chunk in 0..<chunks { totals[chunk] = partials[chunk * m + best] }
-              previous = best
-            }
-          }
+    // Σ w·D² per chunk, in row order.
+    var totals = seedingChunkTotals(closest)
+    // The winner of the previous step: its distances are still in the buffer, and `closest`
+    // takes them at the start of the next pass (one pass per step).
+    var previous: Int? = nil
+    while chosen.count < count {
+      var total = 0.0
+      for chunk in totals { total += chunk }
+      var candidateRows: [Int] = []
+      for _ in 0..<m {
+        guard total > 0 else {
+          candidateRows.append(random.nextIndex(below: n))
+          continue
+        }
+        candidateRows.append(
+          drawRow(
+            target: random.nextUnit() * total, chunkTotals: totals, closest: closest,
+            pending: previous.map { (buffer, m, $0) }))
+      }
+      let partials = candidatePotentials(
+        prepareCenters(rowsMatrix(candidateRows)), closest: &closest, candidateDistances: &buffer,
+        pending: previous)
+      var best = 0
+      var bestPotential = Double.infinity
+      for column in 0..<m {
+        var potential = 0.0
+        for chunk in 0..<totals.count { potential += partials[chunk * m + column] }
+        if potential < bestPotential {
+          bestPotential = potential
+          best = column
         }
       }
+      chosen.append(candidateRows[best])
+      // Each chunk's Σ w·D² once the winner joins: its column of the potentials.
+      totals = (0..<totals.count).map { partials[$0 * m + best] }
+      previous = best
     }
     return rowsMatrix(chosen)
   }
@@ -218,13 +191,13 @@ extension SeedableData {
   /// - Parameter pending: distances (and their row stride) to a center chosen since `closest`
   ///   was last lowered, and its column: D² is the smaller of the two.
   func drawRow(
-    target: Double, chunkTotals: UnsafePointer<Double>, closest: UnsafePointer<Scalar>,
-    pending: (UnsafePointer<Scalar>, Int, Int)? = nil
+    target: Double, chunkTotals: [Double], closest: [Scalar],
+    pending: (distances: [Scalar], stride: Int, column: Int)? = nil
   ) -> Int {
     func value(_ row: Int) -> Double {
       var squared = closest[row]
-      if let (distances, stride, column) = pending {
-        squared = min(squared, distances[row * stride + column])
+      if let pending {
+        squared = min(squared, pending.distances[row * pending.stride + pending.column])
       }
       return weight(ofRow: row) * Double(squared)
     }
@@ -265,118 +238,6 @@ extension SeedableData {
       return running
     }
     return weightedIndex(cumulative: cumulative, random: &random)
-  }
-}
-
-extension PreparedData {
-  /// The rows as `Double` for a custom initializer.
-  func denseRowsForCustomInitializer() -> Matrix<Double> { points.converted(to: Double.self) }
-
-  /// Row `row`'s values, with -0 made +0 (so equal points have equal keys).
-  func rowKey(_ row: Int) -> [Scalar] { points.row(row).map { $0 == 0 ? 0 : $0 } }
-
-  /// The distance from every row in `range` to its nearest center among `centers`.
-  func nearestDistances(ofRows range: Range<Int>, to centers: Matrix<Scalar>) -> [Scalar] {
-    rows(range).nearestDistances(to: centers)
-  }
-
-  /// The distance from every row to its nearest center among `centers`.
-  func nearestDistances(to centers: Matrix<Scalar>) -> [Scalar] {
-    assign(to: PreparedCenters(metric == .cosine ? centers.l2NormalizedRows() : centers))
-      .distances
-  }
-
-  /// The distance from row `row` to the nearest of `centers` (rows of the data).
-  func nearestDistance(from row: Int, toRows centers: [Int]) -> Scalar {
-    let d = points.columnCount
-    return points.withUnsafeElements { base in
-      var best = Scalar.infinity
-      for center in centers {
-        let distance = Scalar._kernels.pairDistance(
-          base + row * d, base + center * d, d, kernelDistance)
-        best = min(best, distance)
-      }
-      return best
-    }
-  }
-
-  /// A copy of the given rows (and their weights), already validated.
-  func gathered(_ rowIndices: [Int]) -> PreparedData {
-    replacingPoints(rowsMatrix(rowIndices), weights: weights.map { w in rowIndices.map { w[$0] } })
-  }
-
-  /// The given rows of the data as a matrix.
-  func rowsMatrix(_ rowIndices: [Int]) -> Matrix<Scalar> {
-    let d = points.columnCount
-    var result = Matrix<Scalar>(zerosWithRowCount: rowIndices.count, columnCount: d)
-    points.withUnsafeElements { source in
-      result.withUnsafeMutableElements { target in
-        for (index, row) in rowIndices.enumerated() {
-          precondition(row >= 0 && row < points.rowCount, "row \(row) is out of range")
-          (target + index * d).update(from: source + row * d, count: d)
-        }
-      }
-    }
-    return result
-  }
-
-  /// Distances from the rows of `range` to each of `centers`, in 256-row GEMM tiles.
-  func distances(
-    ofRows range: Range<Int>, to centers: PreparedCenters<Scalar>,
-    into output: UnsafeMutablePointer<Scalar>
-  ) {
-    let d = points.columnCount
-    let m = centers.centers.rowCount
-    points.withUnsafeElements { pointBase in
-      centers.centers.withUnsafeElements { centerBase in
-        centers.squaredNorms.withUnsafeBufferPointer { norms in
-          let block = DistanceBlock<Scalar>(
-            points: pointBase + range.lowerBound * d, rowCount: range.count, dimension: d,
-            centers: centerBase, centerCount: m, centerSquaredNorms: norms.baseAddress!,
-            distance: kernelDistance)
-          var start = 0
-          while start < range.count {
-            let rows = min(256, range.count - start)
-            Scalar._kernels.allDistances(block.rows(from: start, count: rows), output + start * m)
-            start += rows
-          }
-        }
-      }
-    }
-  }
-
-  /// Distances from every row to each of the given rows: `n × rows.count`, row-major.
-  func distances(toRows rowIndices: [Int]) -> [Scalar] {
-    allDistances(to: PreparedCenters(rowsMatrix(rowIndices)))
-  }
-
-  /// Every distance from every row to every center, `n × k` row-major, computed in tiles of
-  /// 256 rows so each GEMM output stays in cache.
-  func allDistances(to centers: PreparedCenters<Scalar>) -> [Scalar] {
-    let n = points.rowCount
-    let d = points.columnCount
-    let k = centers.centers.rowCount
-    var output = [Scalar](repeating: 0, count: n * k)
-    let distance = kernelDistance
-    points.withUnsafeElements { pointBase in
-      centers.centers.withUnsafeElements { centerBase in
-        centers.squaredNorms.withUnsafeBufferPointer { norms in
-          output.withUnsafeMutableBufferPointer { outputBuffer in
-            let block = DistanceBlock<Scalar>(
-              points: pointBase, rowCount: n, dimension: d, centers: centerBase,
-              centerCount: k, centerSquaredNorms: norms.baseAddress!, distance: distance)
-            let target = UnsafeSendable(outputBuffer.baseAddress!)
-            let tile = 256
-            parallelFor(chunkCount: (n + tile - 1) / tile, threadCount: threadCount) { chunk, _ in
-              let start = chunk * tile
-              Scalar._kernels.allDistances(
-                block.rows(from: start, count: min(tile, n - start)), target.value + start * k)
-            }
-          }
-        }
-      }
-    }
-    return output
   }
 }
 

@@ -159,4 +159,10 @@ public struct KMeansFitResult<Scalar: KMeansScalar>: Sendable {
   public var labels: [Int]
   /// The distance of each training row to its center.
   public var distances: [Scalar]
+
+  package init(model: KMeansModel<Scalar>, labels: [Int], distances: [Scalar]) {
+    self.model = model
+    self.labels = labels
+    self.distances = distances
+  }
 }

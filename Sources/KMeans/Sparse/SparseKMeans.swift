@@ -1,8 +1,8 @@
 import Foundation
 
 extension KMeansModel {
-  /// Clusters a sparse CSR matrix with Lloyd's algorithm: the same algorithm, stopping rules,
-  /// seedings, weights and determinism as ``fit(_:weights:configuration:progress:isCancelled:)``
+  /// Clusters a sparse CSR matrix: the same algorithms, stopping rules, seedings, weights,
+  /// exact bounds and determinism as ``fit(_:weights:configuration:progress:isCancelled:)``
   /// for dense data, without densifying the data. Centers are dense.
   ///
   /// Distances are ‖x‖² − 2x·c + ‖c‖² with sparse–dense dot products (O(nnz · k) per
@@ -19,12 +19,13 @@ extension KMeansModel {
     progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     try configuration.validate()
-    let threads = configuration.threadCount ?? ProcessInfo.processInfo.activeProcessorCount
     let prepared = try SparseData(
-      data, metric: configuration.metric, threadCount: threads, weights: weights)
-    return try fit(
-      prepared: prepared, configuration: configuration, progress: progress,
-      isCancelled: isCancelled)
+      data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
+      weights: weights)
+    var loop = TrainingLoop<Scalar>(configuration: configuration)
+    loop.progress = progress
+    loop.isCancelled = isCancelled
+    return try loop.fitInMemory(prepared)
   }
 
   /// The nearest center of each sparse row.
@@ -36,7 +37,8 @@ extension KMeansModel {
   public func predictWithDistances(_ data: SparseMatrix<Scalar>, threadCount: Int? = nil) throws
     -> (labels: [Int], distances: [Scalar])
   {
-    let assignment = try prepare(data, threadCount: threadCount).assign(toCenters: centers)
+    let prepared = try prepare(data, threadCount: threadCount)
+    let assignment = prepared.assign(to: prepared.prepareCenters(centers))
     return (assignment.labels.map(Int.init), assignment.distances)
   }
 
@@ -44,15 +46,16 @@ extension KMeansModel {
   public func score(
     _ data: SparseMatrix<Scalar>, weights: [Double]? = nil, threadCount: Int? = nil
   ) throws -> Double {
-    try prepare(data, weights: weights, threadCount: threadCount).assign(toCenters: centers).loss
+    let prepared = try prepare(data, weights: weights, threadCount: threadCount)
+    return prepared.assign(to: prepared.prepareCenters(centers)).loss
   }
 
   /// The distance from every sparse row to every center, `rowCount × clusterCount` (dense).
   public func transform(_ data: SparseMatrix<Scalar>, threadCount: Int? = nil) throws -> Matrix<
     Scalar
   > {
-    let values = try prepare(data, threadCount: threadCount).allDistances(to: centers)
-    return try Matrix(rowCount: data.rowCount, columnCount: clusterCount, values: values)
+    let prepared = try prepare(data, threadCount: threadCount)
+    return prepared.allScoresMatrix(to: prepared.prepareCenters(centers))
   }
 
   func prepare(_ data: SparseMatrix<Scalar>, weights: [Double]? = nil, threadCount: Int?) throws
@@ -80,9 +83,14 @@ extension MiniBatchKMeans {
     miniBatch: MiniBatchConfiguration = .init(),
     progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
-    let state = try MiniBatchKMeans(configuration: configuration, miniBatch: miniBatch)
+    var settings = configuration
+    settings.miniBatch = miniBatch
+    try settings.validate()
     let prepared = try SparseData(
-      data, metric: configuration.metric, threadCount: state.threadCount, weights: weights)
-    return try state.fit(prepared: prepared, progress: progress, isCancelled: isCancelled)
+      data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights)
+    var loop = TrainingLoop<Scalar>(configuration: settings)
+    loop.stepProgress = progress
+    loop.isCancelled = isCancelled
+    return try loop.fitInMemory(prepared)
   }
 }

@@ -15,6 +15,9 @@ import KMeansKernels
 /// for _ in 0..<100 { _ = try trainer.step(on: nextBatch()) }
 /// let model = trainer.model
 /// ```
+///
+/// Its step is the one every training path of swift-kmeans runs (in memory, streamed, in a
+/// model directory, over MPI ranks): assign → accumulate → reduce → update.
 public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   /// The settings: cluster count, initialization, metric, seed, threads, `tfCompat`.
   public let configuration: KMeansConfiguration
@@ -42,7 +45,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
 
   private var updatedCopy: Matrix<Scalar>
   private var random: RandomSource
-  private let threadCount: Int
+  let threadCount: Int
 
   /// A trainer with no centers yet.
   /// - Parameter restart: selects an independent random stream (for restarts).
@@ -134,6 +137,21 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     clusters: Matrix<Scalar>, counts: [Int64]? = nil, clustersUpdated: Matrix<Scalar>? = nil,
     updateInSteps: Int64? = nil, globalStep: Int64 = 0
   ) throws {
+    try restore(
+      clusters: clusters, counts: counts, clustersUpdated: clustersUpdated,
+      updateInSteps: updateInSteps, globalStep: globalStep, weightTotals: nil)
+  }
+
+  /// ``restore(clusters:counts:clustersUpdated:updateInSteps:globalStep:)`` with the exact
+  /// running weights (sample weights make `counts` a rounding of them).
+  package mutating func restore(
+    clusters: Matrix<Scalar>, counts: [Int64]?, clustersUpdated: Matrix<Scalar>?,
+    updateInSteps: Int64?, globalStep: Int64, weightTotals: [Double]?
+  ) throws {
+    if let weightTotals, weightTotals.count != clusterCount {
+      throw KMeansError.shapeMismatch(
+        "\(weightTotals.count) running weights restored for \(clusterCount) clusters")
+    }
     guard clusters.rowCount == clusterCount else {
       throw KMeansError.shapeMismatch(
         "\(clusters.rowCount) centers restored for \(clusterCount) clusters")
@@ -151,6 +169,7 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     self.clusters = clusters
     self.updatedCopy = clustersUpdated ?? clusters
     if let counts { self.weightTotals = counts.map(Double.init) }
+    if let weightTotals { self.weightTotals = weightTotals }
     if let updateInSteps { self.updateInSteps = updateInSteps }
     self.globalStep = globalStep
     self.initialized = true
@@ -166,6 +185,22 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
       }
       weightTotals[cluster] = count
     }
+  }
+
+  /// Takes the given centers (already checked), normalised under cosine.
+  mutating func initialize(givenCenters centers: Matrix<Scalar>) throws {
+    guard centers.rowCount == clusterCount else {
+      throw KMeansError.shapeMismatch(
+        "\(centers.rowCount) initial centers given, \(clusterCount) needed")
+    }
+    if metric == .cosine {
+      for row in 0..<centers.rowCount where centers.row(row).allSatisfy({ $0 == 0 }) {
+        throw KMeansError.zeroRowUnderCosine(row: row)
+      }
+    }
+    clusters = metric == .cosine ? centers.l2NormalizedRows() : centers
+    updatedCopy = clusters
+    initialized = true
   }
 
   // MARK: Steps
@@ -191,78 +226,159 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   {
     guard !shards.isEmpty else { throw KMeansError.emptyInput("a step needs at least one shard") }
     try checkInitialized()
+    var offset = 0
     let prepared = try shards.map { shard in
       guard shard.columnCount == clusters.columnCount else {
         throw KMeansError.dimensionMismatch(
           expected: clusters.columnCount, actual: shard.columnCount, context: "the centers")
       }
-      return try PreparedData(shard, metric: metric, threadCount: threadCount)
+      defer { offset += shard.rowCount }
+      return try PreparedData(shard, metric: metric, threadCount: threadCount, firstRow: offset)
     }
-    let (assignments, output) = try step(prepared: prepared, allScores: allScores)
-    var result = output
-    result.shards = zip(assignments, output.shards).map { assignment, shard in
-      var shard = shard
-      shard.clusterIndices = assignment.labels.map(Int.init)
-      shard.scores = assignment.distances
-      return shard
+    // All scores are taken against the centers this step assigns to.
+    let assigning = assigningCenters(transposed: false)
+    var rows = ShardRows(shards: prepared)
+    var assigner = Assigner<Scalar>(rowCount: offset, bounded: false)
+    let result = try step(over: &rows, assigner: &assigner)
+    var start = 0
+    let outputs = prepared.map { shard in
+      defer { start += shard.rowCount }
+      let range = start..<(start + shard.rowCount)
+      return ShardStepOutput<Scalar>(
+        clusterIndices: assigner.buffers.labels[range].map(Int.init),
+        scores: Array(assigner.buffers.distances[range]),
+        allScores: allScores ? shard.allScoresMatrix(to: assigning) : nil)
     }
-    return result
+    return StepOutput(
+      shards: outputs, loss: result.loss, centerShift: result.centerShift,
+      relocatedClusters: result.relocatedClusters, syncRanAtStart: result.syncRanAtStart)
   }
 
-  /// The step on validated shards; returns the raw assignments too (the caller decides what
-  /// to convert). `StepOutput.shards` carry only `allScores` here.
+  /// The centers a step assigns to: the assigning copy, unit length under cosine.
+  func assigningCenters(transposed: Bool) -> PreparedCenters<Scalar> {
+    PreparedCenters(
+      metric == .cosine ? clusters.l2NormalizedRows() : clusters, transposed: transposed)
+  }
+
+  /// The one training step every driver runs: assign the worker's rows (the assigner's
+  /// strategy: every distance or Hamerly's bounds; dense or sparse; in memory or a piece at a
+  /// time), accumulate the per-cluster sums, reduce them over the workers, and update the
+  /// centers (Lloyd's means with empty-cluster relocation, or TensorFlow's mini-batch rule).
   ///
-  /// - Parameter precomputed: the shards' assignments to the current centers when the caller
-  ///   already has them (Hamerly's bounded E-step, full batch): the step then skips its own.
-  mutating func step<Data: ClusterableData<Scalar>>(
-    prepared shards: [Data], allScores: Bool = false,
-    precomputed: [Assignment<Scalar>]? = nil
-  )
-    throws -> (
-      [Assignment<Scalar>], StepOutput<Scalar>
-    )
-  {
+  /// - Parameters:
+  ///   - rows: this worker's rows; their assignments are left in `assigner`.
+  ///   - collectives: the reduction over workers (one process by default).
+  ///   - rowOffset: the index of this worker's first row among all workers' rows.
+  ///   - stopRequested: this worker asks to stop; the result says whether any worker did.
+  mutating func step<Rows: RowSource>(
+    over rows: inout Rows, assigner: inout Assigner<Scalar>,
+    collectives: any Collectives = SingleProcessCollectives(), rowOffset: Int = 0,
+    stopRequested: Bool = false
+  ) throws -> StepResult where Rows.Data.Scalar == Scalar {
     try checkInitialized()
+    let k = clusterCount
+    let d = clusters.columnCount
+    guard rows.columnCount == d else {
+      throw KMeansError.dimensionMismatch(
+        expected: d, actual: rows.columnCount, context: "the centers")
+    }
     // The assignment uses the centers as they were before any sync at the start of this step.
-    let assigning = PreparedCenters(metric == .cosine ? clusters.l2NormalizedRows() : clusters)
+    let assigning = assigningCenters(transposed: Rows.Data.readsTransposedCenters)
     var syncRan = false
     if case .miniBatch(let steps) = mode, steps > 1 {
       if updateInSteps <= 0 {
         updateInSteps = Int64(steps - 1)
         clusters = metric == .cosine ? updatedCopy.l2NormalizedRows() : updatedCopy
-        weightTotals = [Double](repeating: 0, count: clusterCount)
+        weightTotals = [Double](repeating: 0, count: k)
         syncRan = true
       } else {
         updateInSteps -= 1
       }
     }
-    let assignments = precomputed ?? assign(shards, to: assigning)
-    let outputs = shards.map { shard in
-      ShardStepOutput<Scalar>(
-        clusterIndices: [], scores: [],
-        allScores: allScores ? shard.allScoresMatrix(to: assigning) : nil)
+    let localRows = rows.rowCount ?? assigner.buffers.rowCount
+    var sums = ClusterSumsAccumulator<Scalar>(clusterCount: k, dimension: d, rowCount: localRows)
+    var loss = 0.0
+    var changed = 0
+    var reassigned = 0
+    assigner.beginPass(assigning)
+    try rows.forEachPiece { piece, offset in
+      let totals = assigner.assign(piece, at: offset, to: assigning)
+      totals.addLoss(to: &loss)
+      changed += totals.changedLabels
+      reassigned += totals.reassignedRows
+      piece.accumulate(
+        labels: assigner.buffers.labels, labelOffset: offset, at: offset, into: &sums)
     }
-    var sums = ClusterSums(clusterCount: clusterCount, dimension: clusters.columnCount)
-    let perShardThreads = shards.count >= threadCount ? 1 : threadCount
-    for (shard, assignment) in zip(shards, assignments) {
-      shard.accumulate(labels: assignment.labels, into: &sums, threadCount: perShardThreads)
+    assigner.endPass(assigning)
+    // One reduction per step: the sums, the loss, the counts and the stop flag.
+    var total = sums.total()
+    var figures = [loss, Double(changed), Double(reassigned), stopRequested ? 1 : 0]
+    if collectives.size > 1 {
+      var packed = total.packed + figures
+      try collectives.sum(&packed)
+      total = ClusterSums(packed: packed[0..<(k * d + 2 * k)], clusterCount: k, dimension: d)
+      figures = Array(packed[(k * d + 2 * k)...])
     }
-    let loss = assignments.reduce(0.0) { $0 + $1.loss }
     var shift = 0.0
     var relocated = 0
     switch mode {
     case .fullBatch:
-      (shift, relocated) = fullBatchUpdate(sums, shards: shards, assignments: assignments)
+      let empty =
+        configuration.tfCompat
+        ? 0 : total.weights.dropFirst(configuration.frozenCenterCount).filter { $0 == 0 }.count
+      let candidates = try relocationCandidates(
+        count: empty, rows: &rows, assigner: assigner, collectives: collectives,
+        rowOffset: rowOffset)
+      let update = Self.centersFromSums(
+        total, old: clusters, relocating: candidates, metric: metric,
+        tfCompat: configuration.tfCompat, frozen: configuration.frozenCenterCount)
+      clusters = update.centers
+      updatedCopy = update.centers
+      (shift, relocated) = (update.centerShift, update.relocatedClusters)
     case .miniBatch:
-      shift = miniBatchUpdate(sums)
+      shift = miniBatchUpdate(total)
     }
     globalStep += 1
-    return (
-      assignments,
-      StepOutput(
-        shards: outputs, loss: loss, centerShift: shift, relocatedClusters: relocated,
-        syncRanAtStart: syncRan)
-    )
+    return StepResult(
+      loss: figures[0], changedLabels: Int(figures[1].rounded()),
+      reassignedRows: Int(figures[2].rounded()), centerShift: shift, relocatedClusters: relocated,
+      syncRanAtStart: syncRan, stopRequested: figures[3] > 0,
+      totalWeight: total.weights.reduce(0, +))
+  }
+
+  /// The `count` points farthest from their centers over every worker, farthest first; ties
+  /// go to the lower row (all workers' rows counted in rank order).
+  func relocationCandidates<Rows: RowSource>(
+    count: Int, rows: inout Rows, assigner: Assigner<Scalar>, collectives: any Collectives,
+    rowOffset: Int
+  ) throws -> [RelocationCandidate] where Rows.Data.Scalar == Scalar {
+    guard count > 0 else { return [] }
+    let local = assigner.farthestRows(count: count)
+    let sorted = local.sorted()
+    let values = try rows.fetchRows(sorted)
+    var message: [Double] = []
+    for row in local {
+      let position = sorted.firstIndex(of: row) ?? 0
+      message += [
+        Double(assigner.buffers.distances[row]), Double(rowOffset + row),
+        Double(assigner.buffers.labels[row]), values?.weight(ofRow: position) ?? 1,
+      ]
+      message += values?.rowsMatrix([position]).row(0).map(Double.init) ?? []
+    }
+    let width = 4 + clusters.columnCount
+    let all = try collectives.gatherJoined(message)
+    var candidates: [(distance: Double, row: Double, candidate: RelocationCandidate)] = []
+    for start in stride(from: 0, to: all.count, by: width) {
+      candidates.append(
+        (
+          all[start], all[start + 1],
+          RelocationCandidate(
+            distance: all[start], label: Int(all[start + 2]),
+            values: Array(all[(start + 4)..<(start + width)]), weight: all[start + 3])
+        ))
+    }
+    candidates.sort { $0.distance != $1.distance ? $0.distance > $1.distance : $0.row < $1.row }
+    return candidates.prefix(count).map(\.candidate)
   }
 
   func checkInitialized() throws {
@@ -294,53 +410,6 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
         )
       }
     }
-  }
-
-  /// Assigns every shard; with at least as many shards as threads each shard gets its own
-  /// worker, otherwise the shards run one after another on every worker. Either way the
-  /// results are the same bits.
-  func assign<Data: ClusterableData<Scalar>>(_ shards: [Data], to centers: PreparedCenters<Scalar>)
-    -> [Assignment<Scalar>]
-  {
-    guard shards.count > 1, shards.count >= threadCount else {
-      return shards.map { $0.assign(to: centers, previous: nil) }
-    }
-    let slots = UnsafeMutableBufferPointer<Assignment<Scalar>?>.allocate(capacity: shards.count)
-    slots.initialize(repeating: nil)
-    defer {
-      slots.deinitialize()
-      slots.deallocate()
-    }
-    let shared = UnsafeSendable(slots)
-    parallelFor(chunkCount: shards.count, threadCount: threadCount) { index, _ in
-      shared.value[index] = shards[index].singleThreaded.assign(to: centers, previous: nil)
-    }
-    return slots.map { $0! }
-  }
-
-  /// Lloyd's update: each center becomes the mean of its points.
-  ///
-  /// By default an empty cluster takes the point farthest from its own center (which leaves
-  /// its old cluster) and a cosine mean of zero length keeps the old center. With `tfCompat`,
-  /// centers are sums / (count + 1e-6), so an empty cluster becomes the zero vector.
-  mutating func fullBatchUpdate<Data: ClusterableData<Scalar>>(
-    _ totals: ClusterSums, shards: [Data], assignments: [Assignment<Scalar>]
-  ) -> (shift: Double, relocated: Int) {
-    let empty =
-      configuration.tfCompat
-      ? 0 : totals.weights.dropFirst(configuration.frozenCenterCount).filter { $0 == 0 }.count
-    let candidates = farthestPoints(assignments.map(\.distances), count: empty).map { point in
-      RelocationCandidate(
-        distance: Double(point.distance), label: Int(assignments[point.shard].labels[point.row]),
-        values: shards[point.shard].rowsMatrix([point.row]).row(0).map(Double.init),
-        weight: shards[point.shard].weight(ofRow: point.row))
-    }
-    let update = Self.centersFromSums(
-      totals, old: clusters, relocating: candidates, metric: metric,
-      tfCompat: configuration.tfCompat, frozen: configuration.frozenCenterCount)
-    clusters = update.centers
-    updatedCopy = update.centers
-    return (update.centerShift, update.relocatedClusters)
   }
 
   /// Lloyd's update from per-cluster sums: each center becomes its mean.
@@ -440,5 +509,42 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
       }
     }
     return shift
+  }
+}
+
+/// What one step of the engine did, summed over all workers.
+struct StepResult: Sendable {
+  /// Σ wᵢ·distanceᵢ before the update.
+  var loss: Double
+  /// Rows whose label changed (every row on a worker's first pass).
+  var changedLabels: Int
+  /// Rows whose every distance was computed (all rows without bounds).
+  var reassignedRows: Int
+  /// Σⱼ ‖cⱼ − cⱼ′‖² of the update.
+  var centerShift: Double
+  /// Empty clusters moved to far points.
+  var relocatedClusters: Int
+  /// Whether the two-copy sync ran at the start (mini-batch).
+  var syncRanAtStart: Bool
+  /// Whether any worker asked to stop.
+  var stopRequested: Bool
+  /// Σ wᵢ of the step's rows.
+  var totalWeight: Double
+}
+
+/// A point that may re-seed an empty cluster: how far it is from its center, its cluster, its
+/// values.
+package struct RelocationCandidate: Sendable {
+  package var distance: Double
+  package var label: Int
+  package var values: [Double]
+  /// The point's sample weight.
+  package var weight: Double
+
+  package init(distance: Double, label: Int, values: [Double], weight: Double = 1) {
+    self.distance = distance
+    self.label = label
+    self.values = values
+    self.weight = weight
   }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KMeans
+import KMeansCommandLine
 import KMeansIO
 
 extension KMeansCommand {

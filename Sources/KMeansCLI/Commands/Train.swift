@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KMeans
+import KMeansCommandLine
 import KMeansEstimator
 import KMeansIO
 
@@ -11,18 +12,21 @@ extension KMeansCommand {
       abstract: "Cluster a data set and save the model.",
       discussion: """
         Prints the inertia, the iterations, the cluster sizes and, with --label-column, the \
-        adjusted Rand index against the true labels.
+        adjusted Rand index against the true labels. Every combination of input (dense or \
+        sparse, in memory or --stream), metric, weights, algorithm, mini-batch and \
+        --model-dir runs the same engine; kmeans-mpi takes the same training options.
 
         Examples:
           kmeans train Data/digits.csv -k 10 --label-column digit
-          kmeans train big.npy -k 256 --stream --batch-size 4096 --epochs 1 --output big.json
+          kmeans train big.npy -k 256 --stream --output big.json
+          kmeans train big.npy -k 256 --stream --mini-batch --batch-size 4096 --epochs 1
           kmeans train points.npy -k 64 --mini-batch --steps-per-iteration 3 --init afk-mc2
           kmeans train Data/digits.csv -k 10 --label-column digit --model-dir runs/digits --steps 20
-          kmeans train points.npy -k 256 --init random --seed 7 --output model.json --verbose
+          kmeans train points.npy -k 256 --init kmeans|| --seed 7 --output model.json --verbose
           kmeans train Data/iris.csv -k 3 --label-column species --metric cosine --json
           kmeans train customers.csv -k 8 --weight-column visits --output segments.json
           kmeans train vectors.fvecs -k 1024 --weights counts.npy --init afk-mc2
-          kmeans train tfidf.npz -k 20 --metric cosine --labels-output topics.npy
+          kmeans train tfidf.npz -k 20 --metric cosine --algorithm hamerly --labels-output topics.npy
           kmeans train Data/digits.csv -k 10 --bisecting biggest-inertia --output tree.json
         """)
 
@@ -35,77 +39,20 @@ extension KMeansCommand {
     var output: String?
 
     @Option(
-      name: .customLong("init"),
-      help: ArgumentHelp(
-        "kmeans++, random, random-with-replacement, kmc2, afk-mc2, or a .npy file of initial centers (k × columns).",
-        valueName: "method|CENTERS.npy"))
-    var initialization: String = "kmeans++"
-
-    @Option(
-      help:
-        "Keep the first N initial centers fixed (extend a codebook given with --init CENTERS.npy).")
-    var frozen: Int = 0
-
-    @Option(
-      help: ArgumentHelp(
-        "Seed (k-means++, AFK-MC², k-MC², random) from a seeded sample of this many rows; Lloyd then uses all rows.",
-        discussion:
-          "Default: automatic, a sample of max(65536, 256k) rows when the data has at least four times as many."
-      ))
-    var seedingSample: Int?
-
-    @Option(help: "Markov chain length of kmc2 and afk-mc2.")
-    var chainLength: Int = 200
-
-    @Flag(
-      help:
-        "Reproduce TensorFlow's quirks: zero vectors for empty clusters, random init with replacement, unnormalised cosine mini-batch centers."
-    )
-    var tfCompat = false
-
-    @Option(
-      help: "Greedy k-means++ retries (TensorFlow's num_retries; negative: 2+ln k candidates).")
-    var kmeansPlusPlusRetries: Int = -1
-
-    @Option(help: "euclidean (squared Euclidean) or cosine.")
-    var metric: MetricArgument = .euclidean
-
-    @Option(
-      help: ArgumentHelp(
-        "Full-batch E-step: lloyd (every distance), hamerly (exact bounds skip most distances once centers settle), or auto.",
-        discussion:
-          "auto: hamerly for the Euclidean distance with k >= 16, lloyd otherwise. All give Lloyd's result."
-      ))
-    var algorithm: AlgorithmArgument = .auto
-
-    @Option(help: "The most iterations per run.")
-    var maxIter: Int = 300
-
-    @Option(help: "Center-shift tolerance, relative to the mean feature variance (0: off).")
-    var tol: Double = 1e-4
-
-    @Option(help: "Stop when |L − L₋₁| / (1 + |L₋₁|) falls below this (TensorFlow's rule).")
-    var relativeTolerance: Double?
-
-    @Option(help: "Restarts from different seeds; the lowest inertia wins.")
-    var nInit: Int = 1
-
-    @Option(help: "The random seed.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Worker threads (default: all cores). Results do not depend on it.")
-    var threads: Int?
-
-    @Flag(help: "Compute in Double instead of Float.")
-    var float64 = false
-
-    @Option(
       help: ArgumentHelp(
         "Bisecting k-means: split the biggest-inertia or the largest-cluster leaf with 2-means until there are k.",
         discussion:
           "The model file keeps the tree; 'kmeans predict' follows it from the root, as scikit-learn's BisectingKMeans.",
         valueName: "strategy"))
     var bisecting: BisectingArgument?
+
+    @Flag(
+      help: ArgumentHelp(
+        "Read the data a piece at a time: memory stays bounded for files larger than memory.",
+        discussion:
+          "Full batch: exact Lloyd, one pass per iteration, the same result as in memory (8 bytes per row kept). With --mini-batch: batches in file order. .npy and .fvecs files are memory-mapped; CSV and svmlight files are read in blocks."
+      ))
+    var stream = false
 
     @Option(help: "Also write the training labels (.npy, .ivecs or .csv).")
     var labelsOutput: String?
@@ -116,9 +63,7 @@ extension KMeansCommand {
     @Flag(help: "Print one line per iteration to standard error.")
     var verbose = false
 
-    @OptionGroup(title: "Sample weights") var weightOptions: WeightOptions
-
-    @OptionGroup(title: "Mini-batch and streaming") var miniBatch: MiniBatchOptions
+    @OptionGroup var training: TrainingOptions
 
     @OptionGroup(title: "Model directory (TensorFlow checkpoints)") var estimator: EstimatorOptions
 
@@ -126,126 +71,73 @@ extension KMeansCommand {
 
     func validate() throws {
       if let k, k <= 0 { throw ValidationError("-k must be at least 1, got \(k)") }
-      if let seedingSample, seedingSample < (k ?? 1) {
+      if let seedingSample = training.seedingSample, seedingSample < (k ?? 1) {
         throw ValidationError("--seeding-sample \(seedingSample) must be at least k")
       }
       try estimator.validate()
       if estimator.modelDir == nil && (estimator.steps != nil || estimator.maxSteps != nil) {
         throw ValidationError("--steps and --max-steps need --model-dir")
       }
-      if input.isSparse && (miniBatch.stream || estimator.modelDir != nil) {
+      if bisecting != nil && (training.miniBatch.enabled || estimator.modelDir != nil || stream) {
         throw ValidationError(
-          "sparse input (\(input.data)) trains in memory: --stream and --model-dir need dense data")
-      }
-      if estimator.modelDir != nil && miniBatch.stream {
-        throw ValidationError("--stream and --model-dir cannot be combined yet")
-      }
-      if weightOptions.isEnabled && (miniBatch.stream || estimator.modelDir != nil) {
-        throw ValidationError(
-          "sample weights apply to in-memory training (not yet to --stream or --model-dir)")
-      }
-      if bisecting != nil
-        && (miniBatch.enabled || estimator.modelDir != nil || input.isSparse
-          || weightOptions.isEnabled || metric == .cosine)
-      {
-        throw ValidationError(
-          "--bisecting trains full batch on dense data with the Euclidean distance (no --mini-batch, --stream, --model-dir, weights, cosine or sparse input)"
+          "--bisecting trains full batch in memory (not with --mini-batch, --stream or --model-dir): each split is a full 2-means run"
         )
       }
-      if k == nil && !initialization.hasSuffix(".npy") {
+      if k == nil && !training.givesCenters {
         throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
       }
     }
 
     func run() throws {
       try reportingErrors {
-        if float64 { try train(Double.self) } else { try train(Float.self) }
+        if training.float64 { try train(Double.self) } else { try train(Float.self) }
       }
     }
 
-    func configuration() throws -> KMeansConfiguration {
-      var configuration = KMeansConfiguration(clusterCount: k ?? 0)
-      switch initialization {
-      case "kmeans++", "k-means++":
-        configuration.initialization = .kMeansPlusPlus(retries: kmeansPlusPlusRetries)
-      case "random": configuration.initialization = .random
-      case "random-with-replacement": configuration.initialization = .randomWithReplacement
-      case "kmc2", "k-mc2": configuration.initialization = .kmc2(chainLength: chainLength)
-      case "afk-mc2", "afkmc2": configuration.initialization = .afkmc2(chainLength: chainLength)
-      default:
-        guard initialization.lowercased().hasSuffix(".npy") else {
-          throw ValidationError(
-            "--init \(initialization): expected kmeans++, random, random-with-replacement, kmc2, afk-mc2 or a .npy file"
-          )
-        }
-        let centers = try NumPyFile.readMatrix(initialization, as: Double.self)
-        if let k, k != centers.rowCount {
-          throw ValidationError(
-            "-k \(k) disagrees with the \(centers.rowCount) centers in \(initialization)")
-        }
-        configuration.initialization = .centers(centers)
-      }
-      configuration.metric = metric.metric
-      configuration.maxIterations = maxIter
-      configuration.tolerance = tol
-      configuration.relativeTolerance = relativeTolerance
-      configuration.restarts = nInit
-      configuration.seed = seed
-      configuration.threadCount = threads
-      configuration.tfCompat = tfCompat
-      configuration.frozenCenterCount = frozen
-      configuration.algorithm = algorithm.algorithm
-      configuration.seedingSampleSize = seedingSample
-      return configuration
+    /// Progress for the chosen verbosity: a line per iteration, or a progress bar.
+    func progressHandler(total: Int) -> ((IterationStatistics) -> Void, () -> Void) {
+      let verbose = self.verbose
+      let miniBatch = training.miniBatch.enabled
+      let bar = ProgressBar(total: total, unit: miniBatch ? "step" : "it")
+      return (
+        { record in
+          if verbose {
+            printError(
+              String(
+                format: miniBatch
+                  ? "step %d (%.3f s): batch loss=%.6g shift=%.3g"
+                  : "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
+                record.iteration, record.seconds, record.loss, record.centerShift,
+                record.changedLabels, record.relocatedClusters))
+          } else if !miniBatch {
+            bar.update(
+              done: record.iteration,
+              detail: String(format: "loss %.6g, %d changed", record.loss, record.changedLabels))
+          }
+        }, { bar.finish() }
+      )
     }
 
     func train<Scalar: KMeansScalar>(_: Scalar.Type) throws {
-      let configuration = try configuration()
+      let configuration = try training.configuration(k: k)
       if estimator.modelDir != nil {
         return try trainInDirectory(Scalar.self, configuration: configuration)
       }
-      if miniBatch.stream { return try trainStreaming(Scalar.self, configuration: configuration) }
-      if let bisecting {
-        return try trainBisecting(Scalar.self, configuration: configuration, strategy: bisecting)
-      }
+      if stream { return try trainStreaming(Scalar.self, configuration: configuration) }
       let (data, names, trueLabels, weights) = try input.loadFeatures(
-        Scalar.self, weightOptions: weightOptions)
-      let verbose = self.verbose
-      let started = Date()
-      let result: KMeansFitResult<Scalar>
-      if miniBatch.enabled {
-        Interrupt.install()
-        result = try data.fit(
-          weights: weights, configuration: configuration, miniBatch: miniBatch.configuration,
-          progress: nil,
-          stepProgress: { step, output in
-            if verbose {
-              printError(
-                String(
-                  format: "step %d: batch loss=%.6g shift=%.3g", step, output.loss,
-                  output.centerShift))
-            }
-          }, isCancelled: { Interrupt.isRequested })
-      } else {
-        Interrupt.install()
-        let bar = ProgressBar(total: configuration.maxIterations, unit: "it")
-        result = try data.fit(
-          weights: weights, configuration: configuration, miniBatch: nil,
-          progress: { record in
-            if verbose {
-              printError(
-                String(
-                  format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
-                  record.iteration, record.seconds, record.loss, record.centerShift,
-                  record.changedLabels, record.relocatedClusters))
-            } else {
-              bar.update(
-                done: record.iteration,
-                detail: String(format: "loss %.6g, %d changed", record.loss, record.changedLabels))
-            }
-          }, stepProgress: nil, isCancelled: { Interrupt.isRequested })
-        bar.finish()
+        Scalar.self, weightOptions: training.weightOptions)
+      if let bisecting {
+        return try trainBisecting(
+          data, names: names, truth: trueLabels, weights: weights, configuration: configuration,
+          strategy: bisecting)
       }
+      let started = Date()
+      Interrupt.install()
+      let (progress, finish) = progressHandler(total: configuration.maxIterations)
+      let result = try data.fit(
+        weights: weights, configuration: configuration, progress: progress,
+        isCancelled: { Interrupt.isRequested })
+      finish()
       let seconds = Date().timeIntervalSince(started)
       var model = result.model
       model.featureNames = names
@@ -261,22 +153,25 @@ extension KMeansCommand {
 
     /// Bisecting k-means: the tree is printed (up to 64 leaves) and saved with the model.
     func trainBisecting<Scalar: KMeansScalar>(
-      _: Scalar.Type, configuration: KMeansConfiguration, strategy: BisectingArgument
+      _ data: Features<Scalar>, names: [String]?, truth: [String]?, weights: [Double]?,
+      configuration: KMeansConfiguration, strategy: BisectingArgument
     ) throws {
-      let (data, names, trueLabels) = try input.loadNamed(Scalar.self)
+      guard case .dense(let matrix) = data else {
+        throw ValidationError("--bisecting needs dense data (CSV, .npy, .fvecs)")
+      }
       let started = Date()
       let (tree, labels) = try BisectingKMeansModel<Scalar>.fit(
-        data, configuration: configuration,
+        matrix, weights: weights, configuration: configuration,
         strategy: strategy == .biggestInertia ? .biggestInertia : .largestCluster)
       let seconds = Date().timeIntervalSince(started)
       var model = KMeansModel(
-        centers: tree.centers, metric: .squaredEuclidean, inertia: tree.inertia,
+        centers: tree.centers, metric: tree.metric, inertia: tree.inertia,
         iterationCount: tree.clusterCount - 1, stopReason: .maxIterations)
       model.featureNames = names
       if let output { try ModelFile.save(model, hierarchy: tree, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
       if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
-      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let agreement = truth.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
       let sizes = clusterSizes(labels, clusterCount: model.clusterCount)
       if !outputOptions.json && tree.clusterCount <= 64 {
         print("hierarchy:   (\(strategy.rawValue) split first; leaves are clusters)")
@@ -295,26 +190,14 @@ extension KMeansCommand {
         seconds: seconds)
     }
 
-    /// Mini-batch training over the file a batch at a time, then one streamed pass for the
-    /// inertia, the sizes and the labels.
+    /// Training over the file a piece at a time (full batch or mini-batch), then one streamed
+    /// pass for the inertia, the sizes and the labels.
     func trainStreaming<Scalar: KMeansScalar>(
       _: Scalar.Type, configuration: KMeansConfiguration
     ) throws {
-      var csvOptions = CSVReadOptions()
-      csvOptions.columns = input.columns
-      csvOptions.labelColumn = input.labelColumn.map(CSVColumn.init)
-      csvOptions.hasHeader = input.header
-      var source = try openBatchSource(input.data, csvOptions: csvOptions, as: Scalar.self)
-      let verbose = self.verbose
       let started = Date()
       Interrupt.install()
-      let model = try StreamingKMeans.fit(
-        &source, configuration: configuration, miniBatch: miniBatch.configuration,
-        progress: { step, output in
-          if verbose {
-            printError(String(format: "step %d: batch loss=%.6g", step, output.loss))
-          }
-        }, isCancelled: { Interrupt.isRequested })
+      let (progress, finish) = progressHandler(total: configuration.maxIterations)
       var writer: NumPyLabelWriter? = nil
       var csvLabels: [Int]? = nil
       if let labelsOutput {
@@ -326,15 +209,36 @@ extension KMeansCommand {
       }
       var truth: [String]? = input.labelColumn == nil ? nil : []
       var predicted: [Int] = []
-      let csvReader = source as? CSVBatchReader<Scalar>
-      let summary = try StreamingKMeans.predict(&source, model: model, threadCount: threads) {
-        labels, _ in
+      let model: KMeansModel<Scalar>
+      let summary: StreamingKMeans.Summary
+      let columns: Int
+      let collect: ([Int], [Scalar]) throws -> Void = { labels, _ in
         try writer?.append(labels)
         csvLabels?.append(contentsOf: labels)
-        if truth != nil, let batchTruth = csvReader?.lastLabels {
-          truth?.append(contentsOf: batchTruth)
-          predicted.append(contentsOf: labels)
+        predicted.append(contentsOf: labels)
+      }
+      switch try input.openStream(Scalar.self, weightOptions: training.weightOptions) {
+      case .dense(var source):
+        model = try StreamingKMeans.fit(
+          &source, configuration: configuration, progress: progress,
+          isCancelled: { Interrupt.isRequested })
+        finish()
+        let csvReader = source as? CSVBatchReader<Scalar>
+        summary = try StreamingKMeans.predict(
+          &source, model: model, threadCount: training.threads
+        ) { labels, distances in
+          try collect(labels, distances)
+          if let batchTruth = csvReader?.lastLabels { truth?.append(contentsOf: batchTruth) }
         }
+        columns = source.columnCount
+      case .sparse(var source):
+        model = try StreamingKMeans.fit(
+          sparse: &source, configuration: configuration, progress: progress,
+          isCancelled: { Interrupt.isRequested })
+        finish()
+        summary = try StreamingKMeans.predict(
+          sparse: &source, model: model, threadCount: training.threads, collect)
+        columns = source.columnCount
       }
       try writer?.finish()
       if let csvLabels, let labelsOutput { try writeLabels(csvLabels, to: labelsOutput) }
@@ -342,43 +246,78 @@ extension KMeansCommand {
       fitted.inertia = summary.inertia
       if let output { try ModelFile.save(fitted, to: output) }
       if let centersOutput { try writeCenters(fitted.centers, to: centersOutput) }
-      let agreement = truth.map { ClusteringAgreement.adjustedRandIndex($0, predicted) }
+      let agreement = truth.flatMap { truth in
+        truth.count == predicted.count
+          ? ClusteringAgreement.adjustedRandIndex(truth, predicted) : nil
+      }
       try report(
-        fitted, rows: summary.rowCount, columns: source.columnCount, sizes: summary.clusterSizes,
+        fitted, rows: summary.rowCount, columns: columns, sizes: summary.clusterSizes,
         agreement: agreement, seconds: Date().timeIntervalSince(started))
     }
 
     /// TensorFlow's estimator workflow: resume from the directory's latest checkpoint, run
-    /// steps, write checkpoints.
+    /// steps, write checkpoints (in memory or streamed, dense or sparse, with weights).
     func trainInDirectory<Scalar: KMeansScalar>(
       _: Scalar.Type, configuration: KMeansConfiguration
     ) throws {
       let directory = estimator.modelDir ?? ""
       var settings = EstimatorConfiguration(clustering: configuration)
-      if miniBatch.enabled {
-        settings.mode = .miniBatch(stepsPerIteration: miniBatch.stepsPerIteration)
-        settings.batchSize = miniBatch.batchSize
-      }
       settings.checkpointEverySteps = estimator.checkpointEvery
       settings.checkpointEverySeconds = estimator.checkpointSeconds
       settings.keepCheckpoints = estimator.keepCheckpoints
-      let (input, trueLabels) = try self.input.estimatorInput(Scalar.self)
       let trainer = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
       let verbose = self.verbose
       let started = Date()
       Interrupt.install()
-      let training = try trainer.train(
-        input: input, steps: estimator.steps, maxSteps: estimator.maxSteps,
-        progress: { step, loss in
-          if verbose { printError(String(format: "step %lld: loss=%.6g", step, loss)) }
-        }, isCancelled: { Interrupt.isRequested })
+      let progress: (Int64, Double) -> Void = { step, loss in
+        if verbose { printError(String(format: "step %lld: loss=%.6g", step, loss)) }
+      }
+      let training: KMeansEstimator<Scalar>.TrainingReport
+      if stream {
+        switch try input.openStream(Scalar.self, weightOptions: self.training.weightOptions) {
+        case .dense(let source):
+          training = try trainer.train(
+            stream: source, steps: estimator.steps, maxSteps: estimator.maxSteps,
+            progress: progress, isCancelled: { Interrupt.isRequested })
+        case .sparse(let source):
+          training = try trainer.train(
+            sparseStream: source, steps: estimator.steps, maxSteps: estimator.maxSteps,
+            progress: progress, isCancelled: { Interrupt.isRequested })
+        }
+      } else {
+        let (features, names, _, weights) = try input.loadFeatures(
+          Scalar.self, weightOptions: self.training.weightOptions)
+        let estimatorInput: EstimatorInput<Scalar>
+        switch features {
+        case .dense(let matrix):
+          estimatorInput =
+            names.flatMap { names in
+              // Named CSV columns go by name (TensorFlow sorts them); explicit ones keep order.
+              guard input.columns == nil else { return nil }
+              return .columns(
+                Dictionary(
+                  uniqueKeysWithValues: names.enumerated().map { index, name in
+                    (name, (0..<matrix.rowCount).map { matrix[$0, index] })
+                  }))
+            } ?? .matrix(matrix)
+        case .sparse(let matrix): estimatorInput = .sparse(matrix)
+        }
+        training = try trainer.train(
+          input: estimatorInput, weights: weights, steps: estimator.steps,
+          maxSteps: estimator.maxSteps, progress: progress,
+          isCancelled: { Interrupt.isRequested })
+      }
+      // Labels and inertia of the final centers, over the same rows.
       let model = try trainer.model()
-      let (data, _) = try input.features(for: directory)
-      let (labels, distances) = try model.predictWithDistances(data, threadCount: threads)
+      let (features, _, trueLabels, weights) = try input.loadFeatures(
+        Scalar.self, weightOptions: self.training.weightOptions,
+        featureNames: try ModelDirectory.metadata(directory: directory)?.featureNames)
+      let labels = try features.predict(model, threadCount: self.training.threads)
       var fitted = model
-      fitted.inertia = distances.reduce(0.0) { $0 + Double($1) }
+      fitted.inertia = try features.score(
+        model, weights: weights, threadCount: self.training.threads)
       fitted.iterationCount = Int(training.finalStep)
-      fitted.stopReason = training.stoppedByTolerance ? .relativeLossTolerance : .maxIterations
+      fitted.stopReason = training.stopReason ?? .maxIterations
       if let output { try ModelFile.save(fitted, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
@@ -388,7 +327,7 @@ extension KMeansCommand {
         )
       }
       try report(
-        fitted, rows: data.rowCount, columns: data.columnCount,
+        fitted, rows: features.rowCount, columns: features.columnCount,
         sizes: clusterSizes(labels, clusterCount: model.clusterCount), agreement: agreement,
         seconds: Date().timeIntervalSince(started))
     }
@@ -397,10 +336,9 @@ extension KMeansCommand {
       _ model: KMeansModel<Scalar>, rows: Int, columns: Int, sizes: [Int], agreement: Double?,
       seconds: Double
     ) throws {
+      let batch = training.miniBatch.enabled ? "mini-batch" : "full batch"
       let mode =
-        bisecting != nil
-        ? "bisecting"
-        : miniBatch.stream ? "streamed mini-batch" : miniBatch.enabled ? "mini-batch" : "full batch"
+        bisecting != nil ? "bisecting" : stream ? "streamed \(batch)" : batch
       if outputOptions.json {
         var summary: [String: Any] = [
           "rows": rows, "columns": columns, "clusters": model.clusterCount,
@@ -414,7 +352,7 @@ extension KMeansCommand {
         try printJSON(summary)
         return
       }
-      let unit = miniBatch.enabled ? "steps" : "iterations"
+      let unit = training.miniBatch.enabled ? "steps" : "iterations"
       print("data:        \(input.data) (\(rows) rows × \(columns) columns, \(Scalar.dtypeName))")
       print("clusters:    \(model.clusterCount) (\(model.metric.rawValue), \(mode))")
       print("inertia:     \(String(format: "%.6f", model.inertia))")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KMeans
+import KMeansCommandLine
 import KMeansEstimator
 import KMeansIO
 
@@ -54,46 +55,6 @@ extension ModelCommand {
       case .double(let model): try run(model: model, featureNames: names)
       }
     }
-  }
-}
-
-extension InputOptions {
-  /// The features in the model's column order: with no --columns, a model trained on named
-  /// columns selects the same names from a CSV file.
-  func load<Scalar: KMeansScalar>(_: Scalar.Type, featureNames: [String]?) throws -> (
-    Matrix<Scalar>, [String]?
-  ) {
-    guard columns == nil, let featureNames, !data.lowercased().hasSuffix(".npy") else {
-      return try load(Scalar.self)
-    }
-    var copy = self
-    copy.columns = featureNames.map(CSVColumn.name)
-    return try copy.load(Scalar.self)
-  }
-
-  /// Named columns for the estimator: every feature column by name (TensorFlow sorts them),
-  /// or a matrix for `.npy` files; and the labels.
-  func estimatorInput<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (
-    EstimatorInput<Scalar>, [String]?
-  ) {
-    if data.lowercased().hasSuffix(".npy") {
-      let (matrix, labels) = try load(Scalar.self)
-      return (.matrix(matrix), labels)
-    }
-    var options = CSVReadOptions()
-    options.columns = columns
-    options.labelColumn = labelColumn.map(CSVColumn.init)
-    options.hasHeader = header
-    let dataset = try CSVReader.read(data, options: options, as: Scalar.self)
-    if columns != nil {
-      // Explicit columns keep their order: hand them over as a matrix.
-      return (.matrix(dataset.matrix), dataset.labels)
-    }
-    var named: [String: [Scalar]] = [:]
-    for (index, name) in dataset.columnNames.enumerated() {
-      named[name] = (0..<dataset.matrix.rowCount).map { dataset.matrix[$0, index] }
-    }
-    return (.columns(named), dataset.labels)
   }
 }
 

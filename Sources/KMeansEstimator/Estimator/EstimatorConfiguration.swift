@@ -2,13 +2,10 @@ import KMeans
 
 /// Everything that steers a ``KMeansEstimator``, each field with a documented default.
 public struct EstimatorConfiguration: Sendable, Equatable {
-  /// Cluster count, initialization, metric, seed, threads, `relativeTolerance`, `tfCompat`.
+  /// Every training setting, as ``KMeans/KMeansModel/fit(_:weights:configuration:progress:isCancelled:)``
+  /// takes them: full batch, or mini-batch with `clustering.miniBatch` (TensorFlow's estimator
+  /// defaults to mini-batch; this one to full batch).
   public var clustering: KMeansConfiguration
-  /// Full batch (each step sees all the data) or TensorFlow's mini-batch. Default: full
-  /// batch. (TensorFlow's estimator defaults to mini-batch.)
-  public var mode: TrainingMode = .fullBatch
-  /// Rows per mini-batch step. Default: 1024.
-  public var batchSize: Int = 1024
   /// Write a checkpoint every this many steps; nil: by time only. Default: 100.
   public var checkpointEverySteps: Int? = 100
   /// Write a checkpoint when this many seconds have passed since the last; nil: by steps only.
@@ -31,7 +28,6 @@ public struct EstimatorConfiguration: Sendable, Equatable {
   public func validate() throws {
     try clustering.validate()
     func fail(_ message: String) throws -> Never { throw KMeansError.invalidConfiguration(message) }
-    if batchSize <= 0 { try fail("batchSize=\(batchSize) must be at least 1") }
     if let steps = checkpointEverySteps, steps <= 0 {
       try fail("checkpointEverySteps=\(steps) must be at least 1")
     }
@@ -39,8 +35,10 @@ public struct EstimatorConfiguration: Sendable, Equatable {
       try fail("checkpointEverySeconds=\(seconds) must be positive")
     }
     if keepCheckpoints <= 0 { try fail("keepCheckpoints=\(keepCheckpoints) must be at least 1") }
-    if case .miniBatch(let steps) = mode, steps <= 0 {
-      try fail("stepsPerIteration=\(steps) must be at least 1")
+    if clustering.miniBatch == nil && clustering.restarts > 1 {
+      try fail(
+        "restarts=\(clustering.restarts) with a model directory: full-batch restarts are whole runs, and a directory holds one (train restarts in memory, or seed once)"
+      )
     }
   }
 }
@@ -51,6 +49,8 @@ public struct EstimatorConfiguration: Sendable, Equatable {
 public enum EstimatorInput<Scalar: KMeansScalar>: Sendable {
   /// Rows of features, in the model's column order.
   case matrix(Matrix<Scalar>)
+  /// Sparse (CSR) rows of features, in the model's column order.
+  case sparse(SparseMatrix<Scalar>)
   /// Named feature columns, each with one value per row (TensorFlow's dictionary of features).
   case columns([String: [Scalar]])
 
@@ -61,6 +61,8 @@ public enum EstimatorInput<Scalar: KMeansScalar>: Sendable {
     switch self {
     case .matrix(let matrix):
       return (matrix, nil)
+    case .sparse(let matrix):
+      return (matrix.dense(), nil)
     case .columns(let columns):
       let chosen = names ?? columns.keys.sorted()
       guard !chosen.isEmpty else { throw KMeansError.emptyInput("no feature columns") }

@@ -22,7 +22,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The settings.
   public let configuration: EstimatorConfiguration
 
-  /// What a call to ``train(input:steps:maxSteps:progress:)`` did.
+  /// What a call to ``train(input:weights:steps:maxSteps:progress:isCancelled:)`` did.
   public struct TrainingReport: Sendable {
     /// The global step when training started (0 for a fresh directory).
     public var startStep: Int64
@@ -30,8 +30,12 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     public var finalStep: Int64
     /// The loss of each step run (Σ scores before the update).
     public var losses: [Double]
-    /// Whether the relative-tolerance rule stopped training.
+    /// Whether a stopping rule (not the step budget) ended training, now or in an earlier
+    /// call: the relative tolerance, the center-shift tolerance, unchanged labels, or (mini-batch)
+    /// no improvement.
     public var stoppedByTolerance: Bool
+    /// The rule that ended training, when one did (also ``StopReason/cancelled``).
+    public var stopReason: StopReason?
     /// The checkpoints written, by step.
     public var checkpointSteps: [Int64]
   }
@@ -55,9 +59,11 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     ModelDirectory.removeStaleTemporaries(directory: modelDirectory)
   }
 
-  private var stepsPerIteration: Int {
-    if case .miniBatch(let steps) = configuration.mode { return steps }
-    return 0
+  private var stepsPerIteration: Int { configuration.clustering.miniBatch?.stepsPerIteration ?? 0 }
+
+  private var mode: TrainingMode {
+    configuration.clustering.miniBatch.map { .miniBatch(stepsPerIteration: $0.stepsPerIteration) }
+      ?? .fullBatch
   }
 
   private func check(_ metadata: EstimatorMetadata) throws {
@@ -85,110 +91,140 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   // MARK: Training
 
   /// Trains from the latest checkpoint (or from scratch) for `steps` more steps, or until the
-  /// global step reaches `maxSteps`, or until the loss's relative change
-  /// |L − L₋₁| / (1 + |L₋₁|) falls below `configuration.clustering.relativeTolerance`.
+  /// global step reaches `maxSteps`, or until a stopping rule of the configuration holds.
   ///
-  /// A full-batch step sees every row; a mini-batch step sees the batch that the global step
-  /// selects (batches of a seeded shuffle per epoch), so resuming repeats exactly what an
-  /// uninterrupted run does. Checkpoints are written every `checkpointEverySteps` steps or
-  /// `checkpointEverySeconds`, and at the end — also when `isCancelled` returns true after a
-  /// step, which stops training there.
+  /// Training is the engine's one loop, exactly as ``KMeans/KMeansModel/fit(_:weights:configuration:progress:isCancelled:)``
+  /// runs it (the same seeding, steps and rules; a full-batch step is one Lloyd iteration, a
+  /// mini-batch step one batch of a seeded shuffle per epoch), so an uninterrupted run ends
+  /// where `fit` ends, and every checkpoint holds what the rules remember: a run resumed from
+  /// any checkpoint ends exactly where an uninterrupted one does. Checkpoints are written
+  /// every `checkpointEverySteps` steps or `checkpointEverySeconds`, and at the end — also when
+  /// `isCancelled` returns true after a step, which stops training there.
+  /// - Parameter weights: one sample weight per row, or nil.
   @discardableResult
   public func train(
-    input: EstimatorInput<Scalar>, steps: Int? = nil, maxSteps: Int? = nil,
+    input: EstimatorInput<Scalar>, weights: [Double]? = nil, steps: Int? = nil,
+    maxSteps: Int? = nil, progress: ((Int64, Double) -> Void)? = nil,
+    isCancelled: (() -> Bool)? = nil
+  ) throws -> TrainingReport {
+    if case .sparse(let matrix) = input {
+      return try train(
+        .sparse(matrix, weights: weights), dimension: matrix.columnCount, featureNames: nil,
+        steps: steps, maxSteps: maxSteps, progress: progress, isCancelled: isCancelled)
+    }
+    let (data, names) = try input.features(selecting: configuration.featureColumns)
+    return try train(
+      .dense(data, weights: weights), dimension: data.columnCount,
+      featureNames: names ?? configuration.featureColumns, steps: steps, maxSteps: maxSteps,
+      progress: progress, isCancelled: isCancelled)
+  }
+
+  /// ``train(input:weights:steps:maxSteps:progress:isCancelled:)`` over a stream read a piece
+  /// at a time (memory bounded as in ``KMeans/StreamingKMeans``): full batch is one pass per
+  /// step; mini-batch steps take consecutive batches in file order.
+  @discardableResult
+  public func train<Source: BatchSource>(
+    stream source: Source, steps: Int? = nil, maxSteps: Int? = nil,
     progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
+  ) throws -> TrainingReport where Source.Scalar == Scalar {
+    try train(
+      .stream(source), dimension: source.columnCount, featureNames: configuration.featureColumns,
+      steps: steps, maxSteps: maxSteps, progress: progress, isCancelled: isCancelled)
+  }
+
+  /// ``train(stream:steps:maxSteps:progress:isCancelled:)`` for a sparse stream.
+  @discardableResult
+  public func train<Source: SparseBatchSource>(
+    sparseStream source: Source, steps: Int? = nil, maxSteps: Int? = nil,
+    progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
+  ) throws -> TrainingReport where Source.Scalar == Scalar {
+    try train(
+      .sparseStream(source), dimension: source.columnCount, featureNames: nil, steps: steps,
+      maxSteps: maxSteps, progress: progress, isCancelled: isCancelled)
+  }
+
+  private func train(
+    _ input: TrainingRun<Scalar>.Input, dimension d: Int, featureNames: [String]?, steps: Int?,
+    maxSteps: Int?, progress: ((Int64, Double) -> Void)?, isCancelled: (() -> Bool)?
   ) throws -> TrainingReport {
     guard steps != nil || maxSteps != nil else {
       throw KMeansError.invalidConfiguration("give steps or maxSteps")
     }
-    let (data, names) = try input.features(selecting: configuration.featureColumns)
-    var trainer = try KMeansTrainer<Scalar>(
-      configuration: configuration.clustering, mode: configuration.mode)
     let metadata = EstimatorMetadata(
       dtype: Scalar.dtypeName, metric: configuration.clustering.metric,
-      clusterCount: configuration.clustering.effectiveClusterCount, dimension: data.columnCount,
-      stepsPerIteration: stepsPerIteration, featureNames: names ?? configuration.featureColumns)
+      clusterCount: configuration.clustering.effectiveClusterCount, dimension: d,
+      stepsPerIteration: stepsPerIteration, featureNames: featureNames)
     if let stored = try ModelDirectory.metadata(directory: modelDirectory) {
       try check(stored)
-      guard stored.dimension == data.columnCount else {
+      guard stored.dimension == d else {
         throw KMeansError.dimensionMismatch(
-          expected: stored.dimension, actual: data.columnCount, context: "the model directory")
+          expected: stored.dimension, actual: d, context: "the model directory")
       }
     } else {
       try ModelDirectory.writeMetadata(metadata, directory: modelDirectory)
     }
+    var resume: (trainer: KMeansTrainer<Scalar>, state: LoopState)? = nil
     if let prefix = try ModelDirectory.latestCheckpoint(directory: modelDirectory) {
       let variables = try ModelDirectory.load(prefix: prefix, as: Scalar.self)
       if variables.initialized {
-        guard variables.clusters.columnCount == data.columnCount else {
+        guard variables.clusters.columnCount == d else {
           throw KMeansError.dimensionMismatch(
-            expected: variables.clusters.columnCount, actual: data.columnCount,
+            expected: variables.clusters.columnCount, actual: d,
             context: "the checkpoint \(prefix)")
         }
-        try trainer.restore(
-          clusters: variables.clusters, counts: variables.counts,
-          clustersUpdated: variables.clustersUpdated, updateInSteps: variables.updateInSteps,
-          globalStep: variables.globalStep)
+        if let restored = try variables.restoring(
+          configuration: configuration.clustering, mode: mode)
+        {
+          var state = restored.state
+          // A cancelled run goes on; one a rule stopped stays stopped.
+          if state.stopReason == .cancelled { state.stopReason = nil }
+          resume = (restored.trainer, state)
+        }
       }
     }
-    let start = trainer.globalStep
+    let start = resume?.trainer.globalStep ?? 0
     let target = maxSteps.map(Int64.init) ?? (start + Int64(steps ?? 0))
     var report = TrainingReport(
-      startStep: start, finalStep: start, losses: [], stoppedByTolerance: false, checkpointSteps: []
-    )
-    guard trainer.globalStep < target else { return report }
-    if !trainer.initialized { try trainer.initializeFully(with: data) }
+      startStep: start, finalStep: start, losses: [], stoppedByTolerance: false,
+      stopReason: resume?.state.stopReason, checkpointSteps: [])
+    report.stoppedByTolerance = report.stopReason.map { $0 != .cancelled } ?? false
+    guard start < target, resume?.state.stopReason == nil else { return report }
 
     var lastCheckpoint = Date()
-    var schedule = BatchSchedule(
-      rowCount: data.rowCount, batchSize: configuration.batchSize,
-      seed: configuration.clustering.seed)
-    var previousLoss: Double? = nil
-    while trainer.globalStep < target {
-      let batch: Matrix<Scalar>
-      if case .miniBatch = configuration.mode {
-        batch = try schedule.batch(forStep: trainer.globalStep, of: data)
-      } else {
-        batch = data
-      }
-      let output = try trainer.step(on: batch)
-      report.losses.append(output.loss)
-      progress?(trainer.globalStep, output.loss)
-      var stop = false
-      if let tolerance = configuration.clustering.relativeTolerance, let previous = previousLoss,
-        abs(output.loss - previous) / (1 + abs(previous)) < tolerance
-      {
-        stop = true
-        report.stoppedByTolerance = true
-      }
-      previousLoss = output.loss
-      // A cancelled run checkpoints the step it finished, then stops.
-      if isCancelled?() == true { stop = true }
+    var run = TrainingRun<Scalar>(configuration: configuration.clustering)
+    run.isCancelled = isCancelled
+    run.resume = resume
+    run.stepLimit = target
+    let every = configuration.checkpointEverySteps
+    let seconds = configuration.checkpointEverySeconds
+    run.afterStep = { trainer, state, record in
+      report.losses.append(record.loss)
+      progress?(trainer.globalStep, record.loss)
       let due =
-        (configuration.checkpointEverySteps.map { trainer.globalStep % Int64($0) == 0 } ?? false)
-        || (configuration.checkpointEverySeconds.map {
-          Date().timeIntervalSince(lastCheckpoint) >= $0
-        } ?? false)
-      if due || stop || trainer.globalStep == target {
-        try save(trainer)
+        (every.map { trainer.globalStep % Int64($0) == 0 } ?? false)
+        || (seconds.map { Date().timeIntervalSince(lastCheckpoint) >= $0 } ?? false)
+      if due || state.stopReason != nil || trainer.globalStep >= target {
+        try self.save(trainer, state: state)
         report.checkpointSteps.append(trainer.globalStep)
         lastCheckpoint = Date()
       }
-      if stop { break }
     }
-    report.finalStep = trainer.globalStep
+    let result = try run.run(input)
+    // The loop can end before a step (max iterations reached): keep the last state.
+    if report.checkpointSteps.last != result.trainer.globalStep, result.trainer.globalStep > start {
+      try save(result.trainer, state: result.state)
+      report.checkpointSteps.append(result.trainer.globalStep)
+    }
+    report.finalStep = result.trainer.globalStep
+    report.stopReason = result.state.stopReason
+    report.stoppedByTolerance = result.state.stopReason.map { $0 != .cancelled } ?? false
     return report
   }
 
-  private func save(_ trainer: KMeansTrainer<Scalar>) throws {
-    let miniBatch = stepsPerIteration > 0
-    let variables = CheckpointVariables(
-      clusters: trainer.clusters, initialized: trainer.initialized,
-      globalStep: trainer.globalStep, counts: miniBatch ? trainer.counts : nil,
-      clustersUpdated: stepsPerIteration > 1 ? trainer.clustersUpdated : nil,
-      updateInSteps: stepsPerIteration > 1 ? trainer.updateInSteps : nil)
+  private func save(_ trainer: KMeansTrainer<Scalar>, state: LoopState) throws {
     try ModelDirectory.save(
-      variables, directory: modelDirectory, keep: configuration.keepCheckpoints)
+      CheckpointVariables(trainer: trainer, loopState: state), directory: modelDirectory,
+      keep: configuration.keepCheckpoints)
   }
 
   // MARK: Inference
@@ -213,25 +249,43 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The centers of the latest checkpoint (TensorFlow's `cluster_centers()`).
   public func clusterCenters() throws -> Matrix<Scalar> { try model().centers }
 
-  /// The features of `input` in the model's column order.
-  private func features(_ input: EstimatorInput<Scalar>) throws -> Matrix<Scalar> {
+  /// The features of `input` in the model's column order (nil for sparse input).
+  private func features(_ input: EstimatorInput<Scalar>) throws -> Matrix<Scalar>? {
+    if case .sparse = input { return nil }
     let stored = try ModelDirectory.metadata(directory: modelDirectory)?.featureNames
     return try input.features(selecting: configuration.featureColumns ?? stored).0
   }
 
-  /// Σ distance from each row to its nearest center (TensorFlow's `score`; scikit-learn's is
-  /// its negative).
-  public func score(input: EstimatorInput<Scalar>) throws -> Double {
-    try model().score(features(input), threadCount: configuration.clustering.threadCount)
+  /// The nearest center of each row and the distance to it.
+  private func assignment(_ input: EstimatorInput<Scalar>, model: KMeansModel<Scalar>) throws
+    -> (labels: [Int], distances: [Scalar])
+  {
+    let threads = configuration.clustering.threadCount
+    if case .sparse(let matrix) = input {
+      return try model.predictWithDistances(matrix, threadCount: threads)
+    }
+    return try model.predictWithDistances(
+      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
   }
 
-  /// TensorFlow's `evaluate`: the score (Σ distances) and the global step.
-  public func evaluate(input: EstimatorInput<Scalar>) throws -> (score: Double, globalStep: Int64) {
+  /// Σ wᵢ·distance from each row to its nearest center (TensorFlow's `score`; scikit-learn's
+  /// is its negative).
+  public func score(input: EstimatorInput<Scalar>, weights: [Double]? = nil) throws -> Double {
     let model = try model()
-    return (
-      try model.score(features(input), threadCount: configuration.clustering.threadCount),
-      Int64(model.iterationCount)
-    )
+    let threads = configuration.clustering.threadCount
+    if case .sparse(let matrix) = input {
+      return try model.score(matrix, weights: weights, threadCount: threads)
+    }
+    return try model.score(
+      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), weights: weights,
+      threadCount: threads)
+  }
+
+  /// TensorFlow's `evaluate`: the score (Σ wᵢ·distances) and the global step.
+  public func evaluate(input: EstimatorInput<Scalar>, weights: [Double]? = nil) throws -> (
+    score: Double, globalStep: Int64
+  ) {
+    (try score(input: input, weights: weights), Int64(try model().iterationCount))
   }
 
   /// The nearest center of each row, and all distances (TensorFlow's `predict`:
@@ -240,15 +294,21 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     clusterIndices: [Int], allDistances: Matrix<Scalar>
   ) {
     let model = try model()
-    let data = try features(input)
-    let distances = try model.transform(data, threadCount: configuration.clustering.threadCount)
-    let labels = try model.predict(data, threadCount: configuration.clustering.threadCount)
-    return (labels, distances)
+    return (try assignment(input, model: model).labels, try allDistances(input, model: model))
+  }
+
+  private func allDistances(_ input: EstimatorInput<Scalar>, model: KMeansModel<Scalar>) throws
+    -> Matrix<Scalar>
+  {
+    let threads = configuration.clustering.threadCount
+    if case .sparse(let matrix) = input { return try model.transform(matrix, threadCount: threads) }
+    return try model.transform(
+      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
   }
 
   /// The nearest center of each row (TensorFlow's `predict_cluster_index`).
   public func predictClusterIndex(input: EstimatorInput<Scalar>) throws -> [Int] {
-    try model().predict(features(input), threadCount: configuration.clustering.threadCount)
+    try assignment(input, model: model()).labels
   }
 
   /// Distances to every center, as TensorFlow's estimator `transform` returns them: the
@@ -256,8 +316,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// 1 − cos for cosine.
   public func transform(input: EstimatorInput<Scalar>) throws -> Matrix<Scalar> {
     let model = try model()
-    var distances = try model.transform(
-      features(input), threadCount: configuration.clustering.threadCount)
+    var distances = try allDistances(input, model: model)
     if model.metric == .squaredEuclidean {
       for row in 0..<distances.rowCount {
         for column in 0..<distances.columnCount {
@@ -266,44 +325,5 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
       }
     }
     return distances
-  }
-}
-
-/// Which rows a mini-batch step sees: epoch e = step / batches per epoch takes a seeded
-/// shuffle of the rows (the same for a given seed and epoch), and the step its slice. A pure
-/// function of the global step, so a resumed run sees the batches an uninterrupted one does.
-struct BatchSchedule {
-  let rowCount: Int
-  let batchSize: Int
-  let seed: UInt64
-  private var epoch = -1
-  private var order: [Int] = []
-
-  init(rowCount: Int, batchSize: Int, seed: UInt64) {
-    self.rowCount = rowCount
-    self.batchSize = min(batchSize, rowCount)
-    self.seed = seed
-  }
-
-  var batchesPerEpoch: Int { (rowCount + batchSize - 1) / batchSize }
-
-  mutating func batch<Scalar: KMeansScalar>(forStep step: Int64, of data: Matrix<Scalar>) throws
-    -> Matrix<Scalar>
-  {
-    let stepEpoch = Int(step) / batchesPerEpoch
-    if stepEpoch != epoch {
-      epoch = stepEpoch
-      var random = RandomSource(seed: seed, stream: 1_000_000 + stepEpoch)
-      order = Array(0..<rowCount)
-      for index in stride(from: rowCount - 1, to: 0, by: -1) {
-        order.swapAt(index, random.nextIndex(below: index + 1))
-      }
-    }
-    let start = (Int(step) % batchesPerEpoch) * batchSize
-    let rows = order[start..<min(rowCount, start + batchSize)]
-    var values: [Scalar] = []
-    values.reserveCapacity(rows.count * data.columnCount)
-    for row in rows { values += data.row(row) }
-    return try Matrix(rowCount: rows.count, columnCount: data.columnCount, values: values)
   }
 }

@@ -45,10 +45,15 @@ package struct CheckpointVariables<Scalar: KMeansScalar> {
   package var counts: [Int64]?
   package var clustersUpdated: Matrix<Scalar>?
   package var updateInSteps: Int64?
+  /// The exact running weight per center (mini-batch with sample weights; `counts` rounds).
+  package var weightTotals: [Double]?
+  /// What the stopping rules remember (swift-kmeans only; TensorFlow ignores it).
+  package var loopState: LoopState?
 
   package init(
     clusters: Matrix<Scalar>, initialized: Bool, globalStep: Int64, counts: [Int64]? = nil,
-    clustersUpdated: Matrix<Scalar>? = nil, updateInSteps: Int64? = nil
+    clustersUpdated: Matrix<Scalar>? = nil, updateInSteps: Int64? = nil,
+    weightTotals: [Double]? = nil, loopState: LoopState? = nil
   ) {
     self.clusters = clusters
     self.initialized = initialized
@@ -56,6 +61,78 @@ package struct CheckpointVariables<Scalar: KMeansScalar> {
     self.counts = counts
     self.clustersUpdated = clustersUpdated
     self.updateInSteps = updateInSteps
+    self.weightTotals = weightTotals
+    self.loopState = loopState
+  }
+
+  /// A checkpoint of a trainer and the loop's state.
+  package init(trainer: KMeansTrainer<Scalar>, loopState: LoopState?) {
+    let miniBatch = trainer.mode != .fullBatch
+    var stepsPerIteration = 0
+    if case .miniBatch(let steps) = trainer.mode { stepsPerIteration = steps }
+    self.init(
+      clusters: trainer.clusters, initialized: trainer.initialized,
+      globalStep: trainer.globalStep, counts: miniBatch ? trainer.counts : nil,
+      clustersUpdated: stepsPerIteration > 1 ? trainer.clustersUpdated : nil,
+      updateInSteps: stepsPerIteration > 1 ? trainer.updateInSteps : nil,
+      weightTotals: miniBatch ? trainer.weightTotals : nil, loopState: loopState)
+  }
+
+  /// A trainer in this checkpoint's state (and the loop's), or nil when not initialized.
+  package func restoring(
+    configuration: KMeansConfiguration, mode: TrainingMode
+  ) throws -> (trainer: KMeansTrainer<Scalar>, state: LoopState)? {
+    guard initialized else { return nil }
+    var trainer = try KMeansTrainer<Scalar>(configuration: configuration, mode: mode)
+    try trainer.restore(
+      clusters: clusters, counts: counts, clustersUpdated: clustersUpdated,
+      updateInSteps: updateInSteps, globalStep: globalStep, weightTotals: weightTotals)
+    return (trainer, loopState ?? LoopState())
+  }
+}
+
+/// The loop's state as two checkpoint tensors (`swift_kmeans/loop_doubles`, `…/loop_integers`).
+enum LoopStateTensors {
+  static let doublesName = "swift_kmeans/loop_doubles"
+  static let integersName = "swift_kmeans/loop_integers"
+  static let weightsName = "swift_kmeans/weight_totals"
+  static let reasons: [StopReason] = [
+    .labelsUnchanged, .centerShiftTolerance, .relativeLossTolerance, .maxIterations,
+    .noImprovement, .cancelled,
+  ]
+
+  static func tensors(_ state: LoopState) -> [BundleTensor] {
+    [
+      BundleTensor(
+        name: doublesName, shape: [3],
+        doubles: [
+          state.previousLoss ?? .nan, state.smoothedLoss ?? .nan, state.bestSmoothedLoss ?? .nan,
+        ]),
+      BundleTensor(
+        name: integersName, shape: [6],
+        int64s: [
+          Int64(bitPattern: state.labelFingerprint ?? 0), state.labelFingerprint == nil ? 0 : 1,
+          Int64(state.stepsWithoutImprovement), Int64(state.rowsSinceReassignment),
+          Int64(state.reassignedCenters),
+          Int64(state.stopReason.flatMap { reasons.firstIndex(of: $0) } ?? -1),
+        ]),
+    ]
+  }
+
+  static func state(doubles: [Double], integers: [Int64]) -> LoopState? {
+    guard doubles.count == 3, integers.count == 6 else { return nil }
+    var state = LoopState()
+    func value(_ x: Double) -> Double? { x.isNaN ? nil : x }
+    state.previousLoss = value(doubles[0])
+    state.smoothedLoss = value(doubles[1])
+    state.bestSmoothedLoss = value(doubles[2])
+    state.labelFingerprint = integers[1] == 1 ? UInt64(bitPattern: integers[0]) : nil
+    state.stepsWithoutImprovement = Int(integers[2])
+    state.rowsSinceReassignment = Int(integers[3])
+    state.reassignedCenters = Int(integers[4])
+    let reason = Int(integers[5])
+    state.stopReason = reasons.indices.contains(reason) ? reasons[reason] : nil
+    return state
   }
 }
 
@@ -111,6 +188,12 @@ public enum ModelDirectory {
     if let counts = variables.counts {
       tensors.append(BundleTensor(name: "Variable", shape: [counts.count], int64s: counts))
     }
+    if let weightTotals = variables.weightTotals {
+      tensors.append(
+        BundleTensor(
+          name: LoopStateTensors.weightsName, shape: [weightTotals.count], doubles: weightTotals))
+    }
+    if let state = variables.loopState { tensors += LoopStateTensors.tensors(state) }
     if let updated = variables.clustersUpdated, let updateInSteps = variables.updateInSteps {
       tensors.append(
         BundleTensor(
@@ -198,9 +281,24 @@ public enum ModelDirectory {
         path: index,
         reason: "'Variable' has \(counts.count) counts for \(centers.rowCount) clusters")
     }
+    let weightTotals = try tensor(LoopStateTensors.weightsName, [.double])?.doubles
+    if let weightTotals, centers.rowCount > 0, weightTotals.count != centers.rowCount {
+      throw KMeansError.corruptFile(
+        path: index,
+        reason:
+          "'\(LoopStateTensors.weightsName)' has \(weightTotals.count) values for \(centers.rowCount) clusters"
+      )
+    }
+    var loopState: LoopState? = nil
+    if let doubles = try tensor(LoopStateTensors.doublesName, [.double])?.doubles,
+      let integers = try tensor(LoopStateTensors.integersName, [.int64])?.integers
+    {
+      loopState = LoopStateTensors.state(doubles: doubles, integers: integers)
+    }
     return CheckpointVariables(
       clusters: centers, initialized: initialized && centers.rowCount > 0, globalStep: step,
-      counts: counts, clustersUpdated: updated, updateInSteps: updateInSteps)
+      counts: counts, clustersUpdated: updated, updateInSteps: updateInSteps,
+      weightTotals: weightTotals, loopState: loopState)
   }
 
   private static func tensor(_ reader: TensorBundleReader, _ name: String) throws -> BundleTensor? {

@@ -16,6 +16,9 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
   public var rowCount: Int? { nil }
   /// The labels of the last batch, when a label column was named.
   public private(set) var lastLabels: [String]? = nil
+  /// The values of ``CSVReadOptions/weightColumn`` for the rows of the last batch, when it
+  /// was given.
+  public private(set) var lastBatchWeights: [Double]? = nil
 
   private let options: CSVReadOptions
   private let layout: CSVLayout
@@ -86,6 +89,7 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
     precondition(maxRows > 0)
     var values: [Scalar] = []
     var labels: [String] = []
+    var weights: [Double] = []
     var rows = 0
     while rows < maxRows {
       // Parse only complete lines: up to the last line break, or everything at the end.
@@ -108,8 +112,6 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
       chunk.append(0)
       var consumed = 0
       var linesRead = 0
-      // Streamed training takes no weights; a weight column is checked and left out.
-      var weights: [Double] = []
       try chunk.withUnsafeMutableBufferPointer { bytes in
         var scanner = CSVScanner(
           bytes: UnsafeBufferPointer(bytes), byteCount: bytes.count - 1, path: path,
@@ -132,6 +134,7 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
     }
     guard rows > 0 else { return nil }
     lastLabels = layout.labelIndex == nil ? nil : labels
+    lastBatchWeights = options.weightColumn == nil ? nil : weights
     return try Matrix(rowCount: rows, columnCount: columnCount, values: values)
   }
 }

@@ -55,13 +55,13 @@ public enum SVMLightFile {
 
   static func parse<Scalar: KMeansScalar>(
     _ bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, indexBase: IndexBase,
-    columnCount: Int?
+    columnCount: Int?, firstLine: Int = 0, allowEmpty: Bool = false
   ) throws -> SparseDataset<Scalar> {
     var offsets = [0]
     var indices: [Int] = []
     var values: [Scalar] = []
     var labels: [String] = []
-    var line = 0
+    var line = firstLine
     var position = 0
     var smallestIndex = Int.max
     var largestIndex = -1
@@ -124,7 +124,9 @@ public enum SVMLightFile {
       }
       offsets.append(values.count)
     }
-    guard !labels.isEmpty else { throw KMeansError.emptyInput("\(path) has no rows") }
+    guard !labels.isEmpty || allowEmpty else {
+      throw KMeansError.emptyInput("\(path) has no rows")
+    }
     let zeroBased: Bool
     switch indexBase {
     case .zeroBased: zeroBased = true
@@ -166,5 +168,135 @@ public enum SVMLightFile {
       text += "\n"
     }
     try AtomicFile.write(Data(text.utf8), to: path)
+  }
+}
+
+/// An svmlight file read a block of lines at a time (a ``KMeans/SparseBatchSource``): memory
+/// stays bounded by the batch. A first pass over the file finds the number of columns and
+/// whether indices are zero-based (as ``SVMLightFile/read(_:as:indexBase:columnCount:)``).
+public final class SVMLightBatchReader<Scalar: KMeansScalar>: SparseBatchSource,
+  @unchecked Sendable
+{
+  /// The file.
+  public let path: String
+  /// The number of feature columns.
+  public let columnCount: Int
+  /// The number of rows (counted when the file was opened).
+  public private(set) var rowCount: Int?
+  /// The labels (first fields) of the rows of the last batch.
+  public private(set) var lastLabels: [String]? = nil
+  private let zeroBased: Bool
+  private var lines: LineBlocks
+
+  /// Opens `path`; `columnCount` nil: the largest index + 1.
+  public init(
+    _ path: String, indexBase: SVMLightFile.IndexBase = .automatic, columnCount: Int? = nil
+  ) throws {
+    self.path = path
+    var lines = try LineBlocks(path: path)
+    // The first pass: every index, read as zero-based, and the rows.
+    var smallest = Int.max
+    var largest = -1
+    var rows = 0
+    while let block = try lines.next(maxLines: 65_536) {
+      let parsed: SparseDataset<Double> = try block.bytes.withUnsafeBufferPointer {
+        try SVMLightFile.parse(
+          $0, byteCount: $0.count - 1, path: path, indexBase: .zeroBased, columnCount: nil,
+          firstLine: block.firstLine, allowEmpty: true)
+      }
+      for index in parsed.matrix.columnIndices {
+        smallest = min(smallest, Int(index))
+        largest = max(largest, Int(index))
+      }
+      rows += parsed.matrix.rowCount
+    }
+    guard rows > 0 else { throw KMeansError.emptyInput("\(path) has no rows") }
+    switch indexBase {
+    case .zeroBased: zeroBased = true
+    case .oneBased:
+      if smallest == 0 {
+        throw KMeansError.parse(
+          path: path, line: 1, column: nil,
+          message: "index 0 in a file read as one-based (libsvm numbering)")
+      }
+      zeroBased = false
+    case .automatic: zeroBased = smallest == 0
+    }
+    let width = columnCount ?? (largest < 0 ? 0 : largest + (zeroBased ? 1 : 0))
+    if let columnCount, largest >= 0, largest - (zeroBased ? 0 : 1) >= columnCount {
+      throw KMeansError.shapeMismatch(
+        "\(path): feature index \(largest) does not fit \(columnCount) columns")
+    }
+    self.columnCount = width
+    self.rowCount = rows
+    try lines.rewind()
+    self.lines = lines
+  }
+
+  /// The next batch of at most `maxRows` rows, or nil at the end.
+  public func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>? {
+    while let block = try lines.next(maxLines: maxRows) {
+      let parsed: SparseDataset<Scalar> = try block.bytes.withUnsafeBufferPointer {
+        try SVMLightFile.parse(
+          $0, byteCount: $0.count - 1, path: path,
+          indexBase: zeroBased ? .zeroBased : .oneBased, columnCount: columnCount,
+          firstLine: block.firstLine, allowEmpty: true)
+      }
+      guard parsed.matrix.rowCount > 0 else { continue }  // comments and blank lines only
+      lastLabels = parsed.labels
+      return parsed.matrix
+    }
+    return nil
+  }
+
+  /// Starts again from the first row.
+  public func rewind() throws { try lines.rewind() }
+}
+
+/// A text file read as blocks of whole lines.
+struct LineBlocks {
+  let path: String
+  private var handle: FileHandle
+  private var buffer: [UInt8] = []
+  private var atEnd = false
+  private var linesBefore = 0
+
+  init(path: String) throws {
+    self.path = path
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw KMeansError.fileUnreadable(path: path, reason: "cannot open the file")
+    }
+    self.handle = handle
+  }
+
+  mutating func rewind() throws {
+    try handle.seek(toOffset: 0)
+    buffer = []
+    atEnd = false
+    linesBefore = 0
+  }
+
+  /// The next block of at most `maxLines` whole lines (NUL-terminated), with the number of
+  /// lines before it; nil at the end.
+  mutating func next(maxLines: Int) throws -> (bytes: [UInt8], firstLine: Int)? {
+    var end = 0
+    var count = 0
+    while true {
+      while end < buffer.count && count < maxLines {
+        if buffer[end] == 0x0A { count += 1 }
+        end += 1
+      }
+      if count >= maxLines || atEnd { break }
+      let block = handle.readData(ofLength: 1 << 20)
+      if block.isEmpty { atEnd = true } else { buffer.append(contentsOf: block) }
+    }
+    if atEnd && count < maxLines { end = buffer.count }
+    guard end > 0 else { return nil }
+    var bytes = Array(buffer[..<end])
+    bytes.append(0)
+    buffer.removeFirst(end)
+    let first = linesBefore
+    linesBefore += count + (end > 0 && bytes[end - 1] != 0x0A ? 1 : 0)
+    return (bytes, first)
   }
 }

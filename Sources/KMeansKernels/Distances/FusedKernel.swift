@@ -26,16 +26,16 @@ package enum FusedKernel {
 
   /// Assigns the block's rows with the fused kernel of `level` (Float or Double), then
   /// recomputes each winner's distance exactly from the differences.
-  @inlinable
   ///
-  /// - Parameter second: with level 2 (AVX-512), receives each row's second-smallest
-  ///   ‖c‖² − 2x·c (Hamerly's bounds); nil otherwise.
+  /// - Parameter second: when given, receives each row's runner-up: the smallest ‖c‖² − 2x·c
+  ///   over the centers other than its winner (Hamerly's bounds). The winner is the same with
+  ///   or without it.
+  @inlinable
   package static func assign<Scalar: KMeansScalar>(
     _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
     distances: UnsafeMutablePointer<Scalar>, scratch: inout AssignmentScratch<Scalar>,
     level: Int32, second: UnsafeMutablePointer<Scalar>? = nil
   ) {
-    precondition(second == nil || level == 2, "the runner-up is tracked by the AVX-512 kernels")
     let isFloat = Scalar.self == Float.self
     let d = block.dimension
     let k = block.centerCount

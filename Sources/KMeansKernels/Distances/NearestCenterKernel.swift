@@ -5,8 +5,12 @@ package struct AssignmentScratch<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The best value of ‖c‖² − 2x·c seen so far for each row of the tile.
   @usableFromInline var best: [Scalar] = []
   @usableFromInline var bestIndex: [Int32] = []
-  /// The centers' norms padded to whole panels (``FusedKernel`` only).
+  /// The centers' norms padded to whole panels (``FusedKernel``), or zeros (cosine GEMM path).
   @usableFromInline var packedNorms: [Scalar] = []
+  /// The runner-up value per row of a GEMM tile.
+  @usableFromInline var runnerUp: [Scalar] = []
+  /// A chunk's labels before a pass, to count the changed ones.
+  @usableFromInline var previousLabels: [Int32] = []
 
   package init() {}
 
@@ -51,8 +55,16 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
 
   /// GEMM tiles, then a vectorised argmin per row: the portable path.
   ///
-  /// - Parameter second: when given (squared Euclidean only), receives each row's
-  ///   second-smallest ‖c‖² − 2x·c, for Hamerly's bounds.
+  /// The values compared, ‖c‖² − 2x·c (−2x·c for cosine), carry a rounding error that
+  /// depends on how BLAS blocked the product, which depends on the tile's rows. So that a
+  /// row's label never depends on the rows beside it, a row whose runner-up is within twice the
+  /// error bound of its winner (a near tie) is settled by the exact distances to every center:
+  /// the first center with the smallest ‖x − c‖² (or 1 − x·c). Elsewhere the rounded winner is
+  /// the exact one.
+  ///
+  /// - Parameter second: when given, receives each row's runner-up value (the smallest over
+  ///   the centers other than its label; the winner's own value after a settled near tie), for
+  ///   Hamerly's bounds.
   @inlinable
   package static func assignWithGEMM(
     _ block: DistanceBlock<Scalar>,
@@ -73,70 +85,102 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
       scratch.best = Array(repeating: 0, count: tileRows)
       scratch.bestIndex = Array(repeating: 0, count: tileRows)
     }
+    if scratch.runnerUp.count < tileRows { scratch.runnerUp = Array(repeating: 0, count: tileRows) }
     let cosine = block.distance == .cosine
+    // Cosine compares −2x·c: the same order as 1 − x·c, from zero norms.
+    if cosine && scratch.packedNorms.count < k {
+      scratch.packedNorms = Array(repeating: 0, count: k)
+    }
+    var largestNorm = Scalar.zero
+    for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
+    let rho = BoundedKernel<Scalar>.errorScale(d)
     scratch.dots.withUnsafeMutableBufferPointer { dotsBuffer in
       scratch.best.withUnsafeMutableBufferPointer { bestBuffer in
         scratch.bestIndex.withUnsafeMutableBufferPointer { indexBuffer in
-          let dots = dotsBuffer.baseAddress!
-          let best = bestBuffer.baseAddress!
-          let bestIndex = indexBuffer.baseAddress!
-          var rowStart = 0
-          while rowStart < block.rowCount {
-            let rows = min(tileRows, block.rowCount - rowStart)
-            let tilePoints = block.points + rowStart * d
-            // The runner-up of this tile's rows lives in the caller's buffer.
-            let runnerUp = second.map { $0 + rowStart }
-            for row in 0..<rows {
-              best[row] = .infinity
-              bestIndex[row] = 0
-              runnerUp?[row] = .infinity
-            }
-            var centerStart = 0
-            while centerStart < k {
-              let width = min(centerTile, k - centerStart)
-              gemm(rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
-              let norms = cosine ? nil : block.centerSquaredNorms + centerStart
-              for row in 0..<rows {
-                let line = dots + row * width
-                if let runnerUp, let norms {
-                  let (first, next, index) = BoundedKernel<Scalar>.smallestTwo(
-                    dots: line, norms: norms, width: width)
-                  // Merge with the centers of earlier tiles (ties keep the earlier index).
-                  if first < best[row] {
-                    runnerUp[row] = min(best[row], next)
-                    best[row] = first
-                    bestIndex[row] = Int32(truncatingIfNeeded: centerStart + index)
-                  } else {
-                    runnerUp[row] = min(runnerUp[row], first)
+          scratch.runnerUp.withUnsafeMutableBufferPointer { runnerBuffer in
+            scratch.packedNorms.withUnsafeMutableBufferPointer { zeroBuffer in
+              let dots = dotsBuffer.baseAddress!
+              let best = bestBuffer.baseAddress!
+              let bestIndex = indexBuffer.baseAddress!
+              let runnerUp = runnerBuffer.baseAddress!
+              if cosine { zeroBuffer.baseAddress!.update(repeating: 0, count: k) }
+              let allNorms =
+                cosine ? UnsafePointer(zeroBuffer.baseAddress!) : block.centerSquaredNorms
+              var rowStart = 0
+              while rowStart < block.rowCount {
+                let rows = min(tileRows, block.rowCount - rowStart)
+                let tilePoints = block.points + rowStart * d
+                for row in 0..<rows {
+                  best[row] = .infinity
+                  bestIndex[row] = 0
+                  runnerUp[row] = .infinity
+                }
+                var centerStart = 0
+                while centerStart < k {
+                  let width = min(centerTile, k - centerStart)
+                  gemm(
+                    rows, width, d, tilePoints, d, block.centers + centerStart * d, d, dots, width)
+                  let norms = allNorms + centerStart
+                  for row in 0..<rows {
+                    let (first, next, index) = BoundedKernel<Scalar>.smallestTwo(
+                      dots: dots + row * width, norms: norms, width: width)
+                    // Merge with the centers of earlier tiles (ties keep the earlier index).
+                    if first < best[row] {
+                      runnerUp[row] = min(best[row], next)
+                      best[row] = first
+                      bestIndex[row] = Int32(truncatingIfNeeded: centerStart + index)
+                    } else {
+                      runnerUp[row] = min(runnerUp[row], first)
+                    }
                   }
-                  continue
+                  centerStart += width
                 }
-                let candidate = argminRow(dots: line, width: width, norms: norms)
-                if candidate.value < best[row] {
-                  best[row] = candidate.value
-                  bestIndex[row] = Int32(truncatingIfNeeded: centerStart + candidate.index)
+                for row in 0..<rows {
+                  let point = tilePoints + row * d
+                  var label = Int(bestIndex[row])
+                  var runner = runnerUp[row]
+                  let rowNorm = VectorKernels.dot(point, point, d)
+                  if runner - best[row] <= 2 * rho * (rowNorm + largestNorm) {
+                    label = exactNearest(point, block)
+                    // The bound must hold for every center but the new label.
+                    runner = best[row]
+                  }
+                  let center = block.centers + label * d
+                  labels[rowStart + row] = Int32(truncatingIfNeeded: label)
+                  distances[rowStart + row] =
+                    cosine
+                    ? max(0, 1 - VectorKernels.dot(point, center, d))
+                    : VectorKernels.squaredDistance(point, center, d)
+                  second?[rowStart + row] = runner
                 }
+                rowStart += rows
               }
-              centerStart += width
             }
-            for row in 0..<rows {
-              let label = Int(bestIndex[row])
-              let point = tilePoints + row * d
-              let center = block.centers + label * d
-              let distance: Scalar
-              if cosine {
-                distance = max(0, 1 - VectorKernels.dot(point, center, d))
-              } else {
-                distance = VectorKernels.squaredDistance(point, center, d)
-              }
-              labels[rowStart + row] = Int32(truncatingIfNeeded: label)
-              distances[rowStart + row] = distance
-            }
-            rowStart += rows
           }
         }
       }
     }
+  }
+
+  /// The first center with the smallest exact distance to `point`: ‖x − c‖² from the
+  /// differences, or 1 − x·c.
+  @inlinable
+  static func exactNearest(_ point: UnsafePointer<Scalar>, _ block: DistanceBlock<Scalar>) -> Int {
+    let d = block.dimension
+    var best = Scalar.infinity
+    var label = 0
+    for center in 0..<block.centerCount {
+      let centerPoint = block.centers + center * d
+      let value =
+        block.distance == .cosine
+        ? 1 - VectorKernels.dot(point, centerPoint, d)
+        : VectorKernels.squaredDistance(point, centerPoint, d)
+      if value < best {
+        best = value
+        label = center
+      }
+    }
+    return label
   }
 
   /// The first index minimising `norms[j] − 2·dots[j]` (or `−dots[j]` when `norms` is nil).

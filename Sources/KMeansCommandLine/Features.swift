@@ -5,65 +5,58 @@ import KMeansIO
 
 /// The features of a data file: a dense matrix (CSV, `.npy`, `.fvecs`) or a sparse one
 /// (svmlight, SciPy `.npz`), with what each command does to them.
-enum Features<Scalar: KMeansScalar> {
+package enum Features<Scalar: KMeansScalar> {
   case dense(Matrix<Scalar>)
   case sparse(SparseMatrix<Scalar>)
 
-  var rowCount: Int {
+  package var rowCount: Int {
     switch self {
     case .dense(let matrix): matrix.rowCount
     case .sparse(let matrix): matrix.rowCount
     }
   }
 
-  var columnCount: Int {
+  package var columnCount: Int {
     switch self {
     case .dense(let matrix): matrix.columnCount
     case .sparse(let matrix): matrix.columnCount
     }
   }
 
-  /// Lloyd (full batch) or mini-batch training.
-  func fit(
+  /// Training: full batch, or mini-batch with `configuration.miniBatch`.
+  package func fit(
     weights: [Double]?, configuration: KMeansConfiguration,
-    miniBatch: MiniBatchConfiguration?, progress: ((IterationStatistics) -> Void)?,
-    stepProgress: ((Int, StepOutput<Scalar>) -> Void)?, isCancelled: (() -> Bool)?
+    progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
   ) throws -> KMeansFitResult<Scalar> {
-    switch (self, miniBatch) {
-    case (.dense(let matrix), nil):
+    switch self {
+    case .dense(let matrix):
       return try KMeansModel.fit(
         matrix, weights: weights, configuration: configuration, progress: progress,
         isCancelled: isCancelled)
-    case (.sparse(let matrix), nil):
+    case .sparse(let matrix):
       return try KMeansModel.fit(
         matrix, weights: weights, configuration: configuration, progress: progress,
         isCancelled: isCancelled)
-    case (.dense(let matrix), let miniBatch?):
-      return try MiniBatchKMeans.fit(
-        matrix, weights: weights, configuration: configuration, miniBatch: miniBatch,
-        progress: stepProgress, isCancelled: isCancelled)
-    case (.sparse(let matrix), let miniBatch?):
-      return try MiniBatchKMeans.fit(
-        matrix, weights: weights, configuration: configuration, miniBatch: miniBatch,
-        progress: stepProgress, isCancelled: isCancelled)
     }
   }
 
-  func predict(_ model: KMeansModel<Scalar>, threadCount: Int?) throws -> [Int] {
+  package func predict(_ model: KMeansModel<Scalar>, threadCount: Int?) throws -> [Int] {
     switch self {
     case .dense(let matrix): try model.predict(matrix, threadCount: threadCount)
     case .sparse(let matrix): try model.predict(matrix, threadCount: threadCount)
     }
   }
 
-  func transform(_ model: KMeansModel<Scalar>, threadCount: Int?) throws -> Matrix<Scalar> {
+  package func transform(_ model: KMeansModel<Scalar>, threadCount: Int?) throws -> Matrix<Scalar> {
     switch self {
     case .dense(let matrix): try model.transform(matrix, threadCount: threadCount)
     case .sparse(let matrix): try model.transform(matrix, threadCount: threadCount)
     }
   }
 
-  func score(_ model: KMeansModel<Scalar>, weights: [Double]?, threadCount: Int?) throws -> Double {
+  package func score(_ model: KMeansModel<Scalar>, weights: [Double]?, threadCount: Int?) throws
+    -> Double
+  {
     switch self {
     case .dense(let matrix):
       try model.score(matrix, weights: weights, threadCount: threadCount)
@@ -75,16 +68,16 @@ enum Features<Scalar: KMeansScalar> {
 
 extension InputOptions {
   /// File extensions read as sparse matrices.
-  static func isSparse(_ path: String) -> Bool {
+  package static func isSparse(_ path: String) -> Bool {
     let lowered = path.lowercased()
     return [".svm", ".svmlight", ".libsvm", ".npz"].contains { lowered.hasSuffix($0) }
   }
 
-  var isSparse: Bool { Self.isSparse(data) }
+  package var isSparse: Bool { Self.isSparse(data) }
 
   /// The features (dense or sparse), their column names, the labels (a CSV label column, or
   /// svmlight's first field when it holds more than one value) and the sample weights.
-  func loadFeatures<Scalar: KMeansScalar>(
+  package func loadFeatures<Scalar: KMeansScalar>(
     _: Scalar.Type, weightOptions: WeightOptions? = nil, featureNames: [String]? = nil,
     columnCount: Int? = nil
   ) throws -> (Features<Scalar>, names: [String]?, labels: [String]?, weights: [Double]?) {
@@ -109,5 +102,52 @@ extension InputOptions {
     return (
       .sparse(matrix), nil, labels, try weightOptions?.loadFile(rowCount: matrix.rowCount)
     )
+  }
+}
+
+/// A data file opened for reading a piece at a time.
+package enum StreamSource<Scalar: KMeansScalar> {
+  case dense(any BatchSource<Scalar>)
+  case sparse(any SparseBatchSource<Scalar>)
+}
+
+extension InputOptions {
+  /// The data file as a stream, with the sample weights asked for: `--weight-column` from the
+  /// CSV file itself, `--weights FILE` read beside it batch for batch.
+  package func openStream<Scalar: KMeansScalar>(
+    _: Scalar.Type, weightOptions: WeightOptions?
+  ) throws -> StreamSource<Scalar> {
+    if isSparse {
+      if columns != nil || labelColumn != nil || weightOptions?.weightColumn != nil {
+        throw ValidationError(
+          "--columns, --label-column and --weight-column apply to CSV files, not to sparse \(data)")
+      }
+      let source: any SparseBatchSource<Scalar> =
+        data.lowercased().hasSuffix(".npz")
+        ? SparseMatrixBatches(try SciPySparseFile.read(data, as: Scalar.self))
+        : try SVMLightBatchReader<Scalar>(data)
+      guard let path = weightOptions?.weights else { return .sparse(source) }
+      return .sparse(try WeightedSparseBatches(source, weights: try weightStream(path)))
+    }
+    var options = CSVReadOptions()
+    options.columns = columns
+    options.labelColumn = labelColumn.map(CSVColumn.init)
+    options.hasHeader = header
+    if let weightColumn = weightOptions?.weightColumn {
+      guard !data.lowercased().hasSuffix(".npy"), VecsFormat(path: data) == nil else {
+        throw ValidationError("--weight-column applies to CSV files; use --weights FILE.npy")
+      }
+      options.weightColumn = CSVColumn(weightColumn)
+    }
+    let source = try openBatchSource(data, csvOptions: options, as: Scalar.self)
+    guard let path = weightOptions?.weights else { return .dense(source) }
+    return .dense(try WeightedBatches(source, weights: try weightStream(path)))
+  }
+
+  /// A weights file (a 1-D `.npy` or a one-column CSV) as a stream of one column.
+  private func weightStream(_ path: String) throws -> any BatchSource<Double> {
+    var options = CSVReadOptions()
+    options.hasHeader = nil
+    return try openBatchSource(path, csvOptions: options, as: Double.self)
   }
 }

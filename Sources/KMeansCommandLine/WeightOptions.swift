@@ -4,28 +4,30 @@ import KMeans
 import KMeansIO
 
 /// Sample weights for `train` and `score`: a separate file, or a column of the CSV file.
-struct WeightOptions: ParsableArguments {
+package struct WeightOptions: ParsableArguments {
+  package init() {}
+
   @Option(
     help: ArgumentHelp(
       "Sample weights: a 1-D .npy file (float or int) or a one-column CSV file, one weight per row.",
       discussion:
         "Weights must be finite and >= 0 and not all zero; a row of weight w counts w times.",
       valueName: "FILE"))
-  var weights: String?
+  package var weights: String?
 
   @Option(help: "A CSV column holding each row's sample weight (left out of the features).")
-  var weightColumn: String?
+  package var weightColumn: String?
 
-  func validate() throws {
+  package func validate() throws {
     if weights != nil && weightColumn != nil {
       throw ValidationError("give --weights or --weight-column, not both")
     }
   }
 
-  var isEnabled: Bool { weights != nil || weightColumn != nil }
+  package var isEnabled: Bool { weights != nil || weightColumn != nil }
 
   /// The weights from `--weights FILE`, checked against the row count (nil without the option).
-  func loadFile(rowCount: Int) throws -> [Double]? {
+  package func loadFile(rowCount: Int) throws -> [Double]? {
     guard let path = weights else { return nil }
     let values: [Double]
     if path.lowercased().hasSuffix(".npy") {
@@ -60,7 +62,7 @@ struct WeightOptions: ParsableArguments {
 extension InputOptions {
   /// The features (with their column names when the file has a header), the labels, and the
   /// sample weights asked for by `weightOptions` (none without it).
-  func loadWeighted<Scalar: KMeansScalar>(
+  package func loadWeighted<Scalar: KMeansScalar>(
     _: Scalar.Type, weightOptions: WeightOptions?, featureNames: [String]? = nil
   ) throws -> (Matrix<Scalar>, names: [String]?, labels: [String]?, weights: [Double]?) {
     guard let weightColumn = weightOptions?.weightColumn else {

@@ -4,32 +4,34 @@ import KMeans
 import KMeansIO
 
 /// Output-format options shared by every subcommand.
-struct OutputOptions: ParsableArguments {
+package struct OutputOptions: ParsableArguments {
+  package init() {}
+
   @Flag(help: "Print a machine-readable JSON summary on standard output.")
-  var json = false
+  package var json = false
 }
 
 /// Writes `object` as pretty JSON to standard output.
-func printJSON(_ object: [String: Any]) throws {
+package func printJSON(_ object: [String: Any]) throws {
   let data = try JSONSerialization.data(
     withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
   print(String(decoding: data, as: UTF8.self))
 }
 
 /// Writes a line to standard error.
-func printError(_ text: String) {
+package func printError(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
 /// Cluster sizes in label order.
-func clusterSizes(_ labels: [Int], clusterCount: Int) -> [Int] {
+package func clusterSizes(_ labels: [Int], clusterCount: Int) -> [Int] {
   var sizes = [Int](repeating: 0, count: clusterCount)
   for label in labels { sizes[label] += 1 }
   return sizes
 }
 
 /// Runs `body`, turning a ``KMeansError`` into a message on standard error and exit code 1.
-func reportingErrors(_ body: () throws -> Void) throws {
+package func reportingErrors(_ body: () throws -> Void) throws {
   do {
     try body()
   } catch let error as KMeansError {
@@ -39,7 +41,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 /// Writes labels as `.npy` (int32), `.ivecs`, or a one-column CSV with a `cluster` header.
-func writeLabels(_ labels: [Int], to path: String) throws {
+package func writeLabels(_ labels: [Int], to path: String) throws {
   if path.lowercased().hasSuffix(".ivecs") {
     try VecsFile.writeIvecs(labels, to: path)
   } else if path.lowercased().hasSuffix(".npy") {
@@ -51,7 +53,7 @@ func writeLabels(_ labels: [Int], to path: String) throws {
 }
 
 /// Writes centers as `.fvecs` or `.npy` (in their own precision).
-func writeCenters<Scalar: KMeansScalar>(_ centers: Matrix<Scalar>, to path: String) throws {
+package func writeCenters<Scalar: KMeansScalar>(_ centers: Matrix<Scalar>, to path: String) throws {
   if path.lowercased().hasSuffix(".fvecs") {
     try VecsFile.writeFvecs(centers, to: path)
   } else {

@@ -4,32 +4,34 @@ import KMeans
 import KMeansIO
 
 /// How the data file is read: shared by every subcommand.
-struct InputOptions: ParsableArguments {
+package struct InputOptions: ParsableArguments {
+  package init() {}
+
   @Argument(
     help:
       "The data: CSV (header optional), NumPy .npy (2-D), .fvecs/.bvecs/.ivecs, or sparse svmlight (.svm, .svmlight, .libsvm) and SciPy CSR .npz."
   )
-  var data: String
+  package var data: String
 
   @Option(
     help: ArgumentHelp(
       "Feature columns of a CSV file, by name or 0-based index, comma-separated.",
       discussion: "Default: every column except the --label-column."),
     transform: { $0.split(separator: ",").map { CSVColumn(String($0)) } })
-  var columns: [CSVColumn]?
+  package var columns: [CSVColumn]?
 
   @Option(
     name: [.customLong("label-column"), .customLong("labels")],
     help: "A CSV column of true labels: left out of the features, used to report agreement.")
-  var labelColumn: String?
+  package var labelColumn: String?
 
   @Flag(
     inversion: .prefixedNo,
     help: "Whether the CSV file's first line is a header (default: detected).")
-  var header: Bool?
+  package var header: Bool?
 
   /// The features, their column names (CSV with a header), and the labels.
-  func loadNamed<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (
+  package func loadNamed<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (
     Matrix<Scalar>, names: [String]?, labels: [String]?
   ) {
     if data.lowercased().hasSuffix(".npy") || VecsFormat(path: data) != nil {
@@ -45,7 +47,7 @@ struct InputOptions: ParsableArguments {
   }
 
   /// The features, and the labels when a label column was named.
-  func load<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (Matrix<Scalar>, [String]?) {
+  package func load<Scalar: KMeansScalar>(_: Scalar.Type) throws -> (Matrix<Scalar>, [String]?) {
     if Self.isSparse(data) {
       throw ValidationError(
         "\(data) is sparse: train, predict, score and transform read it; this command needs dense data"
@@ -69,5 +71,20 @@ struct InputOptions: ParsableArguments {
     options.hasHeader = header
     let dataset = try CSVReader.read(data, options: options, as: Scalar.self)
     return (dataset.matrix, dataset.labels)
+  }
+}
+
+extension InputOptions {
+  /// The features in the model's column order: with no --columns, a model trained on named
+  /// columns selects the same names from a CSV file.
+  package func load<Scalar: KMeansScalar>(_: Scalar.Type, featureNames: [String]?) throws -> (
+    Matrix<Scalar>, [String]?
+  ) {
+    guard columns == nil, let featureNames, !data.lowercased().hasSuffix(".npy") else {
+      return try load(Scalar.self)
+    }
+    var copy = self
+    copy.columns = featureNames.map(CSVColumn.name)
+    return try copy.load(Scalar.self)
   }
 }

@@ -1,0 +1,185 @@
+/// A source of dense row batches: a file read a piece at a time, so that training and
+/// prediction run on data larger than memory. `KMeansIO` supplies readers for CSV, `.npy`
+/// and `.fvecs` files; any type can conform.
+///
+/// Memory stays bounded by the batch: a reader holds at most one batch of rows (plus, for
+/// CSV, one read buffer), whatever the file's size.
+public protocol BatchSource<Scalar> {
+  /// The precision batches are delivered in.
+  associatedtype Scalar: KMeansScalar
+  /// The number of feature columns.
+  var columnCount: Int { get }
+  /// The number of rows, when known before reading them all (`.npy`), else nil (CSV).
+  var rowCount: Int? { get }
+  /// The next batch of at most `maxRows` rows, or nil at the end. A source returns `maxRows`
+  /// rows whenever that many remain.
+  mutating func nextBatch(maxRows: Int) throws -> Matrix<Scalar>?
+  /// The sample weights of the rows of the last batch, when the source carries them (e.g. a
+  /// CSV weight column); nil when every row weighs 1.
+  var lastBatchWeights: [Double]? { get }
+  /// Starts again from the first row.
+  mutating func rewind() throws
+}
+
+extension BatchSource {
+  /// No weights, unless the source says otherwise.
+  public var lastBatchWeights: [Double]? { nil }
+}
+
+/// A source of sparse (CSR) row batches, e.g. an svmlight file read a piece at a time.
+public protocol SparseBatchSource<Scalar> {
+  /// The precision batches are delivered in.
+  associatedtype Scalar: KMeansScalar
+  /// The number of feature columns.
+  var columnCount: Int { get }
+  /// The number of rows, when known before reading them all, else nil.
+  var rowCount: Int? { get }
+  /// The next batch of at most `maxRows` rows, or nil at the end (`maxRows` whenever that many
+  /// remain).
+  mutating func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>?
+  /// The sample weights of the rows of the last batch, or nil.
+  var lastBatchWeights: [Double]? { get }
+  /// Starts again from the first row.
+  mutating func rewind() throws
+}
+
+extension SparseBatchSource {
+  /// No weights, unless the source says otherwise.
+  public var lastBatchWeights: [Double]? { nil }
+}
+
+/// A batch source with sample weights read from a second source of one column (e.g. a `.npy`
+/// vector beside the data), batch for batch.
+public struct WeightedBatches<Scalar: KMeansScalar>: BatchSource {
+  private var rows: any BatchSource<Scalar>
+  private var weightSource: any BatchSource<Double>
+  private var weights: [Double]? = nil
+
+  /// Pairs `rows` with `weights`, which must have one column and as many rows.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` when the weights have more than one column or
+  ///   a different known row count.
+  public init(_ rows: any BatchSource<Scalar>, weights: any BatchSource<Double>) throws {
+    try checkWeights(weights, rowCount: rows.rowCount)
+    self.rows = rows
+    self.weightSource = weights
+  }
+
+  /// The number of feature columns.
+  public var columnCount: Int { rows.columnCount }
+  /// The number of rows, when known.
+  public var rowCount: Int? { rows.rowCount }
+  /// The sample weights of the rows of the last batch, or nil.
+  public var lastBatchWeights: [Double]? { weights }
+
+  /// The next batch of at most `maxRows` rows, or nil at the end.
+  public mutating func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
+    guard let batch = try rows.nextBatch(maxRows: maxRows) else {
+      try checkExhausted(&weightSource)
+      return nil
+    }
+    weights = try nextWeights(&weightSource, rowCount: batch.rowCount)
+    return batch
+  }
+
+  /// Starts again from the first row.
+  public mutating func rewind() throws {
+    try rows.rewind()
+    try weightSource.rewind()
+    weights = nil
+  }
+}
+
+/// ``WeightedBatches`` for a sparse source.
+public struct WeightedSparseBatches<Scalar: KMeansScalar>: SparseBatchSource {
+  private var rows: any SparseBatchSource<Scalar>
+  private var weightSource: any BatchSource<Double>
+  private var weights: [Double]? = nil
+
+  /// Pairs `rows` with `weights`, which must have one column and as many rows.
+  public init(_ rows: any SparseBatchSource<Scalar>, weights: any BatchSource<Double>) throws {
+    try checkWeights(weights, rowCount: rows.rowCount)
+    self.rows = rows
+    self.weightSource = weights
+  }
+
+  /// The number of feature columns.
+  public var columnCount: Int { rows.columnCount }
+  /// The number of rows, when known.
+  public var rowCount: Int? { rows.rowCount }
+  /// The sample weights of the rows of the last batch, or nil.
+  public var lastBatchWeights: [Double]? { weights }
+
+  /// The next batch of at most `maxRows` rows, or nil at the end.
+  public mutating func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>? {
+    guard let batch = try rows.nextBatch(maxRows: maxRows) else {
+      try checkExhausted(&weightSource)
+      return nil
+    }
+    weights = try nextWeights(&weightSource, rowCount: batch.rowCount)
+    return batch
+  }
+
+  /// Starts again from the first row.
+  public mutating func rewind() throws {
+    try rows.rewind()
+    try weightSource.rewind()
+    weights = nil
+  }
+}
+
+private func checkWeights(_ weights: any BatchSource<Double>, rowCount: Int?) throws {
+  guard weights.columnCount == 1 else {
+    throw KMeansError.shapeMismatch("the weights have \(weights.columnCount) columns, not 1")
+  }
+  if let a = rowCount, let b = weights.rowCount, a != b {
+    throw KMeansError.shapeMismatch("\(b) sample weights for \(a) rows")
+  }
+}
+
+private func checkExhausted(_ weights: inout any BatchSource<Double>) throws {
+  if try weights.nextBatch(maxRows: 1) != nil {
+    throw KMeansError.shapeMismatch("there are more sample weights than rows")
+  }
+}
+
+private func nextWeights(_ weights: inout any BatchSource<Double>, rowCount: Int) throws
+  -> [Double]
+{
+  guard let values = try weights.nextBatch(maxRows: rowCount), values.rowCount == rowCount else {
+    throw KMeansError.shapeMismatch("there are fewer sample weights than rows")
+  }
+  return values.values
+}
+
+/// A sparse matrix in memory served as batches (a `.npz` file read whole, streamed through
+/// the same engine).
+public struct SparseMatrixBatches<Scalar: KMeansScalar>: SparseBatchSource {
+  private let matrix: SparseMatrix<Scalar>
+  private let weights: [Double]?
+  private var cursor = 0
+  private var last: Range<Int> = 0..<0
+
+  /// Batches of `matrix`'s rows, with optional sample weights (one per row).
+  public init(_ matrix: SparseMatrix<Scalar>, weights: [Double]? = nil) {
+    self.matrix = matrix
+    self.weights = weights
+  }
+
+  /// The number of feature columns.
+  public var columnCount: Int { matrix.columnCount }
+  /// The number of rows, when known.
+  public var rowCount: Int? { matrix.rowCount }
+  /// The sample weights of the rows of the last batch, or nil.
+  public var lastBatchWeights: [Double]? { weights.map { Array($0[last]) } }
+
+  /// The next batch of at most `maxRows` rows, or nil at the end.
+  public mutating func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>? {
+    guard cursor < matrix.rowCount else { return nil }
+    last = cursor..<min(matrix.rowCount, cursor + maxRows)
+    cursor = last.upperBound
+    return matrix.rows(Array(last))
+  }
+
+  /// Starts again from the first row.
+  public mutating func rewind() throws { cursor = 0 }
+}

@@ -1,0 +1,103 @@
+import KMeansKernels
+
+/// Rows the engine trains on, dense (``PreparedData``) or sparse (``SparseData``): validated
+/// (finite, unit length under cosine, good weights) and cut into fixed chunks, so every result
+/// is the same on any thread count. Everything an assignment strategy, the sums, seeding and
+/// relocation need to know about the rows.
+protocol ClusterableData<Scalar>: Sendable {
+  associatedtype Scalar: KMeansScalar
+  /// A hashable stand-in for a row's values: equal keys exactly for equal points.
+  associatedtype RowKey: Hashable
+
+  var rowCount: Int { get }
+  var columnCount: Int { get }
+  var metric: DistanceMetric { get }
+  var threadCount: Int { get }
+  /// One sample weight per row, or nil when every row weighs 1.
+  var weights: [Double]? { get }
+  /// Rows per parallel chunk: fixed, so results never depend on the thread count.
+  static var chunkRows: Int { get }
+  /// The number of chunks.
+  var chunkCount: Int { get }
+  func rows(ofChunk chunk: Int) -> Range<Int>
+  /// Whether the kernels read centers transposed (sparse rows).
+  static var readsTransposedCenters: Bool { get }
+
+  /// The same data, worked by one thread (for shards that each get their own worker).
+  var singleThreaded: Self { get }
+
+  // MARK: Passes
+
+  /// Every row's nearest center (every distance), written at `offset` in `buffers`.
+  func nearest(
+    to centers: PreparedCenters<Scalar>, into buffers: inout AssignmentBuffers<Scalar>,
+    at offset: Int, countChanges: Bool
+  ) -> PassTotals
+  /// Hamerly's pass (the first with `geometry` nil): the same labels as ``nearest(to:into:at:countChanges:)``.
+  func bounded(
+    to centers: PreparedCenters<Scalar>, geometry: BoundGeometry<Scalar>?,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals
+  /// Adds the rows (times their weights) with labels `labels[labelOffset...]` into `sums`, as
+  /// the worker's rows from `offset` on.
+  func accumulate(
+    labels: [Int32], labelOffset: Int, at offset: Int,
+    into sums: inout ClusterSumsAccumulator<Scalar>)
+  /// Every distance to every center, `rows × k` row-major.
+  func allDistances(to centers: PreparedCenters<Scalar>) -> [Scalar]
+  /// Every distance to every center as a `rows × k` matrix.
+  func allScoresMatrix(to centers: PreparedCenters<Scalar>) -> Matrix<Scalar>
+  /// Σ x per column, in row order (unweighted: the tolerance's scale is scikit-learn's).
+  func columnSums() -> [Double]
+  /// Σ (x − mean)² per column over every row (zeros included), in row order.
+  func columnSquaredDeviations(from mean: [Double]) -> [Double]
+  /// Greedy k-means++'s pass (see `SeedingPass`): per chunk, Σ wᵢ·min(closestᵢ, dᵢⱼ) for
+  /// each candidate j.
+  func candidatePotentials(
+    _ candidates: PreparedCenters<Scalar>, closest: inout [Scalar],
+    candidateDistances: inout [Scalar], pending: Int?
+  ) -> [Double]
+
+  // MARK: Rows
+
+  /// The given rows as dense centers (normalised under cosine, as the data).
+  func rowsMatrix(_ rowIndices: [Int]) -> Matrix<Scalar>
+  /// A copy of the given rows and their weights.
+  func gathered(_ rowIndices: [Int]) -> Self
+  /// The rows in `range` (a view for dense rows), with their weights.
+  func rows(_ range: Range<Int>) -> Self
+  /// Rows rebuilt from ``serialized(_:)`` messages (possibly of several workers, joined),
+  /// with the same settings, already validated.
+  func deserialized(_ message: [Double], weights: [Double]?) -> Self
+  /// The given rows flattened for a collective (see ``ClusterableData/deserialized(_:weights:)``).
+  func serialized(_ rowIndices: [Int]) -> [Double]
+  /// Distances from every row to each of the given rows: `n × rows.count`, row-major.
+  func distances(toRows rowIndices: [Int]) -> [Scalar]
+  /// The distance from row `row` to the nearest of the given rows.
+  func nearestDistance(from row: Int, toRows centers: [Int]) -> Scalar
+  func rowKey(_ row: Int) -> RowKey
+  /// The rows as a dense `Double` matrix, for a caller's initializer closure.
+  func denseRowsForCustomInitializer() -> Matrix<Double>
+}
+
+/// The initializers read the same data.
+typealias SeedableData = ClusterableData
+
+extension ClusterableData {
+  /// The weight of row `row` (1 without weights).
+  @inline(__always) func weight(ofRow row: Int) -> Double { weights?[row] ?? 1 }
+
+  /// Σ weights (the row count without weights).
+  var totalWeight: Double { weights?.reduce(0, +) ?? Double(rowCount) }
+
+  /// Σ wᵢ·closestᵢ per chunk, in row order.
+  func seedingChunkTotals(_ closest: [Scalar]) -> [Double] {
+    SeedingPass.chunkTotals(
+      closest, weights: weights, chunkRows: Self.chunkRows, threadCount: threadCount)
+  }
+
+  /// The distance from every row of `range` to its nearest center among `centers`.
+  func nearestDistances(ofRows range: Range<Int>, to centers: Matrix<Scalar>) -> [Scalar] {
+    rows(range).nearestDistances(to: centers)
+  }
+}

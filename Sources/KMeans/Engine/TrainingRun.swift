@@ -1,0 +1,109 @@
+import Foundation
+
+/// The engine as drivers outside this module run it (the model directory, MPI ranks): rows in
+/// memory (dense or sparse, with weights) or streamed, the reduction over workers, a run to
+/// resume and a step budget, and a hook after every step for checkpoints. Everything else is
+/// the one loop (``TrainingLoop``) that `fit` runs.
+package struct TrainingRun<Scalar: KMeansScalar> {
+  /// Where the worker's rows come from.
+  package enum Input {
+    case dense(Matrix<Scalar>, weights: [Double]?)
+    case sparse(SparseMatrix<Scalar>, weights: [Double]?)
+    case stream(any BatchSource<Scalar>)
+    case sparseStream(any SparseBatchSource<Scalar>)
+  }
+
+  /// What a worker ends with.
+  package struct Outcome {
+    /// The model (global inertia, the statistics of the steps run now).
+    package var model: KMeansModel<Scalar>
+    /// This worker's labels and distances for the final centers.
+    package var labels: [Int]
+    package var distances: [Scalar]
+    /// The final state of the trainer and of the loop, for a checkpoint.
+    package var trainer: KMeansTrainer<Scalar>
+    package var state: LoopState
+  }
+
+  package var configuration: KMeansConfiguration
+  /// The reduction over workers.
+  package var collectives: any Collectives = SingleProcessCollectives()
+  /// The index of this worker's first row among all workers' rows.
+  package var rowOffset = 0
+  /// A checkpointed trainer and loop state to continue from.
+  package var resume: (trainer: KMeansTrainer<Scalar>, state: LoopState)? = nil
+  /// Stop (without a stop reason) once the global step reaches this.
+  package var stepLimit: Int64? = nil
+  package var progress: ((IterationStatistics) -> Void)? = nil
+  package var isCancelled: (() -> Bool)? = nil
+  /// Called after every step with the trainer and the loop's state.
+  package var afterStep: ((KMeansTrainer<Scalar>, LoopState, IterationStatistics) throws -> Void)? =
+    nil
+
+  package init(configuration: KMeansConfiguration) {
+    self.configuration = configuration
+  }
+
+  /// Validates this worker's rows (every worker stops when one has bad rows, naming it), then
+  /// trains.
+  package func run(_ input: Input) throws -> Outcome {
+    try configuration.validate()
+    let threads = configuration.resolvedThreadCount
+    switch input {
+    case .dense(let matrix, let weights):
+      let data = try agreeing {
+        try PreparedData(
+          matrix, metric: configuration.metric, threadCount: threads, weights: weights,
+          firstRow: rowOffset, allowZeroWeight: collectives.size > 1)
+      }
+      var rows = MemoryRows(data)
+      return try train(&rows)
+    case .sparse(let matrix, let weights):
+      let data = try agreeing {
+        try SparseData(
+          matrix, metric: configuration.metric, threadCount: threads, weights: weights,
+          firstRow: rowOffset, allowZeroWeight: collectives.size > 1)
+      }
+      var rows = MemoryRows(data)
+      return try train(&rows)
+    case .stream(let source):
+      var rows = StreamRows(source, metric: configuration.metric, threadCount: threads)
+      return try train(&rows)
+    case .sparseStream(let source):
+      var rows = StreamRows(sparse: source, metric: configuration.metric, threadCount: threads)
+      return try train(&rows)
+    }
+  }
+
+  /// Runs `prepare`; with several workers, every worker learns whether any failed.
+  private func agreeing<Data>(_ prepare: () throws -> Data) throws -> Data {
+    var data: Data? = nil
+    var failure: KMeansError? = nil
+    do {
+      data = try prepare()
+    } catch let error as KMeansError {
+      guard collectives.size > 1 else { throw error }
+      failure = error
+    }
+    try collectives.agreeOnFailure(failure)
+    guard let data else { throw KMeansError.emptyInput("no rows") }
+    return data
+  }
+
+  private func train<Rows: RowSource>(_ rows: inout Rows) throws -> Outcome
+  where Rows.Data.Scalar == Scalar {
+    var loop = TrainingLoop<Scalar>(configuration: configuration)
+    loop.collectives = collectives
+    loop.rowOffset = rowOffset
+    loop.progress = progress
+    loop.isCancelled = isCancelled
+    loop.afterStep = afterStep
+    loop.tracksLabelFingerprint = afterStep != nil && configuration.miniBatch == nil
+    let result = try loop.train(
+      &rows, resume: resume.map { .init(trainer: $0.trainer, state: $0.state) },
+      stepLimit: stepLimit)
+    return Outcome(
+      model: result.model, labels: result.labels.map(Int.init), distances: result.distances,
+      trainer: result.trainer, state: result.state)
+  }
+}

@@ -1,0 +1,142 @@
+import Dispatch
+
+/// Training and prediction over a ``BatchSource`` (or ``SparseBatchSource``): files larger
+/// than memory, read a piece at a time by the engine's one loop.
+///
+/// - Full batch (the default): exact Lloyd, one pass over the source per iteration — the same
+///   labels, centers and losses as the same rows in memory, with Hamerly's bounds when asked
+///   (``LloydAlgorithm/hamerly``). Neither scikit-learn nor FAISS offers this for data larger
+///   than memory.
+/// - Mini-batch (`configuration.miniBatch`): TensorFlow's rule on consecutive batches in
+///   file order (shuffle a file whose rows are sorted), a pass per epoch.
+///
+/// Memory: one piece of 65,536 rows, the seeding sample, O(k·d), and 8 bytes per row (each
+/// row's label and distance; 12 with Hamerly's bounds).
+public enum StreamingKMeans {
+  /// What a streamed pass over a source found.
+  public struct Summary: Sendable {
+    /// Rows read.
+    public var rowCount: Int
+    /// Σ distance from each row to its nearest center.
+    public var inertia: Double
+    /// Rows per cluster.
+    public var clusterSizes: [Int]
+  }
+
+  /// Trains on a dense source: full batch, or mini-batch when `configuration.miniBatch` is
+  /// set. Sample weights come from the source (``BatchSource/lastBatchWeights``; see
+  /// ``WeightedBatches``). Seeding is the engine's: a weighted priority sample of the rows
+  /// (one extra pass), k-means‖ (a pass per round) or given centers.
+  /// - Parameters:
+  ///   - progress: called after every iteration (mini-batch: every step).
+  ///   - isCancelled: checked after every iteration; true stops with ``StopReason/cancelled``.
+  /// - Throws: ``KMeansError`` for bad configuration, bad rows (naming the row counted from
+  ///   the start of the source), too few rows.
+  public static func fit<Source: BatchSource>(
+    _ source: inout Source, configuration: KMeansConfiguration,
+    progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
+  ) throws -> KMeansModel<Source.Scalar> {
+    try configuration.validate()
+    var rows = StreamRows(
+      source, metric: configuration.metric, threadCount: configuration.resolvedThreadCount)
+    return try train(
+      &rows, configuration: configuration, progress: progress, isCancelled: isCancelled)
+  }
+
+  /// Trains on a sparse source (see ``fit(_:configuration:progress:isCancelled:)``).
+  public static func fit<Source: SparseBatchSource>(
+    sparse source: inout Source, configuration: KMeansConfiguration,
+    progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
+  ) throws -> KMeansModel<Source.Scalar> {
+    try configuration.validate()
+    var rows = StreamRows(
+      sparse: source, metric: configuration.metric,
+      threadCount: configuration.resolvedThreadCount)
+    return try train(
+      &rows, configuration: configuration, progress: progress, isCancelled: isCancelled)
+  }
+
+  /// Mini-batch training on a source (``fit(_:configuration:progress:isCancelled:)`` with
+  /// `configuration.miniBatch = miniBatch`), reporting each step's output.
+  public static func fit<Source: BatchSource>(
+    _ source: inout Source, configuration: KMeansConfiguration,
+    miniBatch: MiniBatchConfiguration,
+    progress: ((Int, StepOutput<Source.Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
+  ) throws -> KMeansModel<Source.Scalar> {
+    var settings = configuration
+    settings.miniBatch = miniBatch
+    try settings.validate()
+    var rows = StreamRows(
+      source, metric: settings.metric, threadCount: settings.resolvedThreadCount)
+    var loop = TrainingLoop<Source.Scalar>(configuration: settings)
+    loop.stepProgress = progress
+    loop.isCancelled = isCancelled
+    return try loop.train(&rows).model
+  }
+
+  static func train<Data: ClusterableData>(
+    _ rows: inout StreamRows<Data>, configuration: KMeansConfiguration,
+    progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
+  ) throws -> KMeansModel<Data.Scalar> {
+    var settings = configuration
+    // Automatic bounds keep the stream's memory lean; ask for Hamerly explicitly.
+    if settings.algorithm == .automatic { settings.algorithm = .lloyd }
+    var loop = TrainingLoop<Data.Scalar>(configuration: settings)
+    loop.progress = progress
+    loop.isCancelled = isCancelled
+    return try loop.train(&rows).model
+  }
+
+  /// Assigns every row of a source to its nearest center, one batch at a time, calling `body`
+  /// with each batch's labels and distances; returns the totals.
+  public static func predict<Source: BatchSource>(
+    _ source: inout Source, model: KMeansModel<Source.Scalar>, batchRows: Int = 65_536,
+    threadCount: Int? = nil,
+    _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
+  ) throws -> Summary {
+    guard source.columnCount == model.dimension else {
+      throw KMeansError.dimensionMismatch(
+        expected: model.dimension, actual: source.columnCount, context: "the model")
+    }
+    try source.rewind()
+    var summary = Summary(
+      rowCount: 0, inertia: 0, clusterSizes: [Int](repeating: 0, count: model.clusterCount))
+    while let batch = try source.nextBatch(maxRows: batchRows) {
+      let (labels, distances) = try model.predictWithDistances(batch, threadCount: threadCount)
+      let weights = source.lastBatchWeights
+      for label in labels { summary.clusterSizes[label] += 1 }
+      for (row, distance) in distances.enumerated() {
+        summary.inertia += (weights?[row] ?? 1) * Double(distance)
+      }
+      summary.rowCount += batch.rowCount
+      try body(labels, distances)
+    }
+    return summary
+  }
+
+  /// ``predict(_:model:batchRows:threadCount:_:)`` for a sparse source.
+  public static func predict<Source: SparseBatchSource>(
+    sparse source: inout Source, model: KMeansModel<Source.Scalar>, batchRows: Int = 65_536,
+    threadCount: Int? = nil,
+    _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
+  ) throws -> Summary {
+    guard source.columnCount == model.dimension else {
+      throw KMeansError.dimensionMismatch(
+        expected: model.dimension, actual: source.columnCount, context: "the model")
+    }
+    try source.rewind()
+    var summary = Summary(
+      rowCount: 0, inertia: 0, clusterSizes: [Int](repeating: 0, count: model.clusterCount))
+    while let batch = try source.nextBatch(maxRows: batchRows) {
+      let (labels, distances) = try model.predictWithDistances(batch, threadCount: threadCount)
+      let weights = source.lastBatchWeights
+      for label in labels { summary.clusterSizes[label] += 1 }
+      for (row, distance) in distances.enumerated() {
+        summary.inertia += (weights?[row] ?? 1) * Double(distance)
+      }
+      summary.rowCount += batch.rowCount
+      try body(labels, distances)
+    }
+    return summary
+  }
+}

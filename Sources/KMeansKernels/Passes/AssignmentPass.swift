@@ -1,0 +1,363 @@
+/// What assignment passes read and write for one worker's rows: each row's label, its
+/// distance to that center, and (with Hamerly's bounds) a lower bound on its distance to every
+/// other center. Passes over pieces of the rows (stream batches) write at the piece's offset,
+/// so one set of buffers spans the worker's rows.
+package struct AssignmentBuffers<Scalar: KMeansScalar>: Sendable {
+  package var labels: [Int32]
+  package var distances: [Scalar]
+  /// Empty unless the bounded passes are used.
+  package var lowerBounds: [Scalar]
+
+  /// Buffers for `rowCount` rows (labels 0), with room for bounds when `bounded`.
+  package init(rowCount: Int, bounded: Bool = false) {
+    labels = [Int32](repeating: 0, count: rowCount)
+    distances = [Scalar](repeating: 0, count: rowCount)
+    lowerBounds = bounded ? [Scalar](repeating: 0, count: rowCount) : []
+  }
+
+  package var rowCount: Int { labels.count }
+}
+
+/// What a pass found, per fixed chunk of rows and in chunk order, so that adding the chunks in
+/// order gives the same bits on any thread count and for any split of the rows into pieces
+/// that starts each piece on a chunk boundary.
+package struct PassTotals: Sendable {
+  /// Σ wᵢ·distanceᵢ of each chunk (wᵢ = 1 without weights).
+  package var chunkLosses: [Double]
+  /// Rows whose label differs from the one the buffers held before the pass.
+  package var changedLabels: Int
+  /// Rows whose every distance was computed (bounded passes; all rows otherwise).
+  package var reassignedRows: Int
+
+  /// Adds the chunk losses, in order, to `total`.
+  package func addLoss(to total: inout Double) {
+    for loss in chunkLosses { total += loss }
+  }
+}
+
+/// Hamerly's per-center geometry for one pass: half the distance from each center to its
+/// nearest neighbour, and how far the bounds of its rows must drop (the largest shift of any
+/// other center since the bounds were made).
+package struct BoundGeometry<Scalar: KMeansScalar>: Sendable {
+  package let halfGaps: [Scalar]
+  package let otherShift: [Scalar]
+
+  /// The geometry of `centers`, whose rows' bounds were made against `previous`.
+  package init(centers: KernelCenters<Scalar>, previous: KernelCenters<Scalar>) {
+    precondition(centers.count == previous.count && centers.dimension == previous.dimension)
+    (halfGaps, otherShift) = centers.values.withUnsafeBufferPointer { current in
+      previous.values.withUnsafeBufferPointer { old in
+        BoundedKernel<Scalar>.geometry(
+          centers: current.baseAddress!, previous: old.baseAddress!, count: centers.count,
+          dimension: centers.dimension)
+      }
+    }
+  }
+}
+
+/// Assignment passes over a worker's rows, each a safe call: the rows are cut into fixed
+/// chunks (4,096 dense rows, 2,048 sparse), worked on `threadCount` workers, and every figure
+/// is kept per chunk, so results never depend on the thread count.
+package enum AssignmentPass {
+  /// Rows per chunk of a dense pass.
+  package static let denseChunkRows = 4096
+  /// Rows per chunk of a sparse pass.
+  package static let sparseChunkRows = 2048
+
+  /// Labels and distances of the rows of `rows` to their nearest center among `centers`,
+  /// written at `offset` in `buffers`: every distance, the fused kernel (or GEMM tiles).
+  /// - Parameters:
+  ///   - weights: one weight per row of `rows`, or nil.
+  ///   - countChanges: compare against the labels the buffers held (else every row counts).
+  package static func nearest<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
+    weights: [Double]?, threadCount: Int, into buffers: inout AssignmentBuffers<Scalar>,
+    at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    let d = rows.columnCount
+    return centers.withBlock(rows, distance: distance) { block in
+      let shared = UnsafeSendable(block)
+      return frame(
+        rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
+        buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+      ) { range, labels, distances, _, scratch in
+        var part = shared.value
+        part.points += range.lowerBound * d
+        part.rowCount = range.count
+        Scalar._kernels.assignNearest(part, labels, distances, &scratch)
+        return range.count
+      }
+    }
+  }
+
+  /// ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)`` for sparse rows:
+  /// sparse–dense dot products (O(nnz·k)), the centers transposed once by the caller.
+  package static func nearest<Scalar: KMeansScalar>(
+    _ rows: CSRRows<Scalar>, to centers: TransposedCenterValues<Scalar>, distance: DistanceKind,
+    weights: [Double]?, threadCount: Int, into buffers: inout AssignmentBuffers<Scalar>,
+    at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    let k = centers.count
+    let first = rows.firstRow
+    return rows.withRows { sparseRows in
+      centers.withCenters(distance: distance) { centerView in
+        let shared = UnsafeSendable((sparseRows, centerView))
+        return frame(
+          rowCount: rows.rowCount, chunkRows: sparseChunkRows, threadCount: threadCount,
+          buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+        ) { range, labels, distances, _, scratch in
+          let (sparseRows, centerView) = shared.value
+          scratch.withValues(count: k) { dots in
+            Scalar._kernels.sparseAssign(
+              sparseRows, (first + range.lowerBound)..<(first + range.upperBound), centerView,
+              labels, distances, dots)
+          }
+          return range.count
+        }
+      }
+    }
+  }
+
+  /// Hamerly's pass over dense rows: with `geometry` nil, the first pass (every distance, and
+  /// the bounds); otherwise the bounded pass from the labels and bounds in `buffers`. Labels
+  /// and distances are exactly those of ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)``.
+  package static func bounded<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
+    geometry: BoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    precondition(buffers.lowerBounds.count == buffers.labels.count, "buffers without bounds")
+    let d = rows.columnCount
+    // An empty array may still lend a pointer: the first pass is told by `firstPass`.
+    let firstPass = geometry == nil
+    let gaps = geometry?.halfGaps ?? [0]
+    let shifts = geometry?.otherShift ?? [0]
+    return centers.withBlock(rows, distance: distance) { block in
+      gaps.withUnsafeBufferPointer { gapBuffer in
+        shifts.withUnsafeBufferPointer { shiftBuffer in
+          let shared = UnsafeSendable((block, gapBuffer.baseAddress, shiftBuffer.baseAddress))
+          return frame(
+            rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
+            buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+          ) { range, labels, distances, lowerBounds, scratch in
+            let (block, gaps, shifts) = shared.value
+            var part = block
+            part.points += range.lowerBound * d
+            part.rowCount = range.count
+            guard let lowerBounds, let gaps, let shifts else { return 0 }
+            if firstPass {
+              Scalar._kernels.nearestTwo(part, labels, distances, lowerBounds, &scratch)
+              return range.count
+            }
+            return Scalar._kernels.boundedUpdate(
+              part, labels, distances, lowerBounds, gaps, shifts, &scratch)
+          }
+        }
+      }
+    }
+  }
+
+  /// ``bounded(_:to:distance:geometry:weights:threadCount:into:at:countChanges:)`` for sparse
+  /// rows; `transposed` is `centers` in the sparse kernels' layout.
+  package static func bounded<Scalar: KMeansScalar>(
+    _ rows: CSRRows<Scalar>, to centers: KernelCenters<Scalar>,
+    transposed: TransposedCenterValues<Scalar>, distance: DistanceKind,
+    geometry: BoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    precondition(buffers.lowerBounds.count == buffers.labels.count, "buffers without bounds")
+    let k = centers.count
+    let d = centers.dimension
+    let first = rows.firstRow
+    let firstPass = geometry == nil
+    let gaps = geometry?.halfGaps ?? [0]
+    let shifts = geometry?.otherShift ?? [0]
+    return rows.withRows { sparseRows in
+      transposed.withCenters(distance: distance) { centerView in
+        centers.values.withUnsafeBufferPointer { rowMajor in
+          gaps.withUnsafeBufferPointer { gapBuffer in
+            shifts.withUnsafeBufferPointer { shiftBuffer in
+              let shared = UnsafeSendable(
+                (
+                  sparseRows, centerView, rowMajor.baseAddress, gapBuffer.baseAddress,
+                  shiftBuffer.baseAddress
+                ))
+              return frame(
+                rowCount: rows.rowCount, chunkRows: sparseChunkRows, threadCount: threadCount,
+                buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+              ) { range, labels, distances, lowerBounds, scratch in
+                let (sparseRows, centerView, rowMajor, gaps, shifts) = shared.value
+                guard let lowerBounds, let rowMajor, let gaps, let shifts else { return 0 }
+                let global = (first + range.lowerBound)..<(first + range.upperBound)
+                return scratch.withValues(count: k) { dots in
+                  if firstPass {
+                    BoundedKernel<Scalar>.sparseNearestTwo(
+                      sparseRows, range: global, centers: centerView, dimension: d,
+                      labels: labels, distances: distances, lowerBounds: lowerBounds,
+                      scratch: dots)
+                    return range.count
+                  }
+                  return BoundedKernel<Scalar>.sparseUpdate(
+                    sparseRows, range: global, centers: centerView, rowMajorCenters: rowMajor,
+                    dimension: d, labels: labels, distances: distances, lowerBounds: lowerBounds,
+                    halfGaps: gaps, otherShift: shifts, scratch: dots)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Every distance from every row to every center, `rowCount × k` row-major (the only
+  /// `n × k` buffer swift-kmeans makes, on request).
+  package static func allDistances<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
+    threadCount: Int
+  ) -> [Scalar] {
+    let n = rows.rowCount
+    let k = centers.count
+    let d = rows.columnCount
+    var output = [Scalar](repeating: 0, count: n * k)
+    let tile = NearestCenterKernel<Scalar>.tileRows
+    centers.withBlock(rows, distance: distance) { block in
+      output.withUnsafeMutableBufferPointer { buffer in
+        let shared = UnsafeSendable((block, buffer.baseAddress))
+        parallelFor(chunkCount: (n + tile - 1) / tile, threadCount: threadCount) { chunk, _ in
+          let (block, target) = shared.value
+          guard let target else { return }
+          let start = chunk * tile
+          var part = block
+          part.points += start * d
+          part.rowCount = min(tile, n - start)
+          Scalar._kernels.allDistances(part, target + start * k)
+        }
+      }
+    }
+    return output
+  }
+
+  /// ``allDistances(_:to:distance:threadCount:)`` for sparse rows.
+  package static func allDistances<Scalar: KMeansScalar>(
+    _ rows: CSRRows<Scalar>, to centers: TransposedCenterValues<Scalar>, distance: DistanceKind,
+    threadCount: Int
+  ) -> [Scalar] {
+    let n = rows.rowCount
+    let k = centers.count
+    let first = rows.firstRow
+    var output = [Scalar](repeating: 0, count: n * k)
+    let chunks = (n + sparseChunkRows - 1) / sparseChunkRows
+    rows.withRows { sparseRows in
+      centers.withCenters(distance: distance) { centerView in
+        output.withUnsafeMutableBufferPointer { buffer in
+          let shared = UnsafeSendable((sparseRows, centerView, buffer.baseAddress))
+          parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+            let (sparseRows, centerView, target) = shared.value
+            guard let target else { return }
+            let start = chunk * sparseChunkRows
+            let end = min(n, start + sparseChunkRows)
+            Scalar._kernels.sparseAllDistances(
+              sparseRows, (first + start)..<(first + end), centerView, target + start * k)
+          }
+        }
+      }
+    }
+    return output
+  }
+
+  /// The frame every pass shares: runs `kernel` on each chunk of `rowCount` rows on
+  /// `threadCount` workers — it writes the chunk's labels, distances (and bounds), pointers at
+  /// the chunk's first row in the buffers, and returns its count of reassigned rows — then
+  /// takes each chunk's Σ wᵢ·distanceᵢ and changed labels.
+  static func frame<Scalar: KMeansScalar>(
+    rowCount: Int, chunkRows: Int, threadCount: Int,
+    buffers: inout AssignmentBuffers<Scalar>, at offset: Int, weights: [Double]?,
+    countChanges: Bool,
+    kernel:
+      @Sendable (
+        _ rows: Range<Int>, _ labels: UnsafeMutablePointer<Int32>,
+        _ distances: UnsafeMutablePointer<Scalar>, _ lowerBounds: UnsafeMutablePointer<Scalar>?,
+        _ scratch: inout AssignmentScratch<Scalar>
+      ) -> Int
+  ) -> PassTotals {
+    precondition(offset >= 0 && offset + rowCount <= buffers.rowCount, "rows outside the buffers")
+    precondition(weights == nil || weights?.count == rowCount, "one weight per row")
+    let chunkCount = (rowCount + chunkRows - 1) / chunkRows
+    var results = [(loss: Double, changed: Int, reassigned: Int)](
+      repeating: (0, 0, 0), count: chunkCount)
+    let workerCount = max(1, min(threadCount, chunkCount))
+    let hasBounds = !buffers.lowerBounds.isEmpty
+    buffers.labels.withUnsafeMutableBufferPointer { labelBuffer in
+      buffers.distances.withUnsafeMutableBufferPointer { distanceBuffer in
+        buffers.lowerBounds.withUnsafeMutableBufferPointer { boundBuffer in
+          results.withUnsafeMutableBufferPointer { resultBuffer in
+            weights.withOptionalPointer { weightBase in
+              let scratch = UnsafeMutableBufferPointer<AssignmentScratch<Scalar>>.allocate(
+                capacity: workerCount)
+              scratch.initialize(repeating: AssignmentScratch())
+              defer {
+                scratch.deinitialize()
+                scratch.deallocate()
+              }
+              let shared = UnsafeSendable(
+                (
+                  labelBuffer.baseAddress! + offset, distanceBuffer.baseAddress! + offset,
+                  hasBounds ? boundBuffer.baseAddress! + offset : nil, resultBuffer.baseAddress!,
+                  weightBase, scratch
+                ))
+              parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
+                let (labels, distances, bounds, results, weights, scratch) = shared.value
+                let start = chunk * chunkRows
+                let range = start..<min(rowCount, start + chunkRows)
+                if countChanges { scratch[worker].keepLabels(labels + start, count: range.count) }
+                let reassigned = kernel(
+                  range, labels + start, distances + start, bounds.map { $0 + start },
+                  &scratch[worker])
+                var loss = 0.0
+                if let weights {
+                  for row in range { loss += weights[row] * Double(distances[row]) }
+                } else {
+                  for row in range { loss += Double(distances[row]) }
+                }
+                let changed =
+                  countChanges
+                  ? scratch[worker].changedLabels(labels + start, count: range.count)
+                  : range.count
+                results[chunk] = (loss, changed, reassigned)
+              }
+            }
+          }
+        }
+      }
+    }
+    return PassTotals(
+      chunkLosses: results.map(\.loss), changedLabels: results.reduce(0) { $0 + $1.changed },
+      reassignedRows: results.reduce(0) { $0 + $1.reassigned })
+  }
+}
+
+extension AssignmentScratch {
+  /// Copies `count` labels, to compare with after the kernel wrote new ones.
+  mutating func keepLabels(_ labels: UnsafePointer<Int32>, count: Int) {
+    if previousLabels.count < count { previousLabels = Array(repeating: 0, count: count) }
+    previousLabels.withUnsafeMutableBufferPointer {
+      $0.baseAddress!.update(from: labels, count: count)
+    }
+  }
+
+  /// How many of `count` labels differ from those kept by ``keepLabels(_:count:)``.
+  func changedLabels(_ labels: UnsafePointer<Int32>, count: Int) -> Int {
+    var changed = 0
+    for index in 0..<count where previousLabels[index] != labels[index] { changed += 1 }
+    return changed
+  }
+}
+
+extension Optional where Wrapped == [Double] {
+  /// Calls `body` with a pointer to the array's elements, or nil.
+  func withOptionalPointer<Result>(_ body: (UnsafePointer<Double>?) -> Result) -> Result {
+    guard let self else { return body(nil) }
+    return self.withUnsafeBufferPointer { body($0.baseAddress) }
+  }
+}

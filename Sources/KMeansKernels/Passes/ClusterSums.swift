@@ -1,0 +1,196 @@
+/// Per-cluster sums of points (in `Double`, `k × d`; each point times its weight), point
+/// counts and weight totals. Without weights every weight is 1, so ``weights`` holds the
+/// counts.
+package struct ClusterSums: Sendable, Equatable {
+  package var sums: [Double]
+  package var counts: [Int]
+  /// Σ wᵢ over each cluster's points.
+  package var weights: [Double]
+  package let dimension: Int
+
+  package init(clusterCount: Int, dimension: Int) {
+    sums = [Double](repeating: 0, count: clusterCount * dimension)
+    counts = [Int](repeating: 0, count: clusterCount)
+    weights = [Double](repeating: 0, count: clusterCount)
+    self.dimension = dimension
+  }
+
+  package var clusterCount: Int { counts.count }
+
+  /// The weighted mean of cluster `cluster` (undefined when its weight is zero).
+  package func mean(of cluster: Int) -> [Double] {
+    let scale = 1 / weights[cluster]
+    return (0..<dimension).map { sums[cluster * dimension + $0] * scale }
+  }
+
+  /// The values in one flat array (sums, counts, weights), for a reduction across workers.
+  package var packed: [Double] { sums + counts.map(Double.init) + weights }
+
+  /// Sums from ``packed`` values.
+  package init(packed: ArraySlice<Double>, clusterCount k: Int, dimension d: Int) {
+    precondition(packed.count == k * d + 2 * k)
+    let start = packed.startIndex
+    self.dimension = d
+    sums = Array(packed[start..<(start + k * d)])
+    counts = packed[(start + k * d)..<(start + k * d + k)].map { Int($0.rounded()) }
+    weights = Array(packed[(start + k * d + k)..<(start + k * d + 2 * k)])
+  }
+}
+
+/// The sums of one pass over a worker's `rowCount` rows, taken so that the bits depend neither
+/// on the thread count nor on how the rows arrive in pieces (one matrix, or the batches of a
+/// stream).
+///
+/// Dense rows: the rows are cut into at most 16 blocks whose size depends only on `rowCount`;
+/// each block's sums are taken in row order into its own `k × d` buffer (one streaming pass,
+/// no per-row branch), and ``total()`` adds the blocks in block order: at most 16·k·d extra
+/// doubles. Sparse rows: the clusters are split among the workers, each adding its clusters'
+/// rows in row order into the totals (FAISS's `compute_centroids` rule), no extra memory.
+package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
+  package let clusterCount: Int
+  package let dimension: Int
+  package let rowCount: Int
+  let blockRows: Int
+  let blockCount: Int
+  private var blockSums: [Double] = []
+  private var blockCounts: [Int] = []
+  private var blockWeights: [Double] = []
+  private var direct: ClusterSums
+
+  /// An accumulator for `rowCount` rows of `dimension` values and `clusterCount` clusters.
+  package init(clusterCount: Int, dimension: Int, rowCount: Int) {
+    self.clusterCount = clusterCount
+    self.dimension = dimension
+    self.rowCount = rowCount
+    blockRows = max(4096, (rowCount + 15) / 16)
+    blockCount = max(1, (rowCount + blockRows - 1) / blockRows)
+    direct = ClusterSums(clusterCount: clusterCount, dimension: dimension)
+  }
+
+  /// Adds dense rows (the worker's rows `offset ..< offset + rows.rowCount`), their labels
+  /// (`labels[labelOffset...]`) and their weights (one per row of `rows`, or nil).
+  package mutating func add(
+    _ rows: DenseRows<Scalar>, labels: [Int32], labelOffset: Int, weights: [Double]?,
+    at offset: Int, threadCount: Int
+  ) {
+    precondition(rows.columnCount == dimension && offset + rows.rowCount <= rowCount)
+    precondition(labelOffset + rows.rowCount <= labels.count)
+    let k = clusterCount
+    let d = dimension
+    if blockSums.isEmpty {
+      blockSums = [Double](repeating: 0, count: blockCount * k * d)
+      blockCounts = [Int](repeating: 0, count: blockCount * k)
+      blockWeights = [Double](repeating: 0, count: blockCount * k)
+    }
+    // The blocks this piece touches, and the part of the piece in each.
+    let end = offset + rows.rowCount
+    let firstBlock = offset / blockRows
+    let lastBlock = max(firstBlock, (end - 1) / blockRows)
+    let parts = (firstBlock...lastBlock).map { block in
+      (block, max(offset, block * blockRows)..<min(end, (block + 1) * blockRows))
+    }.filter { !$0.1.isEmpty }
+    rows.withPointer { pointBase in
+      labels.withUnsafeBufferPointer { labelBuffer in
+        blockSums.withUnsafeMutableBufferPointer { sumBuffer in
+          blockCounts.withUnsafeMutableBufferPointer { countBuffer in
+            blockWeights.withUnsafeMutableBufferPointer { weightTotalBuffer in
+              weights.withOptionalPointer { weightBase in
+                let shared = UnsafeSendable(
+                  (
+                    pointBase, labelBuffer.baseAddress! + labelOffset, sumBuffer.baseAddress!,
+                    countBuffer.baseAddress!, weightTotalBuffer.baseAddress!, weightBase
+                  ))
+                parallelFor(chunkCount: parts.count, threadCount: threadCount) { part, _ in
+                  let (points, labels, sums, counts, weightTotals, weights) = shared.value
+                  let (block, range) = parts[part]
+                  let local = range.lowerBound - offset
+                  Scalar._kernels.accumulate(
+                    points + local * d, range.count, d, labels + local,
+                    weights.map { $0 + local }, 0..<k, sums + block * k * d, counts + block * k,
+                    weightTotals + block * k)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// Adds sparse rows (`rows`, the worker's rows from some offset on), their labels
+  /// (`labels[labelOffset...]`) and their weights (one per row of `rows`, or nil).
+  package mutating func add(
+    _ rows: CSRRows<Scalar>, labels: [Int32], labelOffset: Int, weights: [Double]?,
+    threadCount: Int
+  ) {
+    let k = clusterCount
+    let d = dimension
+    let n = rows.rowCount
+    let first = rows.firstRow
+    var rowCounts = [Int](repeating: 0, count: k)
+    for row in 0..<n { rowCounts[Int(labels[labelOffset + row])] += 1 }
+    let ranges = Self.balancedRanges(counts: rowCounts, parts: threadCount)
+    rows.withRows { sparseRows in
+      labels.withUnsafeBufferPointer { labelBuffer in
+        direct.sums.withUnsafeMutableBufferPointer { sumBuffer in
+          direct.counts.withUnsafeMutableBufferPointer { countBuffer in
+            direct.weights.withUnsafeMutableBufferPointer { weightTotalBuffer in
+              weights.withOptionalPointer { weightBase in
+                // The kernel indexes rows from 0: shift the view to the first row.
+                var view = sparseRows
+                view.rowOffsets += first
+                view.squaredNorms += first
+                let shared = UnsafeSendable(
+                  (
+                    view, labelBuffer.baseAddress! + labelOffset, sumBuffer.baseAddress!,
+                    countBuffer.baseAddress!, weightTotalBuffer.baseAddress!, weightBase
+                  ))
+                parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
+                  let (view, labels, sums, counts, weightTotals, weights) = shared.value
+                  Scalar._kernels.sparseAccumulate(
+                    view, n, d, labels, weights, ranges[part], sums, counts, weightTotals)
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The sums so far: the dense blocks added in block order (plus any sparse rows).
+  package func total() -> ClusterSums {
+    var total = direct
+    guard !blockSums.isEmpty else { return total }
+    let k = clusterCount
+    let d = dimension
+    for block in 0..<blockCount {
+      let base = block * k * d
+      for index in 0..<(k * d) { total.sums[index] += blockSums[base + index] }
+      for cluster in 0..<k {
+        total.counts[cluster] += blockCounts[block * k + cluster]
+        total.weights[cluster] += blockWeights[block * k + cluster]
+      }
+    }
+    return total
+  }
+
+  /// Splits `0..<counts.count` into at most `parts` contiguous ranges of similar total count.
+  package static func balancedRanges(counts: [Int], parts: Int) -> [Range<Int>] {
+    let total = counts.reduce(0, +)
+    let parts = max(1, min(parts, counts.count))
+    var ranges: [Range<Int>] = []
+    var start = 0
+    var running = 0
+    for (index, count) in counts.enumerated() {
+      running += count
+      let target = (total * (ranges.count + 1) + parts - 1) / parts
+      if running >= target && ranges.count < parts - 1 {
+        ranges.append(start..<(index + 1))
+        start = index + 1
+      }
+    }
+    if start < counts.count { ranges.append(start..<counts.count) }
+    return ranges
+  }
+}

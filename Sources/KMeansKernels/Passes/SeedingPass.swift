@@ -1,0 +1,130 @@
+/// The parallel passes of greedy k-means++ seeding, as safe calls over fixed chunks (the same
+/// chunks as the assignment passes), so the draws never depend on the thread count.
+package enum SeedingPass {
+  /// Σ wᵢ·closestᵢ of each chunk of `chunkRows` rows, in row order (wᵢ = 1 without weights).
+  package static func chunkTotals<Scalar: KMeansScalar>(
+    _ closest: [Scalar], weights: [Double]?, chunkRows: Int, threadCount: Int
+  ) -> [Double] {
+    let n = closest.count
+    let chunks = (n + chunkRows - 1) / chunkRows
+    var totals = [Double](repeating: 0, count: chunks)
+    closest.withUnsafeBufferPointer { closestBuffer in
+      totals.withUnsafeMutableBufferPointer { totalBuffer in
+        weights.withOptionalPointer { weightBase in
+          let shared = UnsafeSendable(
+            (closestBuffer.baseAddress, totalBuffer.baseAddress, weightBase))
+          parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+            let (closest, totals, weights) = shared.value
+            guard let closest, let totals else { return }
+            var sum = 0.0
+            for row in (chunk * chunkRows)..<min(n, (chunk + 1) * chunkRows) {
+              sum += (weights?[row] ?? 1) * Double(closest[row])
+            }
+            totals[chunk] = sum
+          }
+        }
+      }
+    }
+    return totals
+  }
+
+  /// One step of greedy k-means++ over dense rows: lowers `closest` by column `pending` of the
+  /// previous step's `candidateDistances` (the winner's distances), writes every row's
+  /// distances to the m candidates into `candidateDistances` (`n × m`), and returns per chunk
+  /// Σ wᵢ·min(closestᵢ, dᵢⱼ) for each candidate j (`chunks × m`).
+  package static func candidatePotentials<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, candidates: KernelCenters<Scalar>, distance: DistanceKind,
+    weights: [Double]?, chunkRows: Int, threadCount: Int, closest: inout [Scalar],
+    candidateDistances: inout [Scalar], pending: Int?
+  ) -> [Double] {
+    let d = rows.columnCount
+    let m = candidates.count
+    let tile = NearestCenterKernel<Scalar>.tileRows
+    return candidates.withBlock(rows, distance: distance) { block in
+      let shared = UnsafeSendable(block)
+      return frame(
+        rowCount: rows.rowCount, width: m, weights: weights, chunkRows: chunkRows,
+        threadCount: threadCount, closest: &closest, candidateDistances: &candidateDistances,
+        pending: pending
+      ) { range, output in
+        var start = range.lowerBound
+        while start < range.upperBound {
+          var part = shared.value
+          part.points += start * d
+          part.rowCount = min(tile, range.upperBound - start)
+          Scalar._kernels.allDistances(part, output + (start - range.lowerBound) * m)
+          start += part.rowCount
+        }
+      }
+    }
+  }
+
+  /// ``candidatePotentials(_:candidates:distance:weights:chunkRows:threadCount:closest:candidateDistances:pending:)``
+  /// for sparse rows, the candidates transposed.
+  package static func candidatePotentials<Scalar: KMeansScalar>(
+    _ rows: CSRRows<Scalar>, candidates: TransposedCenterValues<Scalar>, distance: DistanceKind,
+    weights: [Double]?, chunkRows: Int, threadCount: Int, closest: inout [Scalar],
+    candidateDistances: inout [Scalar], pending: Int?
+  ) -> [Double] {
+    let first = rows.firstRow
+    return rows.withRows { sparseRows in
+      candidates.withCenters(distance: distance) { centerView in
+        let shared = UnsafeSendable((sparseRows, centerView))
+        return frame(
+          rowCount: rows.rowCount, width: candidates.count, weights: weights,
+          chunkRows: chunkRows, threadCount: threadCount, closest: &closest,
+          candidateDistances: &candidateDistances, pending: pending
+        ) { range, output in
+          let (sparseRows, centerView) = shared.value
+          Scalar._kernels.sparseAllDistances(
+            sparseRows, (first + range.lowerBound)..<(first + range.upperBound), centerView,
+            output)
+        }
+      }
+    }
+  }
+
+  static func frame<Scalar: KMeansScalar>(
+    rowCount n: Int, width m: Int, weights: [Double]?, chunkRows: Int, threadCount: Int,
+    closest: inout [Scalar], candidateDistances: inout [Scalar], pending: Int?,
+    distances: @Sendable (_ rows: Range<Int>, _ output: UnsafeMutablePointer<Scalar>) -> Void
+  ) -> [Double] {
+    precondition(closest.count == n && candidateDistances.count >= n * m)
+    let chunks = (n + chunkRows - 1) / chunkRows
+    var partials = [Double](repeating: 0, count: chunks * m)
+    let previousWidth = pending == nil ? 0 : m
+    closest.withUnsafeMutableBufferPointer { closestBuffer in
+      candidateDistances.withUnsafeMutableBufferPointer { distanceBuffer in
+        partials.withUnsafeMutableBufferPointer { partialBuffer in
+          weights.withOptionalPointer { weightBase in
+            let shared = UnsafeSendable(
+              (
+                closestBuffer.baseAddress, distanceBuffer.baseAddress, partialBuffer.baseAddress,
+                weightBase
+              ))
+            parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+              let (closest, candidates, partials, weights) = shared.value
+              guard let closest, let candidates, let partials else { return }
+              let range = (chunk * chunkRows)..<min(n, (chunk + 1) * chunkRows)
+              if let pending, previousWidth > 0 {
+                for row in range {
+                  closest[row] = min(closest[row], candidates[row * previousWidth + pending])
+                }
+              }
+              distances(range, candidates + range.lowerBound * m)
+              for column in 0..<m { partials[chunk * m + column] = 0 }
+              for row in range {
+                let weight = weights?[row] ?? 1
+                let line = candidates + row * m
+                for column in 0..<m {
+                  partials[chunk * m + column] += weight * Double(min(closest[row], line[column]))
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+    return partials
+  }
+}

@@ -1,0 +1,84 @@
+/// Safe whole-row operations on dense and sparse rows: validation, normalisation, per-column
+/// moments, single distances.
+package enum RowChecks {
+  /// The first (row, column) of `rows` holding NaN or an infinity, or nil.
+  package static func firstNonFinite<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>) -> (
+    row: Int, column: Int
+  )? {
+    rows.withPointer { Scalar._kernels.firstNonFinite($0, rows.rowCount, rows.columnCount) }
+  }
+
+  /// Each row scaled to unit length, and the first row of zero length (left as zeros), if any.
+  package static func normalizedRows<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>) -> (
+    values: [Scalar], zeroRow: Int?
+  ) {
+    var output = [Scalar](repeating: 0, count: rows.rowCount * rows.columnCount)
+    guard !output.isEmpty else { return ([], nil) }
+    let zeroRow = rows.withPointer { input in
+      output.withUnsafeMutableBufferPointer { target in
+        Scalar._kernels.normalizeRows(input, rows.rowCount, rows.columnCount, target.baseAddress!)
+      }
+    }
+    return (output, zeroRow)
+  }
+
+  /// The distance between rows `first` and `second` of `rows`: ‖x − y‖², or 1 − x·y for unit
+  /// rows, clamped at 0.
+  package static func distance<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, _ first: Int, _ second: Int, _ kind: DistanceKind
+  ) -> Scalar {
+    let d = rows.columnCount
+    return rows.withPointer {
+      Scalar._kernels.pairDistance($0 + first * d, $0 + second * d, d, kind)
+    }
+  }
+
+  /// The distance between two vectors of equal length (see ``distance(_:_:_:_:)``).
+  package static func distance<Scalar: KMeansScalar>(
+    _ x: [Scalar], _ y: [Scalar], _ kind: DistanceKind
+  ) -> Scalar {
+    precondition(x.count == y.count)
+    return x.withUnsafeBufferPointer { a in
+      y.withUnsafeBufferPointer { b in
+        guard let a = a.baseAddress, let b = b.baseAddress else { return 0 }
+        return Scalar._kernels.pairDistance(a, b, x.count, kind)
+      }
+    }
+  }
+
+  /// Per column, in row order: Σ x (with `mean` nil), or Σ (x − mean)² (with `mean`), in
+  /// `Double`.
+  package static func columnMoments<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, weights: [Double]?, mean: [Double]?
+  ) -> [Double] {
+    let n = rows.rowCount
+    let d = rows.columnCount
+    var totals = [Double](repeating: 0, count: d)
+    rows.withPointer { base in
+      for row in 0..<n {
+        let line = base + row * d
+        if let mean {
+          for column in 0..<d {
+            let deviation = Double(line[column]) - mean[column]
+            totals[column] += deviation * deviation
+          }
+        } else {
+          for column in 0..<d { totals[column] += Double(line[column]) }
+        }
+      }
+    }
+    return totals
+  }
+
+  /// ‖x‖² of each row.
+  package static func squaredNorms<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>) -> [Scalar] {
+    var output = [Scalar](repeating: 0, count: rows.rowCount)
+    rows.withPointer { input in
+      output.withUnsafeMutableBufferPointer { target in
+        guard let target = target.baseAddress else { return }
+        Scalar._kernels.squaredNorms(input, rows.rowCount, rows.columnCount, target)
+      }
+    }
+    return output
+  }
+}
