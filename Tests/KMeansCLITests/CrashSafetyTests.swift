@@ -45,18 +45,43 @@ struct CrashSafetyTests {
     let dataPath = directory.appendingPathComponent("data.npy").path
     try NumPyFile.write(data, to: dataPath)
 
-    // The uninterrupted run, and how long it takes.
+    // The uninterrupted run: when its first checkpoint appears and when it ends, measured on
+    // this machine, so that the kills fall across the training whatever the machine's speed.
     let reference = directory.appendingPathComponent("reference").path
     let started = Date()
-    let full = try Command.run(["train", dataPath, "--model-dir", reference] + Self.arguments)
+    let process = Process()
+    process.executableURL = Command.executable
+    process.arguments = ["train", dataPath, "--model-dir", reference] + Self.arguments
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    var firstCheckpoint: Double? = nil
+    var lastCheckpoint: Double? = nil
+    while process.isRunning {
+      let now = Date().timeIntervalSince(started)
+      if firstCheckpoint == nil,
+        FileManager.default.fileExists(atPath: reference + "/model.ckpt-1.index")
+      {
+        firstCheckpoint = now
+      }
+      if lastCheckpoint == nil,
+        FileManager.default.fileExists(atPath: reference + "/model.ckpt-30.index")
+      {
+        lastCheckpoint = now
+      }
+      usleep(200)
+    }
     let duration = Date().timeIntervalSince(started)
-    #expect(full.status == 0, "\(full.standardError)")
+    #expect(process.terminationStatus == 0)
+    let trainingStart = min(firstCheckpoint ?? 0, duration) * 0.9
+    let trainingEnd = max(trainingStart, min(lastCheckpoint ?? duration, duration))
     let expected = try KMeansEstimator<Float>(
       modelDirectory: reference, configuration: Self.configuration()
     )
     .clusterCenters()
 
     var killedMidway = 0
+    var resumedMidRun = 0
     for trial in 0..<100 {
       let run = directory.appendingPathComponent("run-\(trial)").path
       let process = Process()
@@ -65,13 +90,16 @@ struct CrashSafetyTests {
       process.standardOutput = FileHandle.nullDevice
       process.standardError = FileHandle.nullDevice
       try process.run()
-      usleep(UInt32(random.nextUnit() * duration * 1.1 * 1e6))
+      usleep(
+        UInt32((trainingStart + random.nextUnit() * (trainingEnd * 1.1 - trainingStart)) * 1e6))
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
       if process.terminationReason == .uncaughtSignal { killedMidway += 1 }
 
       // Whatever moment the kill hit, the directory holds a loadable checkpoint (or none yet).
       if let prefix = try ModelDirectory.latestCheckpoint(directory: run) {
+        let step = try ModelDirectory.load(prefix: prefix, as: Float.self).globalStep
+        if step > 0 && step < 30 { resumedMidRun += 1 }
         let reader = try TensorBundleReader(prefix: prefix)
         #expect(try reader.tensor("clusters").shape.count == 2, "trial \(trial): \(prefix)")
         #expect(throws: Never.self, "trial \(trial)") {
@@ -86,5 +114,7 @@ struct CrashSafetyTests {
     }
     // Most kills must land mid-training for the test to mean anything.
     #expect(killedMidway >= 50, "only \(killedMidway) of 100 kills interrupted training")
+    // ...and most after a checkpoint, so resuming started mid-run, not from scratch.
+    #expect(resumedMidRun >= 40, "only \(resumedMidRun) of 100 runs resumed from a mid-run step")
   }
 }

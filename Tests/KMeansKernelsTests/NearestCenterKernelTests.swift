@@ -144,6 +144,14 @@ struct NearestCenterKernelTests {
 
   @Test("the BLAS library describes itself")
   func blasDescription() {
-    #expect(!BLASLibrary.description.isEmpty)
+    // OpenBLAS names its build and the kernel it chose for this CPU (e.g. "Haswell").
+    let description = BLASLibrary.description
+    #if canImport(Accelerate)
+      #expect(description == "Accelerate (vecLib)")
+    #else
+      #expect(description.hasPrefix("OpenBLAS "), "\(description)")
+      let kernel = description.components(separatedBy: "(kernel: ").last?.dropLast() ?? ""
+      #expect(description.contains("(kernel: ") && kernel.count >= 3, "\(description)")
+    #endif
   }
 }

@@ -47,6 +47,13 @@ struct TensorFlowTrainingTests {
     return names.filter { $0.hasPrefix("case-") && $0.hasSuffix(".json") }.sorted()
   }()
 
+  @Test("the fixture directory holds all seven cases (a missing one fails, not skips)")
+  func fixturesPresent() {
+    #expect(
+      Self.caseFiles.count == 7,
+      "\(Self.directory.path) holds \(Self.caseFiles.count) case files, 7 expected")
+  }
+
   /// The fixture's tolerance: |got − want| ≤ 1e-5·|want| + 1e-6.
   static func close(_ got: Double, _ want: Double) -> Bool {
     abs(got - want) <= 1e-5 * abs(want) + 1e-6
