@@ -121,9 +121,18 @@ let package = Package(
 
     // MARK: - Tests
 
+    /// What the test bundles share: data generators, workers on threads, temporary folders.
+    .target(
+      name: "KMeansTestSupport", dependencies: ["KMeans", "KMeansIO"],
+      path: "Tests/KMeansTestSupport"),
     .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels", "CKMeansSIMD"]),
     .testTarget(
-      name: "KMeansTests", dependencies: ["KMeans", "KMeansIO"], exclude: ["Fixtures"]),
+      name: "KMeansTests", dependencies: ["KMeans", "KMeansIO", "KMeansTestSupport"],
+      exclude: ["Fixtures"]),
+    /// Every combination of data, metric, weights, workers, algorithm, precision and driver.
+    .testTarget(
+      name: "KMeansEngineTests",
+      dependencies: ["KMeans", "KMeansIO", "KMeansEstimator", "KMeansMPI", "KMeansTestSupport"]),
     .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"], exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator"], exclude: ["Fixtures"]),

@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansTestSupport
 import Testing
 
 @Suite("Bisecting k-means")

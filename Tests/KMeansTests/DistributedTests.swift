@@ -1,4 +1,5 @@
 import Foundation
+import KMeansTestSupport
 import Testing
 
 @testable import KMeans
@@ -123,23 +124,4 @@ struct DistributedTests {
     #expect(errors.value[1] == "rank 1: non-finite value (NaN or infinity) at row 250, column 2")
     #expect(errors.value[0] == "rank 1: stopped because rank 1 reported bad input")
   }
-}
-
-/// Runs `body(rank)` on `count` threads at once and waits for all of them.
-func runConcurrently(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
-  let done = DispatchGroup()
-  for rank in 0..<count {
-    done.enter()
-    Thread.detachNewThread {
-      body(rank)
-      done.leave()
-    }
-  }
-  done.wait()
-}
-
-/// Carries a pointer into concurrently running test workers, each writing its own slot.
-struct UnsafeSendableBox<Value>: @unchecked Sendable {
-  let value: Value
-  init(_ value: Value) { self.value = value }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansTestSupport
 import Testing
 
 /// Hamerly's bounds must change the work, never the result.

@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 /// Metrics against scikit-learn 1.9.1 on the same labels (Scripts/generate-sklearn-fixtures.py).

@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 @Suite("Model files")

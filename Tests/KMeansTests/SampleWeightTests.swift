@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansTestSupport
 import Testing
 
 /// scikit-learn's `KMeans.fit(X, sample_weight=w)` from given centers, written by

@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansTestSupport
 import Testing
 
 /// Lloyd from the same initial centers as scikit-learn must give its labels, inertia and

@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 /// TensorFlow 2.15.1's k-means training op, step by step

@@ -1,4 +1,5 @@
 import KMeans
+import KMeansTestSupport
 import Testing
 
 @Suite("Stepwise trainer and initializers")

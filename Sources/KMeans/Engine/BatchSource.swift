@@ -183,3 +183,36 @@ public struct SparseMatrixBatches<Scalar: KMeansScalar>: SparseBatchSource {
   /// Starts again from the first row.
   public mutating func rewind() throws { cursor = 0 }
 }
+
+/// A dense matrix in memory served as batches (e.g. to stream rows that are already loaded
+/// through the same engine, or in tests).
+public struct MatrixBatches<Scalar: KMeansScalar>: BatchSource {
+  private let matrix: Matrix<Scalar>
+  private let weights: [Double]?
+  private var cursor = 0
+  private var last: Range<Int> = 0..<0
+
+  /// Batches of `matrix`'s rows, with optional sample weights (one per row).
+  public init(_ matrix: Matrix<Scalar>, weights: [Double]? = nil) {
+    self.matrix = matrix
+    self.weights = weights
+  }
+
+  /// The number of feature columns.
+  public var columnCount: Int { matrix.columnCount }
+  /// The number of rows.
+  public var rowCount: Int? { matrix.rowCount }
+  /// The weights of the rows of the last batch, or nil.
+  public var lastBatchWeights: [Double]? { weights.map { Array($0[last]) } }
+
+  /// The next batch of at most `maxRows` rows, or nil at the end.
+  public mutating func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
+    guard cursor < matrix.rowCount else { return nil }
+    last = cursor..<min(matrix.rowCount, cursor + maxRows)
+    cursor = last.upperBound
+    return matrix.rows(last)
+  }
+
+  /// Starts again from the first row.
+  public mutating func rewind() throws { cursor = 0 }
+}

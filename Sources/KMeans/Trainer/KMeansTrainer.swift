@@ -82,8 +82,9 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
 
   /// The current centers as a model (unit length under cosine).
   public var model: KMeansModel<Scalar> {
-    KMeansModel(
-      centers: metric == .cosine ? clusters.l2NormalizedRows() : clusters, metric: metric)
+    // The model scales cosine centers to unit length unless they already are (the same rule
+    // as a model read back from a checkpoint of these centers).
+    KMeansModel(centers: clusters, metric: metric)
   }
 
   // MARK: Initialization

@@ -38,6 +38,8 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     public var stopReason: StopReason?
     /// The checkpoints written, by step.
     public var checkpointSteps: [Int64]
+    /// One record per step run now.
+    public var statistics: [IterationStatistics] = []
   }
 
   /// Opens (creating if needed) a model directory.
@@ -199,6 +201,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     let seconds = configuration.checkpointEverySeconds
     run.afterStep = { trainer, state, record in
       report.losses.append(record.loss)
+      report.statistics.append(record)
       progress?(trainer.globalStep, record.loss)
       let due =
         (every.map { trainer.globalStep % Int64($0) == 0 } ?? false)
