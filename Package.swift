@@ -31,9 +31,9 @@ let package = Package(
     .target(name: "KMeans", dependencies: ["KMeansKernels"]),
     /// File formats: CSV with named columns, NumPy `.npy`, `.fvecs`, sparse svmlight and SciPy
     /// `.npz`, model JSON; atomic writes.
-    .target(name: "KMeansIO", dependencies: ["KMeans", "CZlib"]),
+    .target(name: "KMeansIO", dependencies: ["KMeans", "KMeansKernels"]),
     /// The model directory: TensorFlow V2 checkpoints, resumable training, export.
-    .target(name: "KMeansEstimator", dependencies: ["KMeans", "KMeansIO"]),
+    .target(name: "KMeansEstimator", dependencies: ["KMeans", "KMeansIO", "KMeansKernels"]),
     /// Distributed training over MPI ranks (with the `MPI` trait; empty without it).
     .target(
       name: "KMeansMPI",
@@ -94,7 +94,7 @@ let package = Package(
     .target(
       name: "KMeansKernels",
       dependencies: [
-        "CKMeansSIMD", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+        "CKMeansSIMD", "CZlib", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
       ]
     ),
     /// Fused distance + argmin micro-kernels in C, compiled for AVX-512 and AVX2 with

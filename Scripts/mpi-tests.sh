@@ -7,7 +7,9 @@
 #  4. bad input on one rank names the rank and the row;
 #  5. a rank killed with SIGKILL ends the job with a message naming it, within a bounded time,
 #     and the last checkpoint still loads;
-#  6. two "hosts" in network namespaces joined by a veth pair run one job over TCP.
+#  6. two "hosts" in network namespaces joined by a veth pair run one job over TCP;
+#  7. a seeded sample of the combination cells (format × metric × weights × algorithm) on 2
+#     and 3 ranks equals one process.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -49,6 +51,19 @@ np.save(f"{work}/data.npy", x)
 np.save(f"{work}/init.npy", x[:k].astype(np.float64))
 bad = x.copy(); bad[15000, 4] = np.nan
 np.save(f"{work}/bad.npy", bad)
+# The same rows as CSV (with a weight column) and as svmlight (sparse), and weights beside them.
+small = x[:3000]
+weights = (np.arange(3000) % 5) * 0.75 + 0.25
+np.save(f"{work}/small.npy", small)
+np.save(f"{work}/weights.npy", weights)
+with open(f"{work}/small.csv", "w") as f:
+    f.write(",".join(f"f{j}" for j in range(d)) + ",w\n")
+    for row, w in zip(small, weights):
+        f.write(",".join(repr(float(v)) for v in row) + f",{w!r}\n")
+sparse = small.copy(); sparse[np.arange(3000)[:, None] % 2 == np.arange(d)[None, :] % 2] = 0
+with open(f"{work}/small.svmlight", "w") as f:
+    for row in sparse:
+        f.write("0 " + " ".join(f"{j}:{float(v)!r}" for j, v in enumerate(row) if v != 0) + "\n")
 # Uniform data: Lloyd with k = 64 needs over a thousand iterations to settle, so a job on it is
 # still running long after its first checkpoint, on any machine.
 np.save(f"{work}/big.npy", rng.uniform(-5, 5, (400000, 16)).astype(np.float32))
@@ -95,6 +110,46 @@ check "the resumed run ends at the uninterrupted centers" compare "$work/resumed
 run_mpi -np 2 "$bin/kmeans-mpi" train "$work/bad.npy" -k 8 >"$work/bad.log" 2>&1
 check "bad input: the job fails" test $? -ne 0
 check "bad input: the message names rank 1 and row 15000" grep -q "rank 1: non-finite value (NaN or infinity) at row 15000, column 4" "$work/bad.log"
+
+# A seeded sample of the combination cells (the test suite runs every cell with threads as
+# ranks): input format × metric × weights × algorithm, on 2 and 3 ranks, against one process.
+cells=$(python3 - <<'CELLS'
+import itertools, random
+inputs = ["small.npy", "small.csv", "small.svmlight"]
+metrics = ["euclidean", "cosine"]
+weights = ["none", "weights"]
+algorithms = ["lloyd", "hamerly", "mini-batch", "kmeans||"]
+cells = list(itertools.product(inputs, metrics, weights, algorithms))
+random.Random(12).shuffle(cells)
+for cell in cells[:8]:
+    print(" ".join(cell))
+CELLS
+)
+while read -r input metric weighted algorithm; do
+  options=(-k 8 --seed 3 --metric "$metric")
+  case $algorithm in
+    mini-batch) options+=(--mini-batch --batch-size 256) ;;
+    kmeans*) options+=(--init "kmeans||") ;;
+    *) options+=(--algorithm "$algorithm") ;;
+  esac
+  if [ "$weighted" = weights ]; then
+    case $input in
+      *.csv) options+=(--weight-column w) ;;
+      *) options+=(--weights "$work/weights.npy") ;;
+    esac
+  elif [ "${input##*.}" = csv ]; then
+    options+=(--columns f0,f1,f2,f3,f4,f5)
+  fi
+  name="${input%.*}-$metric-$weighted-${algorithm//|/p}"
+  "$bin/kmeans" train "$work/$input" "${options[@]}" --output "$work/$name-1.json" \
+    --labels-output "$work/$name-1.npy" >/dev/null 2>&1
+  for np in 2 3; do
+    run_mpi -np $np "$bin/kmeans-mpi" train "$work/$input" "${options[@]}" \
+      --output "$work/$name-$np.json" --labels-output "$work/$name-$np.npy" >/dev/null 2>&1
+    check "cell $input $metric $weighted $algorithm: $np ranks equal one process" \
+      compare "$work/$name-$np.json" "$work/$name-$np.npy" "$work/$name-1.json" "$work/$name-1.npy"
+  done
+done <<<"$cells"
 
 # A killed rank. Every wait is on an event (a checkpoint written, the job ended), with a deadline
 # of minutes, so the checks do not depend on the machine's speed.

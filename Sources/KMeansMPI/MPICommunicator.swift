@@ -29,9 +29,8 @@
     /// Initializes MPI (once per process).
     public init(timeout: Double = 120) throws {
       var provided: Int32 = 0
-      var argc: Int32 = 0
-      var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
-      let status = MPI_Init_thread(&argc, &argv, kmeans_mpi_thread_funneled(), &provided)
+      // MPI ignores the program's arguments (mpirun passes its settings in the environment).
+      let status = MPI_Init_thread(nil, nil, kmeans_mpi_thread_funneled(), &provided)
       guard status == kmeans_mpi_success() else {
         throw KMeansError.rankFailure(rank: -1, message: "MPI_Init_thread failed (\(status))")
       }
@@ -107,11 +106,9 @@
     public func allReduceSum(_ values: inout [Double]) throws {
       let count = Int32(values.count)
       try guarded("MPI_Allreduce of \(values.count) doubles") {
-        let status = values.withUnsafeMutableBufferPointer { buffer in
-          MPI_Allreduce(
-            kmeans_mpi_in_place(), buffer.baseAddress, count, kmeans_mpi_double(), kmeans_mpi_sum(),
-            kmeans_mpi_comm_world())
-        }
+        let status = MPI_Allreduce(
+          kmeans_mpi_in_place(), &values, count, kmeans_mpi_double(), kmeans_mpi_sum(),
+          kmeans_mpi_comm_world())
         return (status, ())
       }
     }
@@ -121,11 +118,8 @@
       var counts = [Int32](repeating: 0, count: size)
       var mine = Int32(values.count)
       try guarded("MPI_Allgather of lengths") {
-        let status = counts.withUnsafeMutableBufferPointer { buffer in
-          MPI_Allgather(
-            &mine, 1, kmeans_mpi_int(), buffer.baseAddress, 1, kmeans_mpi_int(),
-            kmeans_mpi_comm_world())
-        }
+        let status = MPI_Allgather(
+          &mine, 1, kmeans_mpi_int(), &counts, 1, kmeans_mpi_int(), kmeans_mpi_comm_world())
         return (status, ())
       }
       var offsets = [Int32](repeating: 0, count: size)
@@ -134,13 +128,9 @@
       var all = [Double](repeating: 0, count: total)
       var send = values
       try guarded("MPI_Allgatherv of \(total) doubles") {
-        let status = send.withUnsafeMutableBufferPointer { sendBuffer in
-          all.withUnsafeMutableBufferPointer { receive in
-            MPI_Allgatherv(
-              sendBuffer.baseAddress, mine, kmeans_mpi_double(), receive.baseAddress, counts,
-              offsets, kmeans_mpi_double(), kmeans_mpi_comm_world())
-          }
-        }
+        let status = MPI_Allgatherv(
+          &send, mine, kmeans_mpi_double(), &all, counts, offsets, kmeans_mpi_double(),
+          kmeans_mpi_comm_world())
         return (status, ())
       }
       return (0..<size).map { Array(all[Int(offsets[$0])..<Int(offsets[$0] + counts[$0])]) }

@@ -341,7 +341,7 @@ struct CLITests {
     #expect(bad.standardError.contains("line 3, column 3"))
   }
 
-  @Test("sparse svmlight and .npz files train, predict, score and transform; evaluate refuses")
+  @Test("sparse svmlight and .npz files: train (also streamed), predict, score, evaluate, sweep")
   func sparseFiles() throws {
     let directory = try Command.temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -373,9 +373,30 @@ struct CLITests {
       "predict", "--model", model, fixtures + "tfidf.npz", "--output", labels,
     ])
     #expect(predict.status == 0, "\(predict.standardError)")
-    let evaluate = try Command.run(["evaluate", "--model", model, fixtures + "tfidf.npz"])
-    #expect(evaluate.status == 64)
-    #expect(evaluate.standardError.contains("is sparse"))
+    let evaluate = try Command.run([
+      "evaluate", "--model", model, fixtures + "tfidf.npz", "--silhouette-sample", "300",
+      "--json",
+    ])
+    #expect(evaluate.status == 0, "\(evaluate.standardError)")
+    let metrics = try #require(
+      JSONSerialization.jsonObject(with: Data(evaluate.standardOutput.utf8)) as? [String: Any])
+    #expect(abs((metrics["score"] as? Double ?? 0) - npzInertia) < 1e-5 * npzInertia)
+    #expect(metrics["silhouette"] is Double && metrics["daviesBouldin"] is Double)
+    let sweep = try Command.run([
+      "sweep", fixtures + "tfidf.svmlight", "--k", "2,4", "--silhouette-sample", "300",
+      "--metric", "cosine", "--json",
+    ])
+    #expect(sweep.status == 0, "\(sweep.standardError)")
+    let streamed = try Command.run([
+      "train", fixtures + "tfidf.svmlight", "-k", "6", "--stream", "--json",
+    ])
+    #expect(streamed.status == 0, "\(streamed.standardError)")
+    let inMemory = try Command.run(["train", fixtures + "tfidf.svmlight", "-k", "6", "--json"])
+    let a = try #require(
+      JSONSerialization.jsonObject(with: Data(streamed.standardOutput.utf8)) as? [String: Any])
+    let b = try #require(
+      JSONSerialization.jsonObject(with: Data(inMemory.standardOutput.utf8)) as? [String: Any])
+    #expect(a["inertia"] as? Double == b["inertia"] as? Double, "streamed svmlight = in memory")
   }
 
   @Test("--bisecting prints the tree, saves it, and predict follows it")

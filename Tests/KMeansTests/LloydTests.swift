@@ -146,6 +146,7 @@ struct LloydTests {
     let (data, _) = try TestData.digits(Float.self)
     var configuration = KMeansConfiguration(clusterCount: 10)
     configuration.initialization = .random
+    configuration.seed = 2  // a seed whose first run lands in a poor optimum
     let one = try KMeansModel.fit(data, configuration: configuration)
     configuration.restarts = 6
     let six = try KMeansModel.fit(data, configuration: configuration)

@@ -110,37 +110,12 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
 
   /// A copy of the given rows, in the given order.
   func gatheringRows(_ rowIndices: [Int]) -> Matrix {
-    var values: [Scalar] = []
-    values.reserveCapacity(rowIndices.count * columnCount)
-    for row in rowIndices {
-      precondition(row >= 0 && row < rowCount, "row \(row) is out of range")
-      let start = storageOffset + row * columnCount
-      values.append(contentsOf: storage[start..<(start + columnCount)])
-    }
     // swift-format-ignore: NeverUseForceTry
-    return try! Matrix(rowCount: rowIndices.count, columnCount: columnCount, values: values)
+    try! Matrix(
+      rowCount: rowIndices.count, columnCount: columnCount,
+      values: RowChecks.gather(denseRows, rowIndices))
   }
 
-  /// Calls `body` with a pointer to the first element of this matrix's rows.
-  func withUnsafeElements<R>(_ body: (UnsafePointer<Scalar>) throws -> R) rethrows -> R {
-    try storage.withUnsafeBufferPointer { buffer in
-      // An empty array may have no base address; no kernel reads through it then.
-      let base = buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Scalar>.alignment)!
-      return try body(base + storageOffset)
-    }
-  }
-
-  /// Calls `body` with a mutable pointer to the first element (copying a shared store first).
-  mutating func withUnsafeMutableElements<R>(
-    _ body: (UnsafeMutablePointer<Scalar>) throws -> R
-  ) rethrows -> R {
-    let offset = storageOffset
-    return try storage.withUnsafeMutableBufferPointer { buffer in
-      let base =
-        buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Scalar>.alignment)!
-      return try body(base + offset)
-    }
-  }
 }
 
 extension Matrix: Codable {

@@ -181,19 +181,9 @@ struct TrainingLoop<Scalar: KMeansScalar> {
       if assigner.bounded { record.fullyAssignedPoints = result.reassignedRows }
       statistics.append(record)
       progress?(record)
-      var stop: StopReason? = nil
-      if result.stopRequested {
-        stop = .cancelled
-      } else if comparable && changed == 0 {
-        stop = .labelsUnchanged
-      } else if result.centerShift <= absoluteTolerance {
-        stop = .centerShiftTolerance
-      } else if let relativeTolerance = configuration.relativeTolerance,
-        let previous = state.previousLoss,
-        abs(result.loss - previous) / (1 + abs(previous)) < relativeTolerance
-      {
-        stop = .relativeLossTolerance
-      }
+      let stop = firstStopRule(
+        result, converged: comparable && changed == 0 ? .labelsUnchanged : nil,
+        absoluteTolerance: absoluteTolerance, previousLoss: state.previousLoss)
       state.previousLoss = result.loss
       state.labelFingerprint = fingerprint
       state.stopReason = stop
@@ -222,6 +212,25 @@ struct TrainingLoop<Scalar: KMeansScalar> {
     return Result(
       model: model, labels: assigner.buffers.labels, distances: assigner.buffers.distances,
       trainer: trainer, state: state)
+  }
+
+  /// The stopping rules of every step, in order: the caller cancelled; the mode's own rule
+  /// (`converged`: labels unchanged, or no improvement of the smoothed mini-batch loss); the
+  /// center shift fell to `absoluteTolerance`; the relative loss change
+  /// |L − L₋₁| / (1 + |L₋₁|) fell below `relativeTolerance` (TensorFlow's rule).
+  func firstStopRule(
+    _ result: StepResult, converged: StopReason?, absoluteTolerance: Double,
+    previousLoss: Double?
+  ) -> StopReason? {
+    if result.stopRequested { return .cancelled }
+    if let converged { return converged }
+    if result.centerShift <= absoluteTolerance { return .centerShiftTolerance }
+    if let relativeTolerance = configuration.relativeTolerance, let previousLoss,
+      abs(result.loss - previousLoss) / (1 + abs(previousLoss)) < relativeTolerance
+    {
+      return .relativeLossTolerance
+    }
+    return nil
   }
 
   // MARK: Mini-batch
@@ -334,19 +343,9 @@ struct TrainingLoop<Scalar: KMeansScalar> {
               scores: assigner.buffers.distances, allScores: nil)
           ], loss: result.loss, centerShift: result.centerShift, relocatedClusters: 0,
           syncRanAtStart: result.syncRanAtStart))
-      var stop: StopReason? = nil
-      if result.stopRequested {
-        stop = .cancelled
-      } else if !improved {
-        stop = .noImprovement
-      } else if result.centerShift <= absoluteTolerance {
-        stop = .centerShiftTolerance
-      } else if let relativeTolerance = configuration.relativeTolerance,
-        let previous = state.previousLoss,
-        abs(result.loss - previous) / (1 + abs(previous)) < relativeTolerance
-      {
-        stop = .relativeLossTolerance
-      }
+      let stop = firstStopRule(
+        result, converged: improved ? nil : .noImprovement,
+        absoluteTolerance: absoluteTolerance, previousLoss: state.previousLoss)
       log.write(to: &state)
       state.previousLoss = result.loss
       state.stopReason = stop

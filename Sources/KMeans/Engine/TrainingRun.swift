@@ -46,6 +46,8 @@ package struct TrainingRun<Scalar: KMeansScalar> {
 
   /// Validates this worker's rows (every worker stops when one has bad rows, naming it), then
   /// trains.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package func run(_ input: Input) throws -> Outcome {
     try configuration.validate()
     let threads = configuration.resolvedThreadCount

@@ -41,11 +41,22 @@ extension KMeansModel {
     progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     try configuration.validate()
-    let prepared = try PreparedData(
-      data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
-      weights: weights)
+    return try fitInMemory(
+      PreparedData(
+        data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
+        weights: weights), configuration: configuration, progress: progress,
+      isCancelled: isCancelled)
+  }
+
+  /// The in-memory driver of dense and sparse `fit`: the one loop on one worker.
+  static func fitInMemory<Data: ClusterableData<Scalar>>(
+    _ prepared: Data, configuration: KMeansConfiguration,
+    progress: ((IterationStatistics) -> Void)? = nil,
+    stepProgress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)?
+  ) throws -> KMeansFitResult<Scalar> {
     var loop = TrainingLoop<Scalar>(configuration: configuration)
     loop.progress = progress
+    loop.stepProgress = stepProgress
     loop.isCancelled = isCancelled
     return try loop.fitInMemory(prepared)
   }

@@ -26,28 +26,70 @@ public enum ClusterCountSelection {
   }
 
   /// Trains `configuration` (with its `clusterCount` replaced) for each k in `ks` and measures
-  /// the result. The silhouette is exact up to `silhouetteSampleSize` rows and taken on a
-  /// seeded sample of that many rows above.
+  /// the result — every setting applies (seeding, metric, algorithm, mini-batch, restarts),
+  /// and `weights` weigh the training and the inertia (the internal metrics are unweighted,
+  /// as scikit-learn's). The silhouette is exact up to `silhouetteSampleSize` rows and taken
+  /// on a seeded sample of that many rows above.
   /// - Parameter progress: called after each k with the trial and the number done; return false
   ///   to stop early (e.g. on Ctrl-C), keeping the trials so far.
   public static func sweep<Scalar: KMeansScalar>(
-    _ data: Matrix<Scalar>, ks: [Int], configuration: KMeansConfiguration,
-    silhouetteSampleSize: Int = 10_000, progress: ((Trial, Int) -> Bool)? = nil
+    _ data: Matrix<Scalar>, weights: [Double]? = nil, ks: [Int],
+    configuration: KMeansConfiguration, silhouetteSampleSize: Int = 10_000,
+    progress: ((Trial, Int) -> Bool)? = nil
+  ) throws -> [Trial] {
+    try sweep(
+      rowCount: data.rowCount, ks: ks, configuration: configuration,
+      silhouetteSampleSize: silhouetteSampleSize, progress: progress,
+      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) },
+      measure: { labels, sample in
+        (
+          try ClusteringMetrics.silhouette(
+            data, labels: labels, metric: configuration.metric, sampleSize: sample,
+            seed: configuration.seed, threadCount: configuration.threadCount),
+          try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
+          try ClusteringMetrics.daviesBouldin(data, labels: labels)
+        )
+      })
+  }
+
+  /// ``sweep(_:weights:ks:configuration:silhouetteSampleSize:progress:)`` for sparse rows.
+  public static func sweep<Scalar: KMeansScalar>(
+    _ data: SparseMatrix<Scalar>, weights: [Double]? = nil, ks: [Int],
+    configuration: KMeansConfiguration, silhouetteSampleSize: Int = 10_000,
+    progress: ((Trial, Int) -> Bool)? = nil
+  ) throws -> [Trial] {
+    try sweep(
+      rowCount: data.rowCount, ks: ks, configuration: configuration,
+      silhouetteSampleSize: silhouetteSampleSize, progress: progress,
+      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) },
+      measure: { labels, sample in
+        (
+          try ClusteringMetrics.silhouette(
+            data, labels: labels, metric: configuration.metric, sampleSize: sample,
+            seed: configuration.seed, threadCount: configuration.threadCount),
+          try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
+          try ClusteringMetrics.daviesBouldin(data, labels: labels)
+        )
+      })
+  }
+
+  static func sweep<Scalar: KMeansScalar>(
+    rowCount: Int, ks: [Int], configuration: KMeansConfiguration, silhouetteSampleSize: Int,
+    progress: ((Trial, Int) -> Bool)?,
+    fit: (KMeansConfiguration) throws -> KMeansFitResult<Scalar>,
+    measure: ([Int], Int?) throws -> (Double, Double, Double)
   ) throws -> [Trial] {
     var trials: [Trial] = []
     for k in ks {
       let started = Date()
       var settings = configuration
       settings.clusterCount = k
-      let result = try KMeansModel.fit(data, configuration: settings)
-      let sample = data.rowCount > silhouetteSampleSize ? silhouetteSampleSize : nil
+      let result = try fit(settings)
+      let sample = rowCount > silhouetteSampleSize ? silhouetteSampleSize : nil
+      let (silhouette, calinskiHarabasz, daviesBouldin) = try measure(result.labels, sample)
       let trial = Trial(
-        k: k, inertia: result.model.inertia,
-        silhouette: try ClusteringMetrics.silhouette(
-          data, labels: result.labels, metric: configuration.metric, sampleSize: sample,
-          seed: configuration.seed, threadCount: configuration.threadCount),
-        calinskiHarabasz: try ClusteringMetrics.calinskiHarabasz(data, labels: result.labels),
-        daviesBouldin: try ClusteringMetrics.daviesBouldin(data, labels: result.labels),
+        k: k, inertia: result.model.inertia, silhouette: silhouette,
+        calinskiHarabasz: calinskiHarabasz, daviesBouldin: daviesBouldin,
         seconds: Date().timeIntervalSince(started), labels: result.labels)
       trials.append(trial)
       if let progress, !progress(trial, trials.count) { break }

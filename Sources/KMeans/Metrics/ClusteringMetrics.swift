@@ -23,7 +23,30 @@ public enum ClusteringMetrics {
   ) throws -> Double {
     try checkLabels(labels, rows: data.rowCount)
     let threads = threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    var prepared = try PreparedData(data, metric: metric, threadCount: threads)
+    return try silhouette(
+      PreparedData(data, metric: metric, threadCount: threads), labels: labels,
+      sampleSize: sampleSize, seed: seed)
+  }
+
+  /// ``silhouette(_:labels:metric:sampleSize:seed:threadCount:)`` for sparse rows (distances
+  /// from sparse–dense products against blocks of densified rows: O(n²·nnz per row) time).
+  public static func silhouette<Scalar: KMeansScalar>(
+    _ data: SparseMatrix<Scalar>, labels: [Int], metric: DistanceMetric = .squaredEuclidean,
+    sampleSize: Int? = nil, seed: UInt64 = 0, threadCount: Int? = nil
+  ) throws -> Double {
+    try checkLabels(labels, rows: data.rowCount)
+    let threads = threadCount ?? ProcessInfo.processInfo.activeProcessorCount
+    return try silhouette(
+      SparseData(data, metric: metric, threadCount: threads), labels: labels,
+      sampleSize: sampleSize, seed: seed)
+  }
+
+  /// The silhouette of prepared rows: distances to blocks of 256 rows at a time, summed per
+  /// cluster in row order.
+  static func silhouette<Data: ClusterableData>(
+    _ data: Data, labels: [Int], sampleSize: Int?, seed: UInt64
+  ) throws -> Double {
+    var prepared = data
     var sampleLabels = labels
     if let sampleSize, sampleSize < data.rowCount {
       guard sampleSize >= 2 else {
@@ -34,7 +57,7 @@ public enum ClusteringMetrics {
       prepared = prepared.gathered(rows)
       sampleLabels = rows.map { labels[$0] }
     }
-    let n = prepared.points.rowCount
+    let n = prepared.rowCount
     let clusterCount = (sampleLabels.max() ?? 0) + 1
     let sizes = sampleLabels.reduce(into: [Int](repeating: 0, count: clusterCount)) { $0[$1] += 1 }
     let nonEmpty = sizes.filter { $0 > 0 }.count
@@ -43,30 +66,34 @@ public enum ClusteringMetrics {
         "the silhouette needs 2 to n − 1 clusters; the labels have \(nonEmpty) for \(n) rows"
       )
     }
-    let everyone = PreparedCenters(prepared.points)
-    let chunk = max(1, min(256, (1 << 22) / max(1, n)))
-    var total = 0.0
+    let euclidean = data.metric == .squaredEuclidean
+    var sums = [Double](repeating: 0, count: n * clusterCount)
+    let block = 256
     var start = 0
     while start < n {
-      let rows = start..<min(n, start + chunk)
-      let block = prepared.rows(rows).allDistances(to: everyone)
-      for (offset, row) in rows.enumerated() {
-        var sums = [Double](repeating: 0, count: clusterCount)
-        for other in 0..<n where other != row {
-          let value = Double(block[offset * n + other])
-          sums[sampleLabels[other]] += metric == .cosine ? value : value.squareRoot()
+      let others = start..<min(n, start + block)
+      let distances = prepared.allDistances(
+        to: prepared.prepareCenters(prepared.rowsMatrix(Array(others))))
+      let width = others.count
+      for row in 0..<n {
+        for (offset, other) in others.enumerated() where other != row {
+          let value = Double(distances[row * width + offset])
+          sums[row * clusterCount + sampleLabels[other]] += euclidean ? value.squareRoot() : value
         }
-        let own = sampleLabels[row]
-        guard sizes[own] > 1 else { continue }  // A singleton's silhouette is 0.
-        let a = sums[own] / Double(sizes[own] - 1)
-        var b = Double.infinity
-        for cluster in 0..<clusterCount where cluster != own && sizes[cluster] > 0 {
-          b = min(b, sums[cluster] / Double(sizes[cluster]))
-        }
-        let denominator = max(a, b)
-        total += denominator > 0 ? (b - a) / denominator : 0
       }
-      start = rows.upperBound
+      start = others.upperBound
+    }
+    var total = 0.0
+    for row in 0..<n {
+      let own = sampleLabels[row]
+      guard sizes[own] > 1 else { continue }  // A singleton's silhouette is 0.
+      let a = sums[row * clusterCount + own] / Double(sizes[own] - 1)
+      var b = Double.infinity
+      for cluster in 0..<clusterCount where cluster != own && sizes[cluster] > 0 {
+        b = min(b, sums[row * clusterCount + cluster] / Double(sizes[cluster]))
+      }
+      let denominator = max(a, b)
+      total += denominator > 0 ? (b - a) / denominator : 0
     }
     return total / Double(n)
   }
@@ -77,26 +104,31 @@ public enum ClusteringMetrics {
   public static func calinskiHarabasz<Scalar: KMeansScalar>(
     _ data: Matrix<Scalar>, labels: [Int]
   ) throws -> Double {
-    let (means, sizes, overall) = try clusterMeans(data, labels: labels)
+    try calinskiHarabasz(ClusterGeometry(DenseRowsAccess(data), labels: labels))
+  }
+
+  /// ``calinskiHarabasz(_:labels:)`` for sparse rows.
+  public static func calinskiHarabasz<Scalar: KMeansScalar>(
+    _ data: SparseMatrix<Scalar>, labels: [Int]
+  ) throws -> Double {
+    try calinskiHarabasz(ClusterGeometry(SparseRowsAccess(data), labels: labels))
+  }
+
+  static func calinskiHarabasz(_ geometry: ClusterGeometry) throws -> Double {
+    let sizes = geometry.sizes
     let k = sizes.filter { $0 > 0 }.count
-    let n = data.rowCount
+    let n = geometry.squaredDistances.count
     guard k >= 2, k < n else {
       throw KMeansError.invalidConfiguration(
         "Calinski–Harabasz needs 2 to n − 1 clusters, got \(k)")
     }
     var between = 0.0
-    for (cluster, mean) in means.enumerated() where sizes[cluster] > 0 {
+    for (cluster, mean) in geometry.means.enumerated() where sizes[cluster] > 0 {
       between +=
-        Double(sizes[cluster]) * zip(mean, overall).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
+        Double(sizes[cluster])
+        * zip(mean, geometry.overall).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
     }
-    var within = 0.0
-    for row in 0..<n {
-      let mean = means[labels[row]]
-      for column in 0..<data.columnCount {
-        let difference = Double(data[row, column]) - mean[column]
-        within += difference * difference
-      }
-    }
+    let within = geometry.squaredDistances.reduce(0, +)
     return within == 0 ? 1 : between * Double(n - k) / (within * Double(k - 1))
   }
 
@@ -105,20 +137,26 @@ public enum ClusteringMetrics {
   public static func daviesBouldin<Scalar: KMeansScalar>(_ data: Matrix<Scalar>, labels: [Int])
     throws -> Double
   {
-    let (means, sizes, _) = try clusterMeans(data, labels: labels)
+    try daviesBouldin(ClusterGeometry(DenseRowsAccess(data), labels: labels), labels: labels)
+  }
+
+  /// ``daviesBouldin(_:labels:)`` for sparse rows.
+  public static func daviesBouldin<Scalar: KMeansScalar>(
+    _ data: SparseMatrix<Scalar>, labels: [Int]
+  ) throws -> Double {
+    try daviesBouldin(ClusterGeometry(SparseRowsAccess(data), labels: labels), labels: labels)
+  }
+
+  static func daviesBouldin(_ geometry: ClusterGeometry, labels: [Int]) throws -> Double {
+    let means = geometry.means
+    let sizes = geometry.sizes
     let present = (0..<means.count).filter { sizes[$0] > 0 }
-    guard present.count >= 2, present.count < data.rowCount else {
+    guard present.count >= 2, present.count < labels.count else {
       throw KMeansError.invalidConfiguration(
         "Davies–Bouldin needs 2 to n − 1 clusters, got \(present.count)")
     }
     var scatter = [Double](repeating: 0, count: means.count)
-    for row in 0..<data.rowCount {
-      let mean = means[labels[row]]
-      var squared = 0.0
-      for column in 0..<data.columnCount {
-        let difference = Double(data[row, column]) - mean[column]
-        squared += difference * difference
-      }
+    for (row, squared) in geometry.squaredDistances.enumerated() {
       scatter[labels[row]] += squared.squareRoot()
     }
     for cluster in present { scatter[cluster] /= Double(sizes[cluster]) }
@@ -144,22 +182,62 @@ public enum ClusteringMetrics {
       throw KMeansError.invalidConfiguration("label \(labels[bad]) at row \(bad) is negative")
     }
   }
+}
 
-  /// Each cluster's mean (in Double), its size, and the mean of all rows.
-  static func clusterMeans<Scalar: KMeansScalar>(_ data: Matrix<Scalar>, labels: [Int]) throws -> (
-    [[Double]], [Int], [Double]
-  ) {
-    try checkLabels(labels, rows: data.rowCount)
+/// Rows read one at a time as (column, value) pairs, dense or sparse.
+protocol RowsAccess {
+  var rowCount: Int { get }
+  var columnCount: Int { get }
+  /// Whether every column of every row is stored (dense rows).
+  var storesEveryColumn: Bool { get }
+  /// Calls `body` with each stored (column, value) of `row`, in column order.
+  func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void)
+}
+
+struct DenseRowsAccess<Scalar: KMeansScalar>: RowsAccess {
+  let matrix: Matrix<Scalar>
+  init(_ matrix: Matrix<Scalar>) { self.matrix = matrix }
+  var rowCount: Int { matrix.rowCount }
+  var columnCount: Int { matrix.columnCount }
+  var storesEveryColumn: Bool { true }
+  func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void) {
+    for column in 0..<matrix.columnCount { body(column, Double(matrix[row, column])) }
+  }
+}
+
+struct SparseRowsAccess<Scalar: KMeansScalar>: RowsAccess {
+  let matrix: SparseMatrix<Scalar>
+  init(_ matrix: SparseMatrix<Scalar>) { self.matrix = matrix }
+  var rowCount: Int { matrix.rowCount }
+  var columnCount: Int { matrix.columnCount }
+  var storesEveryColumn: Bool { false }
+  func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void) {
+    for position in matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1] {
+      body(Int(matrix.columnIndices[position]), Double(matrix.values[position]))
+    }
+  }
+}
+
+/// Each cluster's mean (in Double) and size, the mean of all rows, and each row's squared
+/// Euclidean distance to its cluster's mean (from the differences; for sparse rows Σ over the
+/// stored values of (x − m)² − m², plus ‖m‖²).
+struct ClusterGeometry {
+  var means: [[Double]]
+  var sizes: [Int]
+  var overall: [Double]
+  var squaredDistances: [Double]
+
+  init(_ rows: some RowsAccess, labels: [Int]) throws {
+    try ClusteringMetrics.checkLabels(labels, rows: rows.rowCount)
     let k = (labels.max() ?? 0) + 1
-    let d = data.columnCount
+    let d = rows.columnCount
     var sums = [[Double]](repeating: [Double](repeating: 0, count: d), count: k)
     var sizes = [Int](repeating: 0, count: k)
     var overall = [Double](repeating: 0, count: d)
-    for row in 0..<data.rowCount {
+    for row in 0..<rows.rowCount {
       let label = labels[row]
       sizes[label] += 1
-      for column in 0..<d {
-        let value = Double(data[row, column])
+      rows.forEachValue(ofRow: row) { column, value in
         sums[label][column] += value
         overall[column] += value
       }
@@ -167,6 +245,22 @@ public enum ClusteringMetrics {
     let means = (0..<k).map { cluster in
       sizes[cluster] > 0 ? sums[cluster].map { $0 / Double(sizes[cluster]) } : sums[cluster]
     }
-    return (means, sizes, overall.map { $0 / Double(max(1, data.rowCount)) })
+    let squaredNorms = means.map { $0.reduce(0) { $0 + $1 * $1 } }
+    var distances = [Double](repeating: 0, count: rows.rowCount)
+    for row in 0..<rows.rowCount {
+      let mean = means[labels[row]]
+      // Dense rows: Σ (x − m)² itself; sparse rows: the columns not stored add m².
+      let dense = rows.storesEveryColumn
+      var squared = dense ? 0 : squaredNorms[labels[row]]
+      rows.forEachValue(ofRow: row) { column, value in
+        let difference = value - mean[column]
+        squared += difference * difference - (dense ? 0 : mean[column] * mean[column])
+      }
+      distances[row] = max(0, squared)
+    }
+    self.means = means
+    self.sizes = sizes
+    self.overall = overall.map { $0 / Double(max(1, rows.rowCount)) }
+    self.squaredDistances = distances
   }
 }

@@ -152,11 +152,9 @@ extension MiniBatchKMeans {
     var settings = configuration
     settings.miniBatch = miniBatch
     try settings.validate()
-    let prepared = try PreparedData(
-      data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights)
-    var loop = TrainingLoop<Scalar>(configuration: settings)
-    loop.stepProgress = progress
-    loop.isCancelled = isCancelled
-    return try loop.fitInMemory(prepared)
+    return try KMeansModel.fitInMemory(
+      PreparedData(
+        data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights),
+      configuration: settings, stepProgress: progress, isCancelled: isCancelled)
   }
 }

@@ -19,13 +19,11 @@ extension KMeansModel {
     progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
   ) throws -> KMeansFitResult<Scalar> {
     try configuration.validate()
-    let prepared = try SparseData(
-      data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
-      weights: weights)
-    var loop = TrainingLoop<Scalar>(configuration: configuration)
-    loop.progress = progress
-    loop.isCancelled = isCancelled
-    return try loop.fitInMemory(prepared)
+    return try fitInMemory(
+      SparseData(
+        data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
+        weights: weights), configuration: configuration, progress: progress,
+      isCancelled: isCancelled)
   }
 
   /// The nearest center of each sparse row.
@@ -86,11 +84,9 @@ extension MiniBatchKMeans {
     var settings = configuration
     settings.miniBatch = miniBatch
     try settings.validate()
-    let prepared = try SparseData(
-      data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights)
-    var loop = TrainingLoop<Scalar>(configuration: settings)
-    loop.stepProgress = progress
-    loop.isCancelled = isCancelled
-    return try loop.fitInMemory(prepared)
+    return try KMeansModel.fitInMemory(
+      SparseData(
+        data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights),
+      configuration: settings, stepProgress: progress, isCancelled: isCancelled)
   }
 }

@@ -74,6 +74,10 @@ public enum StreamingKMeans {
     return try loop.train(&rows).model
   }
 
+  @_specialize(where Data == PreparedData<Float>)
+  @_specialize(where Data == PreparedData<Double>)
+  @_specialize(where Data == SparseData<Float>)
+  @_specialize(where Data == SparseData<Double>)
   static func train<Data: ClusterableData>(
     _ rows: inout StreamRows<Data>, configuration: KMeansConfiguration,
     progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
@@ -88,30 +92,21 @@ public enum StreamingKMeans {
   }
 
   /// Assigns every row of a source to its nearest center, one batch at a time, calling `body`
-  /// with each batch's labels and distances; returns the totals.
+  /// with each batch's labels and distances; returns the totals (the inertia weighted by the
+  /// source's weights).
   public static func predict<Source: BatchSource>(
     _ source: inout Source, model: KMeansModel<Source.Scalar>, batchRows: Int = 65_536,
     threadCount: Int? = nil,
     _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
   ) throws -> Summary {
-    guard source.columnCount == model.dimension else {
-      throw KMeansError.dimensionMismatch(
-        expected: model.dimension, actual: source.columnCount, context: "the model")
-    }
     try source.rewind()
-    var summary = Summary(
-      rowCount: 0, inertia: 0, clusterSizes: [Int](repeating: 0, count: model.clusterCount))
-    while let batch = try source.nextBatch(maxRows: batchRows) {
-      let (labels, distances) = try model.predictWithDistances(batch, threadCount: threadCount)
-      let weights = source.lastBatchWeights
-      for label in labels { summary.clusterSizes[label] += 1 }
-      for (row, distance) in distances.enumerated() {
-        summary.inertia += (weights?[row] ?? 1) * Double(distance)
-      }
-      summary.rowCount += batch.rowCount
-      try body(labels, distances)
-    }
-    return summary
+    return try summarize(
+      columnCount: source.columnCount, model: model,
+      next: {
+        try source.nextBatch(maxRows: batchRows).map {
+          (try model.predictWithDistances($0, threadCount: threadCount), source.lastBatchWeights)
+        }
+      }, body)
   }
 
   /// ``predict(_:model:batchRows:threadCount:_:)`` for a sparse source.
@@ -120,21 +115,34 @@ public enum StreamingKMeans {
     threadCount: Int? = nil,
     _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
   ) throws -> Summary {
-    guard source.columnCount == model.dimension else {
-      throw KMeansError.dimensionMismatch(
-        expected: model.dimension, actual: source.columnCount, context: "the model")
-    }
     try source.rewind()
+    return try summarize(
+      columnCount: source.columnCount, model: model,
+      next: {
+        try source.nextBatch(maxRows: batchRows).map {
+          (try model.predictWithDistances($0, threadCount: threadCount), source.lastBatchWeights)
+        }
+      }, body)
+  }
+
+  /// The totals of the batches `next` assigns.
+  static func summarize<Scalar: KMeansScalar>(
+    columnCount: Int, model: KMeansModel<Scalar>,
+    next: () throws -> ((labels: [Int], distances: [Scalar]), [Double]?)?,
+    _ body: ([Int], [Scalar]) throws -> Void
+  ) throws -> Summary {
+    guard columnCount == model.dimension else {
+      throw KMeansError.dimensionMismatch(
+        expected: model.dimension, actual: columnCount, context: "the model")
+    }
     var summary = Summary(
       rowCount: 0, inertia: 0, clusterSizes: [Int](repeating: 0, count: model.clusterCount))
-    while let batch = try source.nextBatch(maxRows: batchRows) {
-      let (labels, distances) = try model.predictWithDistances(batch, threadCount: threadCount)
-      let weights = source.lastBatchWeights
+    while let ((labels, distances), weights) = try next() {
       for label in labels { summary.clusterSizes[label] += 1 }
       for (row, distance) in distances.enumerated() {
         summary.inertia += (weights?[row] ?? 1) * Double(distance)
       }
-      summary.rowCount += batch.rowCount
+      summary.rowCount += labels.count
       try body(labels, distances)
     }
     return summary

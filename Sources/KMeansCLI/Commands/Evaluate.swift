@@ -18,6 +18,7 @@ extension KMeansCommand {
         Examples:
           kmeans evaluate --model-dir runs/digits Data/digits.csv --label-column digit
           kmeans evaluate --model digits.json Data/digits.csv --label-column digit --json
+          kmeans evaluate --model topics.json tfidf.svmlight --silhouette-sample 2000
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -30,6 +31,8 @@ extension KMeansCommand {
     @Option(help: "Rows above which the silhouette is taken on a seeded sample of this many.")
     var silhouetteSample: Int = 10_000
 
+    @OptionGroup(title: "Sample weights (weigh the score)") var weightOptions: WeightOptions
+
     @OptionGroup var outputOptions: OutputOptions
 
     func run() throws { try runWithModel() }
@@ -41,9 +44,11 @@ extension KMeansCommand {
     func evaluate<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)
       throws
     {
-      let (data, trueLabels) = try input.load(Scalar.self, featureNames: featureNames)
-      let (labels, distances) = try model.predictWithDistances(data, threadCount: threads)
-      let score = distances.reduce(0.0) { $0 + Double($1) }
+      let (data, _, trueLabels, weights) = try input.loadFeatures(
+        Scalar.self, weightOptions: weightOptions, featureNames: featureNames,
+        columnCount: model.dimension)
+      let labels = try data.predict(model, threadCount: threads)
+      let score = try data.score(model, weights: weights, threadCount: threads)
       let sizes = clusterSizes(labels, clusterCount: model.clusterCount)
       let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
       let information = trueLabels.map {
@@ -52,14 +57,25 @@ extension KMeansCommand {
       let used = sizes.filter { $0 > 0 }.count
       var quality: (silhouette: Double, ch: Double, db: Double)? = nil
       if used >= 2 && used < data.rowCount {
-        quality = (
-          try ClusteringMetrics.silhouette(
-            data, labels: labels, metric: model.metric,
-            sampleSize: data.rowCount > silhouetteSample ? silhouetteSample : nil,
-            threadCount: threads),
-          try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
-          try ClusteringMetrics.daviesBouldin(data, labels: labels)
-        )
+        let sample = data.rowCount > silhouetteSample ? silhouetteSample : nil
+        switch data {
+        case .dense(let matrix):
+          quality = (
+            try ClusteringMetrics.silhouette(
+              matrix, labels: labels, metric: model.metric, sampleSize: sample,
+              threadCount: threads),
+            try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
+            try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
+          )
+        case .sparse(let matrix):
+          quality = (
+            try ClusteringMetrics.silhouette(
+              matrix, labels: labels, metric: model.metric, sampleSize: sample,
+              threadCount: threads),
+            try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
+            try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
+          )
+        }
       }
       if outputOptions.json {
         var summary: [String: Any] = [

@@ -50,14 +50,23 @@ extension KMeansCommand {
     func predictStreaming<Scalar: KMeansScalar>(
       _ model: KMeansModel<Scalar>, featureNames: [String]?
     ) throws {
-      var csvOptions = CSVReadOptions()
-      csvOptions.columns = input.columns ?? featureNames?.map(CSVColumn.name)
-      csvOptions.labelColumn = input.labelColumn.map(CSVColumn.init)
-      csvOptions.hasHeader = input.header
-      var source = try openBatchSource(input.data, csvOptions: csvOptions, as: Scalar.self)
+      var options = input
+      if options.columns == nil, let featureNames, !input.isSparse,
+        !input.data.lowercased().hasSuffix(".npy")
+      {
+        options.columns = featureNames.map(CSVColumn.name)
+      }
       let writer = try NumPyLabelWriter(path: output ?? "")
-      let summary = try StreamingKMeans.predict(&source, model: model, threadCount: threads) {
-        labels, _ in try writer.append(labels)
+      let summary: StreamingKMeans.Summary
+      switch try options.openStream(Scalar.self, weightOptions: nil) {
+      case .dense(var source):
+        summary = try StreamingKMeans.predict(&source, model: model, threadCount: threads) {
+          labels, _ in try writer.append(labels)
+        }
+      case .sparse(var source):
+        summary = try StreamingKMeans.predict(
+          sparse: &source, model: model, threadCount: threads
+        ) { labels, _ in try writer.append(labels) }
       }
       try writer.finish()
       if outputOptions.json {

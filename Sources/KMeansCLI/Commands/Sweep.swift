@@ -14,11 +14,15 @@ extension KMeansCommand {
         index with --label-column) for each k, suggests k, and draws inertia and silhouette \
         against k as SVG (and PNG when rsvg-convert or ImageMagick is installed). The \
         silhouette is exact up to --silhouette-sample rows, sampled above. Ctrl-C stops after \
-        the current k and still reports and plots what was done.
+        the current k and still reports and plots what was done. Every training option of \
+        'kmeans train' applies to each k; sparse input and sample weights work as there (the \
+        internal metrics are unweighted, as scikit-learn's).
 
         Examples:
           kmeans sweep Data/digits.csv --k 2...20 --label-column digit --plot sweep.svg
           kmeans sweep points.npy --k 2,4,8,16,32 --json
+          kmeans sweep tfidf.npz --k 5...30 --metric cosine --silhouette-sample 2000
+          kmeans sweep customers.csv --k 2...12 --weight-column visits --mini-batch
         """)
 
     @OptionGroup var input: InputOptions
@@ -28,26 +32,13 @@ extension KMeansCommand {
       help: ArgumentHelp("The values of k: 2...30, 2-30, or 2,4,8.", valueName: "range"))
     var kRange: String = "2...15"
 
-    @Option(help: "euclidean (squared Euclidean) or cosine.")
-    var metric: MetricArgument = .euclidean
-
-    @Option(help: "Restarts per k; the lowest inertia wins.")
-    var nInit: Int = 1
-
-    @Option(help: "The random seed.")
-    var seed: UInt64 = 0
-
-    @Option(help: "Worker threads (default: all cores).")
-    var threads: Int?
-
     @Option(help: "Rows above which the silhouette is taken on a seeded sample of this many.")
     var silhouetteSample: Int = 10_000
 
     @Option(help: "Write the plot here (.svg; a .png is written beside it when possible).")
     var plot: String?
 
-    @Flag(help: "Compute in Double instead of Float.")
-    var float64 = false
+    @OptionGroup var training: TrainingOptions
 
     @OptionGroup var outputOptions: OutputOptions
 
@@ -72,31 +63,42 @@ extension KMeansCommand {
       }
     }
 
-    func validate() throws { _ = try ks }
+    func validate() throws {
+      _ = try ks
+      if training.givesCenters {
+        throw ValidationError("--init CENTERS.npy fixes k; a sweep tries several k")
+      }
+    }
 
     func run() throws {
       try reportingErrors {
-        if float64 { try sweep(Double.self) } else { try sweep(Float.self) }
+        if training.float64 { try sweep(Double.self) } else { try sweep(Float.self) }
       }
     }
 
     func sweep<Scalar: KMeansScalar>(_: Scalar.Type) throws {
-      let (data, truth) = try input.load(Scalar.self)
-      var configuration = KMeansConfiguration(clusterCount: 2)
-      configuration.metric = metric.metric
-      configuration.restarts = nInit
-      configuration.seed = seed
-      configuration.threadCount = threads
+      let (data, _, truth, weights) = try input.loadFeatures(
+        Scalar.self, weightOptions: training.weightOptions)
+      let configuration = try training.configuration(k: 2)
       let ks = try self.ks
       Interrupt.install()
       let bar = ProgressBar(total: ks.count, unit: "k")
       bar.update(done: 0)
-      let trials = try ClusterCountSelection.sweep(
-        data, ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSample
-      ) { trial, done in
+      let report: (ClusterCountSelection.Trial, Int) -> Bool = { trial, done in
         bar.update(
           done: done, detail: "k=\(trial.k) silhouette \(String(format: "%.3f", trial.silhouette))")
         return !Interrupt.isRequested
+      }
+      let trials: [ClusterCountSelection.Trial]
+      switch data {
+      case .dense(let matrix):
+        trials = try ClusterCountSelection.sweep(
+          matrix, weights: weights, ks: ks, configuration: configuration,
+          silhouetteSampleSize: silhouetteSample, progress: report)
+      case .sparse(let matrix):
+        trials = try ClusterCountSelection.sweep(
+          matrix, weights: weights, ks: ks, configuration: configuration,
+          silhouetteSampleSize: silhouetteSample, progress: report)
       }
       bar.finish()
       var agreements: [Int: Double] = [:]

@@ -1,4 +1,5 @@
 import KMeans
+import KMeansKernels
 
 /// The few pieces of the protocol-buffer wire format that tensor bundles use: varints,
 /// length-delimited fields and fixed32, written in field order with zero scalars omitted.
@@ -32,7 +33,7 @@ struct ProtoWriter {
   mutating func fixed32Field(_ field: Int, _ value: UInt32) {
     if value == 0 { return }
     varint(UInt64(field << 3 | 5))
-    withUnsafeBytes(of: value.littleEndian) { bytes += $0 }
+    bytes.appendLittleEndian(value)
   }
 }
 

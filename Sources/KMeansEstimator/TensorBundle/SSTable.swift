@@ -1,4 +1,5 @@
 import KMeans
+import KMeansKernels
 
 /// A LevelDB-format sorted table, as TensorFlow writes a bundle's `.index` (no compression,
 /// 256 KiB blocks, restart interval 16 for data blocks and 1 for the index block).
@@ -41,7 +42,7 @@ struct SSTableWriter {
     output += contents
     output.append(0)  // Block type: uncompressed.
     let crc = CRC32C.mask(CRC32C.checksum(contents + [0]))
-    withUnsafeBytes(of: crc.littleEndian) { output += $0 }
+    output.appendLittleEndian(crc)
     return handle
   }
 
@@ -56,7 +57,7 @@ struct SSTableWriter {
     let index = writeBlock(indexBlock.finish())
     var footer = metaindex.encoded + index.encoded
     footer += [UInt8](repeating: 0, count: 40 - footer.count)
-    withUnsafeBytes(of: Self.magic.littleEndian) { footer += $0 }
+    footer.appendLittleEndian(Self.magic)
     output += footer
     return output
   }
@@ -130,8 +131,8 @@ struct BlockBuilder {
 
   func finish() -> [UInt8] {
     var contents = buffer
-    for restart in restarts { withUnsafeBytes(of: restart.littleEndian) { contents += $0 } }
-    withUnsafeBytes(of: UInt32(restarts.count).littleEndian) { contents += $0 }
+    for restart in restarts { contents.appendLittleEndian(restart) }
+    contents.appendLittleEndian(UInt32(restarts.count))
     return contents
   }
 }

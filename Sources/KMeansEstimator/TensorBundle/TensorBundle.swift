@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansKernels
 
 /// TensorFlow's `DataType` values for the tensors a bundle holds.
 public enum TensorDataType: Int, Sendable, CustomStringConvertible {
@@ -77,7 +78,7 @@ public struct BundleTensor: Sendable, Equatable {
   public init(name: String, shape: [Int], floats: [Float]) {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(floats.count * 4)
-    for value in floats { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+    for value in floats { bytes.appendLittleEndian(value) }
     self.init(name: name, dataType: .float, shape: shape, bytes: bytes)
   }
 
@@ -85,14 +86,14 @@ public struct BundleTensor: Sendable, Equatable {
   public init(name: String, shape: [Int], doubles: [Double]) {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(doubles.count * 8)
-    for value in doubles { withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes += $0 } }
+    for value in doubles { bytes.appendLittleEndian(value) }
     self.init(name: name, dataType: .double, shape: shape, bytes: bytes)
   }
 
   /// An int64 tensor.
   public init(name: String, shape: [Int], int64s: [Int64]) {
     var bytes: [UInt8] = []
-    for value in int64s { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+    for value in int64s { bytes.appendLittleEndian(value) }
     self.init(name: name, dataType: .int64, shape: shape, bytes: bytes)
   }
 
@@ -376,10 +377,10 @@ public struct TensorBundleReader: Sendable {
       lengths.append(Int(length))
       if length <= UInt64(UInt32.max) {
         lengthCRC = CRC32C.checksum(
-          withUnsafeBytes(of: UInt32(length).littleEndian, Array.init), continuing: lengthCRC)
+          littleEndianBytes(UInt32(length)), continuing: lengthCRC)
       } else {
         lengthCRC = CRC32C.checksum(
-          withUnsafeBytes(of: length.littleEndian, Array.init), continuing: lengthCRC)
+          littleEndianBytes(length), continuing: lengthCRC)
       }
     }
     guard reader.position + 4 <= bytes.count else {
@@ -405,4 +406,11 @@ public struct TensorBundleReader: Sendable {
     }
     return (strings, crc)
   }
+}
+
+/// `value`'s bytes, least significant first.
+private func littleEndianBytes<T: FixedWidthInteger>(_ value: T) -> [UInt8] {
+  var bytes: [UInt8] = []
+  bytes.appendLittleEndian(value)
+  return bytes
 }

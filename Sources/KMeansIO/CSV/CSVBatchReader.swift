@@ -44,16 +44,13 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
       first.append(contentsOf: block)
     }
     let firstEnd = (first.firstIndex(of: UInt8(ascii: "\n")) ?? first.count)
-    var line = Array(first[..<firstEnd]) + [UInt8(ascii: "\n"), 0]
-    let layout = try line.withUnsafeMutableBufferPointer { bytes in
-      var scanner = CSVScanner(
-        bytes: UnsafeBufferPointer(bytes), byteCount: bytes.count - 1, path: path,
-        delimiter: options.delimiter)
-      guard try scanner.nextLine() else {
-        throw KMeansError.emptyInput("\(path) has no data lines")
-      }
-      return try CSVLayout(firstLine: scanner, options: options, path: path)
+    let line = Array(first[..<firstEnd]) + [UInt8(ascii: "\n"), 0]
+    var scanner = CSVScanner(
+      bytes: line, byteCount: line.count - 1, path: path, delimiter: options.delimiter)
+    guard try scanner.nextLine() else {
+      throw KMeansError.emptyInput("\(path) has no data lines")
     }
+    let layout = try CSVLayout(firstLine: scanner, options: options, path: path)
     self.layout = layout
     self.columnNames = layout.featureIndices.map { layout.names[$0] }
     try rewind()
@@ -112,9 +109,9 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
       chunk.append(0)
       var consumed = 0
       var linesRead = 0
-      try chunk.withUnsafeMutableBufferPointer { bytes in
+      do {
         var scanner = CSVScanner(
-          bytes: UnsafeBufferPointer(bytes), byteCount: bytes.count - 1, path: path,
+          bytes: chunk, byteCount: chunk.count - 1, path: path,
           delimiter: options.delimiter, linesBefore: linesBefore)
         while rows < maxRows, try scanner.nextLine() {
           try layout.appendRow(of: scanner, to: &values, labels: &labels, weights: &weights)

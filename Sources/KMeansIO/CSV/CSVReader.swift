@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansKernels
 
 #if canImport(Glibc)
   import Glibc
@@ -72,13 +73,9 @@ public enum CSVReader {
   public static func read<Scalar: KMeansScalar>(
     _ path: String, options: CSVReadOptions = CSVReadOptions(), as _: Scalar.Type = Scalar.self
   ) throws -> CSVDataset<Scalar> {
-    var data = try AtomicFile.read(path)
-    data.append(0)  // strtod stops at the terminator after the last cell.
-    return try data.withUnsafeBytes { buffer in
-      try parse(
-        buffer.bindMemory(to: UInt8.self), byteCount: buffer.count - 1, path: path,
-        options: options)
-    }
+    var bytes = [UInt8](try AtomicFile.read(path))
+    bytes.append(0)  // strtod stops at the terminator after the last cell.
+    return try parse(bytes, byteCount: bytes.count - 1, path: path, options: options)
   }
 
   /// Reads CSV text held in memory; `name` stands for the file in error messages.
@@ -88,13 +85,11 @@ public enum CSVReader {
   ) throws -> CSVDataset<Scalar> {
     var bytes = Array(text.utf8)
     bytes.append(0)
-    return try bytes.withUnsafeBufferPointer { buffer in
-      try parse(buffer, byteCount: buffer.count - 1, path: name, options: options)
-    }
+    return try parse(bytes, byteCount: bytes.count - 1, path: name, options: options)
   }
 
   static func parse<Scalar: KMeansScalar>(
-    _ bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, options: CSVReadOptions
+    _ bytes: [UInt8], byteCount: Int, path: String, options: CSVReadOptions
   ) throws -> CSVDataset<Scalar> {
     var scanner = CSVScanner(
       bytes: bytes, byteCount: byteCount, path: path, delimiter: options.delimiter)
@@ -129,7 +124,7 @@ struct CSVCell {
 /// Splits CSV bytes into lines of cells (RFC 4180 quoting, LF or CRLF, blank lines skipped).
 /// The bytes must be followed by a 0 byte, where `strtod` stops after the last cell.
 struct CSVScanner {
-  let bytes: UnsafeBufferPointer<UInt8>
+  let bytes: [UInt8]
   let byteCount: Int
   let path: String
   let delimiter: UInt8
@@ -141,7 +136,7 @@ struct CSVScanner {
   var cells: [CSVCell] = []
 
   init(
-    bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, delimiter: UInt8,
+    bytes: [UInt8], byteCount: Int, path: String, delimiter: UInt8,
     linesBefore: Int = 0
   ) {
     self.bytes = bytes
@@ -153,7 +148,6 @@ struct CSVScanner {
 
   /// Splits the next non-blank line into `cells`; false at the end of the bytes.
   mutating func nextLine() throws -> Bool {
-    let base = bytes.baseAddress!
     while position < byteCount {
       lineNumber += 1
       cells.removeAll(keepingCapacity: true)
@@ -161,7 +155,7 @@ struct CSVScanner {
       var quoted: String? = nil
       var blank = true
       while true {
-        let byte: UInt8 = position < byteCount ? base[position] : UInt8(ascii: "\n")
+        let byte: UInt8 = position < byteCount ? bytes[position] : UInt8(ascii: "\n")
         if byte == UInt8(ascii: "\"") && position == start {
           var text: [UInt8] = []
           position += 1
@@ -171,8 +165,8 @@ struct CSVScanner {
                 path: path, line: lineNumber, column: cells.count + 1,
                 message: "unterminated quoted field")
             }
-            if base[position] == UInt8(ascii: "\"") {
-              if position + 1 < byteCount && base[position + 1] == UInt8(ascii: "\"") {
+            if bytes[position] == UInt8(ascii: "\"") {
+              if position + 1 < byteCount && bytes[position + 1] == UInt8(ascii: "\"") {
                 text.append(UInt8(ascii: "\""))
                 position += 2
                 continue
@@ -180,8 +174,8 @@ struct CSVScanner {
               position += 1
               break
             }
-            if base[position] == UInt8(ascii: "\n") { lineNumber += 1 }
-            text.append(base[position])
+            if bytes[position] == UInt8(ascii: "\n") { lineNumber += 1 }
+            text.append(bytes[position])
             position += 1
           }
           quoted = String(decoding: text, as: UTF8.self)
@@ -190,7 +184,7 @@ struct CSVScanner {
         }
         if byte == delimiter || byte == UInt8(ascii: "\n") {
           var end = position
-          if byte == UInt8(ascii: "\n") && end > start && base[end - 1] == UInt8(ascii: "\r") {
+          if byte == UInt8(ascii: "\n") && end > start && bytes[end - 1] == UInt8(ascii: "\r") {
             end -= 1
           }
           if end > start { blank = false }
@@ -210,8 +204,7 @@ struct CSVScanner {
   }
 
   func text(_ cell: CSVCell) -> String {
-    cell.unquoted
-      ?? String(decoding: UnsafeBufferPointer(rebasing: bytes[cell.range]), as: UTF8.self)
+    cell.unquoted ?? String(decoding: bytes[cell.range], as: UTF8.self)
   }
 
   /// The cell as a number, or nil when it is not one.
@@ -219,18 +212,11 @@ struct CSVScanner {
     if let unquoted = cell.unquoted {
       return Double(unquoted.trimmingCharacters(in: .whitespaces))
     }
-    let base = bytes.baseAddress!
     var start = cell.range.lowerBound
     var end = cell.range.upperBound
-    while start < end && (base[start] == 0x20 || base[start] == 0x09) { start += 1 }
-    while end > start && (base[end - 1] == 0x20 || base[end - 1] == 0x09) { end -= 1 }
-    guard start < end else { return nil }
-    var parsedEnd: UnsafeMutablePointer<CChar>? = nil
-    let value = base.advanced(by: start).withMemoryRebound(to: CChar.self, capacity: 1) {
-      strtod($0, &parsedEnd)
-    }
-    let consumed = parsedEnd.map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? start
-    return consumed == end ? value : nil
+    while start < end && (bytes[start] == 0x20 || bytes[start] == 0x09) { start += 1 }
+    while end > start && (bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09) { end -= 1 }
+    return TextNumbers.parseDouble(bytes, from: start, to: end)
   }
 }
 

@@ -24,19 +24,8 @@ public enum AtomicFile {
     }
     let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     guard descriptor >= 0 else { throw failure("create a temporary file") }
-    var written = 0
-    let ok = data.withUnsafeBytes { buffer -> Bool in
-      while written < buffer.count {
-        let result = Foundation.write(
-          descriptor, buffer.baseAddress! + written, buffer.count - written)
-        if result < 0 {
-          if errno == EINTR { continue }
-          return false
-        }
-        written += result
-      }
-      return true
-    }
+    let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
+    let ok = (try? handle.write(contentsOf: data)) != nil
     guard ok, fsync(descriptor) == 0 else {
       let error = failure("write")
       close(descriptor)

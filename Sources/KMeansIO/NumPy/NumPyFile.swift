@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansKernels
 
 /// The element types of a `.npy` file that swift-kmeans reads and writes (little-endian).
 public enum NumPyElementType: String, Sendable, CaseIterable {
@@ -12,41 +13,15 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
   /// `<i8`
   case int64 = "<i8"
 
-  var byteCount: Int { self == .float32 || self == .int32 ? 4 : 8 }
+  var byteCount: Int { stored.byteCount }
 
-  /// `count` little-endian values of this type starting at `bytes`, converted to `Scalar`.
-  func decode<Scalar: KMeansScalar>(
-    _ count: Int, from bytes: UnsafeRawPointer, as _: Scalar.Type
-  ) -> [Scalar] {
-    var values = [Scalar](repeating: 0, count: count)
-    values.withUnsafeMutableBufferPointer { output in
-      decode(count, from: bytes, into: output.baseAddress!)
-    }
-    return values
-  }
-
-  /// Decodes `count` little-endian values at `bytes` into `output`.
-  func decode<Scalar: KMeansScalar>(
-    _ count: Int, from bytes: UnsafeRawPointer, into output: UnsafeMutablePointer<Scalar>
-  ) {
-    for index in 0..<count {
-      let offset = index * byteCount
-      switch self {
-      case .float32:
-        let bits = UInt32(
-          littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
-        output[index] = Scalar(Float(bitPattern: bits))
-      case .float64:
-        let bits = UInt64(
-          littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-        output[index] = Scalar(Double(bitPattern: bits))
-      case .int32:
-        output[index] = Scalar(
-          Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-      case .int64:
-        output[index] = Scalar(
-          Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: Int64.self)))
-      }
+  /// The kernels' name for this element type.
+  var stored: StoredElement {
+    switch self {
+    case .float32: .float32
+    case .float64: .float64
+    case .int32: .int32
+    case .int64: .int64
     }
   }
 }
@@ -104,11 +79,8 @@ public enum NumPyFile {
         else {
           throw KMeansError.corruptFile(path: path, reason: "the file ended early")
         }
-        values.withUnsafeMutableBufferPointer { output in
-          data.withUnsafeBytes { raw in
-            header.type.decode(wanted, from: raw.baseAddress!, into: output.baseAddress! + done)
-          }
-        }
+        LittleEndian.decode(
+          header.type.stored, count: wanted, from: data, at: 0, into: &values, startingAt: done)
         done += wanted
       }
       return try Matrix(rowCount: rows, columnCount: columns, values: values)
@@ -130,14 +102,11 @@ public enum NumPyFile {
     guard data.count - header.dataOffset >= count * header.type.byteCount else {
       throw KMeansError.corruptFile(path: path, reason: "truncated data")
     }
-    return data.withUnsafeBytes { raw in
-      (0..<count).map { index in
-        let at = header.dataOffset + index * header.type.byteCount
-        return header.type == .int32
-          ? Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
-          : Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
-      }
-    }
+    guard
+      let values = LittleEndian.integers(
+        header.type.stored, count: count, from: data, at: header.dataOffset)
+    else { throw KMeansError.corruptFile(path: path, reason: "truncated data") }
+    return values
   }
 
   /// The string held by a 0-dimensional Unicode array (`<U…`, UTF-32), as SciPy writes the
@@ -176,14 +145,11 @@ public enum NumPyFile {
       "{'descr': '<U\(scalars.count)', 'fortran_order': False, 'shape': (), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
-    var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
-    data.append(UInt8(header.utf8.count & 0xFF))
-    data.append(UInt8(header.utf8.count >> 8))
-    data.append(contentsOf: Array(header.utf8))
-    for scalar in scalars {
-      withUnsafeBytes(of: scalar.value.littleEndian) { data.append(contentsOf: $0) }
-    }
-    return data
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    bytes.appendLittleEndian(UInt16(header.utf8.count))
+    bytes.append(contentsOf: Array(header.utf8))
+    for scalar in scalars { bytes.appendLittleEndian(scalar.value) }
+    return Data(bytes)
   }
 
   /// A 1- or 2-dimensional array held in memory as a matrix; `path` names it in errors.
@@ -201,9 +167,10 @@ public enum NumPyFile {
           "the header promises \(count) \(header.type.rawValue) values, but only \(data.count - header.dataOffset) bytes follow"
       )
     }
-    let values = data.withUnsafeBytes { raw in
-      header.type.decode(count, from: raw.baseAddress! + header.dataOffset, as: Scalar.self)
-    }
+    guard
+      let values = LittleEndian.decode(
+        header.type.stored, count: count, from: data, at: header.dataOffset, as: Scalar.self)
+    else { throw KMeansError.corruptFile(path: path, reason: "truncated data") }
     return try Matrix(rowCount: rows, columnCount: columns, values: values)
   }
 
@@ -222,40 +189,21 @@ public enum NumPyFile {
   /// Writes a matrix as a 2-dimensional array of its own precision, atomically.
   public static func write<Scalar: KMeansScalar>(_ matrix: Matrix<Scalar>, to path: String) throws {
     let type: NumPyElementType = Scalar.self == Float.self ? .float32 : .float64
-    var payload = Data(capacity: matrix.rowCount * matrix.columnCount * type.byteCount)
-    for value in matrix.values {
-      if type == .float32 {
-        withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
-      } else {
-        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) {
-          payload.append(contentsOf: $0)
-        }
-      }
-    }
+    var payload: [UInt8] = []
+    payload.appendLittleEndian(matrix.values, as: type.stored)
     try AtomicFile.write(
-      encode(type: type, shape: [matrix.rowCount, matrix.columnCount], payload: payload), to: path)
+      encode(type: type, shape: [matrix.rowCount, matrix.columnCount], payload: Data(payload)),
+      to: path)
   }
 
   /// Writes integers (e.g. cluster labels) as a 1-dimensional array of `type`, atomically.
   public static func write(_ integers: [Int], as type: NumPyElementType = .int32, to path: String)
     throws
   {
-    var payload = Data(capacity: integers.count * type.byteCount)
-    for value in integers {
-      switch type {
-      case .int32:
-        withUnsafeBytes(of: Int32(clamping: value).littleEndian) { payload.append(contentsOf: $0) }
-      case .int64:
-        withUnsafeBytes(of: Int64(value).littleEndian) { payload.append(contentsOf: $0) }
-      case .float32:
-        withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { payload.append(contentsOf: $0) }
-      case .float64:
-        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) {
-          payload.append(contentsOf: $0)
-        }
-      }
-    }
-    try AtomicFile.write(encode(type: type, shape: [integers.count], payload: payload), to: path)
+    var payload: [UInt8] = []
+    payload.appendLittleEndian(integers: integers, as: type.stored)
+    try AtomicFile.write(
+      encode(type: type, shape: [integers.count], payload: Data(payload)), to: path)
   }
 
   /// A version 1.0 file: the header is padded with spaces so the data starts on a multiple of

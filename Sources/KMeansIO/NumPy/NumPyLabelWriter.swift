@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansKernels
 
 /// Writes a 1-dimensional int32 `.npy` file a batch at a time, for labels of data larger than
 /// memory. The file appears atomically when ``finish()`` succeeds: it is written to a
@@ -49,11 +50,9 @@ public final class NumPyLabelWriter {
 
   /// Appends labels.
   public func append(_ labels: [Int]) throws {
-    var bytes = Data(capacity: labels.count * 4)
-    for label in labels {
-      withUnsafeBytes(of: Int32(clamping: label).littleEndian) { bytes.append(contentsOf: $0) }
-    }
-    try handle.write(contentsOf: bytes)
+    var bytes: [UInt8] = []
+    bytes.appendLittleEndian(integers: labels, as: .int32)
+    try handle.write(contentsOf: Data(bytes))
     count += labels.count
   }
 

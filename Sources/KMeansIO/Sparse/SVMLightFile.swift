@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansKernels
 
 /// A sparse data set read from a file: the CSR matrix and, when the file has them, a label per
 /// row.
@@ -31,13 +32,11 @@ public enum SVMLightFile {
     _ path: String, as _: Scalar.Type = Scalar.self, indexBase: IndexBase = .automatic,
     columnCount: Int? = nil
   ) throws -> SparseDataset<Scalar> {
-    var data = try AtomicFile.read(path)
-    data.append(0)  // strtod stops at the terminator.
-    return try data.withUnsafeBytes { raw in
-      try parse(
-        raw.bindMemory(to: UInt8.self), byteCount: raw.count - 1, path: path,
-        indexBase: indexBase, columnCount: columnCount)
-    }
+    var bytes = [UInt8](try AtomicFile.read(path))
+    bytes.append(0)  // strtod stops at the terminator.
+    return try parse(
+      bytes, byteCount: bytes.count - 1, path: path, indexBase: indexBase,
+      columnCount: columnCount)
   }
 
   /// Parses svmlight text held in memory; `name` stands for the file in error messages.
@@ -47,14 +46,13 @@ public enum SVMLightFile {
   ) throws -> SparseDataset<Scalar> {
     var bytes = Array(text.utf8)
     bytes.append(0)
-    return try bytes.withUnsafeBufferPointer {
-      try parse(
-        $0, byteCount: $0.count - 1, path: name, indexBase: indexBase, columnCount: columnCount)
-    }
+    return try parse(
+      bytes, byteCount: bytes.count - 1, path: name, indexBase: indexBase,
+      columnCount: columnCount)
   }
 
   static func parse<Scalar: KMeansScalar>(
-    _ bytes: UnsafeBufferPointer<UInt8>, byteCount: Int, path: String, indexBase: IndexBase,
+    _ bytes: [UInt8], byteCount: Int, path: String, indexBase: IndexBase,
     columnCount: Int?, firstLine: Int = 0, allowEmpty: Bool = false
   ) throws -> SparseDataset<Scalar> {
     var offsets = [0]
@@ -89,7 +87,7 @@ public enum SVMLightFile {
         if cursor > start { tokens.append(start..<cursor) }
       }
       guard let first = tokens.first else { continue }  // blank or comment-only line
-      labels.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[first]), as: UTF8.self))
+      labels.append(String(decoding: bytes[first], as: UTF8.self))
       for token in tokens.dropFirst() {
         let column = token.lowerBound - lineStart + 1
         guard let colon = token.first(where: { bytes[$0] == UInt8(ascii: ":") }) else {
@@ -100,14 +98,9 @@ public enum SVMLightFile {
         guard let index = Int(key), index >= 0 else {
           throw fail(column, "'\(key)' is not a feature index (a whole number >= 0)")
         }
-        var parsedEnd: UnsafeMutablePointer<CChar>? = nil
         let valueStart = colon + 1
-        let value = UnsafeRawPointer(bytes.baseAddress! + valueStart)
-          .withMemoryRebound(to: CChar.self, capacity: 1) { strtod($0, &parsedEnd) }
-        let consumed = parsedEnd.map {
-          UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress! + valueStart)
-        }
-        guard valueStart < token.upperBound, consumed == token.upperBound - valueStart else {
+        guard let value = TextNumbers.parseDouble(bytes, from: valueStart, to: token.upperBound)
+        else {
           throw fail(
             valueStart - lineStart + 1,
             "'\(text(bytes, valueStart..<token.upperBound))' is not a number")
@@ -151,8 +144,8 @@ public enum SVMLightFile {
     return SparseDataset(matrix: matrix, labels: labels)
   }
 
-  private static func text(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
-    String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+  private static func text(_ bytes: [UInt8], _ range: Range<Int>) -> String {
+    String(decoding: bytes[range], as: UTF8.self)
   }
 
   /// Writes a sparse matrix (and labels, default 0) as zero-based svmlight text, atomically.
@@ -199,11 +192,9 @@ public final class SVMLightBatchReader<Scalar: KMeansScalar>: SparseBatchSource,
     var largest = -1
     var rows = 0
     while let block = try lines.next(maxLines: 65_536) {
-      let parsed: SparseDataset<Double> = try block.bytes.withUnsafeBufferPointer {
-        try SVMLightFile.parse(
-          $0, byteCount: $0.count - 1, path: path, indexBase: .zeroBased, columnCount: nil,
-          firstLine: block.firstLine, allowEmpty: true)
-      }
+      let parsed: SparseDataset<Double> = try SVMLightFile.parse(
+        block.bytes, byteCount: block.bytes.count - 1, path: path, indexBase: .zeroBased,
+        columnCount: nil, firstLine: block.firstLine, allowEmpty: true)
       for index in parsed.matrix.columnIndices {
         smallest = min(smallest, Int(index))
         largest = max(largest, Int(index))
@@ -236,12 +227,10 @@ public final class SVMLightBatchReader<Scalar: KMeansScalar>: SparseBatchSource,
   /// The next batch of at most `maxRows` rows, or nil at the end.
   public func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>? {
     while let block = try lines.next(maxLines: maxRows) {
-      let parsed: SparseDataset<Scalar> = try block.bytes.withUnsafeBufferPointer {
-        try SVMLightFile.parse(
-          $0, byteCount: $0.count - 1, path: path,
-          indexBase: zeroBased ? .zeroBased : .oneBased, columnCount: columnCount,
-          firstLine: block.firstLine, allowEmpty: true)
-      }
+      let parsed: SparseDataset<Scalar> = try SVMLightFile.parse(
+        block.bytes, byteCount: block.bytes.count - 1, path: path,
+        indexBase: zeroBased ? .zeroBased : .oneBased, columnCount: columnCount,
+        firstLine: block.firstLine, allowEmpty: true)
       guard parsed.matrix.rowCount > 0 else { continue }  // comments and blank lines only
       lastLabels = parsed.labels
       return parsed.matrix

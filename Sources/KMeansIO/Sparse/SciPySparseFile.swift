@@ -1,6 +1,6 @@
-import CZlib
 import Foundation
 import KMeans
+import KMeansKernels
 
 /// SciPy's sparse `.npz` files (`scipy.sparse.save_npz`): a ZIP archive of `.npy` members
 /// `data`, `indices`, `indptr`, `shape` and `format`, compressed (deflate) or stored.
@@ -53,26 +53,13 @@ public enum SciPySparseFile {
     throws
   {
     let valueType: NumPyElementType = Scalar.self == Float.self ? .float32 : .float64
-    var values = Data()
-    for value in matrix.values {
-      if let float = value as? Float {
-        withUnsafeBytes(of: float.bitPattern.littleEndian) { values.append(contentsOf: $0) }
-      } else {
-        withUnsafeBytes(of: Double(value).bitPattern.littleEndian) {
-          values.append(contentsOf: $0)
-        }
-      }
-    }
+    var valueBytes: [UInt8] = []
+    valueBytes.appendLittleEndian(matrix.values, as: valueType.stored)
+    let values = Data(valueBytes)
     func integers(_ items: [Int], _ type: NumPyElementType) -> Data {
-      var payload = Data()
-      for item in items {
-        if type == .int32 {
-          withUnsafeBytes(of: Int32(item).littleEndian) { payload.append(contentsOf: $0) }
-        } else {
-          withUnsafeBytes(of: Int64(item).littleEndian) { payload.append(contentsOf: $0) }
-        }
-      }
-      return NumPyFile.encode(type: type, shape: [items.count], payload: payload)
+      var payload: [UInt8] = []
+      payload.appendLittleEndian(integers: items, as: type.stored)
+      return NumPyFile.encode(type: type, shape: [items.count], payload: Data(payload))
     }
     let offsetType: NumPyElementType = matrix.nonZeroCount < Int(Int32.max) ? .int32 : .int64
     let members: [(String, Data)] = [
@@ -202,24 +189,8 @@ struct ZipArchive {
 
   /// Raw deflate (no zlib header), as ZIP stores it.
   private func inflate(_ input: Data, expectedSize: Int, name: String) throws -> Data {
-    var output = Data(count: expectedSize)
-    var stream = z_stream()
-    let status: Int32 = input.withUnsafeBytes { inputBuffer in
-      output.withUnsafeMutableBytes { outputBuffer in
-        stream.next_in = UnsafeMutablePointer(
-          mutating: inputBuffer.bindMemory(to: Bytef.self).baseAddress)
-        stream.avail_in = uInt(inputBuffer.count)
-        stream.next_out = outputBuffer.bindMemory(to: Bytef.self).baseAddress
-        stream.avail_out = uInt(outputBuffer.count)
-        guard
-          inflateInit2_(&stream, -MAX_WBITS, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
-            == Z_OK
-        else { return Z_MEM_ERROR }
-        defer { inflateEnd(&stream) }
-        return CZlib.inflate(&stream, Z_FINISH)
-      }
-    }
-    guard status == Z_STREAM_END, Int(stream.total_out) == expectedSize else {
+    let (output, status) = Compression.inflateRaw(input, expectedSize: expectedSize)
+    guard let output else {
       throw KMeansError.corruptFile(
         path: path, reason: "member '\(name)' does not inflate (zlib status \(status))")
     }
@@ -230,19 +201,13 @@ struct ZipArchive {
   static func stored(_ members: [(String, Data)]) -> Data {
     var archive = Data()
     var directory = Data()
-    func append16(_ value: Int, to data: inout Data) {
-      withUnsafeBytes(of: UInt16(value).littleEndian) { data.append(contentsOf: $0) }
-    }
+    func append16(_ value: Int, to data: inout Data) { data.appendLittleEndian(UInt16(value)) }
     func append32(_ value: Int, to data: inout Data) {
-      withUnsafeBytes(of: UInt32(truncatingIfNeeded: value).littleEndian) {
-        data.append(contentsOf: $0)
-      }
+      data.appendLittleEndian(UInt32(truncatingIfNeeded: value))
     }
     for (name, payload) in members {
       let offset = archive.count
-      let crc = payload.withUnsafeBytes {
-        Int(crc32(0, $0.bindMemory(to: Bytef.self).baseAddress, uInt($0.count)))
-      }
+      let crc = Int(Compression.crc32(payload))
       let nameBytes = Data(name.utf8)
       // Local file header: signature; version, flags, method (stored), time, date.
       append32(0x0403_4B50, to: &archive)

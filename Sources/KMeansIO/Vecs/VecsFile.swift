@@ -1,11 +1,6 @@
 import Foundation
 import KMeans
-
-#if canImport(Glibc)
-  import Glibc
-#elseif canImport(Darwin)
-  import Darwin
-#endif
+import KMeansKernels
 
 /// The TEXMEX vector formats of ANN benchmarks (SIFT1M, GIST1M, …): each vector is an int32
 /// dimension d followed by d elements — float32 (`.fvecs`), uint8 (`.bvecs`) or int32
@@ -23,7 +18,16 @@ public enum VecsFormat: String, Sendable, CaseIterable {
     self.init(rawValue: (path as NSString).pathExtension.lowercased())
   }
 
-  var elementSize: Int { self == .bvecs ? 1 : 4 }
+  var elementSize: Int { stored.byteCount }
+
+  /// The kernels' name for the element type.
+  var stored: StoredElement {
+    switch self {
+    case .fvecs: .float32
+    case .bvecs: .uint8
+    case .ivecs: .int32
+    }
+  }
 }
 
 /// A `.fvecs`/`.bvecs`/`.ivecs` file, memory-mapped and read in row ranges (every vector has
@@ -41,11 +45,9 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
   /// Known from the file size.
   public var rowCount: Int? { totalRows }
 
-  private let mapping: UnsafeRawPointer
-  private let length: Int
+  private let file: MappedFile
   private let rowBytes: Int
   private var cursor = 0
-  private var released = 0
 
   /// Maps the file and checks that its size is a whole number of vectors of the first
   /// vector's dimension.
@@ -57,28 +59,20 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
     }
     self.path = path
     self.format = format
-    let descriptor = open(path, O_RDONLY)
-    guard descriptor >= 0 else {
-      throw KMeansError.fileUnreadable(path: path, reason: String(cString: strerror(errno)))
+    do {
+      file = try MappedFile(path: path)
+    } catch let failure as MappedFile.Failure {
+      throw KMeansError.fileUnreadable(path: path, reason: failure.reason)
     }
-    defer { close(descriptor) }
-    var info = stat()
-    fstat(descriptor, &info)
-    length = Int(info.st_size)
+    let length = file.length
     guard length >= 4 else { throw KMeansError.emptyInput("\(path) holds no vectors") }
-    guard let mapped = mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, 0), mapped != MAP_FAILED
-    else {
-      throw KMeansError.fileUnreadable(path: path, reason: "cannot map the file")
-    }
-    mapping = UnsafeRawPointer(mapped)
-    let dimension = Int(Int32(littleEndian: mapping.loadUnaligned(as: Int32.self)))
+    let first = try LittleEndian.read(Int32.self, from: file.bytes(0..<4), at: 0) ?? 0
+    let dimension = Int(first)
     guard dimension > 0 else {
-      munmap(mapped, length)
       throw KMeansError.corruptFile(path: path, reason: "vector 0 has dimension \(dimension)")
     }
     rowBytes = 4 + dimension * format.elementSize
     guard length % rowBytes == 0 else {
-      munmap(mapped, length)
       throw KMeansError.corruptFile(
         path: path,
         reason:
@@ -89,40 +83,15 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
     totalRows = length / rowBytes
   }
 
-  deinit { munmap(UnsafeMutableRawPointer(mutating: mapping), length) }
-
   /// The given rows as a matrix, checking each vector's dimension.
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
     precondition(range.lowerBound >= 0 && range.upperBound <= totalRows, "rows out of range")
-    var values = [Scalar](repeating: 0, count: range.count * columnCount)
-    try values.withUnsafeMutableBufferPointer { output in
-      for (index, row) in range.enumerated() {
-        let start = mapping + row * rowBytes
-        let dimension = Int(Int32(littleEndian: start.loadUnaligned(as: Int32.self)))
-        guard dimension == columnCount else {
-          throw KMeansError.corruptFile(
-            path: path,
-            reason: "vector \(row) has dimension \(dimension), vector 0 has \(columnCount)")
-        }
-        let target = index * columnCount
-        for column in 0..<columnCount {
-          let offset = 4 + column * format.elementSize
-          switch format {
-          case .fvecs:
-            output[target + column] = Scalar(
-              Float(
-                bitPattern: UInt32(
-                  littleEndian: start.loadUnaligned(fromByteOffset: offset, as: UInt32.self))))
-          case .bvecs:
-            output[target + column] = Scalar(start.load(fromByteOffset: offset, as: UInt8.self))
-          case .ivecs:
-            output[target + column] = Scalar(
-              Int32(littleEndian: start.loadUnaligned(fromByteOffset: offset, as: Int32.self)))
-          }
-        }
-      }
+    do {
+      let values: [Scalar] = try file.decodeRows(format.stored, width: columnCount, rows: range)
+      return try Matrix(rowCount: range.count, columnCount: columnCount, values: values)
+    } catch let failure as MappedFile.Failure {
+      throw KMeansError.corruptFile(path: path, reason: failure.reason)
     }
-    return try Matrix(rowCount: range.count, columnCount: columnCount, values: values)
   }
 
   /// Every vector.
@@ -131,13 +100,7 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
   /// The next vectors in file order, releasing the pages of those delivered before.
   public func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
     guard cursor < totalRows else { return nil }
-    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-    let consumed = (cursor * rowBytes / page) * page
-    if consumed > released {
-      _ = madvise(
-        UnsafeMutableRawPointer(mutating: mapping) + released, consumed - released, MADV_DONTNEED)
-      released = consumed
-    }
+    file.release(before: cursor * rowBytes)
     let range = cursor..<min(totalRows, cursor + maxRows)
     cursor = range.upperBound
     return try rows(range)
@@ -145,6 +108,7 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
 
   /// Starts again from the first vector.
   public func rewind() throws {
+    file.resetRelease()
     cursor = 0
   }
 }
@@ -155,24 +119,24 @@ public enum VecsFile {
   public static func writeFvecs<Scalar: KMeansScalar>(_ matrix: Matrix<Scalar>, to path: String)
     throws
   {
-    var data = Data(capacity: matrix.rowCount * (4 + 4 * matrix.columnCount))
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(matrix.rowCount * (4 + 4 * matrix.columnCount))
     for row in 0..<matrix.rowCount {
-      withUnsafeBytes(of: Int32(matrix.columnCount).littleEndian) { data.append(contentsOf: $0) }
-      for value in matrix.row(row) {
-        withUnsafeBytes(of: Float(value).bitPattern.littleEndian) { data.append(contentsOf: $0) }
-      }
+      bytes.appendLittleEndian(Int32(matrix.columnCount))
+      bytes.appendLittleEndian(matrix.row(row), as: .float32)
     }
-    try AtomicFile.write(data, to: path)
+    try AtomicFile.write(Data(bytes), to: path)
   }
 
   /// Writes each integer as a 1-dimensional int32 vector (the layout of ANN ground-truth
   /// files, with one neighbour), atomically.
   public static func writeIvecs(_ values: [Int], to path: String) throws {
-    var data = Data(capacity: values.count * 8)
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(values.count * 8)
     for value in values {
-      withUnsafeBytes(of: Int32(1).littleEndian) { data.append(contentsOf: $0) }
-      withUnsafeBytes(of: Int32(clamping: value).littleEndian) { data.append(contentsOf: $0) }
+      bytes.appendLittleEndian(Int32(1))
+      bytes.appendLittleEndian(Int32(clamping: value))
     }
-    try AtomicFile.write(data, to: path)
+    try AtomicFile.write(Data(bytes), to: path)
   }
 }

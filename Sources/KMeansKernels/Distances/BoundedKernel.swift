@@ -28,13 +28,21 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
   /// The largest and smallest ‖c‖² of a block's centers.
   @inlinable
   static func normRange(_ block: DistanceBlock<Scalar>) -> (largest: Scalar, smallest: Scalar) {
+    normRange(block.centerSquaredNorms, count: block.centerCount)
+  }
+
+  /// The largest and smallest of `count` squared norms.
+  @inlinable
+  static func normRange(_ norms: UnsafePointer<Scalar>, count: Int) -> (
+    largest: Scalar, smallest: Scalar
+  ) {
     var largest = Scalar.zero
     var smallest = Scalar.infinity
-    for j in 0..<block.centerCount {
-      largest = max(largest, block.centerSquaredNorms[j])
-      smallest = min(smallest, block.centerSquaredNorms[j])
+    for j in 0..<count {
+      largest = max(largest, norms[j])
+      smallest = min(smallest, norms[j])
     }
-    return (largest, block.centerCount > 0 ? smallest : 0)
+    return (largest, count > 0 ? smallest : 0)
   }
 
   /// The smallest of `norms[j] − 2·dots[j]` over `width` values with its first index (the
@@ -214,12 +222,7 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
     let k = centers.centerCount
     let rho = errorScale(dimension)
     let cosine = centers.distance == .cosine
-    var largest = Scalar.zero
-    var smallest = Scalar.infinity
-    for j in 0..<k {
-      largest = max(largest, centers.squaredNorms[j])
-      smallest = min(smallest, centers.squaredNorms[j])
-    }
+    let (largest, smallest) = normRange(centers.squaredNorms, count: k)
     for row in range {
       SparseKernel<Scalar>.dots(row: row, rows, centers, into: scratch)
       var best = Scalar.infinity
@@ -267,12 +270,7 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
     let k = centers.centerCount
     let rho = errorScale(dimension)
     let cosine = centers.distance == .cosine
-    var largest = Scalar.zero
-    var smallest = Scalar.infinity
-    for j in 0..<k {
-      largest = max(largest, centers.squaredNorms[j])
-      smallest = min(smallest, centers.squaredNorms[j])
-    }
+    let (largest, smallest) = normRange(centers.squaredNorms, count: k)
     let spread = cosine ? largest - smallest : 0
     var reassigned = 0
     for row in range {

@@ -43,6 +43,8 @@ package struct BoundGeometry<Scalar: KMeansScalar>: Sendable {
   package let otherShift: [Scalar]
 
   /// The geometry of `centers`, whose rows' bounds were made against `previous`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package init(centers: KernelCenters<Scalar>, previous: KernelCenters<Scalar>) {
     precondition(centers.count == previous.count && centers.dimension == previous.dimension)
     (halfGaps, otherShift) = centers.values.withUnsafeBufferPointer { current in
@@ -69,6 +71,8 @@ package enum AssignmentPass {
   /// - Parameters:
   ///   - weights: one weight per row of `rows`, or nil.
   ///   - countChanges: compare against the labels the buffers held (else every row counts).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func nearest<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
     weights: [Double]?, threadCount: Int, into buffers: inout AssignmentBuffers<Scalar>,
@@ -92,6 +96,8 @@ package enum AssignmentPass {
 
   /// ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)`` for sparse rows:
   /// sparse–dense dot products (O(nnz·k)), the centers transposed once by the caller.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func nearest<Scalar: KMeansScalar>(
     _ rows: CSRRows<Scalar>, to centers: TransposedCenterValues<Scalar>, distance: DistanceKind,
     weights: [Double]?, threadCount: Int, into buffers: inout AssignmentBuffers<Scalar>,
@@ -121,6 +127,8 @@ package enum AssignmentPass {
   /// Hamerly's pass over dense rows: with `geometry` nil, the first pass (every distance, and
   /// the bounds); otherwise the bounded pass from the labels and bounds in `buffers`. Labels
   /// and distances are exactly those of ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)``.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func bounded<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
     geometry: BoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
@@ -159,6 +167,8 @@ package enum AssignmentPass {
 
   /// ``bounded(_:to:distance:geometry:weights:threadCount:into:at:countChanges:)`` for sparse
   /// rows; `transposed` is `centers` in the sparse kernels' layout.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func bounded<Scalar: KMeansScalar>(
     _ rows: CSRRows<Scalar>, to centers: KernelCenters<Scalar>,
     transposed: TransposedCenterValues<Scalar>, distance: DistanceKind,
@@ -212,6 +222,8 @@ package enum AssignmentPass {
 
   /// Every distance from every row to every center, `rowCount × k` row-major (the only
   /// `n × k` buffer swift-kmeans makes, on request).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func allDistances<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
     threadCount: Int
@@ -239,6 +251,8 @@ package enum AssignmentPass {
   }
 
   /// ``allDistances(_:to:distance:threadCount:)`` for sparse rows.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func allDistances<Scalar: KMeansScalar>(
     _ rows: CSRRows<Scalar>, to centers: TransposedCenterValues<Scalar>, distance: DistanceKind,
     threadCount: Int
@@ -270,6 +284,8 @@ package enum AssignmentPass {
   /// `threadCount` workers — it writes the chunk's labels, distances (and bounds), pointers at
   /// the chunk's first row in the buffers, and returns its count of reassigned rows — then
   /// takes each chunk's Σ wᵢ·distanceᵢ and changed labels.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   static func frame<Scalar: KMeansScalar>(
     rowCount: Int, chunkRows: Int, threadCount: Int,
     buffers: inout AssignmentBuffers<Scalar>, at offset: Int, weights: [Double]?,

@@ -69,6 +69,8 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
 
   /// Adds dense rows (the worker's rows `offset ..< offset + rows.rowCount`), their labels
   /// (`labels[labelOffset...]`) and their weights (one per row of `rows`, or nil).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package mutating func add(
     _ rows: DenseRows<Scalar>, labels: [Int32], labelOffset: Int, weights: [Double]?,
     at offset: Int, threadCount: Int
@@ -119,6 +121,8 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
 
   /// Adds sparse rows (`rows`, the worker's rows from some offset on), their labels
   /// (`labels[labelOffset...]`) and their weights (one per row of `rows`, or nil).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package mutating func add(
     _ rows: CSRRows<Scalar>, labels: [Int32], labelOffset: Int, weights: [Double]?,
     threadCount: Int
@@ -159,6 +163,8 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
   }
 
   /// The sums so far: the dense blocks added in block order (plus any sparse rows).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package func total() -> ClusterSums {
     var total = direct
     guard !blockSums.isEmpty else { return total }

@@ -2,6 +2,8 @@
 /// chunks as the assignment passes), so the draws never depend on the thread count.
 package enum SeedingPass {
   /// Σ wᵢ·closestᵢ of each chunk of `chunkRows` rows, in row order (wᵢ = 1 without weights).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func chunkTotals<Scalar: KMeansScalar>(
     _ closest: [Scalar], weights: [Double]?, chunkRows: Int, threadCount: Int
   ) -> [Double] {
@@ -32,6 +34,8 @@ package enum SeedingPass {
   /// previous step's `candidateDistances` (the winner's distances), writes every row's
   /// distances to the m candidates into `candidateDistances` (`n × m`), and returns per chunk
   /// Σ wᵢ·min(closestᵢ, dᵢⱼ) for each candidate j (`chunks × m`).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func candidatePotentials<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, candidates: KernelCenters<Scalar>, distance: DistanceKind,
     weights: [Double]?, chunkRows: Int, threadCount: Int, closest: inout [Scalar],
@@ -61,6 +65,8 @@ package enum SeedingPass {
 
   /// ``candidatePotentials(_:candidates:distance:weights:chunkRows:threadCount:closest:candidateDistances:pending:)``
   /// for sparse rows, the candidates transposed.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func candidatePotentials<Scalar: KMeansScalar>(
     _ rows: CSRRows<Scalar>, candidates: TransposedCenterValues<Scalar>, distance: DistanceKind,
     weights: [Double]?, chunkRows: Int, threadCount: Int, closest: inout [Scalar],
@@ -84,6 +90,8 @@ package enum SeedingPass {
     }
   }
 
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   static func frame<Scalar: KMeansScalar>(
     rowCount n: Int, width m: Int, weights: [Double]?, chunkRows: Int, threadCount: Int,
     closest: inout [Scalar], candidateDistances: inout [Scalar], pending: Int?,

@@ -2,6 +2,8 @@
 /// moments, single distances.
 package enum RowChecks {
   /// The first (row, column) of `rows` holding NaN or an infinity, or nil.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func firstNonFinite<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>) -> (
     row: Int, column: Int
   )? {
@@ -9,6 +11,8 @@ package enum RowChecks {
   }
 
   /// Each row scaled to unit length, and the first row of zero length (left as zeros), if any.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func normalizedRows<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>) -> (
     values: [Scalar], zeroRow: Int?
   ) {
@@ -24,6 +28,8 @@ package enum RowChecks {
 
   /// The distance between rows `first` and `second` of `rows`: ‖x − y‖², or 1 − x·y for unit
   /// rows, clamped at 0.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func distance<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, _ first: Int, _ second: Int, _ kind: DistanceKind
   ) -> Scalar {
@@ -34,6 +40,8 @@ package enum RowChecks {
   }
 
   /// The distance between two vectors of equal length (see ``distance(_:_:_:_:)``).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func distance<Scalar: KMeansScalar>(
     _ x: [Scalar], _ y: [Scalar], _ kind: DistanceKind
   ) -> Scalar {
@@ -48,6 +56,8 @@ package enum RowChecks {
 
   /// Per column, in row order: Σ x (with `mean` nil), or Σ (x − mean)² (with `mean`), in
   /// `Double`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func columnMoments<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, weights: [Double]?, mean: [Double]?
   ) -> [Double] {
@@ -70,7 +80,29 @@ package enum RowChecks {
     return totals
   }
 
+  /// The given rows, copied in the given order (row-major values).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package static func gather<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>, _ indices: [Int])
+    -> [Scalar]
+  {
+    let d = rows.columnCount
+    var output = [Scalar](repeating: 0, count: indices.count * d)
+    guard !output.isEmpty else { return output }
+    rows.withPointer { source in
+      output.withUnsafeMutableBufferPointer { target in
+        for (index, row) in indices.enumerated() {
+          precondition(row >= 0 && row < rows.rowCount, "row \(row) is out of range")
+          (target.baseAddress! + index * d).update(from: source + row * d, count: d)
+        }
+      }
+    }
+    return output
+  }
+
   /// ‖x‖² of each row.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package static func squaredNorms<Scalar: KMeansScalar>(_ rows: DenseRows<Scalar>) -> [Scalar] {
     var output = [Scalar](repeating: 0, count: rows.rowCount)
     rows.withPointer { input in

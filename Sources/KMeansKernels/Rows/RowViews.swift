@@ -106,6 +106,8 @@ package struct KernelCenters<Scalar: KMeansScalar>: Sendable {
   package let squaredNorms: [Scalar]
 
   /// Centers from their row-major values; computes the squared norms.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package init(values: [Scalar], count: Int, dimension: Int) {
     precondition(values.count == count * dimension)
     self.values = values
@@ -145,6 +147,8 @@ package struct KernelCenters<Scalar: KMeansScalar>: Sendable {
   /// The transposed layout (`dimension × count`) the sparse kernels read, with ‖c‖² summed
   /// in column order (as scikit-learn's sparse path does: on sparse data full of near ties
   /// the summation order decides labels).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   package func transposed() -> TransposedCenterValues<Scalar> {
     var transposed = [Scalar](repeating: 0, count: count * dimension)
     var norms = [Scalar](repeating: 0, count: count)

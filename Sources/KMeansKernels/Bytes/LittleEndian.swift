@@ -1,0 +1,180 @@
+import Foundation
+
+/// The little-endian element types binary files store (`.npy`, `.fvecs`, checkpoints).
+package enum StoredElement: Sendable, Equatable {
+  case float32, float64, int32, int64, uint8
+
+  /// Bytes per element.
+  package var byteCount: Int {
+    switch self {
+    case .uint8: 1
+    case .float32, .int32: 4
+    case .float64, .int64: 8
+    }
+  }
+}
+
+/// The one byte writer of the file formats: little-endian integers and floats appended to a
+/// byte array (`.npy`, `.fvecs`, `.npz`, checkpoints, protocol buffers).
+extension Array where Element == UInt8 {
+  /// Appends `value`'s bytes, least significant first.
+  package mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+    var remaining = value.littleEndian
+    Swift.withUnsafeBytes(of: &remaining) { append(contentsOf: $0) }
+  }
+
+  /// Appends the IEEE bits of `value`, little-endian.
+  package mutating func appendLittleEndian(_ value: Float) {
+    appendLittleEndian(value.bitPattern)
+  }
+
+  /// Appends the IEEE bits of `value`, little-endian.
+  package mutating func appendLittleEndian(_ value: Double) {
+    appendLittleEndian(value.bitPattern)
+  }
+
+  /// Appends every value, each converted to `element` (integers clamped).
+  package mutating func appendLittleEndian<Scalar: BinaryFloatingPoint>(
+    _ values: [Scalar], as element: StoredElement
+  ) {
+    reserveCapacity(count + values.count * element.byteCount)
+    for value in values {
+      switch element {
+      case .float32: appendLittleEndian(Float(value))
+      case .float64: appendLittleEndian(Double(value))
+      case .int32: appendLittleEndian(Int32(clamping: Int64(exactly: value.rounded()) ?? 0))
+      case .int64: appendLittleEndian(Int64(exactly: value.rounded()) ?? 0)
+      case .uint8: append(UInt8(clamping: Int(exactly: value.rounded()) ?? 0))
+      }
+    }
+  }
+
+  /// Appends every integer as `element` (int32 clamped).
+  package mutating func appendLittleEndian(integers values: [Int], as element: StoredElement) {
+    reserveCapacity(count + values.count * element.byteCount)
+    for value in values {
+      switch element {
+      case .int32: appendLittleEndian(Int32(clamping: value))
+      case .int64: appendLittleEndian(Int64(value))
+      case .float32: appendLittleEndian(Float(value))
+      case .float64: appendLittleEndian(Double(value))
+      case .uint8: append(UInt8(clamping: value))
+      }
+    }
+  }
+}
+
+/// Reading little-endian numbers out of bytes, safely: every read is bounds-checked once.
+package enum LittleEndian {
+  /// The integer stored at `offset` of `bytes` (nil when it does not fit).
+  package static func read<T: FixedWidthInteger>(
+    _: T.Type, from bytes: some DataProtocol & ContiguousBytes, at offset: Int
+  ) -> T? {
+    let size = MemoryLayout<T>.size
+    guard offset >= 0, offset <= bytes.count - size else { return nil }
+    return bytes.withUnsafeBytes { raw in
+      T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+  }
+
+  /// `count` elements of `element` stored from `offset` of `bytes`, converted to `Scalar`,
+  /// written into `output` from index `start`. False (nothing written) when they do not fit.
+  @discardableResult
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package static func decode<Scalar: BinaryFloatingPoint>(
+    _ element: StoredElement, count: Int, from bytes: Data, at offset: Int,
+    into output: inout [Scalar], startingAt start: Int = 0
+  ) -> Bool {
+    guard count >= 0, start >= 0, start + count <= output.count else { return false }
+    return bytes.withUnsafeBytes { raw in
+      guard offset >= 0, offset + count * element.byteCount <= raw.count, let base = raw.baseAddress
+      else { return count == 0 }
+      output.withUnsafeMutableBufferPointer { target in
+        decode(element, count: count, from: base + offset, into: target.baseAddress! + start)
+      }
+      return true
+    }
+  }
+
+  /// ``decode(_:count:from:at:into:startingAt:)`` into a new array; nil when the elements do
+  /// not fit in `bytes`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package static func decode<Scalar: BinaryFloatingPoint>(
+    _ element: StoredElement, count: Int, from bytes: Data, at offset: Int,
+    as _: Scalar.Type = Scalar.self
+  ) -> [Scalar]? {
+    var values = [Scalar](repeating: 0, count: count)
+    return decode(element, count: count, from: bytes, at: offset, into: &values) ? values : nil
+  }
+
+  /// `count` integers of `element` stored from `offset` of `bytes`; nil when they do not fit.
+  package static func integers(
+    _ element: StoredElement, count: Int, from bytes: some ContiguousBytes, at offset: Int
+  ) -> [Int]? {
+    bytes.withUnsafeBytes { raw in
+      guard count >= 0, offset >= 0, offset + count * element.byteCount <= raw.count else {
+        return nil
+      }
+      return (0..<count).map { index in
+        let at = offset + index * element.byteCount
+        switch element {
+        case .int32:
+          return Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+        case .int64:
+          return Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
+        case .uint8: return Int(raw[at])
+        case .float32:
+          return Int(
+            Float(
+              bitPattern: UInt32(
+                littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))))
+        case .float64:
+          return Int(
+            Double(
+              bitPattern: UInt64(
+                littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))))
+        }
+      }
+    }
+  }
+
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  static func decode<Scalar: BinaryFloatingPoint>(
+    _ element: StoredElement, count: Int, from bytes: UnsafeRawPointer,
+    into output: UnsafeMutablePointer<Scalar>
+  ) {
+    switch element {
+    case .float32:
+      for index in 0..<count {
+        output[index] = Scalar(
+          Float(
+            bitPattern: UInt32(
+              littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))))
+      }
+    case .float64:
+      for index in 0..<count {
+        output[index] = Scalar(
+          Double(
+            bitPattern: UInt64(
+              littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))))
+      }
+    case .int32:
+      for index in 0..<count {
+        output[index] = Scalar(
+          Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)))
+      }
+    case .int64:
+      for index in 0..<count {
+        output[index] = Scalar(
+          Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: Int64.self)))
+      }
+    case .uint8:
+      for index in 0..<count {
+        output[index] = Scalar(bytes.load(fromByteOffset: index, as: UInt8.self))
+      }
+    }
+  }
+}

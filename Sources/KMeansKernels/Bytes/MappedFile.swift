@@ -1,0 +1,159 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
+
+/// The one read-only file type of the file formats (`.npy`, `.fvecs`/`.bvecs`/`.ivecs`): a
+/// file mapped into memory (or read with `pread` on request), whose byte ranges are decoded by
+/// safe calls. Pages already consumed can be released, so resident memory stays near one
+/// batch for files larger than memory.
+package final class MappedFile: @unchecked Sendable {
+  /// Why a file could not be opened or read.
+  package struct Failure: Error, Sendable {
+    package var reason: String
+  }
+
+  package let path: String
+  /// The file's size in bytes.
+  package let length: Int
+  /// Whether the file is mapped (else each range is read with `pread`).
+  package let isMapped: Bool
+  private let mapping: UnsafeRawPointer?
+  private let descriptor: Int32
+  private var released = 0
+
+  /// Opens `path`, mapped (`mapped`) or for `pread`.
+  package init(path: String, mapped: Bool = true) throws {
+    self.path = path
+    let descriptor = open(path, O_RDONLY)
+    guard descriptor >= 0 else { throw Failure(reason: String(cString: strerror(errno))) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else {
+      let reason = String(cString: strerror(errno))
+      close(descriptor)
+      throw Failure(reason: reason)
+    }
+    let length = Int(info.st_size)
+    var mapping: UnsafeRawPointer? = nil
+    if mapped && length > 0 {
+      let pointer = mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, 0)
+      guard let pointer, pointer != MAP_FAILED else {
+        let reason = String(cString: strerror(errno))
+        close(descriptor)
+        throw Failure(reason: "cannot map the file: \(reason)")
+      }
+      _ = madvise(pointer, length, MADV_SEQUENTIAL)
+      mapping = UnsafeRawPointer(pointer)
+    }
+    self.descriptor = descriptor
+    self.length = length
+    self.mapping = mapping
+    self.isMapped = mapped
+  }
+
+  deinit {
+    if let mapping { munmap(UnsafeMutableRawPointer(mutating: mapping), length) }
+    close(descriptor)
+  }
+
+  /// The bytes in `range` (clamped to the file).
+  package func bytes(_ range: Range<Int>) throws -> [UInt8] {
+    let lower = max(0, min(range.lowerBound, length))
+    let upper = max(lower, min(range.upperBound, length))
+    if let mapping {
+      return Array(UnsafeRawBufferPointer(start: mapping + lower, count: upper - lower))
+    }
+    var bytes = [UInt8](repeating: 0, count: upper - lower)
+    var done = 0
+    while done < bytes.count {
+      let read = bytes.withUnsafeMutableBytes {
+        pread(descriptor, $0.baseAddress! + done, $0.count - done, off_t(lower + done))
+      }
+      if read < 0 && errno == EINTR { continue }
+      guard read > 0 else { throw Failure(reason: "read failed at byte \(lower + done)") }
+      done += read
+    }
+    return bytes
+  }
+
+  /// `count` elements of `element` from byte `offset`, converted to `Scalar`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package func decode<Scalar: BinaryFloatingPoint>(
+    _ element: StoredElement, count: Int, at offset: Int, as _: Scalar.Type = Scalar.self
+  ) throws -> [Scalar] {
+    let byteCount = count * element.byteCount
+    guard count >= 0, offset >= 0, offset + byteCount <= length else {
+      throw Failure(reason: "\(count) values at byte \(offset) lie past the end of the file")
+    }
+    var values = [Scalar](repeating: 0, count: count)
+    guard count > 0 else { return values }
+    if let mapping {
+      values.withUnsafeMutableBufferPointer { target in
+        LittleEndian.decode(
+          element, count: count, from: mapping + offset, into: target.baseAddress!)
+      }
+      return values
+    }
+    LittleEndian.decode(
+      element, count: count, from: Data(try bytes(offset..<(offset + byteCount))), at: 0,
+      into: &values)
+    return values
+  }
+
+  /// Rows of `width` elements of `element`, each preceded by a 4-byte little-endian header
+  /// that must equal `width` (the `.fvecs` layout), converted to `Scalar`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package func decodeRows<Scalar: BinaryFloatingPoint>(
+    _ element: StoredElement, width: Int, rows: Range<Int>, as _: Scalar.Type = Scalar.self
+  ) throws -> [Scalar] {
+    let headerBytes = 4
+    let stride = headerBytes + width * element.byteCount
+    guard rows.lowerBound >= 0, rows.upperBound * stride <= length else {
+      throw Failure(reason: "rows \(rows) lie past the end of the file")
+    }
+    var values = [Scalar](repeating: 0, count: rows.count * width)
+    var failure: Failure? = nil
+    let bytes =
+      try mapping == nil ? self.bytes((rows.lowerBound * stride)..<(rows.upperBound * stride)) : []
+    values.withUnsafeMutableBufferPointer { target in
+      bytes.withUnsafeBytes { copied in
+        let base =
+          mapping.map { $0 + rows.lowerBound * stride } ?? UnsafeRawPointer(copied.baseAddress!)
+        for index in 0..<rows.count {
+          let header = Int32(
+            littleEndian: (base + index * stride).loadUnaligned(as: Int32.self))
+          guard header == width else {
+            failure = Failure(
+              reason:
+                "vector \(rows.lowerBound + index) has dimension \(header), vector 0 has \(width)")
+            return
+          }
+          LittleEndian.decode(
+            element, count: width, from: base + index * stride + headerBytes,
+            into: target.baseAddress! + index * width)
+        }
+      }
+    }
+    if let failure { throw failure }
+    return values
+  }
+
+  /// Releases the resident pages before byte `offset` (they are read again if asked for).
+  package func release(before offset: Int) {
+    guard let mapping else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let end = (min(offset, length) / page) * page
+    guard end > released else { return }
+    _ = madvise(
+      UnsafeMutableRawPointer(mutating: mapping) + released, end - released, MADV_DONTNEED)
+    released = end
+  }
+
+  /// Forgets what was released (after a rewind).
+  package func resetRelease() { released = 0 }
+}
