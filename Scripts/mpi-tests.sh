@@ -125,7 +125,7 @@ for cell in cells[:8]:
     print(" ".join(cell))
 CELLS
 )
-while read -r input metric weighted algorithm; do
+while read -r -u 3 input metric weighted algorithm; do
   options=(-k 8 --seed 3 --metric "$metric")
   case $algorithm in
     mini-batch) options+=(--mini-batch --batch-size 256) ;;
@@ -149,7 +149,7 @@ while read -r input metric weighted algorithm; do
     check "cell $input $metric $weighted $algorithm: $np ranks equal one process" \
       compare "$work/$name-$np.json" "$work/$name-$np.npy" "$work/$name-1.json" "$work/$name-1.npy"
   done
-done <<<"$cells"
+done 3<<<"$cells"
 
 # A killed rank. Every wait is on an event (a checkpoint written, the job ended), with a deadline
 # of minutes, so the checks do not depend on the machine's speed.
