@@ -27,6 +27,12 @@ struct ClusterCountSelectionTests {
     #expect(ClusterCountSelection.bestSilhouette(trials) == 5)
     #expect(ClusterCountSelection.elbow(trials) == 5)
     #expect(trials.allSatisfy { $0.labels.count == 3000 })
+    // The plot marks both suggestions, one point per trial on each curve, and escapes the title.
+    let plot = SweepPlot.svg(trials, title: "blobs <5> & more", elbow: 5, bestSilhouette: 5)
+    #expect(plot.hasPrefix("<svg") && plot.hasSuffix("</svg>\n"))
+    #expect(plot.components(separatedBy: "<circle").count - 1 == trials.count + 1)
+    #expect(plot.contains("elbow k=5") && plot.contains("best silhouette k=5"))
+    #expect(plot.contains("blobs &lt;5&gt; &amp; more") && !plot.contains("<5>"))
     // Stopping early keeps what was done.
     let partial = try ClusterCountSelection.sweep(
       data, ks: Array(2...9), configuration: configuration

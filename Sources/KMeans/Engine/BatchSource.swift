@@ -52,16 +52,14 @@ extension SparseBatchSource {
 /// vector beside the data), batch for batch.
 public struct WeightedBatches<Scalar: KMeansScalar>: BatchSource {
   private var rows: any BatchSource<Scalar>
-  private var weightSource: any BatchSource<Double>
-  private var weights: [Double]? = nil
+  private var weights: WeightColumn
 
   /// Pairs `rows` with `weights`, which must have one column and as many rows.
   /// - Throws: ``KMeansError/shapeMismatch(_:)`` when the weights have more than one column or
   ///   a different known row count.
   public init(_ rows: any BatchSource<Scalar>, weights: any BatchSource<Double>) throws {
-    try checkWeights(weights, rowCount: rows.rowCount)
+    self.weights = try WeightColumn(weights, rowCount: rows.rowCount)
     self.rows = rows
-    self.weightSource = weights
   }
 
   /// The number of feature columns.
@@ -69,37 +67,33 @@ public struct WeightedBatches<Scalar: KMeansScalar>: BatchSource {
   /// The number of rows, when known.
   public var rowCount: Int? { rows.rowCount }
   /// The sample weights of the rows of the last batch, or nil.
-  public var lastBatchWeights: [Double]? { weights }
+  public var lastBatchWeights: [Double]? { weights.current }
 
   /// The next batch of at most `maxRows` rows, or nil at the end.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` when the weights run out before the rows or
+  ///   outlast them.
   public mutating func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
-    guard let batch = try rows.nextBatch(maxRows: maxRows) else {
-      try checkExhausted(&weightSource)
-      return nil
-    }
-    weights = try nextWeights(&weightSource, rowCount: batch.rowCount)
+    let batch = try rows.nextBatch(maxRows: maxRows)
+    try weights.follow(rowCount: batch?.rowCount)
     return batch
   }
 
   /// Starts again from the first row.
   public mutating func rewind() throws {
     try rows.rewind()
-    try weightSource.rewind()
-    weights = nil
+    try weights.rewind()
   }
 }
 
 /// ``WeightedBatches`` for a sparse source.
 public struct WeightedSparseBatches<Scalar: KMeansScalar>: SparseBatchSource {
   private var rows: any SparseBatchSource<Scalar>
-  private var weightSource: any BatchSource<Double>
-  private var weights: [Double]? = nil
+  private var weights: WeightColumn
 
   /// Pairs `rows` with `weights`, which must have one column and as many rows.
   public init(_ rows: any SparseBatchSource<Scalar>, weights: any BatchSource<Double>) throws {
-    try checkWeights(weights, rowCount: rows.rowCount)
+    self.weights = try WeightColumn(weights, rowCount: rows.rowCount)
     self.rows = rows
-    self.weightSource = weights
   }
 
   /// The number of feature columns.
@@ -107,62 +101,70 @@ public struct WeightedSparseBatches<Scalar: KMeansScalar>: SparseBatchSource {
   /// The number of rows, when known.
   public var rowCount: Int? { rows.rowCount }
   /// The sample weights of the rows of the last batch, or nil.
-  public var lastBatchWeights: [Double]? { weights }
+  public var lastBatchWeights: [Double]? { weights.current }
 
   /// The next batch of at most `maxRows` rows, or nil at the end.
   public mutating func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>? {
-    guard let batch = try rows.nextBatch(maxRows: maxRows) else {
-      try checkExhausted(&weightSource)
-      return nil
-    }
-    weights = try nextWeights(&weightSource, rowCount: batch.rowCount)
+    let batch = try rows.nextBatch(maxRows: maxRows)
+    try weights.follow(rowCount: batch?.rowCount)
     return batch
   }
 
   /// Starts again from the first row.
   public mutating func rewind() throws {
     try rows.rewind()
-    try weightSource.rewind()
-    weights = nil
+    try weights.rewind()
   }
 }
 
-private func checkWeights(_ weights: any BatchSource<Double>, rowCount: Int?) throws {
-  guard weights.columnCount == 1 else {
-    throw KMeansError.shapeMismatch("the weights have \(weights.columnCount) columns, not 1")
-  }
-  if let a = rowCount, let b = weights.rowCount, a != b {
-    throw KMeansError.shapeMismatch("\(b) sample weights for \(a) rows")
-  }
-}
+/// A one-column source of sample weights read in step with a source of rows.
+private struct WeightColumn {
+  private var source: any BatchSource<Double>
+  /// The weights of the rows of the last batch.
+  private(set) var current: [Double]? = nil
 
-private func checkExhausted(_ weights: inout any BatchSource<Double>) throws {
-  if try weights.nextBatch(maxRows: 1) != nil {
-    throw KMeansError.shapeMismatch("there are more sample weights than rows")
+  init(_ source: any BatchSource<Double>, rowCount: Int?) throws {
+    guard source.columnCount == 1 else {
+      throw KMeansError.shapeMismatch("the weights have \(source.columnCount) columns, not 1")
+    }
+    if let a = rowCount, let b = source.rowCount, a != b {
+      throw KMeansError.shapeMismatch("\(b) sample weights for \(a) rows")
+    }
+    self.source = source
   }
-}
 
-private func nextWeights(_ weights: inout any BatchSource<Double>, rowCount: Int) throws
-  -> [Double]
-{
-  guard let values = try weights.nextBatch(maxRows: rowCount), values.rowCount == rowCount else {
-    throw KMeansError.shapeMismatch("there are fewer sample weights than rows")
+  /// Reads the weights of a batch of `rowCount` rows, or, at the end of the rows (nil), checks
+  /// that no weights are left over.
+  mutating func follow(rowCount: Int?) throws {
+    guard let rowCount else {
+      current = nil
+      if try source.nextBatch(maxRows: 1) != nil {
+        throw KMeansError.shapeMismatch("there are more sample weights than rows")
+      }
+      return
+    }
+    guard let values = try source.nextBatch(maxRows: rowCount), values.rowCount == rowCount else {
+      throw KMeansError.shapeMismatch("there are fewer sample weights than rows")
+    }
+    current = values.values
   }
-  return values.values
+
+  mutating func rewind() throws {
+    try source.rewind()
+    current = nil
+  }
 }
 
 /// A sparse matrix in memory served as batches (a `.npz` file read whole, streamed through
 /// the same engine).
 public struct SparseMatrixBatches<Scalar: KMeansScalar>: SparseBatchSource {
   private let matrix: SparseMatrix<Scalar>
-  private let weights: [Double]?
-  private var cursor = 0
-  private var last: Range<Int> = 0..<0
+  private var cursor: RowCursor
 
   /// Batches of `matrix`'s rows, with optional sample weights (one per row).
   public init(_ matrix: SparseMatrix<Scalar>, weights: [Double]? = nil) {
     self.matrix = matrix
-    self.weights = weights
+    self.cursor = RowCursor(rowCount: matrix.rowCount, weights: weights)
   }
 
   /// The number of feature columns.
@@ -170,32 +172,27 @@ public struct SparseMatrixBatches<Scalar: KMeansScalar>: SparseBatchSource {
   /// The number of rows, when known.
   public var rowCount: Int? { matrix.rowCount }
   /// The sample weights of the rows of the last batch, or nil.
-  public var lastBatchWeights: [Double]? { weights.map { Array($0[last]) } }
+  public var lastBatchWeights: [Double]? { cursor.lastWeights }
 
   /// The next batch of at most `maxRows` rows, or nil at the end.
   public mutating func nextBatch(maxRows: Int) throws -> SparseMatrix<Scalar>? {
-    guard cursor < matrix.rowCount else { return nil }
-    last = cursor..<min(matrix.rowCount, cursor + maxRows)
-    cursor = last.upperBound
-    return matrix.rows(Array(last))
+    cursor.next(maxRows: maxRows).map { matrix.rows(Array($0)) }
   }
 
   /// Starts again from the first row.
-  public mutating func rewind() throws { cursor = 0 }
+  public mutating func rewind() throws { cursor.rewind() }
 }
 
 /// A dense matrix in memory served as batches (e.g. to stream rows that are already loaded
 /// through the same engine, or in tests).
 public struct MatrixBatches<Scalar: KMeansScalar>: BatchSource {
   private let matrix: Matrix<Scalar>
-  private let weights: [Double]?
-  private var cursor = 0
-  private var last: Range<Int> = 0..<0
+  private var cursor: RowCursor
 
   /// Batches of `matrix`'s rows, with optional sample weights (one per row).
   public init(_ matrix: Matrix<Scalar>, weights: [Double]? = nil) {
     self.matrix = matrix
-    self.weights = weights
+    self.cursor = RowCursor(rowCount: matrix.rowCount, weights: weights)
   }
 
   /// The number of feature columns.
@@ -203,16 +200,42 @@ public struct MatrixBatches<Scalar: KMeansScalar>: BatchSource {
   /// The number of rows.
   public var rowCount: Int? { matrix.rowCount }
   /// The weights of the rows of the last batch, or nil.
-  public var lastBatchWeights: [Double]? { weights.map { Array($0[last]) } }
+  public var lastBatchWeights: [Double]? { cursor.lastWeights }
 
   /// The next batch of at most `maxRows` rows, or nil at the end.
   public mutating func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
-    guard cursor < matrix.rowCount else { return nil }
-    last = cursor..<min(matrix.rowCount, cursor + maxRows)
-    cursor = last.upperBound
-    return matrix.rows(last)
+    cursor.next(maxRows: maxRows).map { matrix.rows($0) }
   }
 
   /// Starts again from the first row.
-  public mutating func rewind() throws { cursor = 0 }
+  public mutating func rewind() throws { cursor.rewind() }
+}
+
+/// The position of an in-memory batch source: the next row and the rows of the last batch.
+private struct RowCursor {
+  let rowCount: Int
+  let weights: [Double]?
+  private var next = 0
+  private var last: Range<Int> = 0..<0
+
+  init(rowCount: Int, weights: [Double]?) {
+    self.rowCount = rowCount
+    self.weights = weights
+  }
+
+  /// The weights of the rows of the last batch, or nil.
+  var lastWeights: [Double]? { weights.map { Array($0[last]) } }
+
+  /// The rows of the next batch of at most `maxRows` rows, or nil at the end.
+  mutating func next(maxRows: Int) -> Range<Int>? {
+    guard next < rowCount else { return nil }
+    last = next..<min(rowCount, next + max(1, maxRows))
+    next = last.upperBound
+    return last
+  }
+
+  mutating func rewind() {
+    next = 0
+    last = 0..<0
+  }
 }

@@ -182,6 +182,7 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
   }
 
   static var readsTransposedCenters: Bool { false }
+  static var boundsPayOff: Bool { true }
 
   /// The rows as `Double` for a custom initializer.
   func denseRowsForCustomInitializer() -> Matrix<Double> { points.converted(to: Double.self) }

@@ -102,6 +102,7 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
   }
 
   static var readsTransposedCenters: Bool { true }
+  static var boundsPayOff: Bool { false }
 
   func candidatePotentials(
     _ candidates: PreparedCenters<Scalar>, closest: inout [Scalar],

@@ -145,7 +145,7 @@ struct TrainingLoop<Scalar: KMeansScalar> {
       throw KMeansError.emptyInput("the rows were never counted")
     }
     var assigner = Assigner<Scalar>(
-      rowCount: rowCount, bounded: configuration.usesBounds)
+      rowCount: rowCount, bounded: configuration.usesBounds(automatically: Rows.Data.boundsPayOff))
     var statistics: [IterationStatistics] = []
     var stopReason = state.stopReason ?? .maxIterations
     var lastLoss: Double? = nil

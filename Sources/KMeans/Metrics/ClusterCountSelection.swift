@@ -38,18 +38,12 @@ public enum ClusterCountSelection {
     progress: ((Trial, Int) -> Bool)? = nil
   ) throws -> [Trial] {
     try sweep(
-      rowCount: data.rowCount, ks: ks, configuration: configuration,
-      silhouetteSampleSize: silhouetteSampleSize, progress: progress,
-      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) },
-      measure: { labels, sample in
-        (
-          try ClusteringMetrics.silhouette(
-            data, labels: labels, metric: configuration.metric, sampleSize: sample,
-            seed: configuration.seed, threadCount: configuration.threadCount),
-          try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
-          try ClusteringMetrics.daviesBouldin(data, labels: labels)
-        )
-      })
+      ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
+      progress: progress,
+      rows: PreparedData(
+        data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount),
+      geometry: DenseRowsAccess(data),
+      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) })
   }
 
   /// ``sweep(_:weights:ks:configuration:silhouetteSampleSize:progress:)`` for sparse rows.
@@ -59,25 +53,20 @@ public enum ClusterCountSelection {
     progress: ((Trial, Int) -> Bool)? = nil
   ) throws -> [Trial] {
     try sweep(
-      rowCount: data.rowCount, ks: ks, configuration: configuration,
-      silhouetteSampleSize: silhouetteSampleSize, progress: progress,
-      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) },
-      measure: { labels, sample in
-        (
-          try ClusteringMetrics.silhouette(
-            data, labels: labels, metric: configuration.metric, sampleSize: sample,
-            seed: configuration.seed, threadCount: configuration.threadCount),
-          try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
-          try ClusteringMetrics.daviesBouldin(data, labels: labels)
-        )
-      })
+      ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
+      progress: progress,
+      rows: SparseData(
+        data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount),
+      geometry: SparseRowsAccess(data),
+      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) })
   }
 
-  static func sweep<Scalar: KMeansScalar>(
-    rowCount: Int, ks: [Int], configuration: KMeansConfiguration, silhouetteSampleSize: Int,
-    progress: ((Trial, Int) -> Bool)?,
-    fit: (KMeansConfiguration) throws -> KMeansFitResult<Scalar>,
-    measure: ([Int], Int?) throws -> (Double, Double, Double)
+  /// The sweep over any rows: `rows` prepared for the silhouette (under the configuration's
+  /// metric), `geometry` for the internal indices, `fit` to train one k.
+  static func sweep<Data: ClusterableData>(
+    ks: [Int], configuration: KMeansConfiguration, silhouetteSampleSize: Int,
+    progress: ((Trial, Int) -> Bool)?, rows: Data, geometry: some RowsAccess,
+    fit: (KMeansConfiguration) throws -> KMeansFitResult<Data.Scalar>
   ) throws -> [Trial] {
     var trials: [Trial] = []
     for k in ks {
@@ -85,12 +74,16 @@ public enum ClusterCountSelection {
       var settings = configuration
       settings.clusterCount = k
       let result = try fit(settings)
-      let sample = rowCount > silhouetteSampleSize ? silhouetteSampleSize : nil
-      let (silhouette, calinskiHarabasz, daviesBouldin) = try measure(result.labels, sample)
+      let labels = result.labels
+      let sample = rows.rowCount > silhouetteSampleSize ? silhouetteSampleSize : nil
+      let silhouette = try ClusteringMetrics.silhouette(
+        rows, labels: labels, sampleSize: sample, seed: configuration.seed)
+      let clusters = try ClusterGeometry(geometry, labels: labels)
       let trial = Trial(
         k: k, inertia: result.model.inertia, silhouette: silhouette,
-        calinskiHarabasz: calinskiHarabasz, daviesBouldin: daviesBouldin,
-        seconds: Date().timeIntervalSince(started), labels: result.labels)
+        calinskiHarabasz: try ClusteringMetrics.calinskiHarabasz(clusters),
+        daviesBouldin: try ClusteringMetrics.daviesBouldin(clusters, labels: labels),
+        seconds: Date().timeIntervalSince(started), labels: labels)
       trials.append(trial)
       if let progress, !progress(trial, trials.count) { break }
     }

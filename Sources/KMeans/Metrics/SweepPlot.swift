@@ -1,5 +1,4 @@
 import Foundation
-import KMeans
 
 /// A self-contained SVG chart of a k sweep: inertia (left axis) and silhouette (right axis)
 /// against k, with the elbow and the best silhouette marked.
