@@ -79,6 +79,12 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
     precondition(labelOffset + rows.rowCount <= labels.count)
     let k = clusterCount
     let d = dimension
+    // One block (a mini-batch, a small piece): its sums are the totals, so they go straight
+    // there (0 + x is x: the same bits, one buffer less per step).
+    if blockCount == 1 {
+      addBlock(rows, labels: labels, labelOffset: labelOffset, weights: weights)
+      return
+    }
     if blockSums.isEmpty {
       blockSums = [Double](repeating: 0, count: blockCount * k * d)
       blockCounts = [Int](repeating: 0, count: blockCount * k)
@@ -111,6 +117,31 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
                     weights.map { $0 + local }, 0..<k, sums + block * k * d, counts + block * k,
                     weightTotals + block * k)
                 }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  /// The one-block case of the dense `add`:
+  /// the rows' sums added in row order into the totals, on the calling thread (as the block
+  /// would be).
+  private mutating func addBlock(
+    _ rows: DenseRows<Scalar>, labels: [Int32], labelOffset: Int, weights: [Double]?
+  ) {
+    let k = clusterCount
+    let d = dimension
+    rows.withPointer { points in
+      labels.withUnsafeBufferPointer { labelBuffer in
+        direct.sums.withUnsafeMutableBufferPointer { sums in
+          direct.counts.withUnsafeMutableBufferPointer { counts in
+            direct.weights.withUnsafeMutableBufferPointer { weightTotals in
+              weights.withOptionalPointer { weightBase in
+                Scalar._kernels.accumulate(
+                  points, rows.rowCount, d, labelBuffer.baseAddress! + labelOffset, weightBase,
+                  0..<k, sums.baseAddress!, counts.baseAddress!, weightTotals.baseAddress!)
               }
             }
           }
