@@ -133,12 +133,17 @@ let package = Package(
     .testTarget(
       name: "KMeansEngineTests",
       dependencies: ["KMeans", "KMeansIO", "KMeansEstimator", "KMeansMPI", "KMeansTestSupport"]),
-    .testTarget(name: "KMeansIOTests", dependencies: ["KMeansIO"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator"], exclude: ["Fixtures"]),
+      name: "KMeansIOTests", dependencies: ["KMeansIO", "KMeansTestSupport"], exclude: ["Fixtures"]),
+    .testTarget(
+      name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator", "KMeansTestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansCLITests",
-      dependencies: ["KMeansCLI", "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine"]),
+      dependencies: [
+        "KMeansCLI", "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine",
+        "KMeansTestSupport",
+      ]),
   ],
   swiftLanguageModes: [.v6]
 )

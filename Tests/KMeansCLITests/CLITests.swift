@@ -1,5 +1,6 @@
 import Foundation
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 /// Runs the built `kmeans` executable as a user would.
@@ -43,11 +44,7 @@ struct Command {
       standardError: String(decoding: errData, as: UTF8.self))
   }
 
-  static func temporaryDirectory() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory
-  }
+  static func temporaryDirectory() throws -> URL { try temporaryDirectoryURL() }
 }
 
 @Suite("The kmeans command")

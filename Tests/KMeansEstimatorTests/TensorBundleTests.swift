@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansTestSupport
 import Testing
 
 @testable import KMeansEstimator
@@ -9,11 +10,7 @@ enum Fixtures {
     .appendingPathComponent("Fixtures")
   static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-  static func temporaryDirectory() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.path
-  }
+  static func temporaryDirectory() throws -> String { try KMeansTestSupport.temporaryDirectory() }
 
   struct EstimatorExpectation: Decodable {
     var clusterCenters: [[Double]]

@@ -1,16 +1,11 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 @Suite("NumPy .npy")
 struct NumPyFileTests {
-  func temporaryPath(_ name: String) throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.appendingPathComponent(name).path
-  }
-
   @Test("a float32 file written by NumPy equals its CSV twin")
   func readsNumPy() throws {
     let fromNumPy = try NumPyFile.readMatrix(Fixtures.path("points.npy"), as: Float.self)

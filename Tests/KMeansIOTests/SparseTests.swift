@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 /// scikit-learn's KMeans on the TF-IDF fixture (Scripts/generate-sklearn-fixtures.py).
@@ -37,12 +38,6 @@ struct SparseFixture: Decodable {
 
 @Suite("Sparse input")
 struct SparseTests {
-  func temporaryPath(_ name: String) throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.appendingPathComponent(name).path
-  }
-
   @Test("svmlight, compressed .npz and stored float32 .npz hold the same TF-IDF matrix")
   func readersAgree() throws {
     let svm = try SVMLightFile.read(SparseFixture.path("tfidf.svmlight"), as: Double.self)

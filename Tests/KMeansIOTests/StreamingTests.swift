@@ -1,16 +1,11 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 @Suite("Streaming")
 struct StreamingTests {
-  func temporaryDirectory() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory
-  }
-
   func drain<Source: BatchSource>(_ source: inout Source, rows: Int) throws -> Matrix<Source.Scalar>
   {
     var values: [Source.Scalar] = []
@@ -42,7 +37,7 @@ struct StreamingTests {
 
   @Test("a bad cell in a streamed CSV names its file line")
   func csvErrors() throws {
-    let directory = try temporaryDirectory()
+    let directory = try temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("bad.csv").path
     var text = "a,b\n"
@@ -77,7 +72,7 @@ struct StreamingTests {
 
   @Test("streamed predict equals in-memory predict; streamed labels file round-trips")
   func streamedPredict() throws {
-    let directory = try temporaryDirectory()
+    let directory = try temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: directory) }
     var random = RandomSource(seed: 3)
     let rows = (0..<5000).map { _ in (0..<6).map { _ in Float(random.nextUnit() * 10) } }
@@ -108,7 +103,7 @@ struct StreamingTests {
 
   @Test("streamed mini-batch training is deterministic and close to in-memory mini-batch")
   func streamedTraining() throws {
-    let directory = try temporaryDirectory()
+    let directory = try temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: directory) }
     var random = RandomSource(seed: 4)
     var rows: [[Double]] = []

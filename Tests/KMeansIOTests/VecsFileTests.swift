@@ -1,16 +1,11 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 @Suite(".fvecs, .bvecs, .ivecs")
 struct VecsFileTests {
-  func temporaryDirectory() throws -> String {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory.path
-  }
-
   /// Vectors in the TEXMEX layout: int32 dimension, then the elements.
   func vecs(_ rows: [[Int]], elementSize: Int, asFloat: Bool) -> Data {
     var data = Data()

@@ -77,10 +77,28 @@ package func eachWorker<Result>(_ count: Int, _ body: @escaping @Sendable (Int) 
   return try slots.map { try $0!.get() }
 }
 
-/// A new empty directory under the temporary directory.
+/// One folder per test process under the temporary directory, removed when the process
+/// exits: helpers that hand out a file path cannot clean up after the test, so the process does.
+private let temporaryRoot: URL = {
+  let root = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "swift-kmeans-tests-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString)")
+  atexit { try? FileManager.default.removeItem(at: temporaryRoot) }
+  return root
+}()
+
+/// A new empty directory, inside this test process's temporary folder.
 package func temporaryDirectory() throws -> String {
-  let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-    "swift-kmeans-\(UUID().uuidString)")
+  let directory = temporaryRoot.appendingPathComponent(UUID().uuidString)
   try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
   return directory.path
+}
+
+/// ``temporaryDirectory()`` as a file URL.
+package func temporaryDirectoryURL() throws -> URL {
+  URL(fileURLWithPath: try temporaryDirectory(), isDirectory: true)
+}
+
+/// A path named `name` in a new empty directory (the file is not created).
+package func temporaryPath(_ name: String) throws -> String {
+  URL(fileURLWithPath: try temporaryDirectory()).appendingPathComponent(name).path
 }

@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 /// Every bad input gets a typed error with a message that names the problem and the place.
@@ -104,8 +105,7 @@ struct ErrorTests {
 
   @Test("a model file of the wrong precision or a corrupt one")
   func corruptModels() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: directory) }
     let path = directory.appendingPathComponent("model.json").path
     try Data("{\"format\": \"swift-kmeans-model/1\", \"dtype\": \"float32\"".utf8).write(

@@ -8,8 +8,7 @@ import Testing
 struct ModelPersistenceTests {
   @Test("JSON round trip in both precisions keeps every bit")
   func roundTrip() throws {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(UUID().uuidString)
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let directory = try temporaryDirectoryURL()
     defer { try? FileManager.default.removeItem(at: directory) }
     let (data, _) = try TestData.digits(Float.self)
     let model = try KMeansModel.fit(data, configuration: KMeansConfiguration(clusterCount: 5)).model
