@@ -194,7 +194,8 @@ public struct KMeansConfiguration: Sendable, Equatable {
   }
 
   /// Whether full-batch Lloyd runs Hamerly's bounded E-step with these settings, on rows
-  /// where the bounds pay off `automatically` (dense) or not (sparse).
+  /// where ``LloydAlgorithm/automatic`` takes them (`automatically`: dense rows in memory) or
+  /// not (sparse rows, streams).
   func usesBounds(automatically: Bool) -> Bool {
     guard miniBatch == nil else { return false }
     switch algorithm {

@@ -144,8 +144,11 @@ struct TrainingLoop<Scalar: KMeansScalar> {
     guard let rowCount = rows.rowCount else {
       throw KMeansError.emptyInput("the rows were never counted")
     }
+    // Automatic bounds only for rows in memory (a stream keeps its memory to the piece: the
+    // bounds would add 4 bytes a row) and where they pay off (dense rows).
+    let automaticBounds = Rows.Data.boundsPayOff && rows.allRows != nil
     var assigner = Assigner<Scalar>(
-      rowCount: rowCount, bounded: configuration.usesBounds(automatically: Rows.Data.boundsPayOff))
+      rowCount: rowCount, bounded: configuration.usesBounds(automatically: automaticBounds))
     var statistics: [IterationStatistics] = []
     var stopReason = state.stopReason ?? .maxIterations
     var lastLoss: Double? = nil

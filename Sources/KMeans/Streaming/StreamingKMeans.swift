@@ -82,10 +82,7 @@ public enum StreamingKMeans {
     _ rows: inout StreamRows<Data>, configuration: KMeansConfiguration,
     progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
   ) throws -> KMeansModel<Data.Scalar> {
-    var settings = configuration
-    // Automatic bounds keep the stream's memory lean; ask for Hamerly explicitly.
-    if settings.algorithm == .automatic { settings.algorithm = .lloyd }
-    var loop = TrainingLoop<Data.Scalar>(configuration: settings)
+    var loop = TrainingLoop<Data.Scalar>(configuration: configuration)
     loop.progress = progress
     loop.isCancelled = isCancelled
     return try loop.train(&rows).model

@@ -79,17 +79,6 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
     precondition(labelOffset + rows.rowCount <= labels.count)
     let k = clusterCount
     let d = dimension
-    // One block (a mini-batch, a small piece): its sums are the totals, so they go straight
-    // there (0 + x is x: the same bits, one buffer less per step).
-    if blockCount == 1 {
-      addBlock(rows, labels: labels, labelOffset: labelOffset, weights: weights)
-      return
-    }
-    if blockSums.isEmpty {
-      blockSums = [Double](repeating: 0, count: blockCount * k * d)
-      blockCounts = [Int](repeating: 0, count: blockCount * k)
-      blockWeights = [Double](repeating: 0, count: blockCount * k)
-    }
     // The blocks this piece touches, and the part of the piece in each.
     let end = offset + rows.rowCount
     let firstBlock = offset / blockRows
@@ -97,57 +86,42 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
     let parts = (firstBlock...lastBlock).map { block in
       (block, max(offset, block * blockRows)..<min(end, (block + 1) * blockRows))
     }.filter { !$0.1.isEmpty }
-    rows.withPointer { pointBase in
-      labels.withUnsafeBufferPointer { labelBuffer in
-        blockSums.withUnsafeMutableBufferPointer { sumBuffer in
-          blockCounts.withUnsafeMutableBufferPointer { countBuffer in
-            blockWeights.withUnsafeMutableBufferPointer { weightTotalBuffer in
-              weights.withOptionalPointer { weightBase in
-                let shared = UnsafeSendable(
-                  (
-                    pointBase, labelBuffer.baseAddress! + labelOffset, sumBuffer.baseAddress!,
-                    countBuffer.baseAddress!, weightTotalBuffer.baseAddress!, weightBase
-                  ))
-                parallelFor(chunkCount: parts.count, threadCount: threadCount) { part, _ in
-                  let (points, labels, sums, counts, weightTotals, weights) = shared.value
-                  let (block, range) = parts[part]
-                  let local = range.lowerBound - offset
-                  Scalar._kernels.accumulate(
-                    points + local * d, range.count, d, labels + local,
-                    weights.map { $0 + local }, 0..<k, sums + block * k * d, counts + block * k,
-                    weightTotals + block * k)
-                }
-              }
+    func addParts(
+      _ sums: UnsafeMutablePointer<Double>, _ counts: UnsafeMutablePointer<Int>,
+      _ weightTotals: UnsafeMutablePointer<Double>
+    ) {
+      rows.withPointer { pointBase in
+        labels.withUnsafeBufferPointer { labelBuffer in
+          weights.withOptionalPointer { weightBase in
+            let shared = UnsafeSendable(
+              (
+                pointBase, labelBuffer.baseAddress! + labelOffset, sums, counts, weightTotals,
+                weightBase
+              ))
+            parallelFor(chunkCount: parts.count, threadCount: threadCount) { part, _ in
+              let (points, labels, sums, counts, weightTotals, weights) = shared.value
+              let (block, range) = parts[part]
+              let local = range.lowerBound - offset
+              Scalar._kernels.accumulate(
+                points + local * d, range.count, d, labels + local, weights.map { $0 + local },
+                0..<k, sums + block * k * d, counts + block * k, weightTotals + block * k)
             }
           }
         }
       }
     }
-  }
-
-  /// The one-block case of the dense `add`:
-  /// the rows' sums added in row order into the totals, on the calling thread (as the block
-  /// would be).
-  private mutating func addBlock(
-    _ rows: DenseRows<Scalar>, labels: [Int32], labelOffset: Int, weights: [Double]?
-  ) {
-    let k = clusterCount
-    let d = dimension
-    rows.withPointer { points in
-      labels.withUnsafeBufferPointer { labelBuffer in
-        direct.sums.withUnsafeMutableBufferPointer { sums in
-          direct.counts.withUnsafeMutableBufferPointer { counts in
-            direct.weights.withUnsafeMutableBufferPointer { weightTotals in
-              weights.withOptionalPointer { weightBase in
-                Scalar._kernels.accumulate(
-                  points, rows.rowCount, d, labelBuffer.baseAddress! + labelOffset, weightBase,
-                  0..<k, sums.baseAddress!, counts.baseAddress!, weightTotals.baseAddress!)
-              }
-            }
-          }
-        }
-      }
+    if blockCount == 1 {
+      // One block (a mini-batch, a small piece): its sums are the totals (0 + x is x, the
+      // same bits), so they go straight there, without a block buffer.
+      withSumPointers(&direct.sums, &direct.counts, &direct.weights, addParts)
+      return
     }
+    if blockSums.isEmpty {
+      blockSums = [Double](repeating: 0, count: blockCount * k * d)
+      blockCounts = [Int](repeating: 0, count: blockCount * k)
+      blockWeights = [Double](repeating: 0, count: blockCount * k)
+    }
+    withSumPointers(&blockSums, &blockCounts, &blockWeights, addParts)
   }
 
   /// Adds sparse rows (`rows`, the worker's rows from some offset on), their labels
@@ -165,27 +139,23 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
     var rowCounts = [Int](repeating: 0, count: k)
     for row in 0..<n { rowCounts[Int(labels[labelOffset + row])] += 1 }
     let ranges = Self.balancedRanges(counts: rowCounts, parts: threadCount)
-    rows.withRows { sparseRows in
-      labels.withUnsafeBufferPointer { labelBuffer in
-        direct.sums.withUnsafeMutableBufferPointer { sumBuffer in
-          direct.counts.withUnsafeMutableBufferPointer { countBuffer in
-            direct.weights.withUnsafeMutableBufferPointer { weightTotalBuffer in
-              weights.withOptionalPointer { weightBase in
-                // The kernel indexes rows from 0: shift the view to the first row.
-                var view = sparseRows
-                view.rowOffsets += first
-                view.squaredNorms += first
-                let shared = UnsafeSendable(
-                  (
-                    view, labelBuffer.baseAddress! + labelOffset, sumBuffer.baseAddress!,
-                    countBuffer.baseAddress!, weightTotalBuffer.baseAddress!, weightBase
-                  ))
-                parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
-                  let (view, labels, sums, counts, weightTotals, weights) = shared.value
-                  Scalar._kernels.sparseAccumulate(
-                    view, n, d, labels, weights, ranges[part], sums, counts, weightTotals)
-                }
-              }
+    withSumPointers(&direct.sums, &direct.counts, &direct.weights) { sums, counts, weightTotals in
+      rows.withRows { sparseRows in
+        labels.withUnsafeBufferPointer { labelBuffer in
+          weights.withOptionalPointer { weightBase in
+            // The kernel indexes rows from 0: shift the view to the first row.
+            var view = sparseRows
+            view.rowOffsets += first
+            view.squaredNorms += first
+            let shared = UnsafeSendable(
+              (
+                view, labelBuffer.baseAddress! + labelOffset, sums, counts, weightTotals,
+                weightBase
+              ))
+            parallelFor(chunkCount: ranges.count, threadCount: threadCount) { part, _ in
+              let (view, labels, sums, counts, weightTotals, weights) = shared.value
+              Scalar._kernels.sparseAccumulate(
+                view, n, d, labels, weights, ranges[part], sums, counts, weightTotals)
             }
           }
         }
@@ -229,5 +199,23 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
     }
     if start < counts.count { ranges.append(start..<counts.count) }
     return ranges
+  }
+}
+
+/// Runs `body` with pointers to one set of sum buffers: the sums, the counts and the weight
+/// totals (none empty).
+private func withSumPointers(
+  _ sums: inout [Double], _ counts: inout [Int], _ weightTotals: inout [Double],
+  _ body:
+    (
+      UnsafeMutablePointer<Double>, UnsafeMutablePointer<Int>, UnsafeMutablePointer<Double>
+    ) -> Void
+) {
+  sums.withUnsafeMutableBufferPointer { sumBuffer in
+    counts.withUnsafeMutableBufferPointer { countBuffer in
+      weightTotals.withUnsafeMutableBufferPointer { weightBuffer in
+        body(sumBuffer.baseAddress!, countBuffer.baseAddress!, weightBuffer.baseAddress!)
+      }
+    }
   }
 }
