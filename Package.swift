@@ -121,9 +121,10 @@ let package = Package(
 
     // MARK: - Tests
 
-    /// What the test bundles share: data generators, workers on threads, temporary folders.
+    /// What the test bundles share: data generators, workers on threads, temporary folders, and
+    /// the parser checks that the fuzz targets in `Fuzz/` run too.
     .target(
-      name: "KMeansTestSupport", dependencies: ["KMeans", "KMeansIO"],
+      name: "KMeansTestSupport", dependencies: ["KMeans", "KMeansIO", "KMeansEstimator"],
       path: "Tests/KMeansTestSupport"),
     .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels", "CKMeansSIMD"]),
     .testTarget(

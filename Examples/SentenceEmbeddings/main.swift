@@ -51,8 +51,8 @@ do {
     String(
       format:
         "\nadjusted Rand index %.4f, normalized mutual information %.4f against the topics; cosine silhouette %.4f",
-      ClusteringAgreement.adjustedRandIndex(topics, result.labels),
-      ClusteringAgreement.normalizedMutualInformation(topics, result.labels), silhouette))
+      try ClusteringAgreement.adjustedRandIndex(topics, result.labels),
+      try ClusteringAgreement.normalizedMutualInformation(topics, result.labels), silhouette))
 } catch {
   print("error: \(error)")
   exit(1)

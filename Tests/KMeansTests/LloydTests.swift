@@ -67,7 +67,7 @@ struct LloydTests {
     configuration.seed = 3
     let single = try KMeansModel.fit(TestData.digits(Float.self).0, configuration: configuration)
     let double = try KMeansModel.fit(TestData.digits(Double.self).0, configuration: configuration)
-    let agreement = ClusteringAgreement.adjustedRandIndex(single.labels, double.labels)
+    let agreement = try ClusteringAgreement.adjustedRandIndex(single.labels, double.labels)
     #expect(agreement > 0.999)
     #expect(abs(single.model.inertia - double.model.inertia) / double.model.inertia < 1e-4)
   }

@@ -62,8 +62,9 @@ struct MetricsTests {
     #expect(close(db, known.daviesBouldin), "DB \(db) vs \(known.daviesBouldin)")
     #expect(
       close(
-        ClusteringAgreement.adjustedRandIndex(known.truth, known.labels), known.adjustedRandIndex))
-    let nmi = ClusteringAgreement.normalizedMutualInformation(known.truth, known.labels)
+        try ClusteringAgreement.adjustedRandIndex(known.truth, known.labels),
+        known.adjustedRandIndex))
+    let nmi = try ClusteringAgreement.normalizedMutualInformation(known.truth, known.labels)
     #expect(
       close(nmi, known.normalizedMutualInformation),
       "NMI \(nmi) vs \(known.normalizedMutualInformation)")
@@ -82,8 +83,8 @@ struct MetricsTests {
   @Test("perfect and degenerate cases; bad input")
   func edges() throws {
     let labels = [0, 0, 1, 1]
-    #expect(ClusteringAgreement.normalizedMutualInformation(labels, ["a", "a", "b", "b"]) == 1)
-    #expect(ClusteringAgreement.normalizedMutualInformation([0, 0, 0], [1, 1, 1]) == 1)
+    #expect(try ClusteringAgreement.normalizedMutualInformation(labels, ["a", "a", "b", "b"]) == 1)
+    #expect(try ClusteringAgreement.normalizedMutualInformation([0, 0, 0], [1, 1, 1]) == 1)
     let points = try Matrix<Double>(rows: [[0, 0], [0, 1], [10, 0], [10, 1]])
     #expect(try ClusteringMetrics.silhouette(points, labels: labels) > 0.8)
     #expect(try ClusteringMetrics.daviesBouldin(points, labels: labels) < 0.2)
@@ -93,6 +94,22 @@ struct MetricsTests {
     #expect(throws: KMeansError.self) { try ClusteringMetrics.silhouette(points, labels: [0, 1]) }
     #expect(throws: KMeansError.self) {
       try ClusteringMetrics.calinskiHarabasz(points, labels: [0, 1, 2, 3])
+    }
+  }
+}
+
+@Suite("Agreement of labelings")
+struct AgreementArgumentTests {
+  @Test("labelings of different lengths are a typed error, not a crash")
+  func differentLengths() {
+    #expect(
+      throws: KMeansError.shapeMismatch(
+        "labelings of 3 and 2 points; they must label the same points")
+    ) {
+      _ = try ClusteringAgreement.adjustedRandIndex([0, 1, 1], [0, 1])
+    }
+    #expect(throws: KMeansError.self) {
+      _ = try ClusteringAgreement.normalizedMutualInformation(["a"], [0, 1])
     }
   }
 }

@@ -43,15 +43,25 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
       throw KMeansError.shapeMismatch(
         "a \(rowCount) × \(columnCount) sparse matrix (at most \(Int32.max) columns)")
     }
-    guard rowOffsets.count == rowCount + 1 else {
+    guard rowOffsets.count - 1 == rowCount else {
       throw KMeansError.shapeMismatch(
-        "\(rowOffsets.count) row offsets for \(rowCount) rows (expected \(rowCount + 1))")
+        "\(rowOffsets.count) row offsets for \(rowCount) rows (expected one more than the rows)")
     }
     guard columnIndices.count == values.count else {
       throw KMeansError.shapeMismatch(
         "\(columnIndices.count) column indices for \(values.count) values")
     }
-    let offsets = rowOffsets.map { Int($0) }
+    // Offsets may come from a file: converted exactly, and each checked to lie inside the
+    // values before it is used as an index.
+    var offsets: [Int] = []
+    offsets.reserveCapacity(rowOffsets.count)
+    for (row, offset) in rowOffsets.enumerated() {
+      guard let offset = Int(exactly: offset), offset >= 0, offset <= values.count else {
+        throw KMeansError.shapeMismatch(
+          "row offset \(offset) at position \(row) lies outside 0...\(values.count)")
+      }
+      offsets.append(offset)
+    }
     guard offsets.first == 0, offsets.last == values.count else {
       throw KMeansError.shapeMismatch(
         "row offsets run from \(offsets.first ?? -1) to \(offsets.last ?? -1); expected 0 to \(values.count)"
@@ -60,7 +70,8 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
     var indices = [Int32](repeating: 0, count: columnIndices.count)
     for row in 0..<rowCount {
       guard offsets[row] <= offsets[row + 1] else {
-        throw KMeansError.shapeMismatch("row offsets decrease at row \(row)")
+        throw KMeansError.shapeMismatch(
+          "row offsets decrease at row \(row) (\(offsets[row]) then \(offsets[row + 1]))")
       }
       for position in offsets[row]..<offsets[row + 1] {
         let column = columnIndices[position]

@@ -8,10 +8,11 @@ public enum ClusteringAgreement {
   /// ARI = (Σᵢⱼ C(nᵢⱼ,2) − E) / (½(Σᵢ C(aᵢ,2) + Σⱼ C(bⱼ,2)) − E), where
   /// E = Σᵢ C(aᵢ,2) · Σⱼ C(bⱼ,2) / C(n,2), nᵢⱼ is the contingency table and aᵢ, bⱼ its sums.
   /// Matches scikit-learn's `adjusted_rand_score`.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` when the labelings differ in length.
   public static func adjustedRandIndex<A: Hashable, B: Hashable>(_ first: [A], _ second: [B])
-    -> Double
+    throws(KMeansError) -> Double
   {
-    precondition(first.count == second.count, "labelings of different lengths")
+    try checkLengths(first.count, second.count)
     let n = first.count
     guard n > 1 else { return 1 }
     let (table, rows, columns) = contingency(first, second)
@@ -24,6 +25,14 @@ public enum ClusteringAgreement {
     // Both labelings trivial (one cluster each, or all singletons): scikit-learn returns 1.
     guard maximum != expected else { return 1 }
     return (index - expected) / (maximum - expected)
+  }
+
+  /// Two labelings of the same points have one label per point each.
+  private static func checkLengths(_ first: Int, _ second: Int) throws(KMeansError) {
+    guard first == second else {
+      throw .shapeMismatch(
+        "labelings of \(first) and \(second) points; they must label the same points")
+    }
   }
 
   /// The contingency table of two labelings and its row and column sums.
@@ -50,10 +59,11 @@ public enum ClusteringAgreement {
   /// (scikit-learn's `normalized_mutual_info_score` default): MI(U, V) / ((H(U) + H(V)) / 2),
   /// with natural logarithms. 1 for identical partitions; 1 also when both are a single
   /// cluster.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` when the labelings differ in length.
   public static func normalizedMutualInformation<A: Hashable, B: Hashable>(
     _ first: [A], _ second: [B]
-  ) -> Double {
-    precondition(first.count == second.count, "labelings of different lengths")
+  ) throws(KMeansError) -> Double {
+    try checkLengths(first.count, second.count)
     let n = Double(first.count)
     guard n > 0 else { return 1 }
     let (table, rows, columns) = contingency(first, second)

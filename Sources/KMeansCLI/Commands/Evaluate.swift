@@ -50,9 +50,9 @@ extension KMeansCommand {
       let labels = try data.predict(model, threadCount: threads)
       let score = try data.score(model, weights: weights, threadCount: threads)
       let sizes = clusterSizes(labels, clusterCount: model.clusterCount)
-      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
-      let information = trueLabels.map {
-        ClusteringAgreement.normalizedMutualInformation($0, labels)
+      let agreement = try trueLabels.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let information = try trueLabels.map {
+        try ClusteringAgreement.normalizedMutualInformation($0, labels)
       }
       let used = sizes.filter { $0 > 0 }.count
       var quality: (silhouette: Double, ch: Double, db: Double)? = nil

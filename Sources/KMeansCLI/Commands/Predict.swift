@@ -93,7 +93,7 @@ extension KMeansCommand {
       } else {
         labels = try data.predict(model, threadCount: threads)
       }
-      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let agreement = try trueLabels.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
       if let output { try writeLabels(labels, to: output) }
       if outputOptions.json {
         var summary: [String: Any] = [

@@ -104,7 +104,7 @@ extension KMeansCommand {
       var agreements: [Int: Double] = [:]
       if let truth {
         for trial in trials {
-          agreements[trial.k] = ClusteringAgreement.adjustedRandIndex(truth, trial.labels)
+          agreements[trial.k] = try ClusteringAgreement.adjustedRandIndex(truth, trial.labels)
         }
       }
       let elbow = ClusterCountSelection.elbow(trials)

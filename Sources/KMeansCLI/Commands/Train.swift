@@ -145,7 +145,9 @@ extension KMeansCommand {
       if let labelsOutput { try writeLabels(result.labels, to: labelsOutput) }
       if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
       let sizes = clusterSizes(result.labels, clusterCount: result.model.clusterCount)
-      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, result.labels) }
+      let agreement = try trueLabels.map {
+        try ClusteringAgreement.adjustedRandIndex($0, result.labels)
+      }
       try report(
         result.model, rows: data.rowCount, columns: data.columnCount, sizes: sizes,
         agreement: agreement, seconds: seconds)
@@ -171,7 +173,7 @@ extension KMeansCommand {
       if let output { try ModelFile.save(model, hierarchy: tree, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
       if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
-      let agreement = truth.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let agreement = try truth.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
       let sizes = clusterSizes(labels, clusterCount: model.clusterCount)
       if !outputOptions.json && tree.clusterCount <= 64 {
         print("hierarchy:   (\(strategy.rawValue) split first; leaves are clusters)")
@@ -246,9 +248,9 @@ extension KMeansCommand {
       fitted.inertia = summary.inertia
       if let output { try ModelFile.save(fitted, to: output) }
       if let centersOutput { try writeCenters(fitted.centers, to: centersOutput) }
-      let agreement = truth.flatMap { truth in
+      let agreement = try truth.flatMap { truth in
         truth.count == predicted.count
-          ? ClusteringAgreement.adjustedRandIndex(truth, predicted) : nil
+          ? try ClusteringAgreement.adjustedRandIndex(truth, predicted) : nil
       }
       try report(
         fitted, rows: summary.rowCount, columns: columns, sizes: summary.clusterSizes,
@@ -320,7 +322,7 @@ extension KMeansCommand {
       fitted.stopReason = training.stopReason ?? .maxIterations
       if let output { try ModelFile.save(fitted, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
-      let agreement = trueLabels.map { ClusteringAgreement.adjustedRandIndex($0, labels) }
+      let agreement = try trueLabels.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
       if !outputOptions.json {
         print(
           "model dir:   \(directory) (steps \(training.startStep) → \(training.finalStep), checkpoints at \(training.checkpointSteps.map(String.init).joined(separator: " ")))"

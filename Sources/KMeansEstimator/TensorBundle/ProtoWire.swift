@@ -68,25 +68,37 @@ struct ProtoReader {
     }
   }
 
+  /// `value` (read from the file) as an `Int`, or an error naming `what` when it does not fit.
+  func int(_ value: UInt64, _ what: String) throws -> Int {
+    guard let result = Int(exactly: value) else { throw corrupt("\(what) \(value) is too large") }
+    return result
+  }
+
+  /// A varint that counts bytes of this message still to come: checked to fit what is left.
+  mutating func length(_ what: String) throws -> Int {
+    let value = try varint()
+    guard value <= UInt64(bytes.count - position) else {
+      throw corrupt("\(what) \(value) runs past the end of its message")
+    }
+    return Int(value)
+  }
+
   /// The next field: its number, wire type and raw payload (varint value, or bytes).
   mutating func field() throws -> (number: Int, wireType: Int, value: UInt64, data: [UInt8]) {
     let tag = try varint()
-    let number = Int(tag >> 3)
+    let number = Int(truncatingIfNeeded: tag >> 3)
     let wireType = Int(tag & 7)
     switch wireType {
     case 0: return (number, wireType, try varint(), [])
     case 1, 5:
       let width = wireType == 1 ? 8 : 4
-      guard position + width <= bytes.count else { throw corrupt("truncated fixed field") }
+      guard width <= bytes.count - position else { throw corrupt("truncated fixed field") }
       var value: UInt64 = 0
       for index in 0..<width { value |= UInt64(bytes[position + index]) << (8 * UInt64(index)) }
       position += width
       return (number, wireType, value, [])
     case 2:
-      let length = Int(try varint())
-      guard length >= 0, position + length <= bytes.count else {
-        throw corrupt("truncated length-delimited field")
-      }
+      let length = try length("the length of field \(number)")
       let data = Array(bytes[position..<(position + length)])
       position += length
       return (number, wireType, UInt64(length), data)

@@ -156,11 +156,16 @@ enum SSTableReader {
     let indexHandle = BlockHandle(offset: try handles.varint(), size: try handles.varint())
 
     func block(_ handle: BlockHandle) throws -> [UInt8] {
-      let start = Int(handle.offset)
-      let size = Int(handle.size)
-      guard start >= 0, size >= 0, start + size + 5 <= file.count else {
-        throw corrupt("a block handle points past the end of the file")
+      // The handle's numbers come from the file: compared in UInt64, never added unchecked.
+      let trailer: UInt64 = 5  // the block type and its CRC32C
+      guard handle.size <= UInt64(file.count), handle.offset <= UInt64(file.count) - handle.size,
+        trailer <= UInt64(file.count) - handle.size - handle.offset
+      else {
+        throw corrupt(
+          "a block handle (offset \(handle.offset), size \(handle.size)) points past the end of the file (\(file.count) bytes)"
+        )
       }
+      let (start, size) = (Int(handle.offset), Int(handle.size))
       let contents = Array(file[start..<(start + size)])
       let type = file[start + size]
       guard type == 0 else {
@@ -190,11 +195,11 @@ enum SSTableReader {
       var result: [(key: [UInt8], value: [UInt8])] = []
       var previous: [UInt8] = []
       while !reader.atEnd {
-        let shared = Int(try reader.varint())
-        let unshared = Int(try reader.varint())
-        let valueLength = Int(try reader.varint())
+        let shared = try reader.int(reader.varint(), "a shared key length")
+        let unshared = try reader.length("an unshared key length")
+        let valueLength = try reader.int(reader.varint(), "a value length")
         let start = reader.position
-        guard shared <= previous.count, start + unshared + valueLength <= limit else {
+        guard shared <= previous.count, valueLength <= limit - start - unshared else {
           throw corrupt("a block entry runs past its block")
         }
         let key = Array(previous[..<shared]) + reader.bytes[start..<(start + unshared)]

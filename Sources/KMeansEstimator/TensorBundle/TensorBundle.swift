@@ -152,6 +152,9 @@ public struct BundleTensor: Sendable, Equatable {
 public enum TensorBundleWriter {
   /// Writes the bundle; each file atomically (temporary file, fsync, rename, directory fsync),
   /// the data file first so that an index never points at missing data.
+  /// - Throws: ``KMeans/KMeansError/invalidConfiguration(_:)`` for an empty or repeated tensor
+  ///   name or a string tensor; ``KMeans/KMeansError/fileUnreadable(path:reason:)`` when a file
+  ///   cannot be written.
   public static func write(_ tensors: [BundleTensor], prefix: String) throws {
     let sorted = tensors.sorted {
       Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8))
@@ -164,9 +167,19 @@ public enum TensorBundleWriter {
     version.varintField(1, 1)  // producer
     header.bytesField(3, version.bytes)
     entries.append(([], header.bytes))
-    for tensor in sorted {
-      precondition(tensor.dataType != .string, "writing string tensors is not supported")
-      precondition(!tensor.name.isEmpty, "tensor names must not be empty")
+    for (position, tensor) in sorted.enumerated() {
+      // The index is a sorted table of unique, non-empty names (the empty key is the header).
+      guard !tensor.name.isEmpty else {
+        throw KMeansError.invalidConfiguration("a tensor of \(prefix) has an empty name")
+      }
+      guard position == 0 || sorted[position - 1].name != tensor.name else {
+        throw KMeansError.invalidConfiguration(
+          "two tensors of \(prefix) are both named '\(tensor.name)'")
+      }
+      guard tensor.dataType != .string else {
+        throw KMeansError.invalidConfiguration(
+          "tensor '\(tensor.name)' of \(prefix): writing string tensors is not supported")
+      }
       let offset = data.count
       data += tensor.bytes
       var entry = ProtoWriter()
@@ -245,7 +258,7 @@ public struct TensorBundleReader: Sendable {
     while !header.atEnd {
       let field = try header.field()
       switch field.number {
-      case 1: shards = Int(field.value)
+      case 1: shards = try header.int(field.value, "the number of data shards")
       case 2:
         if field.value != 0 {
           throw KMeansError.unsupportedFormat(
@@ -274,7 +287,7 @@ public struct TensorBundleReader: Sendable {
     while !reader.atEnd {
       let field = try reader.field()
       switch field.number {
-      case 1: dtype = Int(field.value)
+      case 1: dtype = Int(truncatingIfNeeded: field.value)
       case 2:
         var shapeReader = ProtoReader(field.data, context: path)
         while !shapeReader.atEnd {
@@ -292,9 +305,9 @@ public struct TensorBundleReader: Sendable {
           }
           shape.append(Int(size))
         }
-      case 3: entry.shard = Int(field.value)
-      case 4: entry.offset = Int(field.value)
-      case 5: entry.size = Int(field.value)
+      case 3: entry.shard = try reader.int(field.value, "tensor '\(name)': the shard")
+      case 4: entry.offset = try reader.int(field.value, "tensor '\(name)': the offset")
+      case 5: entry.size = try reader.int(field.value, "tensor '\(name)': the size")
       case 6: entry.maskedCRC = UInt32(truncatingIfNeeded: field.value)
       case 7:
         throw KMeansError.unsupportedFormat(
@@ -309,7 +322,16 @@ public struct TensorBundleReader: Sendable {
     entry.dataType = type
     entry.shape = shape
     if let elementSize = type.elementSize {
-      let expected = shape.reduce(1, *) * elementSize
+      // Checked: a crafted shape must not overflow the product.
+      var expected = elementSize
+      for dimension in shape {
+        let (product, overflow) = expected.multipliedReportingOverflow(by: dimension)
+        guard !overflow else {
+          throw KMeansError.corruptFile(
+            path: path, reason: "tensor '\(name)': the shape \(shape) is too large")
+        }
+        expected = product
+      }
       guard entry.size == expected else {
         throw KMeansError.corruptFile(
           path: path,
@@ -328,25 +350,57 @@ public struct TensorBundleReader: Sendable {
         path: prefix + ".index",
         reason: "no tensor named '\(name)' (it has: \(names.joined(separator: ", ")))")
     }
+    guard entry.shard < shardCount else {
+      throw KMeansError.corruptFile(
+        path: prefix + ".index",
+        reason: "tensor '\(name)' lies in shard \(entry.shard) of \(shardCount)")
+    }
     let path = TensorBundleWriter.dataPath(prefix: prefix, shard: entry.shard, of: shardCount)
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw KMeansError.fileUnreadable(path: path, reason: "missing data shard")
     }
     defer { try? handle.close() }
-    try handle.seek(toOffset: UInt64(entry.offset))
-    let bytes = [UInt8](try handle.read(upToCount: entry.size) ?? Data())
+    let bytes: [UInt8]
+    do {
+      // The offset and size come from the index: checked against the shard's length before
+      // anything is allocated for them.
+      let length = try handle.seekToEnd()
+      guard UInt64(entry.size) <= length, UInt64(entry.offset) <= length - UInt64(entry.size)
+      else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason:
+            "tensor '\(name)' needs \(entry.size) bytes from byte \(entry.offset), the file has \(length)"
+        )
+      }
+      try handle.seek(toOffset: UInt64(entry.offset))
+      bytes = [UInt8](try handle.read(upToCount: entry.size) ?? Data())
+    } catch let error as KMeansError {
+      throw error
+    } catch {
+      throw KMeansError.fileUnreadable(path: path, reason: "\(error)")
+    }
     guard bytes.count == entry.size else {
       throw KMeansError.corruptFile(
-        path: path,
-        reason:
-          "tensor '\(name)' needs bytes \(entry.offset)..<\(entry.offset + entry.size), the file ends first"
-      )
+        path: path, reason: "tensor '\(name)': the file ended after \(bytes.count) bytes")
     }
     var strings: [[UInt8]] = []
     let computed: UInt32
     if entry.dataType == .string {
-      (strings, computed) = try Self.decodeStrings(
-        bytes, count: entry.shape.reduce(1, *), name: name, path: path)
+      // Each string takes at least one length byte, so more strings than bytes is corrupt (and
+      // the product of the shape is checked).
+      let count = entry.shape.reduce(into: Optional(1)) { product, dimension in
+        product = product.flatMap {
+          let (value, overflow) = $0.multipliedReportingOverflow(by: dimension)
+          return overflow || value > bytes.count ? nil : value
+        }
+      }
+      guard let count else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason: "tensor '\(name)': \(entry.shape) strings cannot fit in \(bytes.count) bytes")
+      }
+      (strings, computed) = try Self.decodeStrings(bytes, count: count, name: name, path: path)
     } else {
       computed = CRC32C.checksum(bytes)
     }
@@ -374,7 +428,7 @@ public struct TensorBundleReader: Sendable {
     var lengthCRC: UInt32 = 0
     for _ in 0..<count {
       let length = try reader.varint()
-      lengths.append(Int(length))
+      lengths.append(Int(clamping: length))  // checked against the bytes below
       if length <= UInt64(UInt32.max) {
         lengthCRC = CRC32C.checksum(
           littleEndianBytes(UInt32(length)), continuing: lengthCRC)
@@ -396,7 +450,7 @@ public struct TensorBundleReader: Sendable {
     var position = reader.position + 4
     var strings: [[UInt8]] = []
     for length in lengths {
-      guard position + length <= bytes.count else {
+      guard length <= bytes.count - position else {
         throw KMeansError.corruptFile(path: path, reason: "string tensor '\(name)' is truncated")
       }
       let string = Array(bytes[position..<(position + length)])

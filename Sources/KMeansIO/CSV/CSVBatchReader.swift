@@ -83,7 +83,9 @@ public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked
 
   /// The next at most `maxRows` data rows, or nil at the end of the file.
   public func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
-    precondition(maxRows > 0)
+    guard maxRows > 0 else {
+      throw KMeansError.invalidConfiguration("batches of \(maxRows) rows; they need at least 1")
+    }
     var values: [Scalar] = []
     var labels: [String] = []
     var weights: [Double] = []

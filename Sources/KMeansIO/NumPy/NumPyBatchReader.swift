@@ -45,13 +45,12 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
     self.file = file
     let headerBytes = try Self.reading(path) { try file.bytes(0..<(1 << 16)) }
     let header = try NumPyFile.parseHeader(Data(headerBytes), path: path)
-    let rows = header.shape.first ?? 0
-    let columns = header.shape.count == 2 ? header.shape[1] : 1
-    guard file.length - header.dataOffset >= rows * columns * header.type.byteCount else {
+    let (rows, columns) = (header.rows, header.columns)
+    guard file.length - header.dataOffset >= header.byteCount else {
       throw KMeansError.corruptFile(
         path: path,
         reason:
-          "the header promises \(rows * columns) \(header.type.rawValue) values, but only \(file.length - header.dataOffset) bytes follow"
+          "the header promises \(header.valueCount) \(header.type.rawValue) values, but only \(file.length - header.dataOffset) bytes follow"
       )
     }
     self.type = header.type
@@ -71,8 +70,11 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   }
 
   /// The given rows converted to `Scalar` (random access; no pages are released).
+  /// - Throws: ``KMeans/KMeansError/shapeMismatch(_:)`` for rows outside the file.
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
-    precondition(range.lowerBound >= 0 && range.upperBound <= totalRows, "rows out of range")
+    guard range.lowerBound >= 0, range.upperBound <= totalRows else {
+      throw KMeansError.shapeMismatch("\(path): rows \(range) asked for, the file has \(totalRows)")
+    }
     let count = range.count * columnCount
     let offset = dataOffset + range.lowerBound * columnCount * type.byteCount
     let values: [Scalar] = try Self.reading(path) {
@@ -83,7 +85,9 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
 
   /// The next rows in file order, releasing the pages of the rows delivered before.
   public func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
-    precondition(maxRows > 0)
+    guard maxRows > 0 else {
+      throw KMeansError.invalidConfiguration("batches of \(maxRows) rows; they need at least 1")
+    }
     guard cursor < totalRows else { return nil }
     file.release(before: dataOffset + cursor * columnCount * type.byteCount)
     let range = cursor..<min(totalRows, cursor + maxRows)

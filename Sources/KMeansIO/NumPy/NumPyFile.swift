@@ -58,11 +58,9 @@ public enum NumPyFile {
         head = try handle.read(upToCount: min(fileSize, location.start + location.length)) ?? Data()
       }
       let header = try parseHeader(head, path: path)
-      let rows = header.shape.first ?? 1
-      let columns = header.shape.count == 2 ? header.shape[1] : 1
-      let count = rows * columns
+      let (rows, columns, count) = (header.rows, header.columns, header.valueCount)
       let width = header.type.byteCount
-      guard fileSize - header.dataOffset >= count * width else {
+      guard fileSize - header.dataOffset >= header.byteCount else {
         throw KMeansError.corruptFile(
           path: path,
           reason:
@@ -98,8 +96,8 @@ public enum NumPyFile {
       throw KMeansError.unsupportedFormat(
         path: path, reason: "expected a 1-dimensional int32 or int64 array")
     }
-    let count = header.shape[0]
-    guard data.count - header.dataOffset >= count * header.type.byteCount else {
+    let count = header.valueCount
+    guard data.count - header.dataOffset >= header.byteCount else {
       throw KMeansError.corruptFile(path: path, reason: "truncated data")
     }
     guard
@@ -157,10 +155,8 @@ public enum NumPyFile {
     -> Matrix<Scalar>
   {
     let header = try parseHeader(data, path: path)
-    let rows = header.shape.first ?? 1
-    let columns = header.shape.count == 2 ? header.shape[1] : 1
-    let count = rows * columns
-    guard data.count - header.dataOffset >= count * header.type.byteCount else {
+    let (rows, columns, count) = (header.rows, header.columns, header.valueCount)
+    guard data.count - header.dataOffset >= header.byteCount else {
       throw KMeansError.corruptFile(
         path: path,
         reason:
@@ -176,14 +172,8 @@ public enum NumPyFile {
 
   /// Reads a 1-dimensional integer array (e.g. labels).
   public static func readIntegers(_ path: String) throws -> [Int] {
-    let data = try AtomicFile.read(path)
-    let header = try parseHeader(data, path: path)
-    guard header.type == .int32 || header.type == .int64, header.shape.count == 1 else {
-      throw KMeansError.unsupportedFormat(
-        path: path, reason: "expected a 1-dimensional int32 or int64 array")
-    }
-    let matrix = try readMatrix(path, as: Double.self)
-    return matrix.values.map { Int($0) }
+    // Decoded as integers (not through Double, which would round int64 values past 2^53).
+    try decodeIntegers(AtomicFile.read(path), path: path)
   }
 
   /// Writes a matrix as a 2-dimensional array of its own precision, atomically.
@@ -227,6 +217,15 @@ public enum NumPyFile {
     var type: NumPyElementType
     var shape: [Int]
     var dataOffset: Int
+    /// The number of elements: the product of the shape (checked against overflow).
+    var valueCount: Int
+    /// The bytes of the array after the header (checked against overflow).
+    var byteCount: Int
+
+    /// The rows: the first dimension (a 1-dimensional array is one column).
+    var rows: Int { shape.first ?? 1 }
+    /// The columns: the second dimension, or 1.
+    var columns: Int { shape.count == 2 ? shape[1] : 1 }
   }
 
   /// Where the header text lies, from the magic string and the version's length field (the
@@ -303,6 +302,18 @@ public enum NumPyFile {
       throw KMeansError.unsupportedFormat(
         path: path, reason: "a \(shape.count)-dimensional array; expected 1 or 2 dimensions")
     }
-    return Header(type: type, shape: shape, dataOffset: headerStart + headerLength)
+    // Checked: a crafted header must not overflow the element count or the byte count.
+    let (valueCount, countOverflow) = shape.reduce((1, false)) { partial, dimension in
+      let product = partial.0.multipliedReportingOverflow(by: dimension)
+      return (product.partialValue, partial.1 || product.overflow)
+    }
+    let (byteCount, bytesOverflow) = valueCount.multipliedReportingOverflow(by: type.byteCount)
+    guard !countOverflow, !bytesOverflow else {
+      throw KMeansError.corruptFile(
+        path: path, reason: "the shape \(shape) has more elements than any file can hold")
+    }
+    return Header(
+      type: type, shape: shape, dataOffset: headerStart + headerLength, valueCount: valueCount,
+      byteCount: byteCount)
   }
 }

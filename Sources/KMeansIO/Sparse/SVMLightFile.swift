@@ -95,8 +95,11 @@ public enum SVMLightFile {
         }
         let key = text(bytes, token.lowerBound..<colon)
         if key == "qid" { continue }
-        guard let index = Int(key), index >= 0 else {
-          throw fail(column, "'\(key)' is not a feature index (a whole number >= 0)")
+        // Column indices are stored as Int32 (as SciPy's CSR): a larger index is refused here,
+        // where its line and column are known.
+        guard let index = Int(key), index >= 0, index < Int(Int32.max) else {
+          throw fail(
+            column, "'\(key)' is not a feature index (a whole number from 0 to \(Int32.max - 1))")
         }
         let valueStart = colon + 1
         guard let value = TextNumbers.parseDouble(bytes, from: valueStart, to: token.upperBound)

@@ -31,16 +31,19 @@ public enum SciPySparseFile {
           "sparse format '\(format)'; save a CSR matrix (scipy.sparse.save_npz(path, matrix.tocsr()))"
       )
     }
-    let shape = try NumPyFile.decode(member("shape"), path: "\(path):shape.npy", as: Double.self)
-    guard shape.rowCount == 2 else {
-      throw KMeansError.corruptFile(path: path, reason: "shape.npy holds \(shape.rowCount) values")
+    // The shape is an integer array (SciPy writes int64); read as integers, never through a
+    // floating-point conversion that a NaN or a huge value would trap.
+    let shape = try NumPyFile.decodeIntegers(member("shape"), path: "\(path):shape.npy")
+    guard shape.count == 2, shape[0] >= 0, shape[1] >= 0 else {
+      throw KMeansError.corruptFile(
+        path: path, reason: "shape.npy holds \(shape); expected two sizes ≥ 0")
     }
     let values = try NumPyFile.decode(member("data"), path: "\(path):data.npy", as: Scalar.self)
     let indices = try NumPyFile.decodeIntegers(member("indices"), path: "\(path):indices.npy")
     let offsets = try NumPyFile.decodeIntegers(member("indptr"), path: "\(path):indptr.npy")
     do {
       return try SparseMatrix(
-        rowCount: Int(shape.values[0]), columnCount: Int(shape.values[1]), rowOffsets: offsets,
+        rowCount: shape[0], columnCount: shape[1], rowOffsets: offsets,
         columnIndices: indices, values: values.values)
     } catch let error as KMeansError {
       throw KMeansError.corruptFile(path: path, reason: error.description)
@@ -96,63 +99,95 @@ struct ZipArchive {
     self.data = data
     self.path = path
     let bytes = [UInt8](data)
-    func u16(_ at: Int) -> Int { Int(bytes[at]) | Int(bytes[at + 1]) << 8 }
-    func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
-    func u64(_ at: Int) -> Int { u32(at) | u32(at + 4) << 32 }
     func corrupt(_ reason: String) -> KMeansError {
       KMeansError.corruptFile(path: path, reason: reason)
+    }
+    // Every number below comes from the file: each read is bounds-checked and each offset or
+    // size is checked to fit in the archive before it is used.
+    func u16(_ at: Int) throws -> Int {
+      guard let value = LittleEndian.read(UInt16.self, from: bytes, at: at) else {
+        throw corrupt("a field at byte \(at) lies past the end of the archive")
+      }
+      return Int(value)
+    }
+    func u32(_ at: Int) throws -> Int {
+      guard let value = LittleEndian.read(UInt32.self, from: bytes, at: at) else {
+        throw corrupt("a field at byte \(at) lies past the end of the archive")
+      }
+      return Int(value)
+    }
+    func u64(_ at: Int, _ what: String) throws -> Int {
+      guard let value = LittleEndian.read(UInt64.self, from: bytes, at: at) else {
+        throw corrupt("a field at byte \(at) lies past the end of the archive")
+      }
+      guard let result = Int(exactly: value), result <= bytes.count else {
+        throw corrupt(
+          "the ZIP64 \(what) \(value) at byte \(at) exceeds the archive's \(bytes.count) bytes")
+      }
+      return result
     }
     // The end-of-central-directory record: within the last 64 KiB + 22 bytes.
     guard bytes.count >= 22 else { throw corrupt("too short for a ZIP archive") }
     var end = bytes.count - 22
-    while end >= max(0, bytes.count - 22 - 65535), u32(end) != 0x0605_4B50 { end -= 1 }
-    guard end >= 0, u32(end) == 0x0605_4B50 else {
+    while end > max(0, bytes.count - 22 - 65535), try u32(end) != 0x0605_4B50 { end -= 1 }
+    guard try u32(end) == 0x0605_4B50 else {
       throw corrupt("not a ZIP archive (.npz): no end-of-central-directory record")
     }
-    var count = u16(end + 10)
-    var directory = u32(end + 16)
+    var count = try u16(end + 10)
+    var directory = try u32(end + 16)
     // ZIP64: the locator just before points to the ZIP64 end record.
-    if (count == 0xFFFF || directory == 0xFFFF_FFFF) && end >= 20 && u32(end - 20) == 0x0706_4B50 {
-      let record = u64(end - 20 + 8)
-      guard record + 56 <= bytes.count, u32(record) == 0x0606_4B50 else {
+    if count == 0xFFFF || directory == 0xFFFF_FFFF, end >= 20, try u32(end - 20) == 0x0706_4B50 {
+      let record = try u64(end - 20 + 8, "end record offset")
+      guard record <= bytes.count - 56, try u32(record) == 0x0606_4B50 else {
         throw corrupt("bad ZIP64 end record")
       }
-      count = u64(record + 32)
-      directory = u64(record + 48)
+      count = try u64(record + 32, "entry count")
+      directory = try u64(record + 48, "directory offset")
+    }
+    // Each entry takes at least 46 bytes, so a count the archive cannot hold is corrupt (and
+    // is refused before anything is allocated for it).
+    guard count <= bytes.count / 46 else {
+      throw corrupt(
+        "the directory claims \(count) members, more than \(bytes.count) bytes can hold")
     }
     var entries: [Entry] = []
     var cursor = directory
     for _ in 0..<count {
-      guard cursor + 46 <= bytes.count, u32(cursor) == 0x0201_4B50 else {
+      guard cursor <= bytes.count - 46, try u32(cursor) == 0x0201_4B50 else {
         throw corrupt("bad central directory entry at byte \(cursor)")
       }
-      let nameLength = u16(cursor + 28)
-      let extraLength = u16(cursor + 30)
-      let commentLength = u16(cursor + 32)
+      let nameLength = try u16(cursor + 28)
+      let extraLength = try u16(cursor + 30)
+      let commentLength = try u16(cursor + 32)
       guard cursor + 46 + nameLength + extraLength <= bytes.count else {
         throw corrupt("truncated central directory")
       }
       var entry = Entry(
         name: String(decoding: bytes[(cursor + 46)..<(cursor + 46 + nameLength)], as: UTF8.self),
-        method: u16(cursor + 10), compressedSize: u32(cursor + 20), size: u32(cursor + 24),
-        localHeaderOffset: u32(cursor + 42))
+        method: try u16(cursor + 10), compressedSize: try u32(cursor + 20),
+        size: try u32(cursor + 24), localHeaderOffset: try u32(cursor + 42))
       // ZIP64 extra field: the 64-bit values, in order, for each 32-bit field that is full.
       var extra = cursor + 46 + nameLength
       let extraEnd = extra + extraLength
       while extra + 4 <= extraEnd {
-        let id = u16(extra)
-        let length = u16(extra + 2)
+        let id = try u16(extra)
+        let length = try u16(extra + 2)
         if id == 0x0001 {
           var field = extra + 4
-          if entry.size == 0xFFFF_FFFF {
-            entry.size = u64(field)
-            field += 8
+          func next(_ what: String) throws -> Int {
+            guard field + 8 <= min(extraEnd, extra + 4 + length) else {
+              throw corrupt("a ZIP64 extra field of member '\(entry.name)' is too short")
+            }
+            defer { field += 8 }
+            return try u64(field, what)
           }
+          if entry.size == 0xFFFF_FFFF { entry.size = try next("size") }
           if entry.compressedSize == 0xFFFF_FFFF {
-            entry.compressedSize = u64(field)
-            field += 8
+            entry.compressedSize = try next("compressed size")
           }
-          if entry.localHeaderOffset == 0xFFFF_FFFF { entry.localHeaderOffset = u64(field) }
+          if entry.localHeaderOffset == 0xFFFF_FFFF {
+            entry.localHeaderOffset = try next("header offset")
+          }
         }
         extra += 4 + length
       }
@@ -162,24 +197,47 @@ struct ZipArchive {
     self.entries = entries
   }
 
+  /// The most that raw deflate can expand: 1,032 output bytes per input byte (RFC 1951's
+  /// longest match from a 2-bit code), plus a little for the final block.
+  static let largestInflationRatio = 1032
+
   /// The uncompressed bytes of member `name`, or nil when the archive has none.
   func member(named name: String) throws -> Data? {
     guard let entry = entries.first(where: { $0.name == name }) else { return nil }
     let header = entry.localHeaderOffset
     let base = data.startIndex
-    guard header + 30 <= data.count else {
+    guard header >= 0, header <= data.count - 30 else {
       throw KMeansError.corruptFile(path: path, reason: "member '\(name)' lies past the end")
     }
     func u16(_ at: Int) -> Int { Int(data[base + at]) | Int(data[base + at + 1]) << 8 }
     let start = header + 30 + u16(header + 26) + u16(header + 28)
-    guard start + entry.compressedSize <= data.count else {
+    guard entry.compressedSize >= 0, start <= data.count,
+      entry.compressedSize <= data.count - start
+    else {
       throw KMeansError.corruptFile(path: path, reason: "member '\(name)' is truncated")
     }
     let compressed = data[(base + start)..<(base + start + entry.compressedSize)]
     switch entry.method {
     case 0:
+      guard entry.size == entry.compressedSize else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason:
+            "stored member '\(name)' has size \(entry.size) but \(entry.compressedSize) stored bytes"
+        )
+      }
       return Data(compressed)
     case 8:
+      // A size that this many compressed bytes cannot inflate to is refused before the output
+      // buffer is allocated (a crafted size must not reserve gigabytes).
+      guard entry.size >= 0, entry.size / Self.largestInflationRatio <= entry.compressedSize + 1
+      else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason:
+            "member '\(name)' claims \(entry.size) bytes from \(entry.compressedSize) compressed bytes, more than deflate can give"
+        )
+      }
       return try inflate(compressed, expectedSize: entry.size, name: name)
     default:
       throw KMeansError.unsupportedFormat(

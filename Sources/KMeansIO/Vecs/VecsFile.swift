@@ -84,8 +84,11 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
   }
 
   /// The given rows as a matrix, checking each vector's dimension.
+  /// - Throws: ``KMeans/KMeansError/shapeMismatch(_:)`` for rows outside the file.
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
-    precondition(range.lowerBound >= 0 && range.upperBound <= totalRows, "rows out of range")
+    guard range.lowerBound >= 0, range.upperBound <= totalRows else {
+      throw KMeansError.shapeMismatch("\(path): rows \(range) asked for, the file has \(totalRows)")
+    }
     do {
       let values: [Scalar] = try file.decodeRows(format.stored, width: columnCount, rows: range)
       return try Matrix(rowCount: range.count, columnCount: columnCount, values: values)
@@ -99,6 +102,9 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
 
   /// The next vectors in file order, releasing the pages of those delivered before.
   public func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
+    guard maxRows > 0 else {
+      throw KMeansError.invalidConfiguration("batches of \(maxRows) rows; they need at least 1")
+    }
     guard cursor < totalRows else { return nil }
     file.release(before: cursor * rowBytes)
     let range = cursor..<min(totalRows, cursor + maxRows)

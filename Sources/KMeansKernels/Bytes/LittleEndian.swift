@@ -66,6 +66,14 @@ extension Array where Element == UInt8 {
 
 /// Reading little-endian numbers out of bytes, safely: every read is bounds-checked once.
 package enum LittleEndian {
+  /// Whether `count` elements of `width` bytes from byte `offset` lie inside `length` bytes,
+  /// computed without overflow (the numbers may come from a crafted file).
+  package static func fits(offset: Int, count: Int, width: Int, within length: Int) -> Bool {
+    guard offset >= 0, count >= 0, width >= 0, offset <= length else { return false }
+    let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+    return !overflow && bytes <= length - offset
+  }
+
   /// The integer stored at `offset` of `bytes` (nil when it does not fit).
   package static func read<T: FixedWidthInteger>(
     _: T.Type, from bytes: some DataProtocol & ContiguousBytes, at offset: Int
@@ -86,9 +94,10 @@ package enum LittleEndian {
     _ element: StoredElement, count: Int, from bytes: Data, at offset: Int,
     into output: inout [Scalar], startingAt start: Int = 0
   ) -> Bool {
-    guard count >= 0, start >= 0, start + count <= output.count else { return false }
+    guard count >= 0, start >= 0, start <= output.count - count else { return false }
     return bytes.withUnsafeBytes { raw in
-      guard offset >= 0, offset + count * element.byteCount <= raw.count, let base = raw.baseAddress
+      guard fits(offset: offset, count: count, width: element.byteCount, within: raw.count),
+        let base = raw.baseAddress
       else { return count == 0 }
       output.withUnsafeMutableBufferPointer { target in
         decode(element, count: count, from: base + offset, into: target.baseAddress! + start)
@@ -105,6 +114,9 @@ package enum LittleEndian {
     _ element: StoredElement, count: Int, from bytes: Data, at offset: Int,
     as _: Scalar.Type = Scalar.self
   ) -> [Scalar]? {
+    guard fits(offset: offset, count: count, width: element.byteCount, within: bytes.count) else {
+      return nil
+    }
     var values = [Scalar](repeating: 0, count: count)
     return decode(element, count: count, from: bytes, at: offset, into: &values) ? values : nil
   }
@@ -114,7 +126,7 @@ package enum LittleEndian {
     _ element: StoredElement, count: Int, from bytes: some ContiguousBytes, at offset: Int
   ) -> [Int]? {
     bytes.withUnsafeBytes { raw in
-      guard count >= 0, offset >= 0, offset + count * element.byteCount <= raw.count else {
+      guard fits(offset: offset, count: count, width: element.byteCount, within: raw.count) else {
         return nil
       }
       return (0..<count).map { index in

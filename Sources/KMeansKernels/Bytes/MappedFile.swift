@@ -85,10 +85,11 @@ package final class MappedFile: @unchecked Sendable {
   package func decode<Scalar: BinaryFloatingPoint>(
     _ element: StoredElement, count: Int, at offset: Int, as _: Scalar.Type = Scalar.self
   ) throws -> [Scalar] {
-    let byteCount = count * element.byteCount
-    guard count >= 0, offset >= 0, offset + byteCount <= length else {
+    guard LittleEndian.fits(offset: offset, count: count, width: element.byteCount, within: length)
+    else {
       throw Failure(reason: "\(count) values at byte \(offset) lie past the end of the file")
     }
+    let byteCount = count * element.byteCount
     var values = [Scalar](repeating: 0, count: count)
     guard count > 0 else { return values }
     if let mapping {
@@ -112,10 +113,16 @@ package final class MappedFile: @unchecked Sendable {
     _ element: StoredElement, width: Int, rows: Range<Int>, as _: Scalar.Type = Scalar.self
   ) throws -> [Scalar] {
     let headerBytes = 4
-    let stride = headerBytes + width * element.byteCount
-    guard rows.lowerBound >= 0, rows.upperBound * stride <= length else {
+    guard width >= 0,
+      case (let rowBytes, let overflow) = width.multipliedReportingOverflow(by: element.byteCount),
+      !overflow, rowBytes <= Int.max - headerBytes,
+      LittleEndian.fits(
+        offset: 0, count: rows.upperBound, width: headerBytes + rowBytes, within: length),
+      rows.lowerBound >= 0
+    else {
       throw Failure(reason: "rows \(rows) lie past the end of the file")
     }
+    let stride = headerBytes + width * element.byteCount
     var values = [Scalar](repeating: 0, count: rows.count * width)
     var failure: Failure? = nil
     let bytes =

@@ -1,0 +1,1 @@
+../../../Tests/KMeansTestSupport/ParserChecks.swift
