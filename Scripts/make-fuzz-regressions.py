@@ -2,7 +2,9 @@
 """Writes the crafted inputs of Tests/KMeansIOTests/Fixtures/Fuzz/<target>/ once: files that
 crashed (or would crash) a parser before its numbers were checked. Each is replayed by
 FuzzRegressionTests through the fuzz targets' own checks and seeds Scripts/fuzz.sh. Findings of
-the fuzzer itself are copied there by hand (from .build/fuzz/findings/<target>/).
+the fuzzer itself are copied there by hand (from .build/fuzz/findings/<target>/), named
+fuzz-<what>: e.g. npy/fuzz-rows-without-columns.npy (2,147,486,348 rows of 0 columns, which the
+batch reader handed out as empty batches for ever).
 
 Layouts: csv, svmlight and vecs inputs start with one byte of options (see
 Tests/KMeansTestSupport/ParserChecks.swift); npy and npz inputs are the file itself."""

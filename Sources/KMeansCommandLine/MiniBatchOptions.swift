@@ -83,9 +83,18 @@ package struct EstimatorOptions: ParsableArguments {
   @Option(help: "Checkpoints to keep; older ones are deleted.")
   package var keepCheckpoints: Int = 5
 
+  @Option(
+    help: ArgumentHelp(
+      "Resume from this earlier checkpoint (a name such as model.ckpt-3, or its step) instead of the latest, e.g. when 'kmeans inspect' reports the latest damaged; the later ones are deleted.",
+      valueName: "checkpoint"))
+  package var resumeFrom: String?
+
   package func validate() throws {
     if modelDir != nil && steps == nil && maxSteps == nil {
       throw ValidationError("--model-dir needs --steps N or --max-steps N")
+    }
+    if resumeFrom != nil && modelDir == nil {
+      throw ValidationError("--resume-from needs --model-dir")
     }
   }
 }

@@ -18,6 +18,24 @@ package func printJSON(_ object: [String: Any]) throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
+/// The most memory this process has held resident so far, in bytes (`getrusage`'s
+/// `ru_maxrss`): what the JSON summaries report as `peakResidentBytes`, and what the memory
+/// bound tests read from a child process.
+package func peakResidentBytes() -> Int {
+  #if canImport(Glibc)
+    let rusageSelf = RUSAGE_SELF.rawValue  // an enum on Glibc, an Int32 on Darwin
+  #else
+    let rusageSelf = RUSAGE_SELF
+  #endif
+  var usage = rusage()
+  guard getrusage(rusageSelf, &usage) == 0 else { return 0 }
+  #if canImport(Darwin)
+    return Int(usage.ru_maxrss)  // bytes on Darwin
+  #else
+    return Int(usage.ru_maxrss) * 1024  // KiB on Linux
+  #endif
+}
+
 /// Writes a line to standard error.
 package func printError(_ text: String) {
   FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -43,6 +43,15 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     if let miniBatch = configuration.miniBatch { stepsPerIteration = miniBatch.stepsPerIteration }
     let mode: TrainingMode =
       stepsPerIteration > 0 ? .miniBatch(stepsPerIteration: stepsPerIteration) : .fullBatch
+    // The writing rank holds the directory's training lock (another job or `kmeans train`
+    // into the same directory is refused), which also checks that it is writable.
+    var lock: DirectoryLock? = nil
+    if collectives.rank == 0, let modelDirectory {
+      try FileManager.default.createDirectory(
+        atPath: modelDirectory, withIntermediateDirectories: true)
+      lock = try DirectoryLock(directory: modelDirectory, purpose: "training")
+    }
+    defer { lock?.release() }
     if let modelDirectory,
       let prefix = try ModelDirectory.latestCheckpoint(directory: modelDirectory)
     {

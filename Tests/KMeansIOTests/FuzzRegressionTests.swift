@@ -131,3 +131,17 @@ struct FuzzRegressionTests {
     }
   }
 }
+
+extension FuzzRegressionTests {
+  @Test("billions of rows of 0 columns are refused, not streamed as empty batches for ever")
+  func rowsWithoutColumns() throws {
+    let name = "npy/fuzz-rows-without-columns.npy"
+    for read in [
+      { (path: String) in _ = try NumPyFile.readMatrix(path, as: Float.self) },
+      { (path: String) in _ = try NumPyBatchReader<Float>(path) },
+    ] {
+      let found = error(reading: name, read)
+      #expect(found?.description.contains("rows of 0 columns: nothing to read") == true)
+    }
+  }
+}

@@ -11,7 +11,9 @@ extension KMeansCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show a model directory: checkpoints kept, the latest one's variables, metadata.",
       discussion: """
-        Works on directories written by 'kmeans train --model-dir' and by TensorFlow.
+        Works on directories written by 'kmeans train --model-dir' and by TensorFlow. Every \
+        kept checkpoint is read and checked (CRC32C); a damaged one is named with its file and \
+        byte offset, with the newest sound checkpoint to resume from (--resume-from).
 
         Example:
           kmeans inspect runs/digits
@@ -30,6 +32,24 @@ extension KMeansCommand {
         }
         let state = try CheckpointState.read(directory: directory)
         let metadata = try ModelDirectory.metadata(directory: directory)
+        // Every kept checkpoint is read whole (each CRC checked), so damage is reported with its
+        // file and offset, and the newest sound checkpoint is named as the way on.
+        let kept = try ModelDirectory.checkpoints(directory: directory)
+        var damage: [String: KMeansError] = [:]
+        for checkpoint in kept { damage[checkpoint] = ModelDirectory.damage(prefix: checkpoint) }
+        if let latestDamage = damage[prefix] ?? ModelDirectory.damage(prefix: prefix) {
+          for checkpoint in kept {
+            let name = (checkpoint as NSString).lastPathComponent
+            printError("  \(name): \(damage[checkpoint].map { "DAMAGED: \($0)" } ?? "sound")")
+          }
+          if let sound = kept.last(where: { damage[$0] == nil }) {
+            let name = (sound as NSString).lastPathComponent
+            printError(
+              "the latest checkpoint is damaged; \(name) is sound: resume from it with 'kmeans train … --model-dir \(directory) --resume-from \(name)'"
+            )
+          }
+          throw latestDamage
+        }
         let reader = try TensorBundleReader(prefix: prefix)
         var variables: [[String: Any]] = []
         for name in reader.names {

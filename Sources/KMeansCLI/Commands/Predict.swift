@@ -72,6 +72,7 @@ extension KMeansCommand {
       if outputOptions.json {
         try printJSON([
           "rows": summary.rowCount, "clusterSizes": summary.clusterSizes, "score": summary.inertia,
+          "peakResidentBytes": peakResidentBytes(),
         ])
       } else {
         print("wrote \(summary.rowCount) labels to \(output ?? "")")

@@ -268,6 +268,7 @@ extension KMeansCommand {
       settings.checkpointEverySeconds = estimator.checkpointSeconds
       settings.keepCheckpoints = estimator.keepCheckpoints
       let trainer = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
+      if let checkpoint = estimator.resumeFrom { try trainer.rollBack(to: checkpoint) }
       let verbose = self.verbose
       let started = Date()
       Interrupt.install()
@@ -348,6 +349,7 @@ extension KMeansCommand {
           "stopReason": model.stopReason.rawValue, "clusterSizes": sizes, "seconds": seconds,
           "dtype": Scalar.dtypeName, "metric": model.metric.rawValue, "mode": mode,
           "iterationSeconds": model.iterationStatistics.map(\.seconds),
+          "peakResidentBytes": peakResidentBytes(),
         ]
         if let agreement { summary["adjustedRandIndex"] = agreement }
         if let output { summary["model"] = output }

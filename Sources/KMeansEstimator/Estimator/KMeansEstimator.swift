@@ -58,7 +58,6 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     if let metadata = try ModelDirectory.metadata(directory: modelDirectory) {
       try check(metadata)
     }
-    ModelDirectory.removeStaleTemporaries(directory: modelDirectory)
   }
 
   private var stepsPerIteration: Int { configuration.clustering.miniBatch?.stepsPerIteration ?? 0 }
@@ -102,7 +101,15 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// any checkpoint ends exactly where an uninterrupted one does. Checkpoints are written
   /// every `checkpointEverySteps` steps or `checkpointEverySeconds`, and at the end — also when
   /// `isCancelled` returns true after a step, which stops training there.
+  ///
+  /// Training holds an advisory lock on the directory (`.kmeans-train.lock`): a second
+  /// process (or estimator) that trains into it meanwhile is refused at once, and a read-only
+  /// directory is refused before any work. A checkpoint that cannot be written (a full disk)
+  /// ends training with an error; the checkpoints before it stay the latest and load. To go
+  /// on from an earlier checkpoint (the latest is damaged), call ``rollBack(to:)`` first.
   /// - Parameter weights: one sample weight per row, or nil.
+  /// - Throws: ``KMeans/KMeansError`` for bad data, a directory that is locked or not
+  ///   writable, a damaged checkpoint (naming the file and byte offset), or a failed write.
   @discardableResult
   public func train(
     input: EstimatorInput<Scalar>, weights: [Double]? = nil, steps: Int? = nil,
@@ -152,6 +159,10 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     guard steps != nil || maxSteps != nil else {
       throw KMeansError.invalidConfiguration("give steps or maxSteps")
     }
+    // One trainer per directory, and a writable one, checked before any work.
+    let lock = try DirectoryLock(directory: modelDirectory, purpose: "training")
+    defer { lock.release() }
+    ModelDirectory.removeStaleTemporaries(directory: modelDirectory)
     let metadata = EstimatorMetadata(
       dtype: Scalar.dtypeName, metric: configuration.clustering.metric,
       clusterCount: configuration.clustering.effectiveClusterCount, dimension: d,
@@ -222,6 +233,19 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     report.stopReason = result.state.stopReason
     report.stoppedByTolerance = result.state.stopReason.map { $0 != .cancelled } ?? false
     return report
+  }
+
+  /// Makes `checkpoint` (a name such as `model.ckpt-3`, a step number, or a prefix path) the
+  /// latest again, so that the next ``train(input:weights:steps:maxSteps:progress:isCancelled:)``
+  /// resumes from it: the way past a damaged latest checkpoint. The checkpoint is read whole
+  /// (every CRC checked) first; the checkpoints after it are forgotten and their files deleted,
+  /// as training will write those steps again.
+  /// - Throws: ``KMeans/KMeansError`` when the checkpoint is not in the directory or does not
+  ///   read, or the directory is locked by a training process.
+  public func rollBack(to checkpoint: String) throws {
+    let lock = try DirectoryLock(directory: modelDirectory, purpose: "training")
+    defer { lock.release() }
+    try ModelDirectory.rollBack(directory: modelDirectory, to: checkpoint, as: Scalar.self)
   }
 
   private func save(_ trainer: KMeansTrainer<Scalar>, state: LoopState) throws {

@@ -215,8 +215,15 @@ public enum ModelDirectory {
     _ variables: CheckpointVariables<Scalar>, directory: String, keep: Int
   ) throws {
     let name = "model.ckpt-\(variables.globalStep)"
-    try TensorBundleWriter.write(
-      tensors(variables), prefix: prefix(directory: directory, step: variables.globalStep))
+    let newPrefix = prefix(directory: directory, step: variables.globalStep)
+    do {
+      try TensorBundleWriter.write(tensors(variables), prefix: newPrefix)
+    } catch {
+      // A full disk or a lost directory: the `checkpoint` file still names the previous
+      // checkpoint, which stays intact; drop what this one left half written.
+      removeCheckpointFiles(prefix: newPrefix)
+      throw error
+    }
     var all = (try? CheckpointState.read(directory: directory))?.all ?? []
     all.removeAll { $0 == name }
     all.append(name)
@@ -224,11 +231,61 @@ public enum ModelDirectory {
     all = Array(all.suffix(keep))
     try CheckpointState(latest: name, all: all).write(directory: directory)
     for old in removed where !old.hasPrefix("/") {
-      let oldPrefix = (directory as NSString).appendingPathComponent(old)
-      for suffix in [".index", ".data-00000-of-00001", ".meta"] {
-        try? FileManager.default.removeItem(atPath: oldPrefix + suffix)
-      }
+      removeCheckpointFiles(prefix: (directory as NSString).appendingPathComponent(old))
     }
+  }
+
+  /// Deletes a checkpoint's files (best effort).
+  static func removeCheckpointFiles(prefix: String) {
+    for suffix in [".index", ".data-00000-of-00001", ".meta"] {
+      try? FileManager.default.removeItem(atPath: prefix + suffix)
+    }
+  }
+
+  /// Every checkpoint the directory's `checkpoint` file lists (oldest first), as prefixes.
+  public static func checkpoints(directory: String) throws -> [String] {
+    guard let state = try CheckpointState.read(directory: directory) else {
+      return try latestCheckpoint(directory: directory).map { [$0] } ?? []
+    }
+    return state.all.map {
+      $0.hasPrefix("/") ? $0 : (directory as NSString).appendingPathComponent($0)
+    }
+  }
+
+  /// Reads every tensor of the checkpoint at `prefix`, checking every CRC; nil when it is
+  /// sound, else the error, which names the file and the byte offset of the damage.
+  public static func damage(prefix: String) -> KMeansError? {
+    do {
+      let reader = try TensorBundleReader(prefix: prefix)
+      for name in reader.names { _ = try reader.tensor(name) }
+      return nil
+    } catch let error as KMeansError {
+      return error
+    } catch {
+      return .fileUnreadable(path: prefix + ".index", reason: "\(error)")
+    }
+  }
+
+  /// Makes `checkpoint` the latest: see ``KMeansEstimator/rollBack(to:)``.
+  static func rollBack<Scalar: KMeansScalar>(
+    directory: String, to checkpoint: String, as _: Scalar.Type
+  ) throws {
+    let listed = try checkpoints(directory: directory)
+    let wanted =
+      Int64(checkpoint).map { prefix(directory: directory, step: $0) }
+      ?? (checkpoint.contains("/") ? checkpoint : (directory as NSString).appendingPathComponent(checkpoint))
+    guard let position = listed.firstIndex(of: wanted) else {
+      throw KMeansError.fileUnreadable(
+        path: wanted,
+        reason:
+          "not a checkpoint of \(directory) (it keeps: \(listed.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")))"
+      )
+    }
+    if let damage = damage(prefix: wanted) { throw damage }
+    _ = try load(prefix: wanted, as: Scalar.self)
+    let names = listed.prefix(through: position).map { ($0 as NSString).lastPathComponent }
+    try CheckpointState(latest: names[names.count - 1], all: names).write(directory: directory)
+    for later in listed.suffix(from: position + 1) { removeCheckpointFiles(prefix: later) }
   }
 
   /// Reads a checkpoint's variables, checking names, dtypes and shapes.

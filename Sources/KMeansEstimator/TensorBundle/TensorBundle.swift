@@ -408,7 +408,7 @@ public struct TensorBundleReader: Sendable {
       throw KMeansError.corruptFile(
         path: path,
         reason:
-          "tensor '\(name)': checksum mismatch (stored \(SSTableReader.hex(CRC32C.unmask(entry.maskedCRC))), computed \(SSTableReader.hex(computed)))"
+          "tensor '\(name)' (bytes \(entry.offset)..<\(entry.offset + entry.size)): checksum mismatch (stored \(SSTableReader.hex(CRC32C.unmask(entry.maskedCRC))), computed \(SSTableReader.hex(computed)))"
       )
     }
     var tensor = BundleTensor(

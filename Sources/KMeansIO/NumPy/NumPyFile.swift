@@ -302,6 +302,12 @@ public enum NumPyFile {
       throw KMeansError.unsupportedFormat(
         path: path, reason: "a \(shape.count)-dimensional array; expected 1 or 2 dimensions")
     }
+    // Rows without columns hold nothing to cluster, and a header can promise billions of them
+    // in a few bytes (a reader would hand out empty batches for ever).
+    if shape.count == 2, shape[1] == 0, shape[0] > 0 {
+      throw KMeansError.unsupportedFormat(
+        path: path, reason: "the array has \(shape[0]) rows of 0 columns: nothing to read")
+    }
     // Checked: a crafted header must not overflow the element count or the byte count.
     let (valueCount, countOverflow) = shape.reduce((1, false)) { partial, dimension in
       let product = partial.0.multipliedReportingOverflow(by: dimension)
