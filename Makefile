@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test interop-test mpi-test bench bench-mini-batch bench-peers bench-compare format fixtures docs
+.PHONY: demo test interop-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -12,6 +12,15 @@ interop-test:   ## Round trip with real TensorFlow 2.15.1 (installs it into .ven
 
 mpi-test:       ## Distributed training over Open MPI, incl. two network-namespace hosts (root).
 	Scripts/mpi-tests.sh
+
+fuzz:           ## Fuzz every parser for SECONDS each (default 300), two at a time (libFuzzer + ASan).
+	Scripts/fuzz.sh all $(or $(SECONDS),300)
+
+sanitize:       ## The threaded tests under ThreadSanitizer, the parsers' under AddressSanitizer.
+	Scripts/sanitizers.sh
+
+memory-test:    ## Peak memory of streamed and in-memory training against stated bounds.
+	Scripts/memory-bounds.sh
 
 bench:          ## Seconds per Lloyd iteration against a plain GEMM of the same shape.
 	swift run -c release kmeans-bench --suite lloyd

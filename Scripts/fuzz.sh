@@ -37,6 +37,11 @@ fi
 
 Scripts/install-dependencies.sh
 echo "== building the fuzz targets (libFuzzer + AddressSanitizer, release)"
+# SwiftPM keeps the fuzz package's plan of its path dependency (this package) and misses source
+# files added since: plan again when any source is newer than the plan.
+if [ -f Fuzz/.build/release.yaml ] && [ -n "$(find Sources Tests/KMeansTestSupport -newer Fuzz/.build/release.yaml -name '*.swift' | head -n 1)" ]; then
+  rm -f Fuzz/.build/release.yaml Fuzz/.build/build.db
+fi
 swift build --package-path Fuzz -c release \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 | grep -v "warning: Cannot export local symbol" | tail -3
 bin=$(swift build --package-path Fuzz -c release --show-bin-path \

@@ -7,6 +7,8 @@
 #  4. bad input on one rank names the rank and the row;
 #  5. a rank killed with SIGKILL ends the job with a message naming it, within a bounded time,
 #     and the last checkpoint still loads;
+#  5b. a rank that stops answering (SIGSTOP) ends the job within --timeout, naming the rank that
+#     waited (the watchdog), and the last checkpoint still loads;
 #  6. two "hosts" in network namespaces joined by a veth pair run one job over TCP;
 #  7. a seeded sample of the combination cells (format × metric × weights × algorithm) on 2
 #     and 3 ranks equals one process.
@@ -161,20 +163,37 @@ checkpoint_step() { # the global step of the latest checkpoint in DIR, or 0
   sed -n 's/^model_checkpoint_path: "[^"]*ckpt-\([0-9]*\)"$/\1/p' "$1/checkpoint" 2>/dev/null | tail -n 1
 }
 past_step() { local step; step=$(checkpoint_step "$1"); [ -n "$step" ] && [ "$step" -ge "$2" ]; }
-(timeout 900 mpirun --oversubscribe -np 2 "$bin/kmeans-mpi" train "$work/big.npy" -k 64 --tol 0 \
-  --max-iter 100000 --model-dir "$work/killed" --checkpoint-every 1 --timeout 20 \
-  >"$work/killed.log" 2>&1; echo $? >"$work/killed.status") &
-wait_for 600 past_step "$work/killed" 3
-victim=$(pgrep -f "kmeans-mpi train $work/big.npy" | tail -n 1)
-check "the job was still running after its third checkpoint" test -n "$victim" -a ! -f "$work/killed.status"
-started=$(date +%s)
-kill -9 "$victim"
-wait_for 600 test -f "$work/killed.status"
-elapsed=$(( $(date +%s) - started ))
+# signal_rank NAME SIGNAL TIMEOUT: a 2-rank job checkpointing every step; after its third
+# checkpoint one rank gets SIGNAL; sets `elapsed` (seconds until the job ended) and leaves the
+# job's log and exit status in $work/NAME.log and $work/NAME.status.
+signal_rank() {
+  local name=$1 signal=$2 limit=$3
+  (timeout 900 mpirun --oversubscribe -np 2 "$bin/kmeans-mpi" train "$work/big.npy" -k 64 --tol 0 \
+    --max-iter 100000 --model-dir "$work/$name" --checkpoint-every 1 --timeout "$limit" \
+    >"$work/$name.log" 2>&1; echo $? >"$work/$name.status") &
+  wait_for 600 past_step "$work/$name" 3
+  local victim
+  victim=$(pgrep -f "kmeans-mpi train $work/big.npy" | tail -n 1)
+  check "the $name job was still running after its third checkpoint" test -n "$victim" -a ! -f "$work/$name.status"
+  local started
+  started=$(date +%s)
+  kill "-$signal" "$victim"
+  wait_for 600 test -f "$work/$name.status"
+  elapsed=$(( $(date +%s) - started ))
+  kill -KILL "$victim" 2>/dev/null
+}
+signal_rank killed KILL 20
 check "a killed rank ends the job (in ${elapsed} s)" test -f "$work/killed.status" -a "$(cat "$work/killed.status" 2>/dev/null)" != 0
 check "the job's message names the dead rank" grep -Eq "rank [01]" "$work/killed.log"
 check "the last checkpoint of the killed job loads" "$bin/kmeans" inspect "$work/killed"
 check "and it is from the middle of the run (step >= 3)" past_step "$work/killed" 3
+
+# A rank that stops answering (SIGSTOP: alive, holding its sockets, silent). The other rank's
+# watchdog must end the job within --timeout plus a few seconds, naming the rank that waited.
+signal_rank stopped STOP 10
+check "a silent rank ends the job within --timeout 10 s + 20 s (in ${elapsed} s)" test -f "$work/stopped.status" -a "$elapsed" -le 30
+check "the job's message names the rank that waited and the timeout" grep -Eq "rank [01]: no answer from the other ranks within 10" "$work/stopped.log"
+check "the last checkpoint of the stopped job loads" "$bin/kmeans" inspect "$work/stopped"
 
 # Two hosts: network namespaces joined by a veth pair, ranks talking TCP across it.
 netns_job() {

@@ -131,3 +131,37 @@ struct CrashSafetyTests {
     #expect(resumedMidRun >= 80, "only \(resumedMidRun) of 100 runs resumed from a mid-run step")
   }
 }
+
+@Suite("Damaged checkpoints from the command line")
+struct DamagedCheckpointCommandTests {
+  @Test(
+    "inspect names the damaged file and its bytes and the sound checkpoint; --resume-from goes on from it"
+  )
+  func inspectAndResume() throws {
+    let directory = try Command.temporaryDirectory().appendingPathComponent("run").path
+    let train = [
+      "train", "Data/digits.csv", "-k", "10", "--label-column", "digit", "--model-dir", directory,
+      "--checkpoint-every", "1", "--tol", "0",
+    ]
+    #expect(try Command.run(train + ["--steps", "3"]).status == 0)
+    let shard = directory + "/model.ckpt-3.data-00000-of-00001"
+    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: shard)))
+    bytes[100] ^= 1
+    try Data(bytes).write(to: URL(fileURLWithPath: shard))
+
+    let inspect = try Command.run(["inspect", directory])
+    #expect(inspect.status != 0)
+    #expect(
+      inspect.standardError.contains(
+        "model.ckpt-3: DAMAGED: \(shard): corrupt file: tensor 'clusters' (bytes 0..<2560): checksum mismatch"
+      ))
+    #expect(inspect.standardError.contains("model.ckpt-2: sound"))
+    #expect(inspect.standardError.contains("--resume-from model.ckpt-2"))
+
+    let resumed = try Command.run(
+      train + ["--steps", "2", "--resume-from", "model.ckpt-2", "--json"])
+    #expect(resumed.status == 0, "\(resumed.standardError)")
+    #expect(try Command.run(["inspect", directory]).status == 0)
+    #expect(FileManager.default.fileExists(atPath: directory + "/model.ckpt-4.index"))
+  }
+}

@@ -65,7 +65,8 @@ struct FaultTests {
   func secondTrainerRefused() throws {
     let directory = try temporaryPath("locked")
     let data = try points()
-    let first = try KMeansEstimator<Double>(modelDirectory: directory, configuration: configuration())
+    let first = try KMeansEstimator<Double>(
+      modelDirectory: directory, configuration: configuration())
     var refusal: String? = nil
     try first.train(
       input: .matrix(data), steps: 4,
@@ -77,11 +78,14 @@ struct FaultTests {
         refusal = self.reason { try second?.train(input: .matrix(data), steps: 1) }
       })
     let message = try #require(refusal)
-    #expect(message.contains("another process (pid \(getpid())) is training in this model directory"))
+    #expect(
+      message.contains("another process (pid \(getpid())) is training in this model directory"))
     // The first run finished and its checkpoints are whole; the lock is free again.
     #expect(try first.model().iterationCount == 4)
-    #expect(ModelDirectory.damage(prefix: ModelDirectory.prefix(directory: directory, step: 4)) == nil)
-    let again = try KMeansEstimator<Double>(modelDirectory: directory, configuration: configuration())
+    #expect(
+      ModelDirectory.damage(prefix: ModelDirectory.prefix(directory: directory, step: 4)) == nil)
+    let again = try KMeansEstimator<Double>(
+      modelDirectory: directory, configuration: configuration())
     #expect(try again.train(input: .matrix(data), steps: 1).finalStep == 5)
   }
 
@@ -130,7 +134,7 @@ struct FaultTests {
     try estimator.train(input: .matrix(data), steps: 3)
     // Fill what is left of the disk.
     let filler = (directory as NSString).appendingPathComponent("filler")
-    FileManager.default.createFile(atPath: filler, contents: nil)
+    #expect(FileManager.default.createFile(atPath: filler, contents: nil))
     let handle = try #require(FileHandle(forWritingAtPath: filler))
     let block = Data(repeating: 7, count: 4096)
     while (try? handle.write(contentsOf: block)) != nil {}
@@ -139,14 +143,19 @@ struct FaultTests {
     #expect(message?.contains("No space left on device") == true)
     // The latest checkpoint is still step 3, whole; no half-written step 4 is left.
     try FileManager.default.removeItem(atPath: filler)
-    #expect(try ModelDirectory.latestCheckpoint(directory: directory)?.hasSuffix("model.ckpt-3") == true)
-    #expect(ModelDirectory.damage(prefix: ModelDirectory.prefix(directory: directory, step: 3)) == nil)
-    #expect(!FileManager.default.fileExists(atPath: ModelDirectory.prefix(directory: directory, step: 4) + ".index"))
+    #expect(
+      try ModelDirectory.latestCheckpoint(directory: directory)?.hasSuffix("model.ckpt-3") == true)
+    #expect(
+      ModelDirectory.damage(prefix: ModelDirectory.prefix(directory: directory, step: 3)) == nil)
+    #expect(
+      !FileManager.default.fileExists(
+        atPath: ModelDirectory.prefix(directory: directory, step: 4) + ".index"))
     try estimator.train(input: .matrix(data), steps: 3)
     #expect(try estimator.model().centers == uninterrupted.model().centers)
   }
 
-  @Test("a damaged latest checkpoint is named with its offset; rolling back resumes from the previous")
+  @Test(
+    "a damaged latest checkpoint is named with its offset; rolling back resumes from the previous")
   func damagedLatestCheckpoint() throws {
     let data = try points()
     let reference = try temporaryPath("reference")
@@ -164,7 +173,8 @@ struct FaultTests {
     bytes[5] ^= 0xFF
     try Data(bytes).write(to: URL(fileURLWithPath: shard))
 
-    let damage = try #require(ModelDirectory.damage(prefix: ModelDirectory.prefix(directory: directory, step: 4)))
+    let damage = try #require(
+      ModelDirectory.damage(prefix: ModelDirectory.prefix(directory: directory, step: 4)))
     guard case .corruptFile(let path, let detail) = damage else {
       Issue.record("\(damage)")
       return
@@ -174,7 +184,8 @@ struct FaultTests {
     #expect(throws: KMeansError.self) { try estimator.train(input: .matrix(data), steps: 1) }
 
     try estimator.rollBack(to: "model.ckpt-3")
-    #expect(try ModelDirectory.latestCheckpoint(directory: directory)?.hasSuffix("model.ckpt-3") == true)
+    #expect(
+      try ModelDirectory.latestCheckpoint(directory: directory)?.hasSuffix("model.ckpt-3") == true)
     #expect(!FileManager.default.fileExists(atPath: shard))
     try estimator.train(input: .matrix(data), steps: 2)
     #expect(try estimator.model().centers == uninterrupted.model().centers)

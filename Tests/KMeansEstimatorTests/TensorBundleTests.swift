@@ -156,7 +156,7 @@ struct TensorBundleTests {
     try modify(".data-00000-of-00001") { $0[3] ^= 0x10 }
     #expect(
       message { _ = try TensorBundleReader(prefix: prefix).tensor("clusters") }.contains(
-        "tensor 'clusters': checksum mismatch"))
+        "tensor 'clusters' (bytes 0..<24): checksum mismatch"))
     #expect(throws: Never.self) { _ = try TensorBundleReader(prefix: prefix).tensor("global_step") }
 
     // A flipped bit in the index block: the block CRC catches it.
@@ -176,7 +176,7 @@ struct TensorBundleTests {
     try modify(".data-00000-of-00001") { $0.removeLast(5) }
     #expect(
       message { _ = try TensorBundleReader(prefix: prefix).tensor("initialized") }.contains(
-        "the file ends first"))
+        "tensor 'initialized' needs 1 bytes from byte 32, the file has 28"))
 
     // A missing shard.
     try reset()

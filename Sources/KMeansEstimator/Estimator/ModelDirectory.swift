@@ -273,7 +273,8 @@ public enum ModelDirectory {
     let listed = try checkpoints(directory: directory)
     let wanted =
       Int64(checkpoint).map { prefix(directory: directory, step: $0) }
-      ?? (checkpoint.contains("/") ? checkpoint : (directory as NSString).appendingPathComponent(checkpoint))
+      ?? (checkpoint.contains("/")
+        ? checkpoint : (directory as NSString).appendingPathComponent(checkpoint))
     guard let position = listed.firstIndex(of: wanted) else {
       throw KMeansError.fileUnreadable(
         path: wanted,

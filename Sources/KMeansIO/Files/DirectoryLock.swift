@@ -57,7 +57,8 @@ package final class DirectoryLock {
     let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
     try? handle.seek(toOffset: 0)
     guard let data = try? handle.read(upToCount: 32) else { return nil }
-    return Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    return Int(
+      String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
   }
 
   /// Gives the lock up (the lock file stays; it is empty of meaning without the lock).
