@@ -7,6 +7,8 @@
 #  4. bad input on one rank names the rank and the row;
 #  5. a rank killed with SIGKILL ends the job with a message naming it, within a bounded time,
 #     and the last checkpoint still loads;
+#  5a. a damaged latest checkpoint is named by inspect, and --resume-from resumes a job from the
+#     one before;
 #  5b. a rank that stops answering (SIGSTOP) ends the job within --timeout, naming the rank that
 #     waited (the watchdog), and the last checkpoint still loads;
 #  6. two "hosts" in network namespaces joined by a veth pair run one job over TCP;
@@ -187,6 +189,21 @@ check "a killed rank ends the job (in ${elapsed} s)" test -f "$work/killed.statu
 check "the job's message names the dead rank" grep -Eq "rank [01]" "$work/killed.log"
 check "the last checkpoint of the killed job loads" "$bin/kmeans" inspect "$work/killed"
 check "and it is from the middle of the run (step >= 3)" past_step "$work/killed" 3
+
+# A damaged latest checkpoint: inspect refuses it, and a job on 2 ranks resumes from the one
+# before (--resume-from), after which the directory is sound again.
+latest=$(checkpoint_step "$work/killed")
+previous=$(sed -n 's/^all_model_checkpoint_paths: "[^"]*ckpt-\([0-9]*\)"$/\1/p' "$work/killed/checkpoint" | tail -n 2 | head -n 1)
+printf '\377' | dd of="$work/killed/model.ckpt-$latest.data-00000-of-00001" bs=1 seek=7 conv=notrunc 2>/dev/null
+inspect_damaged() { # inspect_damaged DIR NAME: inspect fails and names NAME as damaged
+  ! "$bin/kmeans" inspect "$1" >"$work/inspect.log" 2>&1 && grep -q "$2: DAMAGED" "$work/inspect.log"
+}
+check "inspect names the damaged latest checkpoint (model.ckpt-$latest)" \
+  inspect_damaged "$work/killed" "model.ckpt-$latest"
+check "a 2-rank job resumes from model.ckpt-$previous (--resume-from)" run_mpi -np 2 "$bin/kmeans-mpi" \
+  train "$work/big.npy" -k 64 --tol 0 --max-iter $((latest + 2)) --model-dir "$work/killed" \
+  --checkpoint-every 1 --resume-from "model.ckpt-$previous"
+check "and the directory is sound again" "$bin/kmeans" inspect "$work/killed"
 
 # A rank that stops answering (SIGSTOP: alive, holding its sockets, silent). The other rank's
 # watchdog must end the job within --timeout plus a few seconds, naming the rank that waited.

@@ -53,6 +53,12 @@ extension KMeansMPICommand {
     @Option(help: "Checkpoint every this many steps.")
     var checkpointEvery: Int = 10
 
+    @Option(
+      help: ArgumentHelp(
+        "Resume from this earlier checkpoint (a name such as model.ckpt-3, or its step) instead of the latest, e.g. when 'kmeans inspect' reports the latest damaged; the later ones are deleted.",
+        valueName: "checkpoint"))
+    var resumeFrom: String?
+
     @Option(help: "Checkpoints to keep; older ones are deleted.")
     var keepCheckpoints: Int = 5
 
@@ -78,6 +84,9 @@ extension KMeansMPICommand {
       }
       if checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1") }
       if keepCheckpoints <= 0 { throw ValidationError("--keep-checkpoints must be at least 1") }
+      if resumeFrom != nil && modelDir == nil {
+        throw ValidationError("--resume-from needs --model-dir")
+      }
     }
 
     func run() throws {
@@ -119,6 +128,13 @@ extension KMeansMPICommand {
           shard: rows, rowOffset: shard.rowOffset, dimension: shard.features.columnCount,
           configuration: configuration)
         job.modelDirectory = modelDir
+        if let modelDir, let resumeFrom {
+          // Rank 0 rolls the directory back; every rank then reads the same latest checkpoint.
+          if communicator.rank == 0 {
+            try ModelDirectory.rollBack(directory: modelDir, to: resumeFrom, as: Scalar.self)
+          }
+          try communicator.barrier()
+        }
         job.checkpointEvery = checkpointEvery
         job.keepCheckpoints = keepCheckpoints
         let started = Date()

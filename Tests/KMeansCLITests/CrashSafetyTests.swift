@@ -2,6 +2,7 @@ import Foundation
 import KMeans
 import KMeansEstimator
 import KMeansIO
+import KMeansTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -163,5 +164,55 @@ struct DamagedCheckpointCommandTests {
     #expect(resumed.status == 0, "\(resumed.standardError)")
     #expect(try Command.run(["inspect", directory]).status == 0)
     #expect(FileManager.default.fileExists(atPath: directory + "/model.ckpt-4.index"))
+  }
+}
+
+@Suite("Two processes, one model directory")
+struct ConcurrentTrainingCommandTests {
+  @Test(
+    "a second kmeans train into a directory being trained is refused at once; the first goes on whole"
+  )
+  func secondProcessRefused() throws {
+    let directory = try Command.temporaryDirectory()
+    let data = try TestData.blobs(rows: 4000, dimension: 4, clusters: 8, seed: 5, as: Float.self)
+    let dataPath = directory.appendingPathComponent("data.npy").path
+    try NumPyFile.write(data, to: dataPath)
+    let run = directory.appendingPathComponent("run").path
+    let arguments = [
+      "train", dataPath, "--model-dir", run, "-k", "8", "--mini-batch", "--batch-size", "64",
+      "--checkpoint-every", "1", "--seed", "3",
+    ]
+    // The first trainer runs until told to stop (SIGINT: it checkpoints and ends): no rule
+    // can end it first, whatever the machine's speed.
+    let first = Process()
+    first.executableURL = Command.executable
+    first.arguments = arguments + ["--max-steps", "100000000", "--max-no-improvement", "0"]
+    first.standardOutput = FileHandle.nullDevice
+    first.standardError = FileHandle.nullDevice
+    try first.run()
+    defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+    // An event, not a delay: its second checkpoint exists, so it holds the lock.
+    let started = Date()
+    while first.isRunning && Date().timeIntervalSince(started) < 300
+      && !FileManager.default.fileExists(atPath: run + "/model.ckpt-2.index")
+    {
+      usleep(1000)
+    }
+    #expect(first.isRunning)
+
+    let second = try Command.run(arguments + ["--steps", "1"])
+    #expect(second.status != 0)
+    #expect(
+      second.standardError.contains(
+        "another process (pid \(first.processIdentifier)) is training in this model directory"),
+      "\(second.standardError)")
+
+    kill(first.processIdentifier, SIGINT)
+    first.waitUntilExit()
+    // Nothing was lost: the first run's latest checkpoint is whole, and the directory is free.
+    let latest = try #require(try ModelDirectory.latestCheckpoint(directory: run))
+    #expect(ModelDirectory.damage(prefix: latest) == nil)
+    #expect(try ModelDirectory.load(prefix: latest, as: Float.self).globalStep >= 2)
+    #expect(try Command.run(arguments + ["--steps", "1"]).status == 0)
   }
 }

@@ -243,8 +243,6 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// - Throws: ``KMeans/KMeansError`` when the checkpoint is not in the directory or does not
   ///   read, or the directory is locked by a training process.
   public func rollBack(to checkpoint: String) throws {
-    let lock = try DirectoryLock(directory: modelDirectory, purpose: "training")
-    defer { lock.release() }
     try ModelDirectory.rollBack(directory: modelDirectory, to: checkpoint, as: Scalar.self)
   }
 

@@ -266,10 +266,13 @@ public enum ModelDirectory {
     }
   }
 
-  /// Makes `checkpoint` the latest: see ``KMeansEstimator/rollBack(to:)``.
-  static func rollBack<Scalar: KMeansScalar>(
+  /// Makes `checkpoint` the latest, holding the directory's training lock: see
+  /// ``KMeansEstimator/rollBack(to:)``.
+  package static func rollBack<Scalar: KMeansScalar>(
     directory: String, to checkpoint: String, as _: Scalar.Type
   ) throws {
+    let lock = try DirectoryLock(directory: directory, purpose: "training")
+    defer { lock.release() }
     let listed = try checkpoints(directory: directory)
     let wanted =
       Int64(checkpoint).map { prefix(directory: directory, step: $0) }
