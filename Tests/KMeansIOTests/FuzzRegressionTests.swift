@@ -37,6 +37,11 @@ struct FuzzRegressionTests {
     }
   }
 
+  /// The error reading the `.npz` fixture `name` gives.
+  func npzError(_ name: String) -> KMeansError? {
+    error(reading: name) { _ = try SciPySparseFile.read($0, as: Float.self) }
+  }
+
   @Test("a .npy shape whose product overflows is a corrupt file, not a trap")
   func numPyShapeOverflow() throws {
     for name in ["npy/shape-product-overflows.npy", "npy/byte-count-overflows.npy"] {
@@ -61,29 +66,19 @@ struct FuzzRegressionTests {
 
   @Test("a .npz whose row offsets lie names the offset; a float or huge shape is refused")
   func npzOffsetsAndShapes() throws {
-    let past = error(reading: "npz/indptr-past-values.npz") {
-      _ = try SciPySparseFile.read($0, as: Float.self)
-    }
+    let past = npzError("npz/indptr-past-values.npz")
     #expect(past?.description.contains("row offset 5 at position 1 lies outside 0...2") == true)
-    let negative = error(reading: "npz/indptr-negative.npz") {
-      _ = try SciPySparseFile.read($0, as: Float.self)
-    }
+    let negative = npzError("npz/indptr-negative.npz")
     #expect(negative?.description.contains("row offset -1") == true)
-    let nan = error(reading: "npz/shape-nan.npz") {
-      _ = try SciPySparseFile.read($0, as: Float.self)
-    }
+    let nan = npzError("npz/shape-nan.npz")
     #expect(nan?.description.contains("shape.npy") == true)
-    let huge = error(reading: "npz/shape-huge.npz") {
-      _ = try SciPySparseFile.read($0, as: Float.self)
-    }
+    let huge = npzError("npz/shape-huge.npz")
     #expect(huge?.description.contains("row offsets") == true)
   }
 
   @Test("ZIP numbers from the file are bounded before use: no 4 GiB buffer, no wild offset")
   func zipNumbers() throws {
-    let bomb = error(reading: "npz/deflate-claims-4-GiB.npz") {
-      _ = try SciPySparseFile.read($0, as: Float.self)
-    }
+    let bomb = npzError("npz/deflate-claims-4-GiB.npz")
     #expect(bomb?.description.contains("more than deflate can give") == true)
     for name in ["npz/zip64-record-offset-huge.npz", "npz/zip64-count-negative.npz"] {
       let found = error(reading: name) { _ = try SciPySparseFile.read($0, as: Float.self) }

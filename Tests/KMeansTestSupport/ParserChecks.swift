@@ -114,7 +114,7 @@ public enum ParserChecks {
         expectEqual(rows, whole.rowCount, "rows of the batches and the whole file")
         expectEqual(columns, whole.columnIndices, "column indices")
         expectEqual(reader.columnCount, whole.columnCount, "column counts")
-        if !zip(values, whole.values).allSatisfy({ $0 == $1 || ($0.isNaN && $1.isNaN) }) {
+        if !valuesMatch(values, whole.values) {
           fatalError("values of the batches and the whole file differ")
         }
       }
@@ -254,11 +254,17 @@ public enum ParserChecks {
   }
 }
 
+/// The same values, NaN matching NaN (two readings of one file).
+private func valuesMatch<Scalar: FloatingPoint>(_ first: [Scalar], _ second: [Scalar]) -> Bool {
+  first.count == second.count
+    && zip(first, second).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+}
+
 extension Matrix {
   /// Same shape and the same values, NaN matching NaN (two readings of one file).
   func sameValues(as other: Matrix) -> Bool {
     rowCount == other.rowCount && columnCount == other.columnCount
-      && zip(values, other.values).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
+      && valuesMatch(values, other.values)
   }
 }
 

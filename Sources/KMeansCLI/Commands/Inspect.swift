@@ -37,7 +37,9 @@ extension KMeansCommand {
         let kept = try ModelDirectory.checkpoints(directory: directory)
         var damage: [String: KMeansError] = [:]
         for checkpoint in kept { damage[checkpoint] = ModelDirectory.damage(prefix: checkpoint) }
-        if let latestDamage = damage[prefix] ?? ModelDirectory.damage(prefix: prefix) {
+        let latestDamage =
+          kept.contains(prefix) ? damage[prefix] : ModelDirectory.damage(prefix: prefix)
+        if let latestDamage {
           for checkpoint in kept {
             let name = (checkpoint as NSString).lastPathComponent
             printError("  \(name): \(damage[checkpoint].map { "DAMAGED: \($0)" } ?? "sound")")

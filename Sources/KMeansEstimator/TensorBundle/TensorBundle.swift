@@ -323,14 +323,9 @@ public struct TensorBundleReader: Sendable {
     entry.shape = shape
     if let elementSize = type.elementSize {
       // Checked: a crafted shape must not overflow the product.
-      var expected = elementSize
-      for dimension in shape {
-        let (product, overflow) = expected.multipliedReportingOverflow(by: dimension)
-        guard !overflow else {
-          throw KMeansError.corruptFile(
-            path: path, reason: "tensor '\(name)': the shape \(shape) is too large")
-        }
-        expected = product
+      guard let expected = shape.checkedProduct(startingWith: elementSize) else {
+        throw KMeansError.corruptFile(
+          path: path, reason: "tensor '\(name)': the shape \(shape) is too large")
       }
       guard entry.size == expected else {
         throw KMeansError.corruptFile(
@@ -389,13 +384,7 @@ public struct TensorBundleReader: Sendable {
     if entry.dataType == .string {
       // Each string takes at least one length byte, so more strings than bytes is corrupt (and
       // the product of the shape is checked).
-      let count = entry.shape.reduce(into: Optional(1)) { product, dimension in
-        product = product.flatMap {
-          let (value, overflow) = $0.multipliedReportingOverflow(by: dimension)
-          return overflow || value > bytes.count ? nil : value
-        }
-      }
-      guard let count else {
+      guard let count = entry.shape.checkedProduct(), count <= bytes.count else {
         throw KMeansError.corruptFile(
           path: path,
           reason: "tensor '\(name)': \(entry.shape) strings cannot fit in \(bytes.count) bytes")

@@ -45,18 +45,11 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
     self.file = file
     let headerBytes = try Self.reading(path) { try file.bytes(0..<(1 << 16)) }
     let header = try NumPyFile.parseHeader(Data(headerBytes), path: path)
-    let (rows, columns) = (header.rows, header.columns)
-    guard file.length - header.dataOffset >= header.byteCount else {
-      throw KMeansError.corruptFile(
-        path: path,
-        reason:
-          "the header promises \(header.valueCount) \(header.type.rawValue) values, but only \(file.length - header.dataOffset) bytes follow"
-      )
-    }
+    try header.checkData(fileLength: file.length, path: path)
     self.type = header.type
     self.dataOffset = header.dataOffset
-    self.totalRows = rows
-    self.columnCount = columns
+    self.totalRows = header.rows
+    self.columnCount = header.columns
   }
 
   /// Runs `body`, turning a read failure into an error naming the file.

@@ -60,13 +60,7 @@ public enum NumPyFile {
       let header = try parseHeader(head, path: path)
       let (rows, columns, count) = (header.rows, header.columns, header.valueCount)
       let width = header.type.byteCount
-      guard fileSize - header.dataOffset >= header.byteCount else {
-        throw KMeansError.corruptFile(
-          path: path,
-          reason:
-            "the header promises \(count) \(header.type.rawValue) values, but only \(fileSize - header.dataOffset) bytes follow"
-        )
-      }
+      try header.checkData(fileLength: fileSize, path: path)
       try handle.seek(toOffset: UInt64(header.dataOffset))
       var values = [Scalar](repeating: 0, count: count)
       let piece = max(1, (8 << 20) / width)
@@ -96,13 +90,10 @@ public enum NumPyFile {
       throw KMeansError.unsupportedFormat(
         path: path, reason: "expected a 1-dimensional int32 or int64 array")
     }
-    let count = header.valueCount
-    guard data.count - header.dataOffset >= header.byteCount else {
-      throw KMeansError.corruptFile(path: path, reason: "truncated data")
-    }
+    try header.checkData(fileLength: data.count, path: path)
     guard
       let values = LittleEndian.integers(
-        header.type.stored, count: count, from: data, at: header.dataOffset)
+        header.type.stored, count: header.valueCount, from: data, at: header.dataOffset)
     else { throw KMeansError.corruptFile(path: path, reason: "truncated data") }
     return values
   }
@@ -156,13 +147,7 @@ public enum NumPyFile {
   {
     let header = try parseHeader(data, path: path)
     let (rows, columns, count) = (header.rows, header.columns, header.valueCount)
-    guard data.count - header.dataOffset >= header.byteCount else {
-      throw KMeansError.corruptFile(
-        path: path,
-        reason:
-          "the header promises \(count) \(header.type.rawValue) values, but only \(data.count - header.dataOffset) bytes follow"
-      )
-    }
+    try header.checkData(fileLength: data.count, path: path)
     guard
       let values = LittleEndian.decode(
         header.type.stored, count: count, from: data, at: header.dataOffset, as: Scalar.self)
@@ -226,6 +211,17 @@ public enum NumPyFile {
     var rows: Int { shape.first ?? 1 }
     /// The columns: the second dimension, or 1.
     var columns: Int { shape.count == 2 ? shape[1] : 1 }
+
+    /// Throws unless a file of `length` bytes holds every value the header promises.
+    func checkData(fileLength length: Int, path: String) throws {
+      guard length - dataOffset >= byteCount else {
+        throw KMeansError.corruptFile(
+          path: path,
+          reason:
+            "the header promises \(valueCount) \(type.rawValue) values, but only \(length - dataOffset) bytes follow"
+        )
+      }
+    }
   }
 
   /// Where the header text lies, from the magic string and the version's length field (the
@@ -309,12 +305,9 @@ public enum NumPyFile {
         path: path, reason: "the array has \(shape[0]) rows of 0 columns: nothing to read")
     }
     // Checked: a crafted header must not overflow the element count or the byte count.
-    let (valueCount, countOverflow) = shape.reduce((1, false)) { partial, dimension in
-      let product = partial.0.multipliedReportingOverflow(by: dimension)
-      return (product.partialValue, partial.1 || product.overflow)
-    }
-    let (byteCount, bytesOverflow) = valueCount.multipliedReportingOverflow(by: type.byteCount)
-    guard !countOverflow, !bytesOverflow else {
+    guard let valueCount = shape.checkedProduct(),
+      let byteCount = shape.checkedProduct(startingWith: type.byteCount)
+    else {
       throw KMeansError.corruptFile(
         path: path, reason: "the shape \(shape) has more elements than any file can hold")
     }

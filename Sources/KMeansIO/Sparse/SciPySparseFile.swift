@@ -98,28 +98,20 @@ struct ZipArchive {
   init(data: Data, path: String) throws {
     self.data = data
     self.path = path
-    let bytes = [UInt8](data)
+    let bytes = data  // read in place: no second copy of the archive
     func corrupt(_ reason: String) -> KMeansError {
       KMeansError.corruptFile(path: path, reason: reason)
     }
     // Every number below comes from the file: each read is bounds-checked and each offset or
     // size is checked to fit in the archive before it is used.
     func u16(_ at: Int) throws -> Int {
-      guard let value = LittleEndian.read(UInt16.self, from: bytes, at: at) else {
-        throw corrupt("a field at byte \(at) lies past the end of the archive")
-      }
-      return Int(value)
+      Int(try Self.field(UInt16.self, of: bytes, at: at, path: path))
     }
     func u32(_ at: Int) throws -> Int {
-      guard let value = LittleEndian.read(UInt32.self, from: bytes, at: at) else {
-        throw corrupt("a field at byte \(at) lies past the end of the archive")
-      }
-      return Int(value)
+      Int(try Self.field(UInt32.self, of: bytes, at: at, path: path))
     }
     func u64(_ at: Int, _ what: String) throws -> Int {
-      guard let value = LittleEndian.read(UInt64.self, from: bytes, at: at) else {
-        throw corrupt("a field at byte \(at) lies past the end of the archive")
-      }
+      let value = try Self.field(UInt64.self, of: bytes, at: at, path: path)
       guard let result = Int(exactly: value), result <= bytes.count else {
         throw corrupt(
           "the ZIP64 \(what) \(value) at byte \(at) exceeds the archive's \(bytes.count) bytes")
@@ -163,7 +155,7 @@ struct ZipArchive {
         throw corrupt("truncated central directory")
       }
       var entry = Entry(
-        name: String(decoding: bytes[(cursor + 46)..<(cursor + 46 + nameLength)], as: UTF8.self),
+        name: String(decoding: bytes.dropFirst(cursor + 46).prefix(nameLength), as: UTF8.self),
         method: try u16(cursor + 10), compressedSize: try u32(cursor + 20),
         size: try u32(cursor + 24), localHeaderOffset: try u32(cursor + 42))
       // ZIP64 extra field: the 64-bit values, in order, for each 32-bit field that is full.
@@ -197,6 +189,17 @@ struct ZipArchive {
     self.entries = entries
   }
 
+  /// The little-endian `T` at byte `at` of `bytes`; an error when it lies past the end.
+  private static func field<T: FixedWidthInteger>(
+    _: T.Type, of bytes: some DataProtocol & ContiguousBytes, at: Int, path: String
+  ) throws -> T {
+    guard let value = LittleEndian.read(T.self, from: bytes, at: at) else {
+      throw KMeansError.corruptFile(
+        path: path, reason: "a field at byte \(at) lies past the end of the archive")
+    }
+    return value
+  }
+
   /// The most that raw deflate can expand: 1,032 output bytes per input byte (RFC 1951's
   /// longest match from a 2-bit code), plus a little for the final block.
   static let largestInflationRatio = 1032
@@ -209,8 +212,9 @@ struct ZipArchive {
     guard header >= 0, header <= data.count - 30 else {
       throw KMeansError.corruptFile(path: path, reason: "member '\(name)' lies past the end")
     }
-    func u16(_ at: Int) -> Int { Int(data[base + at]) | Int(data[base + at + 1]) << 8 }
-    let start = header + 30 + u16(header + 26) + u16(header + 28)
+    let nameLength = try Self.field(UInt16.self, of: data, at: header + 26, path: path)
+    let extraLength = try Self.field(UInt16.self, of: data, at: header + 28, path: path)
+    let start = header + 30 + Int(nameLength) + Int(extraLength)
     guard entry.compressedSize >= 0, start <= data.count,
       entry.compressedSize <= data.count - start
     else {

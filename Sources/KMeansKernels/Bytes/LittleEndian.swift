@@ -64,6 +64,20 @@ extension Array where Element == UInt8 {
   }
 }
 
+extension Sequence<Int> {
+  /// The product of the sizes (a shape's element count, times an element size), or nil when it
+  /// overflows: the sizes may come from a crafted file.
+  package func checkedProduct(startingWith first: Int = 1) -> Int? {
+    var product = first
+    for size in self {
+      let (next, overflow) = product.multipliedReportingOverflow(by: size)
+      guard !overflow else { return nil }
+      product = next
+    }
+    return product
+  }
+}
+
 /// Reading little-endian numbers out of bytes, safely: every read is bounds-checked once.
 package enum LittleEndian {
   /// Whether `count` elements of `width` bytes from byte `offset` lie inside `length` bytes,
