@@ -10,6 +10,7 @@ let package = Package(
     .library(name: "KMeans", targets: ["KMeans"]),
     .library(name: "KMeansIO", targets: ["KMeansIO"]),
     .library(name: "KMeansEstimator", targets: ["KMeansEstimator"]),
+    .library(name: "KMeansInterop", targets: ["KMeansInterop"]),
     .executable(name: "kmeans", targets: ["KMeansCLI"]),
     .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
     .executable(name: "colour-quantization", targets: ["ColourQuantization"]),
@@ -23,6 +24,7 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+    .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
   ],
   targets: [
     // MARK: - Public API
@@ -32,8 +34,22 @@ let package = Package(
     /// File formats: CSV with named columns, NumPy `.npy`, `.fvecs`, sparse svmlight and SciPy
     /// `.npz`, model JSON; atomic writes.
     .target(name: "KMeansIO", dependencies: ["KMeans", "KMeansKernels"]),
-    /// The model directory: TensorFlow V2 checkpoints, resumable training, export.
-    .target(name: "KMeansEstimator", dependencies: ["KMeans", "KMeansIO", "KMeansKernels"]),
+    /// What other tools read: TensorFlow SavedModels, ONNX models and TensorBoard event files
+    /// (protocol buffers generated from the project's own subsets in `Protos/Definitions`).
+    .target(
+      name: "KMeansInterop",
+      dependencies: [
+        "KMeans", "KMeansIO", "KMeansKernels",
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      exclude: ["Protos/Definitions"]
+    ),
+    /// The model directory: TensorFlow V2 checkpoints, resumable training with TensorBoard
+    /// summaries, export.
+    .target(
+      name: "KMeansEstimator",
+      dependencies: ["KMeans", "KMeansIO", "KMeansKernels", "KMeansInterop"]
+    ),
     /// Distributed training over MPI ranks (with the `MPI` trait; empty without it).
     .target(
       name: "KMeansMPI",
@@ -55,7 +71,7 @@ let package = Package(
     .executableTarget(
       name: "KMeansCLI",
       dependencies: [
-        "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine",
+        "KMeans", "KMeansIO", "KMeansEstimator", "KMeansInterop", "KMeansCommandLine",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -139,6 +155,9 @@ let package = Package(
     .testTarget(
       name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator", "KMeansTestSupport"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "KMeansInteropTests",
+      dependencies: ["KMeansInterop", "KMeansEstimator", "KMeansTestSupport"]),
     .testTarget(
       name: "KMeansCLITests",
       dependencies: [

@@ -9,41 +9,24 @@
    TensorFlow's cluster indices.
 
 Run from the repository root: python3 Scripts/tensorflow-interop.py (or make interop-test).
-It installs tensorflow-cpu==2.15.1 into .venv-tf on first use (Python 3.11).
+It installs tensorflow-cpu==2.15.1 and the other interop tools into .venv-tf on first use
+(Scripts/interop_environment.py).
 """
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import venv
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VENV = os.path.join(ROOT, ".venv-tf")
-PYTHON = os.path.join(VENV, "bin", "python")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_environment import Checks, enter  # noqa: E402
 
-if sys.prefix != VENV:
-    ready = os.path.exists(PYTHON) and subprocess.call(
-        [PYTHON, "-c", "import tensorflow, tensorflow_estimator"], stderr=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL) == 0
-    if not ready:
-        print("installing tensorflow-cpu==2.15.1 into .venv-tf ...", flush=True)
-        venv.create(VENV, with_pip=True)
-        subprocess.check_call([PYTHON, "-m", "pip", "install", "-q", "tensorflow-cpu==2.15.1",
-                               "tensorflow-estimator==2.15.0"])
-    os.execv(PYTHON, [PYTHON] + sys.argv)
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT, KMEANS = enter()
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 tf.get_logger().setLevel("ERROR")
 print(f"TensorFlow {tf.__version__}")
-
-subprocess.check_call(["swift", "build", "--product", "kmeans"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL)
-BIN = subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT, text=True).strip()
-KMEANS = os.path.join(BIN, "kmeans")
 DIGITS = os.path.join(ROOT, "Data", "digits.csv")
 
 
@@ -63,14 +46,7 @@ def input_fn():
         x=features, shuffle=False, num_epochs=1, batch_size=len(table))
 
 
-failures = 0
-
-
-def check(label, ok, detail=""):
-    global failures
-    print(f"  {'ok  ' if ok else 'FAIL'} {label}{': ' + detail if detail else ''}")
-    failures += 0 if ok else 1
-
+check = Checks()
 
 with tempfile.TemporaryDirectory() as scratch:
     cases = [
@@ -129,5 +105,4 @@ with tempfile.TemporaryDirectory() as scratch:
           inspect["globalStep"] == 8, f"global step {inspect['globalStep']}, "
           f"variables {[v['name'] for v in inspect['variables']]}")
 
-print(f"{3 * 2 + 2 - failures} passed, {failures} failed")
-sys.exit(1 if failures else 0)
+check.finish()

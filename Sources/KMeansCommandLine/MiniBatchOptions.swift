@@ -85,6 +85,12 @@ package struct EstimatorOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
+      "Write TensorBoard summaries (loss, steps/s, rows/s, center shift, relocations) into the model directory every this many steps, and at the first and last step; 0: none.",
+      valueName: "steps"))
+  package var summaryEvery: Int = 100
+
+  @Option(
+    help: ArgumentHelp(
       "Resume from this earlier checkpoint (a name such as model.ckpt-3, or its step) instead of the latest, e.g. when 'kmeans inspect' reports the latest damaged; the later ones are deleted.",
       valueName: "checkpoint"))
   package var resumeFrom: String?
@@ -96,6 +102,7 @@ package struct EstimatorOptions: ParsableArguments {
     if resumeFrom != nil && modelDir == nil {
       throw ValidationError("--resume-from needs --model-dir")
     }
+    if summaryEvery < 0 { throw ValidationError("--summary-every must be 0 (none) or more") }
   }
 }
 

@@ -15,6 +15,8 @@ package struct DistributedJob<Scalar: KMeansScalar> {
   package var configuration: KMeansConfiguration
   package var modelDirectory: String?
   package var checkpointEvery: Int = 10
+  /// TensorBoard summaries every this many steps, written by rank 0 (nil: none).
+  package var summaryEvery: Int? = 100
   package var keepCheckpoints: Int = 5
 
   package init(
@@ -90,8 +92,16 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     run.rowOffset = rowOffset
     run.resume = resume
     var lastSaved: Int64 = -1
+    var summaries: TrainingSummaries? = nil
+    defer { try? summaries?.close() }
     if isWriter, let directory {
-      run.afterStep = { trainer, state, _ in
+      summaries = try summaryEvery.map {
+        try TrainingSummaries(
+          directory: directory, every: $0, startStep: resume?.trainer.globalStep ?? 0,
+          lastStep: Int64(configuration.maxIterations), fullBatch: stepsPerIteration == 0)
+      }
+      run.afterStep = { trainer, state, record in
+        try summaries?.record(record, step: trainer.globalStep, stopping: state.stopReason != nil)
         guard trainer.globalStep % every == 0 || state.stopReason != nil else { return }
         try ModelDirectory.save(
           CheckpointVariables(trainer: trainer, loopState: state), directory: directory,

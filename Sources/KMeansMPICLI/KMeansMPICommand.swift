@@ -62,6 +62,12 @@ extension KMeansMPICommand {
     @Option(help: "Checkpoints to keep; older ones are deleted.")
     var keepCheckpoints: Int = 5
 
+    @Option(
+      help: ArgumentHelp(
+        "Rank 0 writes TensorBoard summaries into the model directory every this many steps; 0: none.",
+        valueName: "steps"))
+    var summaryEvery: Int = 100
+
     @Option(help: "Seconds a collective may wait for the other ranks before the job ends.")
     var timeout: Double = 120
 
@@ -83,6 +89,7 @@ extension KMeansMPICommand {
         throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
       }
       if checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1") }
+      if summaryEvery < 0 { throw ValidationError("--summary-every must be 0 (none) or more") }
       if keepCheckpoints <= 0 { throw ValidationError("--keep-checkpoints must be at least 1") }
       if resumeFrom != nil && modelDir == nil {
         throw ValidationError("--resume-from needs --model-dir")
@@ -137,6 +144,7 @@ extension KMeansMPICommand {
         }
         job.checkpointEvery = checkpointEvery
         job.keepCheckpoints = keepCheckpoints
+        job.summaryEvery = summaryEvery > 0 ? summaryEvery : nil
         let started = Date()
         let outcome = try job.run(collectives: communicator, gatherLabels: labelsOutput != nil)
         let seconds = Date().timeIntervalSince(started)

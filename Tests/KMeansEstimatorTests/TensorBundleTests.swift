@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansKernels
 import KMeansTestSupport
 import Testing
 

@@ -152,6 +152,8 @@ struct TrainingLoop<Scalar: KMeansScalar> {
     var statistics: [IterationStatistics] = []
     var stopReason = state.stopReason ?? .maxIterations
     var lastLoss: Double? = nil
+    // Every rank's rows: what one step visits (for rows per second).
+    let totalRows = collectives.size > 1 ? Int(try collectives.sum(Double(rowCount))) : rowCount
     while state.stopReason == nil {
       if trainer.globalStep >= Int64(configuration.maxIterations) {
         stopReason = .maxIterations
@@ -182,6 +184,7 @@ struct TrainingLoop<Scalar: KMeansScalar> {
         relocatedClusters: result.relocatedClusters, changedLabels: changed,
         seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
       if assigner.bounded { record.fullyAssignedPoints = result.reassignedRows }
+      record.rows = totalRows
       statistics.append(record)
       progress?(record)
       let stop = firstStopRule(
@@ -332,10 +335,11 @@ struct TrainingLoop<Scalar: KMeansScalar> {
         &trainer, state: &state, batch: batch.data, globalBatchRows: rowsInBatch,
         batchOffset: batch.rowOffset, miniBatch: miniBatch, step: trainer.globalStep)
       let improved = log.record(loss: result.loss, rows: rowsInBatch)
-      let record = IterationStatistics(
+      var record = IterationStatistics(
         iteration: Int(trainer.globalStep), loss: result.loss, centerShift: result.centerShift,
         relocatedClusters: 0, changedLabels: rowsInBatch,
         seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+      record.rows = rowsInBatch
       progress?(record)
       stepProgress?(
         Int(trainer.globalStep),

@@ -16,6 +16,9 @@ public struct IterationStatistics: Codable, Sendable, Equatable {
   /// With Hamerly's bounds (``LloydAlgorithm/hamerly``): the points whose distances to every
   /// center were computed in this iteration (the others were proven to stay). nil otherwise.
   public var fullyAssignedPoints: Int? = nil
+  /// The rows the step visited, on every rank together: all of them for a full-batch step,
+  /// the batch for a mini-batch step. nil in records written before it was kept.
+  public var rows: Int? = nil
 
   /// Creates a record of one iteration.
   public init(

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KMeans
 import KMeansCommandLine
+import KMeansEstimator
 import KMeansIO
 
 extension KMeansCommand {
@@ -15,8 +16,13 @@ extension KMeansCommand {
         and Davies–Bouldin; with --label-column (or --labels) also the adjusted Rand index and \
         the normalized mutual information against the true labels.
 
+        With --model-dir, the figures are also written as TensorBoard summaries at the \
+        checkpoint's global step into the directory's eval/ folder (eval_NAME/ with --name), \
+        where TensorBoard shows them beside the training curves, as TensorFlow's evaluate does.
+
         Examples:
           kmeans evaluate --model-dir runs/digits Data/digits.csv --label-column digit
+          kmeans evaluate --model-dir runs/digits held-out.csv --name held_out
           kmeans evaluate --model digits.json Data/digits.csv --label-column digit --json
           kmeans evaluate --model topics.json tfidf.svmlight --silhouette-sample 2000
         """)
@@ -33,7 +39,22 @@ extension KMeansCommand {
 
     @OptionGroup(title: "Sample weights (weigh the score)") var weightOptions: WeightOptions
 
+    @Option(
+      help: ArgumentHelp(
+        "Name the evaluation: its summaries go to eval_NAME/ of the model directory (default: eval/).",
+        valueName: "name"))
+    var name: String?
+
+    @Flag(help: "With --model-dir: write no summaries into the directory.")
+    var noSummary = false
+
     @OptionGroup var outputOptions: OutputOptions
+
+    func validate() throws {
+      if name != nil && modelOptions.modelDir == nil {
+        throw ValidationError("--name needs --model-dir (it names the directory's eval_NAME/)")
+      }
+    }
 
     func run() throws { try runWithModel() }
 
@@ -77,6 +98,17 @@ extension KMeansCommand {
           )
         }
       }
+      var events: String? = nil
+      if let directory = modelOptions.modelDir, !noSummary {
+        var values = ["score": score, "loss": score]
+        values["silhouette"] = quality?.silhouette
+        values["calinski_harabasz"] = quality?.ch
+        values["davies_bouldin"] = quality?.db
+        values["adjusted_rand_index"] = agreement
+        values["normalized_mutual_information"] = information
+        events = try ModelDirectory.writeEvaluationSummary(
+          values, directory: directory, name: name, globalStep: Int64(model.iterationCount))
+      }
       if outputOptions.json {
         var summary: [String: Any] = [
           "rows": data.rowCount, "score": score, "clusterSizes": sizes,
@@ -89,6 +121,7 @@ extension KMeansCommand {
         }
         if let agreement { summary["adjustedRandIndex"] = agreement }
         if let information { summary["normalizedMutualInformation"] = information }
+        if let events { summary["summaries"] = events }
         try printJSON(summary)
         return
       }
@@ -108,6 +141,7 @@ extension KMeansCommand {
               "agreement:   adjusted Rand index %.4f, normalized mutual information %.4f against '%@'",
             agreement, information, column))
       }
+      if let events { print("summaries:   \(events) (step \(model.iterationCount))") }
     }
   }
 }

@@ -267,6 +267,7 @@ extension KMeansCommand {
       settings.checkpointEverySteps = estimator.checkpointEvery
       settings.checkpointEverySeconds = estimator.checkpointSeconds
       settings.keepCheckpoints = estimator.keepCheckpoints
+      settings.summaryEverySteps = estimator.summaryEvery > 0 ? estimator.summaryEvery : nil
       let trainer = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
       if let checkpoint = estimator.resumeFrom { try trainer.rollBack(to: checkpoint) }
       let verbose = self.verbose
@@ -321,6 +322,7 @@ extension KMeansCommand {
         model, weights: weights, threadCount: self.training.threads)
       fitted.iterationCount = Int(training.finalStep)
       fitted.stopReason = training.stopReason ?? .maxIterations
+      fitted.iterationStatistics = training.statistics
       if let output { try ModelFile.save(fitted, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
       let agreement = try trueLabels.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
@@ -328,16 +330,19 @@ extension KMeansCommand {
         print(
           "model dir:   \(directory) (steps \(training.startStep) → \(training.finalStep), checkpoints at \(training.checkpointSteps.map(String.init).joined(separator: " ")))"
         )
+        if let events = training.summaryFile {
+          print("summaries:   \(events) (tensorboard --logdir \(directory))")
+        }
       }
       try report(
         fitted, rows: features.rowCount, columns: features.columnCount,
         sizes: clusterSizes(labels, clusterCount: model.clusterCount), agreement: agreement,
-        seconds: Date().timeIntervalSince(started))
+        seconds: Date().timeIntervalSince(started), summaryFile: training.summaryFile)
     }
 
     func report<Scalar: KMeansScalar>(
       _ model: KMeansModel<Scalar>, rows: Int, columns: Int, sizes: [Int], agreement: Double?,
-      seconds: Double
+      seconds: Double, summaryFile: String? = nil
     ) throws {
       let batch = training.miniBatch.enabled ? "mini-batch" : "full batch"
       let mode =
@@ -349,8 +354,11 @@ extension KMeansCommand {
           "stopReason": model.stopReason.rawValue, "clusterSizes": sizes, "seconds": seconds,
           "dtype": Scalar.dtypeName, "metric": model.metric.rawValue, "mode": mode,
           "iterationSeconds": model.iterationStatistics.map(\.seconds),
+          "iterationLosses": model.iterationStatistics.map(\.loss),
+          "iterationSteps": model.iterationStatistics.map(\.iteration),
           "peakResidentBytes": peakResidentBytes(),
         ]
+        if let summaryFile { summary["summaries"] = summaryFile }
         if let agreement { summary["adjustedRandIndex"] = agreement }
         if let output { summary["model"] = output }
         try printJSON(summary)

@@ -14,6 +14,10 @@ public struct EstimatorConfiguration: Sendable, Equatable {
   /// Checkpoints kept in the directory; older ones are deleted. Default: 5 (TensorFlow's
   /// `keep_checkpoint_max`).
   public var keepCheckpoints: Int = 5
+  /// Write TensorBoard summaries (an events file in the model directory) at the first step of
+  /// every training call, every this many global steps, and at the last step; nil: none.
+  /// Default: 100 (TensorFlow's `save_summary_steps`).
+  public var summaryEverySteps: Int? = 100
   /// The feature columns, by name (TensorFlow's `feature_columns`); nil: every column of the
   /// input, names sorted (TensorFlow's rule for dictionaries of features). Default: nil.
   public var featureColumns: [String]? = nil
@@ -33,6 +37,9 @@ public struct EstimatorConfiguration: Sendable, Equatable {
     }
     if let seconds = checkpointEverySeconds, !(seconds > 0) {
       try fail("checkpointEverySeconds=\(seconds) must be positive")
+    }
+    if let steps = summaryEverySteps, steps <= 0 {
+      try fail("summaryEverySteps=\(steps) must be at least 1 (nil: no summaries)")
     }
     if keepCheckpoints <= 0 { try fail("keepCheckpoints=\(keepCheckpoints) must be at least 1") }
     if clustering.miniBatch == nil && clustering.restarts > 1 {

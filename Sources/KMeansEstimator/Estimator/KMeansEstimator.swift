@@ -1,6 +1,7 @@
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansInterop
 
 /// TensorFlow's k-means estimator in Swift: training that checkpoints to a model directory and
 /// resumes from it, and evaluation, prediction and transformation from the latest checkpoint.
@@ -40,6 +41,8 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     public var checkpointSteps: [Int64]
     /// One record per step run now.
     public var statistics: [IterationStatistics] = []
+    /// The TensorBoard events file this call wrote (nil without summaries).
+    public var summaryFile: String? = nil
   }
 
   /// Opens (creating if needed) a model directory.
@@ -210,10 +213,18 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     run.stepLimit = target
     let every = configuration.checkpointEverySteps
     let seconds = configuration.checkpointEverySeconds
+    var summaries = try configuration.summaryEverySteps.map {
+      try TrainingSummaries(
+        directory: modelDirectory, every: $0, startStep: start, lastStep: target,
+        fullBatch: stepsPerIteration == 0)
+    }
+    report.summaryFile = summaries?.path
+    defer { try? summaries?.close() }
     run.afterStep = { trainer, state, record in
       report.losses.append(record.loss)
       report.statistics.append(record)
       progress?(trainer.globalStep, record.loss)
+      try summaries?.record(record, step: trainer.globalStep, stopping: state.stopReason != nil)
       let due =
         (every.map { trainer.globalStep % Int64($0) == 0 } ?? false)
         || (seconds.map { Date().timeIntervalSince(lastCheckpoint) >= $0 } ?? false)
@@ -229,6 +240,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
       try save(result.trainer, state: result.state)
       report.checkpointSteps.append(result.trainer.globalStep)
     }
+    try summaries?.close()
     report.finalStep = result.trainer.globalStep
     report.stopReason = result.state.stopReason
     report.stoppedByTolerance = result.state.stopReason.map { $0 != .cancelled } ?? false
@@ -306,11 +318,28 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
       threadCount: threads)
   }
 
-  /// TensorFlow's `evaluate`: the score (Σ wᵢ·distances) and the global step.
-  public func evaluate(input: EstimatorInput<Scalar>, weights: [Double]? = nil) throws -> (
-    score: Double, globalStep: Int64
-  ) {
-    (try score(input: input, weights: weights), Int64(try model().iterationCount))
+  /// TensorFlow's `evaluate`: the score (Σ wᵢ·distances) and the global step. Like
+  /// TensorFlow, it writes the score as TensorBoard summaries `score` and `loss` at the
+  /// checkpoint's global step into `eval/` (or `eval_NAME/` for a named evaluation) of the
+  /// model directory, beside the training curves; `metrics` are written with them.
+  /// - Parameters:
+  ///   - name: names the evaluation (`eval_NAME/`), e.g. one per data set.
+  ///   - metrics: more scalars for the same event, e.g. the silhouette.
+  ///   - writeSummary: false: write nothing.
+  public func evaluate(
+    input: EstimatorInput<Scalar>, weights: [Double]? = nil, name: String? = nil,
+    metrics: [String: Double] = [:], writeSummary: Bool = true
+  ) throws -> (score: Double, globalStep: Int64) {
+    let score = try score(input: input, weights: weights)
+    let step = Int64(try model().iterationCount)
+    if writeSummary {
+      var values = metrics
+      values["score"] = score
+      values["loss"] = score
+      try ModelDirectory.writeEvaluationSummary(
+        values, directory: modelDirectory, name: name, globalStep: step)
+    }
+    return (score, step)
   }
 
   /// The nearest center of each row, and all distances (TensorFlow's `predict`:

@@ -1,6 +1,6 @@
 /// CRC-32C (Castagnoli: reflected polynomial 0x82F63B78, as iSCSI and LevelDB), and the
 /// masking LevelDB and TensorFlow apply to every CRC they store.
-enum CRC32C {
+public enum CRC32C {
   private static let table: [UInt32] = (0..<256).map { byte in
     var crc = UInt32(byte)
     for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0x82F6_3B78 : crc >> 1 }
@@ -8,7 +8,7 @@ enum CRC32C {
   }
 
   /// The CRC of `bytes`, continuing from `crc` (0 for a fresh checksum).
-  static func checksum<Bytes: Sequence>(_ bytes: Bytes, continuing crc: UInt32 = 0) -> UInt32
+  public static func checksum<Bytes: Sequence>(_ bytes: Bytes, continuing crc: UInt32 = 0) -> UInt32
   where Bytes.Element == UInt8 {
     var value = ~crc
     for byte in bytes {
@@ -21,12 +21,12 @@ enum CRC32C {
 
   /// LevelDB's mask: rotate right by 15 and add a constant, so that CRCs of data that
   /// contains CRCs do not degenerate.
-  static func mask(_ crc: UInt32) -> UInt32 {
+  public static func mask(_ crc: UInt32) -> UInt32 {
     ((crc >> 15) | (crc << 17)) &+ maskDelta
   }
 
   /// The inverse of ``mask(_:)``.
-  static func unmask(_ masked: UInt32) -> UInt32 {
+  public static func unmask(_ masked: UInt32) -> UInt32 {
     let rotated = masked &- maskDelta
     return (rotated >> 17) | (rotated << 15)
   }

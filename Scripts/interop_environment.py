@@ -1,0 +1,53 @@
+"""The Python environment of the interop checks: real TensorFlow 2.15.1 (with TensorBoard and
+saved_model_cli), ONNX, ONNX Runtime, scikit-learn and its ONNX converter, in .venv-tf.
+
+`enter()` creates the environment on first use (Python 3.11), re-runs the calling script in
+it, and from there returns the repository root and the path of a freshly built `kmeans`.
+"""
+import os
+import subprocess
+import sys
+import venv
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VENV = os.path.join(ROOT, ".venv-tf")
+PYTHON = os.path.join(VENV, "bin", "python")
+PACKAGES = ["tensorflow-cpu==2.15.1", "tensorflow-estimator==2.15.0", "onnx==1.17.0",
+            "onnxruntime==1.20.1", "skl2onnx==1.18.0", "scikit-learn==1.5.2"]
+MODULES = "import tensorflow, tensorflow_estimator, tensorboard, onnx, onnxruntime, skl2onnx"
+
+
+def enter():
+    if sys.prefix != VENV:
+        ready = os.path.exists(PYTHON) and subprocess.call(
+            [PYTHON, "-c", MODULES], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL) == 0
+        if not ready:
+            print(f"installing {' '.join(PACKAGES)} into .venv-tf ...", flush=True)
+            venv.create(VENV, with_pip=True)
+            subprocess.check_call([PYTHON, "-m", "pip", "install", "-q", *PACKAGES])
+        os.execv(PYTHON, [PYTHON] + sys.argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    subprocess.check_call(["swift", "build", "--product", "kmeans"], cwd=ROOT,
+                          stdout=subprocess.DEVNULL)
+    binaries = subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT,
+                                       text=True).strip()
+    return ROOT, os.path.join(binaries, "kmeans")
+
+
+class Checks:
+    """Prints one line per check and counts the failures."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def __call__(self, label, ok, detail=""):
+        print(f"  {'ok  ' if ok else 'FAIL'} {label}{': ' + detail if detail else ''}", flush=True)
+        if ok:
+            self.passed += 1
+        else:
+            self.failed += 1
+
+    def finish(self):
+        print(f"{self.passed} passed, {self.failed} failed")
+        sys.exit(1 if self.failed else 0)
