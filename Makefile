@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test interop-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-compare format fixtures docs
+.PHONY: demo test interop-test export-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -9,6 +9,9 @@ test:           ## The test suite (what CI runs, with the format check).
 
 interop-test:   ## Round trip with real TensorFlow 2.15.1 (installs it into .venv-tf once).
 	python3 Scripts/tensorflow-interop.py
+
+export-test:    ## SavedModel, ONNX and TensorBoard files checked with TensorFlow, TensorBoard, ONNX Runtime.
+	python3 Scripts/export-interop.py
 
 mpi-test:       ## Distributed training over Open MPI, incl. two network-namespace hosts (root).
 	Scripts/mpi-tests.sh
@@ -39,3 +42,6 @@ format:         ## Format the sources, then lint them strictly.
 
 fixtures:       ## Regenerate the scikit-learn known answers.
 	python3 Scripts/generate-sklearn-fixtures.py
+
+docs:           ## DocC archives of every library module into .build/docs/, failing on any warning.
+	Scripts/docs.sh

@@ -157,7 +157,8 @@ let package = Package(
       exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansInteropTests",
-      dependencies: ["KMeansInterop", "KMeansEstimator", "KMeansTestSupport"]),
+      dependencies: ["KMeansInterop", "KMeansEstimator", "KMeansTestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansCLITests",
       dependencies: [

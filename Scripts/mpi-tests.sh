@@ -110,6 +110,11 @@ run_mpi -np 4 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" -
   --output "$work/six.json" --labels-output "$work/six.npy" >/dev/null
 check "a 2-rank checkpoint resumes on 4 ranks (from step 3)" grep -q "resumed:     from step 3" "$work/resume.log"
 check "the resumed run ends at the uninterrupted centers" compare "$work/resumed.json" "$work/resumed.npy" "$work/six.json" "$work/six.npy"
+summaries_of_both_jobs() { # one events file per job, each with loss/raw
+  local files=("$work"/run/events.out.tfevents.*)
+  [ "${#files[@]}" -eq 2 ] && grep -q "loss/raw" "${files[0]}" && grep -q "loss/raw" "${files[1]}"
+}
+check "rank 0 wrote TensorBoard summaries for both jobs" summaries_of_both_jobs
 
 run_mpi -np 2 "$bin/kmeans-mpi" train "$work/bad.npy" -k 8 >"$work/bad.log" 2>&1
 check "bad input: the job fails" test $? -ne 0

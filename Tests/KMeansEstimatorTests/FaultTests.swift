@@ -132,7 +132,7 @@ struct FaultTests {
     let data = try points()
     let expected = try uninterruptedCenters(data, steps: 6)
 
-    let directory = try mountTmpfs(kilobytes: 64)
+    let directory = try mountTmpfs(kilobytes: 128)
     defer { try? run("/bin/umount", "-l", directory) }
     let estimator = try KMeansEstimator<Double>(
       modelDirectory: directory, configuration: configuration())

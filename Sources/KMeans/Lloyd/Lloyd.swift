@@ -25,6 +25,8 @@ extension KMeansModel {
   /// - Parameters:
   ///   - data: `rowCount × dimension`, row-major.
   ///   - weights: one sample weight per row (finite, ≥ 0, not all zero), or nil for 1 each.
+  ///   - configuration: every training setting (k, seeding, metric, algorithm, tolerances,
+  ///     restarts, seed, threads, and `miniBatch` for mini-batch).
   ///   - progress: called after every iteration (mini-batch: every step), from the calling
   ///     thread.
   ///   - isCancelled: checked after every iteration; when it returns true the run stops with

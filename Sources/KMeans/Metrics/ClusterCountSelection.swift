@@ -9,7 +9,7 @@ public enum ClusterCountSelection {
     public var k: Int
     /// Σ distance to the nearest center.
     public var inertia: Double
-    /// The mean silhouette (exact, or on a sample; see ``sweep(_:ks:configuration:silhouetteSampleSize:progress:)``).
+    /// The mean silhouette (exact, or on a sample; see `ClusterCountSelection.sweep(_:weights:ks:configuration:silhouetteSampleSize:progress:)`).
     public var silhouette: Double
     /// The Calinski–Harabasz index (higher is better).
     public var calinskiHarabasz: Double
@@ -30,8 +30,14 @@ public enum ClusterCountSelection {
   /// and `weights` weigh the training and the inertia (the internal metrics are unweighted,
   /// as scikit-learn's). The silhouette is exact up to `silhouetteSampleSize` rows and taken
   /// on a seeded sample of that many rows above.
-  /// - Parameter progress: called after each k with the trial and the number done; return false
-  ///   to stop early (e.g. on Ctrl-C), keeping the trials so far.
+  /// - Parameters:
+  ///   - data: `rowCount × dimension`, row-major.
+  ///   - weights: one sample weight per row, or nil for 1 each.
+  ///   - ks: the cluster counts to try, in order.
+  ///   - configuration: every other training setting.
+  ///   - silhouetteSampleSize: rows above which the silhouette is taken on a seeded sample.
+  ///   - progress: called after each k with the trial and the number done; return false
+  ///     to stop early (e.g. on Ctrl-C), keeping the trials so far.
   public static func sweep<Scalar: KMeansScalar>(
     _ data: Matrix<Scalar>, weights: [Double]? = nil, ks: [Int],
     configuration: KMeansConfiguration, silhouetteSampleSize: Int = 10_000,

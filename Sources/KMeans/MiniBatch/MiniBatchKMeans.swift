@@ -52,7 +52,7 @@ public struct MiniBatchConfiguration: Sendable, Equatable {
 /// and for batches that arrive one at a time (``partialFit(_:weights:)``): TensorFlow's update
 /// rule in a ``KMeansTrainer``, with scikit-learn's epochs, seeded shuffling, early stopping
 /// and reassignment of starved centers. `fit` is the engine's mini-batch loop, the same as
-/// ``KMeansModel/fit(_:weights:configuration:progress:isCancelled:)`` with
+/// `KMeansModel.fit(_:weights:configuration:progress:isCancelled:)` with
 /// `configuration.miniBatch` set.
 ///
 /// ```swift
@@ -94,7 +94,9 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   /// Trains on one batch: the first batches initialize the centers (until `k` exist), every
   /// later batch is one step of the engine, followed by the reassignment of starved centers.
   /// - Returns: the step's output, or nil when the batch went to initialization.
-  /// - Parameter weights: one sample weight per row of the batch, or nil for 1 each.
+  /// - Parameters:
+  ///   - batch: the batch's rows.
+  ///   - weights: one sample weight per row of the batch, or nil for 1 each.
   @discardableResult
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -136,9 +138,12 @@ extension MiniBatchKMeans {
   ///
   /// The same seed gives the same bits on any thread count.
   /// - Parameters:
+  ///   - data: `rowCount × dimension`, row-major.
   ///   - weights: one sample weight per row (finite, ≥ 0, not all zero), or nil for 1 each:
   ///     each center moves by its batch's weighted sum and keeps a running weight, as
   ///     scikit-learn's `MiniBatchKMeans(sample_weight=)`; seeding draws rows ∝ weight.
+  ///   - configuration: k, seeding, metric, tolerances, seed and threads.
+  ///   - miniBatch: the batch size, steps per iteration, epochs and reassignment settings.
   ///   - progress: called after every step with the step number (1-based) and output.
   ///   - isCancelled: checked after every step; true stops training with
   ///     ``StopReason/cancelled``, keeping the centers reached.

@@ -2,7 +2,7 @@ import Foundation
 
 extension KMeansModel {
   /// Clusters a sparse CSR matrix: the same algorithms, stopping rules, seedings, weights,
-  /// exact bounds and determinism as ``fit(_:weights:configuration:progress:isCancelled:)``
+  /// exact bounds and determinism as the dense `fit(_:weights:configuration:progress:isCancelled:)`
   /// for dense data, without densifying the data. Centers are dense.
   ///
   /// Distances are ‖x‖² − 2x·c + ‖c‖² with sparse–dense dot products (O(nnz · k) per

@@ -28,6 +28,8 @@ public enum StreamingKMeans {
   /// ``WeightedBatches``). Seeding is the engine's: a weighted priority sample of the rows
   /// (one extra pass), k-means‖ (a pass per round) or given centers.
   /// - Parameters:
+  ///   - source: the rows, read a batch at a time (rewound for every pass).
+  ///   - configuration: every training setting (`miniBatch` for mini-batch).
   ///   - progress: called after every iteration (mini-batch: every step).
   ///   - isCancelled: checked after every iteration; true stops with ``StopReason/cancelled``.
   /// - Throws: ``KMeansError`` for bad configuration, bad rows (naming the row counted from

@@ -48,7 +48,10 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
   let threadCount: Int
 
   /// A trainer with no centers yet.
-  /// - Parameter restart: selects an independent random stream (for restarts).
+  /// - Parameters:
+  ///   - configuration: k, seeding, metric, seed and threads.
+  ///   - mode: full batch, or mini-batch with TensorFlow's steps per iteration.
+  ///   - restart: selects an independent random stream (for restarts).
   /// - Throws: ``KMeansError/invalidConfiguration(_:)``.
   public init(configuration: KMeansConfiguration, mode: TrainingMode = .fullBatch, restart: Int = 0)
     throws

@@ -2,7 +2,7 @@ import KMeans
 
 /// Everything that steers a ``KMeansEstimator``, each field with a documented default.
 public struct EstimatorConfiguration: Sendable, Equatable {
-  /// Every training setting, as ``KMeans/KMeansModel/fit(_:weights:configuration:progress:isCancelled:)``
+  /// Every training setting, as `KMeansModel/fit(_:weights:configuration:progress:isCancelled:)`
   /// takes them: full batch, or mini-batch with `clustering.miniBatch` (TensorFlow's estimator
   /// defaults to mini-batch; this one to full batch).
   public var clustering: KMeansConfiguration
@@ -28,7 +28,7 @@ public struct EstimatorConfiguration: Sendable, Equatable {
   }
 
   /// Checks every field.
-  /// - Throws: ``KMeans/KMeansError/invalidConfiguration(_:)`` naming the field.
+  /// - Throws: `KMeansError/invalidConfiguration(_:)` naming the field.
   public func validate() throws {
     try clustering.validate()
     func fail(_ message: String) throws -> Never { throw KMeansError.invalidConfiguration(message) }
@@ -63,7 +63,7 @@ public enum EstimatorInput<Scalar: KMeansScalar>: Sendable {
 
   /// The features as a matrix, and the names of its columns (nil for `.matrix`): the columns
   /// `names` (nil: every name, sorted).
-  /// - Throws: ``KMeans/KMeansError`` for an unknown name or columns of different lengths.
+  /// - Throws: `KMeansError` for an unknown name or columns of different lengths.
   public func features(selecting names: [String]?) throws -> (Matrix<Scalar>, [String]?) {
     switch self {
     case .matrix(let matrix):

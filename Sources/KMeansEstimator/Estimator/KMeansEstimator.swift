@@ -35,7 +35,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     /// call: the relative tolerance, the center-shift tolerance, unchanged labels, or (mini-batch)
     /// no improvement.
     public var stoppedByTolerance: Bool
-    /// The rule that ended training, when one did (also ``StopReason/cancelled``).
+    /// The rule that ended training, when one did (also `StopReason/cancelled`).
     public var stopReason: StopReason?
     /// The checkpoints written, by step.
     public var checkpointSteps: [Int64]
@@ -46,7 +46,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   }
 
   /// Opens (creating if needed) a model directory.
-  /// - Throws: ``KMeans/KMeansError`` for an invalid configuration, a directory that cannot
+  /// - Throws: `KMeansError` for an invalid configuration, a directory that cannot
   ///   be created, or one whose metadata disagrees with the configuration or `Scalar`.
   public init(modelDirectory: String, configuration: EstimatorConfiguration) throws {
     try configuration.validate()
@@ -97,7 +97,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// Trains from the latest checkpoint (or from scratch) for `steps` more steps, or until the
   /// global step reaches `maxSteps`, or until a stopping rule of the configuration holds.
   ///
-  /// Training is the engine's one loop, exactly as ``KMeans/KMeansModel/fit(_:weights:configuration:progress:isCancelled:)``
+  /// Training is the engine's one loop, exactly as `KMeansModel/fit(_:weights:configuration:progress:isCancelled:)`
   /// runs it (the same seeding, steps and rules; a full-batch step is one Lloyd iteration, a
   /// mini-batch step one batch of a seeded shuffle per epoch), so an uninterrupted run ends
   /// where `fit` ends, and every checkpoint holds what the rules remember: a run resumed from
@@ -110,8 +110,14 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// directory is refused before any work. A checkpoint that cannot be written (a full disk)
   /// ends training with an error; the checkpoints before it stay the latest and load. To go
   /// on from an earlier checkpoint (the latest is damaged), call ``rollBack(to:)`` first.
-  /// - Parameter weights: one sample weight per row, or nil.
-  /// - Throws: ``KMeans/KMeansError`` for bad data, a directory that is locked or not
+  /// - Parameters:
+  ///   - input: the rows (dense, sparse or named columns).
+  ///   - weights: one sample weight per row, or nil.
+  ///   - steps: steps to run now; or
+  ///   - maxSteps: the global step to train to.
+  ///   - progress: called after every step with the global step and the loss.
+  ///   - isCancelled: checked after every step; true checkpoints and stops.
+  /// - Throws: `KMeansError` for bad data, a directory that is locked or not
   ///   writable, a damaged checkpoint (naming the file and byte offset), or a failed write.
   @discardableResult
   public func train(
@@ -132,7 +138,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   }
 
   /// ``train(input:weights:steps:maxSteps:progress:isCancelled:)`` over a stream read a piece
-  /// at a time (memory bounded as in ``KMeans/StreamingKMeans``): full batch is one pass per
+  /// at a time (memory bounded as in `StreamingKMeans`): full batch is one pass per
   /// step; mini-batch steps take consecutive batches in file order.
   @discardableResult
   public func train<Source: BatchSource>(
@@ -252,7 +258,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// resumes from it: the way past a damaged latest checkpoint. The checkpoint is read whole
   /// (every CRC checked) first; the checkpoints after it are forgotten and their files deleted,
   /// as training will write those steps again.
-  /// - Throws: ``KMeans/KMeansError`` when the checkpoint is not in the directory or does not
+  /// - Throws: `KMeansError` when the checkpoint is not in the directory or does not
   ///   read, or the directory is locked by a training process.
   public func rollBack(to checkpoint: String) throws {
     try ModelDirectory.rollBack(directory: modelDirectory, to: checkpoint, as: Scalar.self)
@@ -267,7 +273,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   // MARK: Inference
 
   /// The model of the latest checkpoint.
-  /// - Throws: ``KMeans/KMeansError`` when the directory has no initialized checkpoint.
+  /// - Throws: `KMeansError` when the directory has no initialized checkpoint.
   public func model() throws -> KMeansModel<Scalar> {
     guard let prefix = try ModelDirectory.latestCheckpoint(directory: modelDirectory) else {
       throw KMeansError.fileUnreadable(
@@ -323,6 +329,8 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// checkpoint's global step into `eval/` (or `eval_NAME/` for a named evaluation) of the
   /// model directory, beside the training curves; `metrics` are written with them.
   /// - Parameters:
+  ///   - input: the rows to evaluate.
+  ///   - weights: one sample weight per row, or nil.
   ///   - name: names the evaluation (`eval_NAME/`), e.g. one per data set.
   ///   - metrics: more scalars for the same event, e.g. the silhouette.
   ///   - writeSummary: false: write nothing.

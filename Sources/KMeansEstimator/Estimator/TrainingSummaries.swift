@@ -72,7 +72,7 @@ extension ModelDirectory {
   /// Writes one TensorBoard event at `globalStep` with a scalar per entry of `values` into
   /// ``evaluationDirectory(directory:name:)``, where TensorBoard shows it beside the training
   /// curves (as TensorFlow's `evaluate` does).
-  /// - Throws: ``KMeans/KMeansError`` for a name that is not a plain folder name, or a write
+  /// - Throws: `KMeansError` for a name that is not a plain folder name, or a write
   ///   that fails.
   /// - Returns: the events file written.
   @discardableResult

@@ -152,8 +152,8 @@ public struct BundleTensor: Sendable, Equatable {
 public enum TensorBundleWriter {
   /// Writes the bundle; each file atomically (temporary file, fsync, rename, directory fsync),
   /// the data file first so that an index never points at missing data.
-  /// - Throws: ``KMeans/KMeansError/invalidConfiguration(_:)`` for an empty or repeated tensor
-  ///   name or a string tensor; ``KMeans/KMeansError/fileUnreadable(path:reason:)`` when a file
+  /// - Throws: `KMeansError/invalidConfiguration(_:)` for an empty or repeated tensor
+  ///   name or a string tensor; `KMeansError/fileUnreadable(path:reason:)` when a file
   ///   cannot be written.
   public static func write(_ tensors: [BundleTensor], prefix: String) throws {
     let sorted = tensors.sorted {
@@ -213,7 +213,7 @@ public enum TensorBundleWriter {
 }
 
 /// Reads TensorFlow V2 checkpoints written by TensorFlow or by ``TensorBundleWriter``,
-/// checking every CRC. Corrupt, truncated or unsupported files give a ``KMeansError`` that
+/// checking every CRC. Corrupt, truncated or unsupported files give a `KMeansError` that
 /// names the file and the problem.
 public struct TensorBundleReader: Sendable {
   /// What the index says about one tensor.

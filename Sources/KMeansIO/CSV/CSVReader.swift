@@ -65,7 +65,7 @@ public struct CSVDataset<Scalar: KMeansScalar>: Sendable {
 /// Reads numeric matrices from CSV text (RFC 4180: quoted fields with `""` escapes; LF or
 /// CRLF line ends; blank lines skipped).
 ///
-/// Every problem is a ``KMeansError/parse(path:line:column:message:)`` naming the 1-based line
+/// Every problem is a `KMeansError/parse(path:line:column:message:)` naming the 1-based line
 /// and column: a cell that is not a finite number, an empty cell, a row of the wrong width, or
 /// an unknown column.
 public enum CSVReader {

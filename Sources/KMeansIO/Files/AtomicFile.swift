@@ -12,7 +12,7 @@ import KMeans
 /// renamed over the target; the directory is synced last so the rename itself survives a crash.
 public enum AtomicFile {
   /// Replaces the file at `path` with `data`, atomically.
-  /// - Throws: ``KMeansError/fileUnreadable(path:reason:)`` when any step fails; the old file
+  /// - Throws: `KMeansError/fileUnreadable(path:reason:)` when any step fails; the old file
   ///   is then untouched.
   public static func write(_ data: Data, to path: String) throws {
     let url = URL(fileURLWithPath: path)
@@ -46,7 +46,7 @@ public enum AtomicFile {
   }
 
   /// Reads a whole file.
-  /// - Throws: ``KMeansError/fileUnreadable(path:reason:)`` naming the file.
+  /// - Throws: `KMeansError/fileUnreadable(path:reason:)` naming the file.
   public static func read(_ path: String) throws -> Data {
     guard FileManager.default.fileExists(atPath: path) else {
       throw KMeansError.fileUnreadable(path: path, reason: "no such file")

@@ -21,7 +21,7 @@ package final class DirectoryLock {
   private var descriptor: Int32
 
   /// Takes the lock on `directory` for `purpose` (e.g. "training"), or throws at once.
-  /// - Throws: ``KMeansError/fileUnreadable(path:reason:)`` when the directory is not writable
+  /// - Throws: `KMeansError/fileUnreadable(path:reason:)` when the directory is not writable
   ///   (read-only, no permission, missing), or when another process holds the lock (naming its
   ///   process id).
   package init(directory: String, purpose: String) throws {

@@ -57,7 +57,7 @@ public enum ModelFile {
   }
 
   /// Reads a model saved by ``save(_:hierarchy:to:)``, in whichever precision it was saved.
-  /// - Throws: ``KMeansError/corruptFile(path:reason:)`` when the file is not a model.
+  /// - Throws: `KMeansError/corruptFile(path:reason:)` when the file is not a model.
   public static func load(_ path: String) throws -> AnyKMeansModel {
     let data = try AtomicFile.read(path)
     struct Header: Decodable {

@@ -35,7 +35,7 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   private var cursor = 0
 
   /// Maps the file (or opens it for reads) and reads its header.
-  /// - Throws: ``KMeansError`` for a missing, corrupt, truncated or unsupported file.
+  /// - Throws: `KMeansError` for a missing, corrupt, truncated or unsupported file.
   public init(_ path: String, access: Access = .memoryMapped) throws {
     self.path = path
     self.access = access
@@ -63,7 +63,7 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   }
 
   /// The given rows converted to `Scalar` (random access; no pages are released).
-  /// - Throws: ``KMeans/KMeansError/shapeMismatch(_:)`` for rows outside the file.
+  /// - Throws: `KMeansError/shapeMismatch(_:)` for rows outside the file.
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
     guard range.lowerBound >= 0, range.upperBound <= totalRows else {
       throw KMeansError.shapeMismatch("\(path): rows \(range) asked for, the file has \(totalRows)")

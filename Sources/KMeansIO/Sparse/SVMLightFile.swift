@@ -26,8 +26,9 @@ public enum SVMLightFile {
     case oneBased
   }
 
-  /// Reads the file at `path`.
-  /// - Parameter columnCount: the number of features; nil: the largest index + 1.
+  /// Reads the svmlight file at `path` as `Scalar` values; `indexBase` says how the file numbers
+  /// its features (default: detect, as scikit-learn does), `columnCount` is the number of
+  /// features (nil: the largest index + 1).
   public static func read<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self, indexBase: IndexBase = .automatic,
     columnCount: Int? = nil
@@ -167,7 +168,7 @@ public enum SVMLightFile {
   }
 }
 
-/// An svmlight file read a block of lines at a time (a ``KMeans/SparseBatchSource``): memory
+/// An svmlight file read a block of lines at a time (a `SparseBatchSource`): memory
 /// stays bounded by the batch. A first pass over the file finds the number of columns and
 /// whether indices are zero-based (as ``SVMLightFile/read(_:as:indexBase:columnCount:)``).
 public final class SVMLightBatchReader<Scalar: KMeansScalar>: SparseBatchSource,

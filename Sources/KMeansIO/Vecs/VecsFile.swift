@@ -51,7 +51,7 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
 
   /// Maps the file and checks that its size is a whole number of vectors of the first
   /// vector's dimension.
-  /// - Throws: ``KMeans/KMeansError`` naming the file for a missing, empty, truncated or
+  /// - Throws: `KMeansError` naming the file for a missing, empty, truncated or
   ///   unknown-format file.
   public init(_ path: String) throws {
     guard let format = VecsFormat(path: path) else {
@@ -84,7 +84,7 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
   }
 
   /// The given rows as a matrix, checking each vector's dimension.
-  /// - Throws: ``KMeans/KMeansError/shapeMismatch(_:)`` for rows outside the file.
+  /// - Throws: `KMeansError/shapeMismatch(_:)` for rows outside the file.
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {
     guard range.lowerBound >= 0, range.upperBound <= totalRows else {
       throw KMeansError.shapeMismatch("\(path): rows \(range) asked for, the file has \(totalRows)")

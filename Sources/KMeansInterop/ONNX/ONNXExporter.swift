@@ -3,7 +3,7 @@ import KMeans
 import KMeansIO
 import KMeansKernels
 
-/// Writes a ``KMeans/KMeansModel`` as an ONNX model (opset 13, IR version 7) with the
+/// Writes a `KMeansModel` as an ONNX model (opset 13, IR version 7) with the
 /// interface of scikit-learn's ONNX converter for `KMeans` (skl2onnx), so serving code written
 /// for a converted scikit-learn model runs it unchanged:
 ///
@@ -30,7 +30,7 @@ public enum ONNXExporter {
   public static let irVersion = 7
 
   /// Writes `model` to `path` (atomically: a temporary file renamed into place).
-  /// - Throws: ``KMeans/KMeansError`` when the file cannot be written.
+  /// - Throws: `KMeansError` when the file cannot be written.
   public static func export<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, to path: String)
     throws
   {

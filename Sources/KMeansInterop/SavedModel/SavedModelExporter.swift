@@ -3,7 +3,7 @@ import KMeans
 import KMeansIO
 import KMeansKernels
 
-/// Writes a ``KMeans/KMeansModel`` as a TensorFlow SavedModel (the format
+/// Writes a `KMeansModel` as a TensorFlow SavedModel (the format
 /// `tf.saved_model.load`, TensorFlow Serving and `saved_model_cli` read), with the signatures of
 /// TensorFlow's k-means estimator (`export_saved_model`) and two more.
 ///
@@ -43,9 +43,12 @@ public enum SavedModelExporter {
   /// Writes `model` as a SavedModel directory at `directory` (`saved_model.pb` and an empty
   /// `variables/`), atomically: it is written beside the target and renamed into place, so a
   /// reader never sees half a model.
-  /// - Parameter overwrite: replace an existing non-empty directory (otherwise refused, as
-  ///   TensorFlow's `SavedModelBuilder` refuses).
-  /// - Throws: ``KMeans/KMeansError`` when the directory exists and `overwrite` is false, or a
+  /// - Parameters:
+  ///   - model: the model to serve.
+  ///   - directory: the SavedModel directory to create.
+  ///   - overwrite: replace an existing non-empty directory (otherwise refused, as
+  ///     TensorFlow's `SavedModelBuilder` refuses).
+  /// - Throws: `KMeansError` when the directory exists and `overwrite` is false, or a
   ///   write fails (naming the path).
   public static func export<Scalar: KMeansScalar>(
     _ model: KMeansModel<Scalar>, to directory: String, overwrite: Bool = false

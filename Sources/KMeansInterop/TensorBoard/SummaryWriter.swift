@@ -14,7 +14,7 @@ import KMeansKernels
 /// directory (TensorBoard reads every events file of a directory, in name order, as one run).
 /// The file is a sequence of TFRecords — a little-endian `UInt64` length, its masked CRC-32C,
 /// the bytes, their masked CRC-32C — each holding one `tensorflow.Event`: first the file
-/// version `brain.Event:2`, then one event per ``add(scalars:step:wallTime:)`` with a scalar
+/// version `brain.Event:2` (and the writer, `swift-kmeans`), then one event per ``add(scalars:step:wallTime:)`` with a scalar
 /// summary (`simple_value`) per tag. Every record is written through to the file at once, so
 /// a crash loses at most the record being written, which readers skip.
 ///
@@ -29,7 +29,7 @@ public final class SummaryWriter {
   private var handle: FileHandle?
 
   /// Creates the directory if needed and starts a new events file in it.
-  /// - Throws: ``KMeans/KMeansError/fileUnreadable(path:reason:)`` when the directory or the
+  /// - Throws: `KMeansError/fileUnreadable(path:reason:)` when the directory or the
   ///   file cannot be created.
   public init(directory: String) throws {
     do {
@@ -57,6 +57,7 @@ public final class SummaryWriter {
     var event = Tensorflow_Event()
     event.wallTime = Date().timeIntervalSince1970
     event.fileVersion = "brain.Event:2"
+    event.sourceMetadata.writer = "swift-kmeans"
     try write(event)
   }
 
@@ -64,8 +65,11 @@ public final class SummaryWriter {
 
   /// One event at `step` holding a scalar summary per tag (TensorBoard's scalars dashboard
   /// draws one curve per tag; tags sort, and a `/` groups them into sections).
-  /// - Parameter wallTime: seconds since 1970 (default: now).
-  /// - Throws: ``KMeans/KMeansError`` for a non-finite value (TensorBoard would draw a hole)
+  /// - Parameters:
+  ///   - scalars: one value per tag.
+  ///   - step: the x axis of TensorBoard's curves (the global step).
+  ///   - wallTime: seconds since 1970 (default: now).
+  /// - Throws: `KMeansError` for a non-finite value (TensorBoard would draw a hole)
   ///   named with its tag, or a failed write.
   public func add(scalars: [String: Double], step: Int64, wallTime: Double? = nil) throws {
     var summary = Tensorflow_Summary()
@@ -88,7 +92,7 @@ public final class SummaryWriter {
 
   /// A histogram summary of `values` (TensorBoard's histograms and distributions dashboards),
   /// with `bucketCount` equal-width buckets between the smallest and largest value.
-  /// - Throws: ``KMeans/KMeansError`` for a non-finite value, or a failed write.
+  /// - Throws: `KMeansError` for a non-finite value, or a failed write.
   public func add(histogram values: [Double], tag: String, step: Int64, bucketCount: Int = 30)
     throws
   {
@@ -183,7 +187,7 @@ enum TFRecord {
 
   /// The records of a file, in order; a torn last record (a crash while writing) ends the
   /// list, as TensorFlow's reader ends it.
-  /// - Throws: ``KMeans/KMeansError/corruptFile(path:reason:)`` for a checksum mismatch.
+  /// - Throws: `KMeansError/corruptFile(path:reason:)` for a checksum mismatch.
   static func records(_ bytes: [UInt8], path: String) throws -> [[UInt8]] {
     var records: [[UInt8]] = []
     var position = 0

@@ -156,6 +156,18 @@ nonisolated struct Tensorflow_SessionLog: Sendable {
   init() {}
 }
 
+nonisolated struct Tensorflow_SourceMetadata: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  var writer: String = String()
+
+  var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  init() {}
+}
+
 nonisolated struct Tensorflow_Event: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -191,6 +203,15 @@ nonisolated struct Tensorflow_Event: Sendable {
     set {what = .sessionLog(newValue)}
   }
 
+  var sourceMetadata: Tensorflow_SourceMetadata {
+    get {_sourceMetadata ?? Tensorflow_SourceMetadata()}
+    set {_sourceMetadata = newValue}
+  }
+  /// Returns true if `sourceMetadata` has been explicitly set.
+  var hasSourceMetadata: Bool {self._sourceMetadata != nil}
+  /// Clears the value of `sourceMetadata`. Subsequent reads from it will return its default value.
+  mutating func clearSourceMetadata() {self._sourceMetadata = nil}
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   nonisolated enum OneOf_What: Equatable, Sendable {
@@ -201,6 +222,8 @@ nonisolated struct Tensorflow_Event: Sendable {
   }
 
   init() {}
+
+  fileprivate var _sourceMetadata: Tensorflow_SourceMetadata? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -413,9 +436,39 @@ nonisolated extension Tensorflow_SessionLog.SessionStatus: SwiftProtobuf._ProtoN
   static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0STATUS_UNSPECIFIED\0\u{1}START\0\u{1}STOP\0\u{1}CHECKPOINT\0")
 }
 
+nonisolated extension Tensorflow_SourceMetadata: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  static let protoMessageName: String = _protobuf_package + ".SourceMetadata"
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}writer\0")
+
+  mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.writer) }()
+      default: break
+      }
+    }
+  }
+
+  func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.writer.isEmpty {
+      try visitor.visitSingularStringField(value: self.writer, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  static func ==(lhs: Tensorflow_SourceMetadata, rhs: Tensorflow_SourceMetadata) -> Bool {
+    if lhs.writer != rhs.writer {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Tensorflow_Event: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".Event"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time\0\u{1}step\0\u{3}file_version\0\u{2}\u{2}summary\0\u{4}\u{2}session_log\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}wall_time\0\u{1}step\0\u{3}file_version\0\u{2}\u{2}summary\0\u{4}\u{2}session_log\0\u{4}\u{3}source_metadata\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -459,6 +512,7 @@ nonisolated extension Tensorflow_Event: SwiftProtobuf.Message, SwiftProtobuf._Me
           self.what = .sessionLog(v)
         }
       }()
+      case 10: try { try decoder.decodeSingularMessageField(value: &self._sourceMetadata) }()
       default: break
       }
     }
@@ -490,6 +544,9 @@ nonisolated extension Tensorflow_Event: SwiftProtobuf.Message, SwiftProtobuf._Me
     }()
     case nil: break
     }
+    try { if let v = self._sourceMetadata {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+    } }()
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -497,6 +554,7 @@ nonisolated extension Tensorflow_Event: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.wallTime != rhs.wallTime {return false}
     if lhs.step != rhs.step {return false}
     if lhs.what != rhs.what {return false}
+    if lhs._sourceMetadata != rhs._sourceMetadata {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
