@@ -9,7 +9,8 @@
 #   `kmeans` binary, so its progress bar is not instrumented) and the MPI watchdog thread
 #   (MPI itself is not built with TSan; the watchdog is checked for real in mpi-tests.sh).
 #   AddressSanitizer: every parser's tests and the fuzz regressions (the crafted files and the
-#   fuzzer's findings), the checkpoint reader and writer, the faults of a long run.
+#   fuzzer's findings), the checkpoint reader and writer, the faults of a long run, and the
+#   SavedModel, ONNX and events-file writers (KMeansInteropTests).
 #
 #   Scripts/sanitizers.sh [thread|address]   (default: both)
 set -euo pipefail
@@ -18,7 +19,7 @@ Scripts/install-dependencies.sh
 which=${1:-both}
 
 thread_filter="KMeansKernelsTests|KMeansEngineTests|LloydTests|HamerlyTests|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
-address_filter="KMeansIOTests|KMeansEstimatorTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests"
+address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests"
 
 if [ "$which" = thread ] || [ "$which" = both ]; then
   echo "== ThreadSanitizer: $thread_filter"

@@ -39,8 +39,7 @@ public final class SummaryWriter {
       throw KMeansError.fileUnreadable(path: directory, reason: "cannot create the directory")
     }
     let seconds = Int(Date().timeIntervalSince1970)
-    let host =
-      ProcessInfo.processInfo.hostName.isEmpty ? "localhost" : ProcessInfo.processInfo.hostName
+    let host = Self.hostName()
     var candidate: String
     var counter = 0
     repeat {
@@ -62,6 +61,17 @@ public final class SummaryWriter {
   }
 
   deinit { try? handle?.close() }
+
+  /// The machine's name for the file name (as TensorFlow's writer), from `gethostname`: no
+  /// name lookup, which can stall without a network.
+  private static func hostName() -> String {
+    var buffer = [CChar](repeating: 0, count: 256)
+    guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+    let name = String(
+      decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let safe = name.filter { $0 != "/" && !$0.isWhitespace }
+    return safe.isEmpty ? "localhost" : safe
+  }
 
   /// One event at `step` holding a scalar summary per tag (TensorBoard's scalars dashboard
   /// draws one curve per tag; tags sort, and a `/` groups them into sections).
