@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test interop-test export-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-compare format fixtures docs
+.PHONY: demo test interop-test export-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-differentiable bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -33,6 +33,9 @@ bench-mini-batch: ## Seeding (k-means++, AFK-MC², k-MC²) and mini-batch agains
 
 bench-peers:    ## swift-kmeans against scikit-learn and FAISS (installs them into .venv-peers).
 	python3 Scripts/bench-peers.py
+
+bench-differentiable: ## Soft k-means loss + gradient against TensorFlow's GradientTape (.venv-tf).
+	python3 Scripts/bench-differentiable.py
 
 bench-compare:  ## Before/after: our rows of bench-peers, BASELINE=path/to/other/kmeans against this build.
 	swift build -c release --product kmeans && python3 Scripts/bench-compare.py $(BASELINE)

@@ -11,10 +11,12 @@ let package = Package(
     .library(name: "KMeansIO", targets: ["KMeansIO"]),
     .library(name: "KMeansEstimator", targets: ["KMeansEstimator"]),
     .library(name: "KMeansInterop", targets: ["KMeansInterop"]),
+    .library(name: "KMeansDifferentiable", targets: ["KMeansDifferentiable"]),
     .executable(name: "kmeans", targets: ["KMeansCLI"]),
     .executable(name: "kmeans-bench", targets: ["KMeansBenchmark"]),
     .executable(name: "colour-quantization", targets: ["ColourQuantization"]),
     .executable(name: "sentence-clusters", targets: ["SentenceEmbeddings"]),
+    .executable(name: "deep-clustering", targets: ["DeepClustering"]),
   ],
   traits: [
     .trait(
@@ -34,6 +36,9 @@ let package = Package(
     /// File formats: CSV with named columns, NumPy `.npy`, `.fvecs`, sparse svmlight and SciPy
     /// `.npz`, model JSON; atomic writes.
     .target(name: "KMeansIO", dependencies: ["KMeans", "KMeansKernels"]),
+    /// k-means inside a trained model: `Matrix` as a differentiable value, distances, softmax
+    /// and soft k-means with reverse derivatives on BLAS (Swift's `_Differentiation`).
+    .target(name: "KMeansDifferentiable", dependencies: ["KMeans", "KMeansKernels"]),
     /// What other tools read: TensorFlow SavedModels, ONNX models and TensorBoard event files
     /// (protocol buffers generated from the project's own subsets in `Protos/Definitions`).
     .target(
@@ -119,7 +124,7 @@ let package = Package(
     /// `kmeans-bench`: seconds per Lloyd iteration against a plain GEMM of the same shape.
     .executableTarget(
       name: "KMeansBenchmark",
-      dependencies: ["KMeans", "KMeansKernels"],
+      dependencies: ["KMeans", "KMeansKernels", "KMeansIO", "KMeansDifferentiable"],
       path: "Benchmarks/KMeansBenchmark"
     ),
 
@@ -134,6 +139,11 @@ let package = Package(
       name: "SentenceEmbeddings", dependencies: ["KMeans", "KMeansIO"],
       path: "Examples/SentenceEmbeddings",
       exclude: ["README.md", "embeddings.npy", "sentences.tsv", "generate-embeddings.py"]),
+
+    /// Deep embedded clustering of the digits with Swift's automatic differentiation.
+    .executableTarget(
+      name: "DeepClustering", dependencies: ["KMeans", "KMeansIO", "KMeansDifferentiable"],
+      path: "Examples/DeepClustering", exclude: ["README.md"]),
 
     // MARK: - Tests
 
@@ -154,6 +164,10 @@ let package = Package(
       name: "KMeansIOTests", dependencies: ["KMeansIO", "KMeansTestSupport"], exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator", "KMeansTestSupport"],
+      exclude: ["Fixtures"]),
+    .testTarget(
+      name: "KMeansDifferentiableTests",
+      dependencies: ["KMeansDifferentiable", "KMeans", "KMeansKernels", "KMeansTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansInteropTests",

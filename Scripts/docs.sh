@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Builds the DocC archive of every library module (or of the modules named as arguments) (KMeans, KMeansIO, KMeansEstimator,
-# KMeansInterop) into .build/docs/MODULE.doccarchive, and fails when DocC warns about anything
-# (an undocumented parameter, a broken symbol link): the documentation stays complete.
+# Builds the DocC archive of every library module (KMeans, KMeansIO, KMeansEstimator,
+# KMeansInterop, KMeansDifferentiable), or of the modules named as arguments, into
+# .build/docs/MODULE.doccarchive, and fails when DocC warns about anything (an undocumented
+# parameter, a broken symbol link): the documentation stays complete.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 modules=("$@")
-[ ${#modules[@]} -gt 0 ] || modules=(KMeans KMeansIO KMeansEstimator KMeansInterop)
+[ ${#modules[@]} -gt 0 ] || modules=(KMeans KMeansIO KMeansEstimator KMeansInterop KMeansDifferentiable)
 mkdir -p .build/docs
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 Scripts/install-dependencies.sh
 which=${1:-both}
 
-thread_filter="KMeansKernelsTests|KMeansEngineTests|LloydTests|HamerlyTests|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
+thread_filter="KMeansKernelsTests|SoftAssignmentDeterminismTests|KMeansEngineTests|LloydTests|HamerlyTests|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
 address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests"
 
 if [ "$which" = thread ] || [ "$which" = both ]; then

@@ -2,13 +2,18 @@
 // (2·n·k·d per iteration) and the ratio to one plain GEMM of the same shape timed in the same
 // run; with `--suite mini-batch`, seeding (k-means++, AFK-MC², k-MC²) and mini-batch against
 // full batch. Run it with
-// `swift run -c release kmeans-bench [--suite lloyd|mini-batch|peak|all] [--quick] [--threads T]`;
-// `--suite peak` times one large square SGEMM (the bound of Scripts/bench-peers.py).
+// `swift run -c release kmeans-bench [--suite lloyd|mini-batch|peak|soft-kmeans|all] [--quick] [--threads T]`;
+// `--suite peak` times one large square SGEMM (the bound of Scripts/bench-peers.py);
+// `--suite soft-kmeans` the loss and gradient of soft k-means (Scripts/bench-differentiable.py
+// runs it against TensorFlow's GradientTape).
 
 import Dispatch
 import Foundation
 import KMeans
+import KMeansDifferentiable
+import KMeansIO
 import KMeansKernels
+import _Differentiation
 
 struct Shape {
   var name: String
@@ -201,7 +206,49 @@ func peakSuite() throws {
       format: "peak SGEMM %d³ on %d threads: %.1f GFLOP/s", size, threads, flops / seconds / 1e9))
 }
 
+/// Loss + gradient of the soft k-means loss (KMeansDifferentiable) on `--points P.npy` and
+/// `--centers C.npy` (Float), or on seeded blobs 100k×64 with k = 256: the median of 5 timed
+/// calls after one warm-up, with the loss and the gradients' norms so that a peer computing the
+/// same thing (Scripts/bench-differentiable.py: TensorFlow's GradientTape) can be checked.
+func softKMeansSuite() throws {
+  let points: Matrix<Float>
+  let centers: Matrix<Float>
+  if let path = arguments.firstIndex(of: "--points").map({ arguments[$0 + 1] }),
+    let centersPath = arguments.firstIndex(of: "--centers").map({ arguments[$0 + 1] })
+  {
+    points = try NumPyFile.readMatrix(path, as: Float.self)
+    centers = try NumPyFile.readMatrix(centersPath, as: Float.self)
+  } else {
+    let shape = Shape(name: "blobs 100k×64 k=256", rows: 100_000, dimension: 64, clusters: 256)
+    points = try blobs(shape, seed: 1)
+    centers = points.rows(0..<256)
+  }
+  let temperature = Float(
+    arguments.firstIndex(of: "--temperature").flatMap { Double(arguments[$0 + 1]) } ?? 1)
+  var times: [Double] = []
+  var loss: Float = 0
+  var gradients = (Matrix<Float>.zero, Matrix<Float>.zero)
+  for repetition in 0..<6 {
+    let time = seconds {
+      (loss, gradients) = valueWithGradient(at: points, centers) { x, c in
+        SoftKMeans.loss(points: x, centers: c, temperature: temperature)
+      }
+    }
+    if repetition > 0 { times.append(time) }
+  }
+  func norm(_ matrix: Matrix<Float>) -> Double {
+    matrix.values.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+  }
+  let median = times.sorted()[times.count / 2]
+  print(
+    "{\"suite\": \"soft-kmeans\", \"rows\": \(points.rowCount), \"dimension\": \(points.columnCount), "
+      + "\"clusters\": \(centers.rowCount), \"threads\": \(threads), \"seconds\": \(median), "
+      + "\"loss\": \(loss), \"pointsGradientNorm\": \(norm(gradients.0)), "
+      + "\"centersGradientNorm\": \(norm(gradients.1))}")
+}
+
 switch suite {
+case "soft-kmeans": try softKMeansSuite()
 case "peak": try peakSuite()
 case "lloyd": try lloydSuite()
 case "mini-batch": try miniBatchSuite()
@@ -209,5 +256,5 @@ case "all":
   try lloydSuite()
   try miniBatchSuite()
 default:
-  print("unknown --suite \(suite): use lloyd, mini-batch, peak or all")
+  print("unknown --suite \(suite): use lloyd, mini-batch, peak, soft-kmeans or all")
 }

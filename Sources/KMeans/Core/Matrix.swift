@@ -43,6 +43,18 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
     try self.init(rowCount: rows.count, columnCount: width, values: rows.flatMap { $0 })
   }
 
+  /// A matrix over `values`, whose count the caller has made `rowCount × columnCount`
+  /// (checked with a precondition: a programmer error, not bad input).
+  package init(checkedValues values: [Scalar], rowCount: Int, columnCount: Int) {
+    precondition(
+      values.count == rowCount * columnCount,
+      "\(values.count) values for a \(rowCount) × \(columnCount) matrix")
+    self.storage = values
+    self.storageOffset = 0
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+  }
+
   /// A `rowCount × columnCount` matrix of zeros.
   public init(zerosWithRowCount rowCount: Int, columnCount: Int) {
     self.storage = Array(repeating: 0, count: rowCount * columnCount)
