@@ -314,7 +314,12 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// Σ wᵢ·distance from each row to its nearest center (TensorFlow's `score`; scikit-learn's
   /// is its negative).
   public func score(input: EstimatorInput<Scalar>, weights: [Double]? = nil) throws -> Double {
-    let model = try model()
+    try score(input: input, weights: weights, model: model())
+  }
+
+  private func score(
+    input: EstimatorInput<Scalar>, weights: [Double]?, model: KMeansModel<Scalar>
+  ) throws -> Double {
     let threads = configuration.clustering.threadCount
     if case .sparse(let matrix) = input {
       return try model.score(matrix, weights: weights, threadCount: threads)
@@ -338,8 +343,10 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     input: EstimatorInput<Scalar>, weights: [Double]? = nil, name: String? = nil,
     metrics: [String: Double] = [:], writeSummary: Bool = true
   ) throws -> (score: Double, globalStep: Int64) {
-    let score = try score(input: input, weights: weights)
-    let step = Int64(try model().iterationCount)
+    // One read of the latest checkpoint gives both the centers and the step.
+    let model = try model()
+    let score = try score(input: input, weights: weights, model: model)
+    let step = Int64(model.iterationCount)
     if writeSummary {
       var values = metrics
       values["score"] = score

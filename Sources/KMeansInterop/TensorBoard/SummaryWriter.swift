@@ -201,27 +201,25 @@ enum TFRecord {
   static func records(_ bytes: [UInt8], path: String) throws -> [[UInt8]] {
     var records: [[UInt8]] = []
     var position = 0
-    while bytes.count - position >= 12 {
-      let header = Array(bytes[position..<position + 8])
-      let length = header.enumerated().reduce(UInt64(0)) {
-        $0 | UInt64($1.element) << (8 * $1.offset)
-      }
-      let stored = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[position + 8 + $1]) << (8 * $1) }
-      guard CRC32C.mask(CRC32C.checksum(header)) == stored else {
+    while let length = LittleEndian.read(UInt64.self, from: bytes, at: position),
+      let stored = LittleEndian.read(UInt32.self, from: bytes, at: position + 8)
+    {
+      guard CRC32C.mask(CRC32C.checksum(bytes[position..<position + 8])) == stored else {
         throw KMeansError.corruptFile(
           path: path, reason: "record at byte \(position): length checksum mismatch")
       }
-      guard length <= UInt64(bytes.count - position - 16) else { break }
+      // A record cut short (a crash while it was written) ends the file.
       let start = position + 12
-      let end = start + Int(length)
-      let payload = Array(bytes[start..<end])
-      let check = (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[end + $1]) << (8 * $1) }
+      guard length <= UInt64(bytes.count - start),
+        let check = LittleEndian.read(UInt32.self, from: bytes, at: start + Int(length))
+      else { break }
+      let payload = Array(bytes[start..<(start + Int(length))])
       guard CRC32C.mask(CRC32C.checksum(payload)) == check else {
         throw KMeansError.corruptFile(
           path: path, reason: "record at byte \(position): data checksum mismatch")
       }
       records.append(payload)
-      position = end + 4
+      position = start + Int(length) + 4
     }
     return records
   }
