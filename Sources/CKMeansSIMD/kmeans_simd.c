@@ -46,6 +46,7 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 #define KM_SET1_512 _mm512_set1_ps
 #define KM_LOAD_512 _mm512_loadu_ps
 #define KM_ZERO_512 _mm512_setzero_ps
+#define KM_STOREU_512 _mm512_storeu_ps
 #define KM_FMA_512 _mm512_fmadd_ps
 #define KM_MIN_512 _mm512_min_ps
 #define KM_MAX_512 _mm512_max_ps
@@ -87,6 +88,7 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 #undef KM_SET1_512
 #undef KM_LOAD_512
 #undef KM_ZERO_512
+#undef KM_STOREU_512
 #undef KM_FMA_512
 #undef KM_MIN_512
 #undef KM_MAX_512
@@ -128,6 +130,7 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 #define KM_SET1_512 _mm512_set1_pd
 #define KM_LOAD_512 _mm512_loadu_pd
 #define KM_ZERO_512 _mm512_setzero_pd
+#define KM_STOREU_512 _mm512_storeu_pd
 #define KM_FMA_512 _mm512_fmadd_pd
 #define KM_MIN_512 _mm512_min_pd
 #define KM_MAX_512 _mm512_max_pd

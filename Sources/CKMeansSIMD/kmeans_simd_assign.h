@@ -201,6 +201,163 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
   }
 }
 
+
+// One row against a list of panels, four at a time: each lane's value is the same sequence of
+// fused multiply-adds as in the assignment kernels above, so the same bits.
+__attribute__((target("avx512f"))) static void KM_NAME(panel_values_avx512)(
+    const KM_T *x, int d, const KM_T *packed, const KM_T *packed_norms, const int32_t *panels,
+    int count, KM_T *values) {
+  const int width = KM_W512;
+  const KM_V512 minus_two = KM_SET1_512(-2.0);
+  int i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const KM_T *a = packed + (long)panels[i] * d * width;
+    const KM_T *b = packed + (long)panels[i + 1] * d * width;
+    const KM_T *c = packed + (long)panels[i + 2] * d * width;
+    const KM_T *e = packed + (long)panels[i + 3] * d * width;
+    KM_V512 s0 = KM_ZERO_512(), s1 = KM_ZERO_512(), s2 = KM_ZERO_512(), s3 = KM_ZERO_512();
+    for (int j = 0; j < d; j++) {
+      KM_V512 xj = KM_SET1_512(x[j]);
+      s0 = KM_FMA_512(xj, KM_LOAD_512(a + (long)j * width), s0);
+      s1 = KM_FMA_512(xj, KM_LOAD_512(b + (long)j * width), s1);
+      s2 = KM_FMA_512(xj, KM_LOAD_512(c + (long)j * width), s2);
+      s3 = KM_FMA_512(xj, KM_LOAD_512(e + (long)j * width), s3);
+    }
+    KM_STOREU_512(values + (long)i * width,
+                  KM_FMA_512(minus_two, s0, KM_LOAD_512(packed_norms + (long)panels[i] * width)));
+    KM_STOREU_512(values + (long)(i + 1) * width,
+                  KM_FMA_512(minus_two, s1, KM_LOAD_512(packed_norms + (long)panels[i + 1] * width)));
+    KM_STOREU_512(values + (long)(i + 2) * width,
+                  KM_FMA_512(minus_two, s2, KM_LOAD_512(packed_norms + (long)panels[i + 2] * width)));
+    KM_STOREU_512(values + (long)(i + 3) * width,
+                  KM_FMA_512(minus_two, s3, KM_LOAD_512(packed_norms + (long)panels[i + 3] * width)));
+  }
+  for (; i < count; i++) {
+    const KM_T *a = packed + (long)panels[i] * d * width;
+    KM_V512 s0 = KM_ZERO_512();
+    for (int j = 0; j < d; j++) s0 = KM_FMA_512(KM_SET1_512(x[j]), KM_LOAD_512(a + (long)j * width), s0);
+    KM_STOREU_512(values + (long)i * width,
+                  KM_FMA_512(minus_two, s0, KM_LOAD_512(packed_norms + (long)panels[i] * width)));
+  }
+}
+
+// Rows × every panel, 8 rows × 2 panels at a time: the values of all centers for a block of
+// rows (each lane the same fused multiply-adds as above), row-major with panels·width columns.
+__attribute__((target("avx512f"))) static void KM_NAME(block_values_avx512)(
+    const KM_T *points, long n, int d, const KM_T *packed, const KM_T *packed_norms, int panels,
+    KM_T *values) {
+  const int width = KM_W512;
+  const long stride = (long)panels * width;
+  const KM_V512 minus_two = KM_SET1_512(-2.0);
+  for (long start = 0; start < n; start += ROWS) {
+    int rows = n - start < ROWS ? (int)(n - start) : ROWS;
+    const KM_T *x[ROWS];
+    for (int r = 0; r < ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+    for (int p = 0; p < panels; p += 2) {
+      int pair = p + 1 < panels;
+      const KM_T *a = packed + (long)p * d * width;
+      const KM_T *b = pair ? a + (long)d * width : a;
+      KM_V512 acc_a[ROWS], acc_b[ROWS];
+      for (int r = 0; r < ROWS; r++) {
+        acc_a[r] = KM_ZERO_512();
+        acc_b[r] = KM_ZERO_512();
+      }
+      for (int j = 0; j < d; j++) {
+        KM_V512 ca = KM_LOAD_512(a + (long)j * width);
+        KM_V512 cb = KM_LOAD_512(b + (long)j * width);
+        for (int r = 0; r < ROWS; r++) {
+          KM_V512 xr = KM_SET1_512(x[r][j]);
+          acc_a[r] = KM_FMA_512(xr, ca, acc_a[r]);
+          acc_b[r] = KM_FMA_512(xr, cb, acc_b[r]);
+        }
+      }
+      KM_V512 na = KM_LOAD_512(packed_norms + (long)p * width);
+      KM_V512 nb = pair ? KM_LOAD_512(packed_norms + (long)(p + 1) * width) : na;
+      for (int r = 0; r < rows; r++) {
+        KM_T *out = values + (start + r) * stride + (long)p * width;
+        KM_STOREU_512(out, KM_FMA_512(minus_two, acc_a[r], na));
+        if (pair) KM_STOREU_512(out + width, KM_FMA_512(minus_two, acc_b[r], nb));
+      }
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void KM_NAME(block_values_avx2)(
+    const KM_T *points, long n, int d, const KM_T *packed, const KM_T *packed_norms, int panels,
+    KM_T *values) {
+  const int width = KM_W256;
+  const long stride = (long)panels * width;
+  const KM_V256 minus_two = KM_SET1_256(-2.0);
+  for (long start = 0; start < n; start += ROWS2) {
+    int rows = n - start < ROWS2 ? (int)(n - start) : ROWS2;
+    const KM_T *x[ROWS2];
+    for (int r = 0; r < ROWS2; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+    for (int p = 0; p < panels; p += 2) {
+      int pair = p + 1 < panels;
+      const KM_T *a = packed + (long)p * d * width;
+      const KM_T *b = pair ? a + (long)d * width : a;
+      KM_V256 acc_a[ROWS2], acc_b[ROWS2];
+      for (int r = 0; r < ROWS2; r++) {
+        acc_a[r] = KM_ZERO_256();
+        acc_b[r] = KM_ZERO_256();
+      }
+      for (int j = 0; j < d; j++) {
+        KM_V256 ca = KM_LOAD_256(a + (long)j * width);
+        KM_V256 cb = KM_LOAD_256(b + (long)j * width);
+        for (int r = 0; r < ROWS2; r++) {
+          KM_V256 xr = KM_BCAST_256(x[r] + j);
+          acc_a[r] = KM_FMA_256(xr, ca, acc_a[r]);
+          acc_b[r] = KM_FMA_256(xr, cb, acc_b[r]);
+        }
+      }
+      KM_V256 na = KM_LOAD_256(packed_norms + (long)p * width);
+      KM_V256 nb = pair ? KM_LOAD_256(packed_norms + (long)(p + 1) * width) : na;
+      for (int r = 0; r < rows; r++) {
+        KM_T *out = values + (start + r) * stride + (long)p * width;
+        KM_STORE_256(out, KM_FMA_256(minus_two, acc_a[r], na));
+        if (pair) KM_STORE_256(out + width, KM_FMA_256(minus_two, acc_b[r], nb));
+      }
+    }
+  }
+}
+
+__attribute__((target("avx2,fma"))) static void KM_NAME(panel_values_avx2)(
+    const KM_T *x, int d, const KM_T *packed, const KM_T *packed_norms, const int32_t *panels,
+    int count, KM_T *values) {
+  const int width = KM_W256;
+  const KM_V256 minus_two = KM_SET1_256(-2.0);
+  int i = 0;
+  for (; i + 4 <= count; i += 4) {
+    const KM_T *a = packed + (long)panels[i] * d * width;
+    const KM_T *b = packed + (long)panels[i + 1] * d * width;
+    const KM_T *c = packed + (long)panels[i + 2] * d * width;
+    const KM_T *e = packed + (long)panels[i + 3] * d * width;
+    KM_V256 s0 = KM_ZERO_256(), s1 = KM_ZERO_256(), s2 = KM_ZERO_256(), s3 = KM_ZERO_256();
+    for (int j = 0; j < d; j++) {
+      KM_V256 xj = KM_BCAST_256(x + j);
+      s0 = KM_FMA_256(xj, KM_LOAD_256(a + (long)j * width), s0);
+      s1 = KM_FMA_256(xj, KM_LOAD_256(b + (long)j * width), s1);
+      s2 = KM_FMA_256(xj, KM_LOAD_256(c + (long)j * width), s2);
+      s3 = KM_FMA_256(xj, KM_LOAD_256(e + (long)j * width), s3);
+    }
+    KM_STORE_256(values + (long)i * width,
+                 KM_FMA_256(minus_two, s0, KM_LOAD_256(packed_norms + (long)panels[i] * width)));
+    KM_STORE_256(values + (long)(i + 1) * width,
+                 KM_FMA_256(minus_two, s1, KM_LOAD_256(packed_norms + (long)panels[i + 1] * width)));
+    KM_STORE_256(values + (long)(i + 2) * width,
+                 KM_FMA_256(minus_two, s2, KM_LOAD_256(packed_norms + (long)panels[i + 2] * width)));
+    KM_STORE_256(values + (long)(i + 3) * width,
+                 KM_FMA_256(minus_two, s3, KM_LOAD_256(packed_norms + (long)panels[i + 3] * width)));
+  }
+  for (; i < count; i++) {
+    const KM_T *a = packed + (long)panels[i] * d * width;
+    KM_V256 s0 = KM_ZERO_256();
+    for (int j = 0; j < d; j++) s0 = KM_FMA_256(KM_BCAST_256(x + j), KM_LOAD_256(a + (long)j * width), s0);
+    KM_STORE_256(values + (long)i * width,
+                 KM_FMA_256(minus_two, s0, KM_LOAD_256(packed_norms + (long)panels[i] * width)));
+  }
+}
+
 #endif
 
 void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
@@ -239,6 +396,56 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
     }
     labels[i] = index;
     if (second) second[i] = runner_up;
+  }
+}
+
+void KM_NAME(kmeans_simd_panel_values)(int level, const KM_T *x, int d, const KM_T *packed,
+                                       const KM_T *packed_norms, const int32_t *panels,
+                                       int count, KM_T *values) {
+#if KMEANS_X86
+  if (level == 2) {
+    KM_NAME(panel_values_avx512)(x, d, packed, packed_norms, panels, count, values);
+    return;
+  }
+  if (level == 1) {
+    KM_NAME(panel_values_avx2)(x, d, packed, packed_norms, panels, count, values);
+    return;
+  }
+#endif
+  int width = level == 2 ? KM_W512 : KM_W256;
+  for (int i = 0; i < count; i++) {
+    for (int l = 0; l < width; l++) {
+      KM_T dot = 0;
+      for (int j = 0; j < d; j++) dot = KM_FMA(x[j], packed[((long)panels[i] * d + j) * width + l], dot);
+      values[(long)i * width + l] = KM_FMA(-2, dot, packed_norms[(long)panels[i] * width + l]);
+    }
+  }
+}
+
+void KM_NAME(kmeans_simd_block_values)(int level, const KM_T *points, long n, int d,
+                                       const KM_T *packed, const KM_T *packed_norms,
+                                       int panels, KM_T *values) {
+#if KMEANS_X86
+  if (level == 2) {
+    KM_NAME(block_values_avx512)(points, n, d, packed, packed_norms, panels, values);
+    return;
+  }
+  if (level == 1) {
+    KM_NAME(block_values_avx2)(points, n, d, packed, packed_norms, panels, values);
+    return;
+  }
+#endif
+  int width = level == 2 ? KM_W512 : KM_W256;
+  for (long i = 0; i < n; i++) {
+    for (int p = 0; p < panels; p++) {
+      for (int l = 0; l < width; l++) {
+        KM_T dot = 0;
+        for (int j = 0; j < d; j++)
+          dot = KM_FMA(points[i * d + j], packed[((long)p * d + j) * width + l], dot);
+        values[(i * panels + p) * (long)width + l] =
+            KM_FMA(-2, dot, packed_norms[(long)p * width + l]);
+      }
+    }
   }
 }
 

@@ -118,13 +118,14 @@ package enum BisectingArgument: String, ExpressibleByArgument, CaseIterable {
 
 /// `--algorithm`: how full-batch Lloyd finds the nearest centers.
 package enum AlgorithmArgument: String, ExpressibleByArgument, CaseIterable {
-  case auto, lloyd, hamerly
+  case auto, lloyd, hamerly, yinyang
 
   package var algorithm: LloydAlgorithm {
     switch self {
     case .auto: .automatic
     case .lloyd: .lloyd
     case .hamerly: .hamerly
+    case .yinyang: .yinyang
     }
   }
 }

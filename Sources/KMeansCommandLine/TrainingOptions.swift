@@ -51,11 +51,19 @@ package struct TrainingOptions: ParsableArguments {
 
   @Option(
     help: ArgumentHelp(
-      "Full-batch E-step: lloyd (every distance), hamerly (exact bounds skip most distances once centers settle), or auto.",
+      "Full-batch E-step: lloyd (every distance), hamerly (exact bounds skip most distances once centers settle), yinyang (one bound per group of centers: large k), or auto.",
       discussion:
-        "auto: hamerly with k >= 16 when the data is in memory, lloyd otherwise. All give Lloyd's result; hamerly works for both metrics, dense and sparse data, streams and MPI ranks."
+        "auto: yinyang with k >= 512 and hamerly with k >= 16 when dense data is in memory, lloyd otherwise. All give Lloyd's result; hamerly works for both metrics, dense and sparse data, streams and MPI ranks; yinyang for dense data (sparse data runs hamerly)."
     ))
   package var algorithm: AlgorithmArgument = .auto
+
+  @Option(
+    help: ArgumentHelp(
+      "Train on at most this many rows per cluster (FAISS's max_points_per_centroid), then assign every row.",
+      discussion:
+        "With more than k × N rows, a seeded uniform sample of k × N rows is seeded and trained on; the labels and inertia reported are of every row. Default: every row (FAISS uses 256). Full batch on data in memory only."
+    ))
+  package var maxPointsPerCenter: Int?
 
   @Option(help: "The most iterations (full batch) or epochs (mini-batch, with --epochs).")
   package var maxIter: Int = 300
@@ -91,6 +99,9 @@ package struct TrainingOptions: ParsableArguments {
   package func validate() throws {
     if let seedingSample, seedingSample < 1 {
       throw ValidationError("--seeding-sample \(seedingSample) must be at least 1")
+    }
+    if let maxPointsPerCenter, maxPointsPerCenter < 1 {
+      throw ValidationError("--max-points-per-center \(maxPointsPerCenter) must be at least 1")
     }
   }
 
@@ -130,6 +141,7 @@ package struct TrainingOptions: ParsableArguments {
     configuration.frozenCenterCount = frozen
     configuration.algorithm = algorithm.algorithm
     configuration.seedingSampleSize = seedingSample
+    configuration.maxPointsPerCenter = maxPointsPerCenter
     configuration.miniBatch = miniBatch.configuration
     return configuration
   }

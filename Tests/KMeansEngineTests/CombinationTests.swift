@@ -6,7 +6,8 @@ import KMeansTestSupport
 import Testing
 
 /// Every cell of {dense, sparse} × {squared Euclidean, cosine} × {weights, none} ×
-/// {one process, 2 and 4 workers} × {Lloyd, Hamerly, automatic, mini-batch} × {Float, Double}
+/// {one process, 2 and 4 workers} × {Lloyd, Hamerly, Yinyang, automatic, mini-batch} ×
+/// {Float, Double}
 /// × {fit, model directory} gives the one-process `fit` result for the same settings:
 ///
 /// - one process, any thread count, in memory or in a model directory: the same bits;
@@ -14,11 +15,13 @@ import Testing
 ///   1e-6 relative — the per-worker sums are added in another order, so the last bits may
 ///   differ (`Scripts/mpi-tests.sh` runs a seeded sample of these cells under real `mpirun`).
 ///
-/// Lloyd, Hamerly and automatic are also the same bits as each other (exact bounds).
+/// Lloyd, Hamerly, Yinyang and automatic are also the same bits as each other (exact bounds).
 @Suite("Every combination works")
 struct CombinationTests {
   enum Layout: String, CaseIterable, Sendable { case dense, sparse }
-  enum Algorithm: String, CaseIterable, Sendable { case lloyd, hamerly, automatic, miniBatch }
+  enum Algorithm: String, CaseIterable, Sendable {
+    case lloyd, hamerly, yinyang, automatic, miniBatch
+  }
 
   struct Cell: Sendable, CustomTestStringConvertible {
     var layout: Layout
@@ -72,6 +75,7 @@ struct CombinationTests {
     switch cell.algorithm {
     case .lloyd: configuration.algorithm = .lloyd
     case .hamerly: configuration.algorithm = .hamerly
+    case .yinyang: configuration.algorithm = .yinyang
     case .automatic: configuration.algorithm = .automatic
     case .miniBatch:
       var miniBatch = MiniBatchConfiguration()
@@ -115,7 +119,7 @@ struct CombinationTests {
     let oneThread = settings
 
     // Exact bounds: Lloyd, Hamerly and automatic agree bit for bit.
-    if cell.algorithm == .hamerly {
+    if cell.algorithm == .hamerly || cell.algorithm == .yinyang {
       var lloyd = settings
       lloyd.algorithm = .lloyd
       let plain = try fit(lloyd)

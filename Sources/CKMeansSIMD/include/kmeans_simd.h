@@ -36,6 +36,26 @@ void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const
 extern "C" {
 #endif
 
+/// The values norms[c] − 2·x·c of one row `x` against the `count` packed panels listed in
+/// `panels` (panel indices), into values[i·width + lane]: each lane the same fused multiply-adds
+/// in the same order as kmeans_simd_assign_f32, so the same bits (Yinyang's group filter).
+void kmeans_simd_panel_values_f32(int level, const float *x, int d, const float *packed,
+                                  const float *packed_norms, const int32_t *panels, int count,
+                                  float *values);
+void kmeans_simd_panel_values_f64(int level, const double *x, int d, const double *packed,
+                                  const double *packed_norms, const int32_t *panels, int count,
+                                  double *values);
+
+/// The values norms[c] − 2·x·c of `n` rows against all `panels` packed panels, into
+/// values[row · panels · width + panel · width + lane]; each lane the same bits as
+/// kmeans_simd_assign_f32 (Yinyang's rows whose filters mostly fail).
+void kmeans_simd_block_values_f32(int level, const float *points, long n, int d,
+                                  const float *packed, const float *packed_norms, int panels,
+                                  float *values);
+void kmeans_simd_block_values_f64(int level, const double *points, long n, int d,
+                                  const double *packed, const double *packed_norms, int panels,
+                                  double *values);
+
 /// Double versions: panels of 8 centers for AVX-512 and 4 for AVX2.
 int kmeans_simd_panel_width_f64(int level);
 void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int d, int width,

@@ -14,12 +14,25 @@ public enum LloydAlgorithm: String, Codable, Sendable, CaseIterable {
   /// (Euclidean bounds between unit vectors), in memory, streamed and on MPI ranks. Full
   /// batch only. 4 bytes per row extra memory.
   case hamerly
-  /// Hamerly with at least 16 clusters on dense rows in memory or on MPI ranks (either
-  /// metric), Lloyd otherwise. Streams run Lloyd to keep memory to the batch; sparse rows run
-  /// Lloyd because there a row that fails its bound test is re-assigned alone, and on TF-IDF
-  /// rows the bounded pass took 1.2–1.7× Lloyd's time. ``hamerly`` runs the bounds on both
-  /// when asked.
+  /// Yinyang k-means (Y. Ding et al., "Yinyang K-Means: A Drop-In Replacement of the Classic
+  /// K-Means with Consistent Speedup", ICML 2015), the large-k choice: the centers are split
+  /// once into t = ⌈k/10⌉ groups (at most 64), and each point keeps one lower bound per group,
+  /// lowered each iteration by the largest shift of that group's centers only. A point whose
+  /// bounds all clear its distance keeps its label; otherwise only the groups whose bounds fail
+  /// are computed, with the fused kernel's own arithmetic, so labels, centers and losses are
+  /// Lloyd's, bit for bit. Dense rows, both metrics, in memory, streamed and on MPI ranks
+  /// (sparse rows run ``hamerly`` instead). Full batch only. 4·t bytes per row extra memory
+  /// (8·t for `Double`), whatever k is.
+  case yinyang
+  /// On dense rows in memory or on MPI ranks (either metric): ``yinyang`` from
+  /// ``automaticYinyangClusterCount`` clusters on, ``hamerly`` from 16, Lloyd below. Streams run
+  /// Lloyd to keep memory to the batch; sparse rows run Lloyd because there a row that fails
+  /// its bound test is re-assigned alone, and on TF-IDF rows the bounded pass took 1.2–1.7×
+  /// Lloyd's time. ``hamerly`` and ``yinyang`` run their bounds there too when asked.
   case automatic
+
+  /// The number of clusters from which ``automatic`` runs ``yinyang`` rather than ``hamerly``.
+  public static let automaticYinyangClusterCount = 512
 }
 
 /// How distances between points and centers are measured.
@@ -176,6 +189,14 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// missed. With mini-batch training, the rows the centers are seeded from, unless
   /// ``MiniBatchConfiguration/initializationSize`` is set.
   public var seedingSampleSize: Int? = nil
+  /// Full-batch training on data in memory reads at most this many rows per cluster: with more
+  /// than `k ×` this many rows, a seeded uniform sample of that many (without replacement,
+  /// each keeping its weight) is seeded and trained on, and every row is then assigned to the
+  /// trained centers (the labels, distances and inertia returned are of all rows). FAISS's
+  /// `max_points_per_centroid` (FAISS's default is 256; here the default is nil: every row):
+  /// the way to train large k (an IVF index's coarse quantizer) fast. Not with mini-batch,
+  /// streams or MPI ranks.
+  public var maxPointsPerCenter: Int? = nil
   /// Mini-batch training (TensorFlow's update rule with scikit-learn's schedule) instead of
   /// full-batch Lloyd. Default: nil (full batch).
   public var miniBatch: MiniBatchConfiguration? = nil
@@ -193,15 +214,19 @@ public struct KMeansConfiguration: Sendable, Equatable {
     return 4 * size <= rowCount ? size : nil
   }
 
-  /// Whether full-batch Lloyd runs Hamerly's bounded E-step with these settings, on rows
-  /// where ``LloydAlgorithm/automatic`` takes them (`automatically`: dense rows in memory) or
-  /// not (sparse rows, streams).
-  func usesBounds(automatically: Bool) -> Bool {
-    guard miniBatch == nil else { return false }
+  /// Which bounds full-batch Lloyd keeps with these settings, on rows where
+  /// ``LloydAlgorithm/automatic`` takes them (`automatically`: dense rows in memory) or not
+  /// (sparse rows, streams), and that can keep group bounds (`groups`: dense rows) or not.
+  func boundStrategy(automatically: Bool, groups: Bool) -> BoundStrategy {
+    guard miniBatch == nil else { return .none }
     switch algorithm {
-    case .lloyd: return false
-    case .hamerly: return true
-    case .automatic: return automatically && effectiveClusterCount >= 16
+    case .lloyd: return .none
+    case .hamerly: return .hamerly
+    case .yinyang: return groups ? .yinyang : .hamerly
+    case .automatic:
+      guard automatically, effectiveClusterCount >= 16 else { return .none }
+      return groups && effectiveClusterCount >= LloydAlgorithm.automaticYinyangClusterCount
+        ? .yinyang : .hamerly
     }
   }
 
@@ -263,11 +288,21 @@ public struct KMeansConfiguration: Sendable, Equatable {
       }
     default: break
     }
+    if let maxPointsPerCenter {
+      if maxPointsPerCenter < 1 {
+        try fail("maxPointsPerCenter must be at least 1, got \(maxPointsPerCenter)")
+      }
+      if miniBatch != nil {
+        try fail(
+          "maxPointsPerCenter with mini-batch training: mini-batch already reads a batch per step (use one or the other)"
+        )
+      }
+    }
     if let miniBatch {
       try miniBatch.validate()
-      if algorithm == .hamerly {
+      if algorithm == .hamerly || algorithm == .yinyang {
         try fail(
-          "algorithm=hamerly with mini-batch training: the bounds need full passes over the same rows (use full batch, or algorithm=lloyd)"
+          "algorithm=\(algorithm.rawValue) with mini-batch training: the bounds need full passes over the same rows (use full batch, or algorithm=lloyd)"
         )
       }
     }

@@ -1,12 +1,22 @@
 import KMeansKernels
 
+/// Which bounds full-batch passes keep from one pass to the next.
+enum BoundStrategy: Sendable, Equatable {
+  /// Every distance every pass.
+  case none
+  /// Hamerly's one lower bound per row (``LloydAlgorithm/hamerly``).
+  case hamerly
+  /// Yinyang's one lower bound per group of centers and row (``LloydAlgorithm/yinyang``).
+  case yinyang
+}
+
 /// How one worker finds its rows' nearest centers, and what it keeps from one pass to the
-/// next: every distance each pass, or Hamerly's bounds (``LloydAlgorithm/hamerly``), which
-/// give the same labels and distances with far fewer distances once the centers settle.
-/// Dense and sparse rows, both metrics.
+/// next: every distance each pass, Hamerly's bounds (``LloydAlgorithm/hamerly``) or Yinyang's
+/// group bounds (``LloydAlgorithm/yinyang``), which give the same labels and distances with far
+/// fewer distances once the centers settle. Dense and sparse rows, both metrics (sparse rows
+/// keep Hamerly's bounds when asked for Yinyang's).
 struct Assigner<Scalar: KMeansScalar>: Sendable {
-  /// Whether passes use Hamerly's bounds.
-  let bounded: Bool
+  let strategy: BoundStrategy
   /// Labels, distances (and bounds) of the worker's rows after the last pass.
   private(set) var buffers: AssignmentBuffers<Scalar>
   /// Whether the buffers hold the labels of an earlier pass.
@@ -14,18 +24,56 @@ struct Assigner<Scalar: KMeansScalar>: Sendable {
   /// The centers the bounds were made against.
   private var boundCenters: KernelCenters<Scalar>? = nil
   private var geometry: BoundGeometry<Scalar>? = nil
+  private var groupGeometry: GroupedBoundGeometry<Scalar>? = nil
+  /// Yinyang's groups, made from the centers of the first pass.
+  private var groups: CenterGroups? = nil
+  private let distance: DistanceKind
+  private let threadCount: Int
 
-  /// An assigner for `rowCount` rows.
+  /// Whether passes keep bounds.
+  var bounded: Bool { strategy != .none }
+
+  /// An assigner for `rowCount` rows, with Hamerly's bounds when `bounded`.
   init(rowCount: Int, bounded: Bool) {
-    self.bounded = bounded
-    self.buffers = AssignmentBuffers(rowCount: rowCount, bounded: bounded)
+    self.init(
+      rowCount: rowCount, strategy: bounded ? .hamerly : .none, clusterCount: 0,
+      metric: .squaredEuclidean, threadCount: 1)
+  }
+
+  /// An assigner for `rowCount` rows keeping `strategy`'s bounds against `clusterCount`
+  /// centers of `metric`.
+  init(
+    rowCount: Int, strategy: BoundStrategy, clusterCount: Int, metric: DistanceMetric,
+    threadCount: Int
+  ) {
+    self.strategy = strategy
+    self.distance = metric == .cosine ? .cosine : .squaredEuclidean
+    self.threadCount = threadCount
+    let perRow: Int
+    switch strategy {
+    case .none: perRow = 0
+    case .hamerly: perRow = 1
+    case .yinyang: perRow = GroupedBoundKernel<Scalar>.groupCount(centers: clusterCount)
+    }
+    self.buffers = AssignmentBuffers(rowCount: rowCount, boundsPerRow: perRow)
   }
 
   /// Prepares a pass against `centers`.
   mutating func beginPass(_ centers: PreparedCenters<Scalar>) {
     geometry = nil
-    if bounded, hasLabels, let boundCenters {
+    groupGeometry = nil
+    guard hasLabels, let boundCenters else { return }
+    switch strategy {
+    case .none: break
+    case .hamerly:
       geometry = BoundGeometry(centers: centers.kernel, previous: boundCenters)
+    case .yinyang:
+      if groups == nil {
+        groups = CenterGroups(
+          boundCenters, groupCount: buffers.boundsPerRow, threadCount: threadCount)
+      }
+      groupGeometry = GroupedBoundGeometry(
+        centers: centers.kernel, previous: boundCenters, groups: groups!, distance: distance)
     }
   }
 
@@ -33,11 +81,17 @@ struct Assigner<Scalar: KMeansScalar>: Sendable {
   mutating func assign<Data: ClusterableData<Scalar>>(
     _ piece: Data, at offset: Int, to centers: PreparedCenters<Scalar>
   ) -> PassTotals {
-    if bounded {
+    switch strategy {
+    case .none:
+      return piece.nearest(to: centers, into: &buffers, at: offset, countChanges: hasLabels)
+    case .hamerly:
       return piece.bounded(
         to: centers, geometry: geometry, into: &buffers, at: offset, countChanges: hasLabels)
+    case .yinyang:
+      return piece.grouped(
+        to: centers, geometry: groupGeometry, into: &buffers, at: offset,
+        countChanges: hasLabels)
     }
-    return piece.nearest(to: centers, into: &buffers, at: offset, countChanges: hasLabels)
   }
 
   /// Ends a pass against `centers`.

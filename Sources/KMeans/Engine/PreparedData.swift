@@ -128,6 +128,17 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
       threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
   }
 
+  func grouped(
+    to centers: PreparedCenters<Scalar>, geometry: GroupedBoundGeometry<Scalar>?,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    AssignmentPass.grouped(
+      rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
+      threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+  }
+
+  static var supportsGroupedBounds: Bool { true }
+
   func accumulate(
     labels: [Int32], labelOffset: Int, at offset: Int,
     into sums: inout ClusterSumsAccumulator<Scalar>

@@ -154,6 +154,16 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
       countChanges: countChanges)
   }
 
+  /// Never called: ``BoundStrategy/yinyang`` falls back to Hamerly's bounds on sparse rows.
+  func grouped(
+    to centers: PreparedCenters<Scalar>, geometry: GroupedBoundGeometry<Scalar>?,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    preconditionFailure("group bounds on sparse rows: the assigner keeps Hamerly's instead")
+  }
+
+  static var supportsGroupedBounds: Bool { false }
+
   func bounded(
     to centers: PreparedCenters<Scalar>, geometry: BoundGeometry<Scalar>?,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool

@@ -44,6 +44,14 @@ protocol ClusterableData<Scalar>: Sendable {
     to centers: PreparedCenters<Scalar>, geometry: BoundGeometry<Scalar>?,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals
+  /// Yinyang's pass (the first with `geometry` nil): the same labels as ``nearest(to:into:at:countChanges:)``.
+  /// Only where ``supportsGroupedBounds``.
+  func grouped(
+    to centers: PreparedCenters<Scalar>, geometry: GroupedBoundGeometry<Scalar>?,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals
+  /// Whether ``grouped(to:geometry:into:at:countChanges:)`` runs on such rows (dense rows).
+  static var supportsGroupedBounds: Bool { get }
   /// Adds the rows (times their weights) with labels `labels[labelOffset...]` into `sums`, as
   /// the worker's rows from `offset` on.
   func accumulate(

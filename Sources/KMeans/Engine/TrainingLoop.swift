@@ -148,7 +148,11 @@ struct TrainingLoop<Scalar: KMeansScalar> {
     // bounds would add 4 bytes a row) and where they pay off (dense rows).
     let automaticBounds = Rows.Data.boundsPayOff && rows.allRows != nil
     var assigner = Assigner<Scalar>(
-      rowCount: rowCount, bounded: configuration.usesBounds(automatically: automaticBounds))
+      rowCount: rowCount,
+      strategy: configuration.boundStrategy(
+        automatically: automaticBounds, groups: Rows.Data.supportsGroupedBounds),
+      clusterCount: configuration.effectiveClusterCount, metric: configuration.metric,
+      threadCount: threadCount)
     var statistics: [IterationStatistics] = []
     var stopReason = state.stopReason ?? .maxIterations
     var lastLoss: Double? = nil

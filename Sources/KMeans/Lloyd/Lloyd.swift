@@ -80,9 +80,35 @@ extension TrainingLoop {
     guard distinct >= k else {
       throw KMeansError.tooFewDistinctPoints(distinct: distinct, clusterCount: k)
     }
+    let n = prepared.rowCount
+    if let perCenter = configuration.maxPointsPerCenter, configuration.miniBatch == nil,
+      n / k >= perCenter, n > k * perCenter
+    {
+      // FAISS's max_points_per_centroid: train on a sample, then assign every row.
+      let sample = prepared.gathered(
+        Self.uniformSample(of: k * perCenter, from: n, seed: configuration.seed))
+      var rows = MemoryRows(sample)
+      let result = try train(&rows)
+      let assignment = prepared.assign(to: prepared.prepareCenters(result.model.centers))
+      var model = result.model
+      model.inertia = assignment.loss
+      return KMeansFitResult(
+        model: model, labels: assignment.labels.map(Int.init), distances: assignment.distances)
+    }
     var rows = MemoryRows(prepared)
     let result = try train(&rows)
     return KMeansFitResult(
       model: result.model, labels: result.labels.map(Int.init), distances: result.distances)
+  }
+
+  /// `count` distinct rows of `n`, drawn uniformly from `seed` (a partial Fisher–Yates
+  /// shuffle), in increasing order.
+  static func uniformSample(of count: Int, from n: Int, seed: UInt64) -> [Int] {
+    var random = RandomSource(seed: seed, stream: 0x5A4D_504C)
+    var order = Array(0..<n)
+    for position in 0..<count {
+      order.swapAt(position, position + random.nextIndex(below: n - position))
+    }
+    return order[0..<count].sorted()
   }
 }

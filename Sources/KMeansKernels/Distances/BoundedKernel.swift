@@ -174,21 +174,40 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
         gemm: gemm)
       return block.rowCount
     }
-    // The kernels' choice for a row does not depend on the rows beside it (the fused kernels
-    // work row by row; the GEMM path settles near ties exactly), so gathered rows get the
-    // labels plain Lloyd gives them.
+    reassignGathered(block, rows: marked, scratch: &scratch, gemm: gemm) {
+      row, label, distance, lower in
+      labels[row] = label
+      distances[row] = distance
+      lowerBounds[row] = lower
+    }
+    return marked.count
+  }
+
+  /// Re-assigns the block's rows `rows` with ``nearestTwo(_:labels:distances:lowerBounds:scratch:gemm:)``,
+  /// gathered into tiles, and hands each row's label, distance and bound to `write`.
+  ///
+  /// The kernels' choice for a row does not depend on the rows beside it (the fused kernels
+  /// work row by row; the GEMM path settles near ties exactly), so gathered rows get the
+  /// labels plain Lloyd gives them.
+  @inlinable
+  static func reassignGathered(
+    _ block: DistanceBlock<Scalar>, rows: [Int], scratch: inout AssignmentScratch<Scalar>,
+    gemm: MultiplyTransposed<Scalar>,
+    write: (_ row: Int, _ label: Int32, _ distance: Scalar, _ lowerBound: Scalar) -> Void
+  ) {
+    let d = block.dimension
     let group = NearestCenterKernel<Scalar>.tileRows
-    var gathered = [Scalar](repeating: 0, count: min(group, marked.count) * d)
+    var gathered = [Scalar](repeating: 0, count: min(group, rows.count) * d)
     var groupLabels = [Int32](repeating: 0, count: group)
     var groupDistances = [Scalar](repeating: 0, count: group)
     var groupLower = [Scalar](repeating: 0, count: group)
     var start = 0
-    while start < marked.count {
-      let count = min(group, marked.count - start)
+    while start < rows.count {
+      let count = min(group, rows.count - start)
       gathered.withUnsafeMutableBufferPointer { buffer in
         for index in 0..<count {
           (buffer.baseAddress! + index * d).update(
-            from: block.points + marked[start + index] * d, count: d)
+            from: block.points + rows[start + index] * d, count: d)
         }
         var part = block
         part.points = UnsafePointer(buffer.baseAddress!)
@@ -198,14 +217,10 @@ package enum BoundedKernel<Scalar: KMeansScalar> {
           scratch: &scratch, gemm: gemm)
       }
       for index in 0..<count {
-        let row = marked[start + index]
-        labels[row] = groupLabels[index]
-        distances[row] = groupDistances[index]
-        lowerBounds[row] = groupLower[index]
+        write(rows[start + index], groupLabels[index], groupDistances[index], groupLower[index])
       }
       start += count
     }
-    return marked.count
   }
 
   // MARK: Sparse rows

@@ -5,14 +5,22 @@
 package struct AssignmentBuffers<Scalar: KMeansScalar>: Sendable {
   package var labels: [Int32]
   package var distances: [Scalar]
-  /// Empty unless the bounded passes are used.
+  /// Empty unless the bounded passes are used: `boundsPerRow` values per row.
   package var lowerBounds: [Scalar]
+  /// Bounds kept per row: 1 for Hamerly's, the group count for Yinyang's, 0 without bounds.
+  package let boundsPerRow: Int
 
   /// Buffers for `rowCount` rows (labels 0), with room for bounds when `bounded`.
   package init(rowCount: Int, bounded: Bool = false) {
+    self.init(rowCount: rowCount, boundsPerRow: bounded ? 1 : 0)
+  }
+
+  /// Buffers for `rowCount` rows (labels 0) with `boundsPerRow` bounds each.
+  package init(rowCount: Int, boundsPerRow: Int) {
     labels = [Int32](repeating: 0, count: rowCount)
     distances = [Scalar](repeating: 0, count: rowCount)
-    lowerBounds = bounded ? [Scalar](repeating: 0, count: rowCount) : []
+    lowerBounds = [Scalar](repeating: 0, count: rowCount * boundsPerRow)
+    self.boundsPerRow = boundsPerRow
   }
 
   package var rowCount: Int { labels.count }
@@ -134,7 +142,7 @@ package enum AssignmentPass {
     geometry: BoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals {
-    precondition(buffers.lowerBounds.count == buffers.labels.count, "buffers without bounds")
+    precondition(buffers.boundsPerRow == 1, "buffers without Hamerly's bounds")
     let d = rows.columnCount
     // An empty array may still lend a pointer: the first pass is told by `firstPass`.
     let firstPass = geometry == nil
@@ -165,6 +173,40 @@ package enum AssignmentPass {
     }
   }
 
+  /// Yinyang's pass over dense rows (``GroupedBoundKernel``): with `geometry` nil, the first
+  /// pass (every distance, and `groupCount` bounds per row); otherwise the filtered pass from
+  /// the labels and bounds in `buffers`. Labels and distances are exactly those of
+  /// ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)``.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package static func grouped<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
+    geometry: GroupedBoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+  ) -> PassTotals {
+    let groupCount = buffers.boundsPerRow
+    precondition(groupCount > 0 && geometry.map { $0.groupCount == groupCount } ?? true)
+    let d = rows.columnCount
+    return centers.withBlock(rows, distance: distance) { block in
+      let shared = UnsafeSendable((block, geometry))
+      return frame(
+        rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
+        buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+      ) { range, labels, distances, bounds, scratch in
+        let (block, geometry) = shared.value
+        var part = block
+        part.points += range.lowerBound * d
+        part.rowCount = range.count
+        guard let bounds else { return 0 }
+        guard let geometry else {
+          Scalar._kernels.groupedFirstPass(part, labels, distances, bounds, groupCount, &scratch)
+          return range.count
+        }
+        return Scalar._kernels.groupedUpdate(part, labels, distances, bounds, geometry, &scratch)
+      }
+    }
+  }
+
   /// ``bounded(_:to:distance:geometry:weights:threadCount:into:at:countChanges:)`` for sparse
   /// rows; `transposed` is `centers` in the sparse kernels' layout.
   @_specialize(where Scalar == Float)
@@ -175,7 +217,7 @@ package enum AssignmentPass {
     geometry: BoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals {
-    precondition(buffers.lowerBounds.count == buffers.labels.count, "buffers without bounds")
+    precondition(buffers.boundsPerRow == 1, "buffers without Hamerly's bounds")
     let k = centers.count
     let d = centers.dimension
     let first = rows.firstRow
@@ -304,6 +346,7 @@ package enum AssignmentPass {
       repeating: (0, 0, 0), count: chunkCount)
     let workerCount = max(1, min(threadCount, chunkCount))
     let hasBounds = !buffers.lowerBounds.isEmpty
+    let stride = buffers.boundsPerRow
     buffers.labels.withUnsafeMutableBufferPointer { labelBuffer in
       buffers.distances.withUnsafeMutableBufferPointer { distanceBuffer in
         buffers.lowerBounds.withUnsafeMutableBufferPointer { boundBuffer in
@@ -319,7 +362,8 @@ package enum AssignmentPass {
               let shared = UnsafeSendable(
                 (
                   labelBuffer.baseAddress! + offset, distanceBuffer.baseAddress! + offset,
-                  hasBounds ? boundBuffer.baseAddress! + offset : nil, resultBuffer.baseAddress!,
+                  hasBounds ? boundBuffer.baseAddress! + offset * stride : nil,
+                  resultBuffer.baseAddress!,
                   weightBase, scratch
                 ))
               parallelFor(chunkCount: chunkCount, threadCount: workerCount) { chunk, worker in
@@ -328,7 +372,7 @@ package enum AssignmentPass {
                 let range = start..<min(rowCount, start + chunkRows)
                 if countChanges { scratch[worker].keepLabels(labels + start, count: range.count) }
                 let reassigned = kernel(
-                  range, labels + start, distances + start, bounds.map { $0 + start },
+                  range, labels + start, distances + start, bounds.map { $0 + start * stride },
                   &scratch[worker])
                 var loss = 0.0
                 if let weights {

@@ -146,9 +146,36 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
       inout AssignmentScratch<Scalar>
     ) -> Int
 
+  /// Yinyang's first pass: labels, distances and every group bound of a block of rows
+  /// (``GroupedBoundKernel``).
+  package let groupedFirstPass:
+    @Sendable (
+      DistanceBlock<Scalar>, _ labels: UnsafeMutablePointer<Int32>,
+      _ distances: UnsafeMutablePointer<Scalar>, _ bounds: UnsafeMutablePointer<Scalar>,
+      _ groupCount: Int, inout AssignmentScratch<Scalar>
+    ) -> Void
+
+  /// Yinyang's later passes; returns the rows whose filters failed.
+  package let groupedUpdate:
+    @Sendable (
+      DistanceBlock<Scalar>, _ labels: UnsafeMutablePointer<Int32>,
+      _ distances: UnsafeMutablePointer<Scalar>, _ bounds: UnsafeMutablePointer<Scalar>,
+      GroupedBoundGeometry<Scalar>, inout AssignmentScratch<Scalar>
+    ) -> Int
+
   package init(
     multiplyTransposed: @escaping MultiplyTransposed<Scalar>
   ) {
+    self.groupedFirstPass = { block, labels, distances, bounds, groupCount, scratch in
+      GroupedBoundKernel<Scalar>.firstPass(
+        block, labels: labels, distances: distances, bounds: bounds, groupCount: groupCount,
+        scratch: &scratch, gemm: multiplyTransposed)
+    }
+    self.groupedUpdate = { block, labels, distances, bounds, geometry, scratch in
+      GroupedBoundKernel<Scalar>.update(
+        block, labels: labels, distances: distances, bounds: bounds, geometry: geometry,
+        scratch: &scratch, gemm: multiplyTransposed)
+    }
     self.boundedUpdate = { block, labels, distances, lowerBounds, halfGaps, otherShift, scratch in
       BoundedKernel<Scalar>.update(
         block, labels: labels, distances: distances, lowerBounds: lowerBounds,
