@@ -9,7 +9,12 @@ builds `kmeans` and `kmeans-bench` in release mode, writes seeded data sets unde
 bundled OpenBLAS picks its best kernel only with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset:
 they are unset for the peer processes only; our processes keep the environment they were given.
 
-    python3 Scripts/bench-peers.py [--quick] [--only NAME,...]
+    python3 Scripts/bench-peers.py [--quick] [--large] [--only NAME,...]
+
+--large adds the FAISS-sized rows (1M×64 and 500k×128 at k = 4,096 and 16,384, unit 200k×384 at
+k = 1,000): about an hour on 2 cores, most of it FAISS's. Without it, large k is measured on
+blobs 200k×64 at k = 4,096. On an AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers`
+measures our AVX2 kernels (the peers are not affected).
 """
 import json, os, subprocess, sys, time, venv
 
@@ -120,6 +125,26 @@ def worker(job):
             seconds = time.perf_counter() - start
             inertia = -model.score(X)
             result.update(seconds=seconds, iterations=int(model.n_steps_), inertia=float(inertia))
+        elif impl == "faiss-default":
+            # FAISS's own defaults (random initial centroids, 25 iterations, its sampling), as a
+            # user training an IVF coarse quantizer would run it; spherical for cosine.
+            import faiss
+            faiss.omp_set_num_threads(THREADS)
+            X32 = np.ascontiguousarray(X, dtype=np.float32)
+            model = faiss.Kmeans(X32.shape[1], k, seed=1, spherical=job.get("cosine", False),
+                                 max_points_per_centroid=job.get("mppc") or 256, verbose=False)
+            start = time.perf_counter()
+            model.train(X32)
+            seconds = time.perf_counter() - start
+            _, labels = model.index.search(X32, 1)
+            centers = model.centroids[labels[:, 0]]
+            if job.get("cosine"):
+                norms = np.linalg.norm(centers, axis=1) * np.linalg.norm(X32, axis=1)
+                inertia = float(np.sum(1 - np.sum(X32 * centers, axis=1) / np.maximum(norms, 1e-30)))
+            else:
+                inertia = float(np.sum((X32 - centers) ** 2, dtype=np.float64))
+            result.update(seconds=seconds, iterations=25, inertia=inertia,
+                          kernel=result["kernel"] + " (FAISS " + faiss.__version__ + ")")
         elif impl == "faiss":
             import faiss
             faiss.omp_set_num_threads(THREADS)
@@ -147,6 +172,7 @@ if len(sys.argv) > 2 and sys.argv[1] == "--worker":
 # Data.
 
 quick = "--quick" in sys.argv
+large = "--large" in sys.argv
 only = None
 if "--only" in sys.argv:
     only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
@@ -241,7 +267,7 @@ def digits():
 # Jobs.
 
 def ours(data, k, *, init=None, iterations=None, float64=False, cosine=False, mini_batch=False,
-         algorithm="auto", initialization=None):
+         algorithm="auto", initialization=None, max_points=None):
     command = [os.path.join(ROOT, ".build", "release", "kmeans"), "train", data, "-k", str(k),
                "--threads", str(THREADS), "--json", "--algorithm", algorithm]
     if initialization:
@@ -254,6 +280,8 @@ def ours(data, k, *, init=None, iterations=None, float64=False, cosine=False, mi
         command += ["--metric", "cosine"]
     if mini_batch:
         command += ["--mini-batch", "--batch-size", "1024"]
+    if max_points:
+        command += ["--max-points-per-center", str(max_points)]
     out, rss, _ = timed(command)
     summary = json.loads(out)
     # Per-iteration time from the iterations themselves (without loading, seeding and the
@@ -264,9 +292,9 @@ def ours(data, k, *, init=None, iterations=None, float64=False, cosine=False, mi
             "perIteration": sum(steps) / len(steps)}
 
 
-def peer(impl, data, k, *, init=None, iterations=None, dtype="float32"):
+def peer(impl, data, k, *, init=None, iterations=None, dtype="float32", cosine=False, mppc=None):
     job = {"impl": impl, "data": data, "k": k, "init": init, "iterations": iterations,
-           "dtype": dtype}
+           "dtype": dtype, "cosine": cosine, "mppc": mppc}
     out, rss, _ = timed([sys.executable, os.path.abspath(__file__), "--worker", json.dumps(job)],
                         env=peer_environment())
     result = json.loads(out.strip().splitlines()[-1])
@@ -283,7 +311,15 @@ peak_line = subprocess.check_output(
     [os.path.join(ROOT, ".build", "release", "kmeans-bench"), "--suite", "peak", "--threads",
      str(THREADS)] + (["--quick"] if quick else []), cwd=ROOT).decode()
 our_kernel = peak_line.splitlines()[0].removeprefix("BLAS: ")
+our_assignment_kernel = peak_line.splitlines()[1].split(":", 1)[1].split("(")[0].strip()
 peak = float(peak_line.split(":")[-1].split()[0])
+with open("/proc/cpuinfo") as cpuinfo:
+    info = cpuinfo.read()
+cpu_model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
+                  if line.startswith("model name")), "unknown CPU")
+flags = next((line.split(":", 1)[1].split() for line in info.splitlines()
+              if line.startswith("flags")), [])
+isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
 
 iterations = 20
 datasets = [
@@ -293,10 +329,20 @@ datasets = [
     ("unit 20k×384 k=100 cosine", lambda: unit_vectors(20_000, 384, 100), 100, True),
     ("TF-IDF sparse k=20", lambda: docstring_tfidf(60_000), 20, False),
 ]
+large_k = [("large k: blobs 200k×64 k=4096", lambda: blobs("blobs-200kx64-1000", 200_000, 64, 1000),
+            4096, False)]
+if large:
+    large_k = [("large k: blobs 1M×64 k=4096", lambda: blobs("blobs-1Mx64-4096", 1_000_000, 64, 4096), 4096, False),
+               ("large k: blobs 1M×64 k=16384", lambda: blobs("blobs-1Mx64-4096", 1_000_000, 64, 4096), 16384, False),
+               ("large k: blobs 500k×128 k=4096", lambda: blobs("blobs-500kx128-4096", 500_000, 128, 4096), 4096, False),
+               ("large k: blobs 500k×128 k=16384", lambda: blobs("blobs-500kx128-4096", 500_000, 128, 4096), 16384, False),
+               ("unit 200k×384 k=1000 cosine", lambda: unit_vectors(200_000, 384, 1000), 1000, True)]
 if quick:
     datasets = [d for d in datasets if "1M" not in d[0]]
+    large_k = []
 if only:
     datasets = [d for d in datasets if any(word in d[0] for word in only)]
+    large_k = [d for d in large_k if any(word in d[0] for word in only)]
 
 rows = []  # (dataset, task, implementation, result)
 kernels = {"swift-kmeans": our_kernel}
@@ -341,10 +387,38 @@ for name, make, k, cosine in datasets:
             print(f"  {task}: {label} …", flush=True)
             rows.append((name, task, label, job()))
 
+# Large k and embeddings, converged from each side's defaults (FAISS: random centroids, 25
+# iterations); large k also with both sides sampling 32 rows per center.
+for name, make, k, cosine in large_k + [("unit 20k×384 k=100 cosine", lambda: unit_vectors(20_000, 384, 100), 100, True),
+                                        ("unit 20k×384 k=1000 cosine", lambda: unit_vectors(20_000, 384, 100), 1000, True)]:
+    if (quick and "k=1000" in name) or (only and not any(word in name for word in only)):
+        continue
+    print(f"{name}: data …", flush=True)
+    data = make()
+    task = "converge from defaults"
+    jobs = [("swift-kmeans Float", lambda: ours(data, k, cosine=cosine)),
+            ("FAISS", lambda: peer("faiss-default", data, k, cosine=cosine, mppc=10 ** 9))]
+    if name.startswith("large k"):
+        jobs.append(("swift-kmeans Float, Lloyd", lambda: ours(data, k, cosine=cosine, algorithm="lloyd")))
+    for label, job in jobs:
+        print(f"  {task}: {label} …", flush=True)
+        result = job()
+        rows.append((name, task, label, result))
+        if "kernel" in result:
+            kernels[label] = result["kernel"]
+    if name.startswith("large k"):
+        task = "converge, 32 rows per center"
+        for label, job in [("swift-kmeans Float", lambda: ours(data, k, cosine=cosine, max_points=32)),
+                           ("FAISS", lambda: peer("faiss-default", data, k, cosine=cosine, mppc=32))]:
+            print(f"  {task}: {label} …", flush=True)
+            rows.append((name, task, label, job()))
+
 # ---------------------------------------------------------------------------------------------
 # The table: every figure with its ratio to the best peer of the same data set and task.
 
 print()
+print(f"CPU: {cpu_model}, {isa}; our assignment kernel: {our_assignment_kernel}"
+      f"{' (KMEANS_KERNEL=' + os.environ['KMEANS_KERNEL'] + ')' if 'KMEANS_KERNEL' in os.environ else ''}")
 print(f"peak SGEMM (4096³, {THREADS} threads, our BLAS): {peak:.1f} GFLOP/s")
 for label, kernel in kernels.items():
     print(f"BLAS of {label}: {kernel}")
@@ -380,6 +454,7 @@ print("s/iter: swift-kmeans times its iterations (mini-batch: its steps); the pe
 print("Cosine: swift-kmeans minimises 1 − cos; the peers run Euclidean k-means on the same unit "
       "vectors (their inertia is not comparable).")
 with open(os.path.join(WORK, "results.json"), "w") as f:
-    json.dump({"peak": peak, "kernels": kernels,
+    json.dump({"peak": peak, "kernels": kernels, "cpu": cpu_model, "isa": isa,
+               "assignmentKernel": our_assignment_kernel,
                "rows": [{"data": a, "task": b, "implementation": c, **d} for a, b, c, d in rows]},
               f, indent=1)

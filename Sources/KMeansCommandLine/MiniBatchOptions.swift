@@ -32,7 +32,9 @@ package struct MiniBatchOptions: ParsableArguments {
   @Option(
     help: ArgumentHelp(
       "Rows the mini-batch centers are seeded from (a weighted sample).",
-      discussion: "Default: 3 × max(batch size, k), as scikit-learn's init_size."))
+      discussion:
+        "Default: max(3 × max(batch size, k), 256 × k) rows; scikit-learn's init_size is 3 × max(batch size, k), which misses clusters on well-separated data."
+    ))
   package var initSize: Int?
 
   package var enabled: Bool { miniBatch }

@@ -119,6 +119,7 @@ struct ConfigurationWalkTests {
     fromGiven.initialization = given
     vary("frozenCenterCount", base: fromGiven) { $0.frozenCenterCount = 3 }
     vary("seedingSampleSize") { $0.seedingSampleSize = 40 }
+    vary("maxPointsPerCenter") { $0.maxPointsPerCenter = 40 }
     vary("miniBatch") { $0.miniBatch = MiniBatchConfiguration() }
     // Checked to change nothing but the work:
     vary("threadCount") { $0.threadCount = 1 }

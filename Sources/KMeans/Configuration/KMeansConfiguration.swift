@@ -183,7 +183,10 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// Greedy k-means++ costs about (2 + ln k)·n·k·d, more than many Lloyd iterations when n and
   /// k are large, and a sample of a few hundred rows per cluster finds the same structure.
   /// nil (default): automatic — a sample of max(65 536, 256·k) rows when the data has at
-  /// least four times as many, all rows otherwise; `Int.max`: always all rows. Never with
+  /// least four times as many, all rows otherwise; from ``largeClusterCount`` clusters on, a
+  /// sample of max(2k, n / (4(2 + ln k))) rows (seeding then costs about one Lloyd pass:
+  /// at k = 4,096 on 200,000 rows it took 49 s on all rows, 4.4 s on this sample, with a
+  /// final inertia 0.2 % higher); `Int.max`: always all rows. Never with
   /// `tfCompat`. The sample is a priority sample (Duffield et al., 2007): rows are drawn ∝
   /// weight and keep a weight that stands for the rows left out, so heavy rows are never
   /// missed. With mini-batch training, the rows the centers are seeded from, unless
@@ -209,8 +212,15 @@ public struct KMeansConfiguration: Sendable, Equatable {
     case .randomWithReplacement, .custom, .centers, .kMeansParallel: return nil
     }
     if let seedingSampleSize { return seedingSampleSize < rowCount ? seedingSampleSize : nil }
+    let k = effectiveClusterCount
+    if k >= Self.largeClusterCount {
+      // Large k: greedy k-means++ on s rows costs about (2 + ln k)·s·k·d at memory speed; s =
+      // n / (4(2 + ln k)) keeps that near one Lloyd pass, and 2k rows keep it a choice.
+      let size = max(2 * k, Int(Double(rowCount) / (4 * (2 + log(Double(k))))))
+      return size < rowCount ? size : nil
+    }
     // Automatic: only when the sample is at most a quarter of the rows.
-    let size = max(65_536, 256 * effectiveClusterCount)
+    let size = max(65_536, 256 * k)
     return 4 * size <= rowCount ? size : nil
   }
 
@@ -229,6 +239,10 @@ public struct KMeansConfiguration: Sendable, Equatable {
         ? .yinyang : .hamerly
     }
   }
+
+  /// The number of clusters from which automatic seeding reads a sample sized for large k
+  /// (see ``seedingSampleSize``).
+  public static let largeClusterCount = 512
 
   /// A configuration for `clusterCount` clusters with every other field at its default.
   public init(clusterCount: Int) {

@@ -267,7 +267,7 @@ struct TrainingLoop<Scalar: KMeansScalar> {
       n,
       max(
         miniBatch.initializationSize ?? configuration.seedingSampleSize
-          ?? 3 * max(miniBatch.batchSize, k), k))
+          ?? max(3 * max(miniBatch.batchSize, k), 256 * k), k))
     var best: KMeansTrainer<Scalar>? = nil
     var bestInertia = Double.infinity
     // The sample is drawn once; with restarts, the seeding with the lowest inertia on it wins
