@@ -349,10 +349,10 @@ package struct CenterGroups: Sendable, Equatable {
     let k = centers.count
     let d = centers.dimension
     let t = max(1, min(groupCount, k))
-    var means = [Double](repeating: 0, count: t * d)
+    var means = [Scalar](repeating: 0, count: t * d)
     for group in 0..<t {
       let source = group * k / t
-      for j in 0..<d { means[group * d + j] = Double(centers.values[source * d + j]) }
+      for j in 0..<d { means[group * d + j] = centers.values[source * d + j] }
     }
     var groupOf = [Int32](repeating: 0, count: k)
     for _ in 0..<5 {
@@ -365,16 +365,13 @@ package struct CenterGroups: Sendable, Equatable {
             parallelFor(chunkCount: (k + chunk - 1) / chunk, threadCount: threadCount) { part, _ in
               let (output, values, means) = shared.value
               for center in (part * chunk)..<min(k, (part + 1) * chunk) {
-                var best = Double.infinity
+                var best = Scalar.infinity
                 var bestGroup = 0
                 for group in 0..<t {
-                  var sum = 0.0
-                  for j in 0..<d {
-                    let difference = Double(values[center * d + j]) - means[group * d + j]
-                    sum += difference * difference
-                  }
-                  if sum < best {
-                    best = sum
+                  let distance = VectorKernels.squaredDistance(
+                    values + center * d, means + group * d, d)
+                  if distance < best {
+                    best = distance
                     bestGroup = group
                   }
                 }
@@ -392,7 +389,9 @@ package struct CenterGroups: Sendable, Equatable {
         for j in 0..<d { sums[group * d + j] += Double(centers.values[center * d + j]) }
       }
       for group in 0..<t where counts[group] > 0 {
-        for j in 0..<d { means[group * d + j] = sums[group * d + j] / Double(counts[group]) }
+        for j in 0..<d {
+          means[group * d + j] = Scalar(sums[group * d + j] / Double(counts[group]))
+        }
       }
     }
     self.groupOf = groupOf
