@@ -88,6 +88,12 @@ struct TrainingLoop<Scalar: KMeansScalar> {
   func train<Rows: RowSource>(
     _ rows: inout Rows, resume: Resume? = nil, stepLimit: Int64? = nil
   ) throws -> Result where Rows.Data.Scalar == Scalar {
+    // In-memory `fit` samples the rows itself and runs the loop without the setting.
+    if configuration.maxPointsPerCenter != nil {
+      throw KMeansError.invalidConfiguration(
+        "maxPointsPerCenter applies to KMeansModel.fit on data in memory (kmeans train without --model-dir), not to model directories, streams or MPI ranks"
+      )
+    }
     if let miniBatch = configuration.miniBatch {
       return try fitMiniBatch(&rows, miniBatch: miniBatch, resume: resume, stepLimit: stepLimit)
     }

@@ -50,11 +50,6 @@ package struct TrainingRun<Scalar: KMeansScalar> {
   @_specialize(where Scalar == Double)
   package func run(_ input: Input) throws -> Outcome {
     try configuration.validate()
-    if configuration.maxPointsPerCenter != nil {
-      throw KMeansError.invalidConfiguration(
-        "maxPointsPerCenter applies to KMeansModel.fit on data in memory (kmeans train without --model-dir), not to model directories, streams or MPI ranks"
-      )
-    }
     let threads = configuration.resolvedThreadCount
     switch input {
     case .dense(let matrix, let weights):

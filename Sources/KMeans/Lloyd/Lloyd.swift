@@ -80,15 +80,17 @@ extension TrainingLoop {
     guard distinct >= k else {
       throw KMeansError.tooFewDistinctPoints(distinct: distinct, clusterCount: k)
     }
+    // The loop refuses maxPointsPerCenter (other drivers cannot sample); here it is applied.
+    var loop = self
+    loop.configuration.maxPointsPerCenter = nil
     let n = prepared.rowCount
-    if let perCenter = configuration.maxPointsPerCenter, configuration.miniBatch == nil,
-      n / k >= perCenter, n > k * perCenter
-    {
+    // n > k·m, written so that a huge m cannot overflow.
+    if let perCenter = configuration.maxPointsPerCenter, perCenter <= (n - 1) / k {
       // FAISS's max_points_per_centroid: train on a sample, then assign every row.
       let sample = prepared.gathered(
         Self.uniformSample(of: k * perCenter, from: n, seed: configuration.seed))
       var rows = MemoryRows(sample)
-      let result = try train(&rows)
+      let result = try loop.train(&rows)
       let assignment = prepared.assign(to: prepared.prepareCenters(result.model.centers))
       var model = result.model
       model.inertia = assignment.loss
@@ -96,7 +98,7 @@ extension TrainingLoop {
         model: model, labels: assignment.labels.map(Int.init), distances: assignment.distances)
     }
     var rows = MemoryRows(prepared)
-    let result = try train(&rows)
+    let result = try loop.train(&rows)
     return KMeansFitResult(
       model: result.model, labels: result.labels.map(Int.init), distances: result.distances)
   }

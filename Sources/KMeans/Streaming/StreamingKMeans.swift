@@ -84,11 +84,6 @@ public enum StreamingKMeans {
     _ rows: inout StreamRows<Data>, configuration: KMeansConfiguration,
     progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
   ) throws -> KMeansModel<Data.Scalar> {
-    if configuration.maxPointsPerCenter != nil {
-      throw KMeansError.invalidConfiguration(
-        "maxPointsPerCenter applies to data in memory; a stream is read in full every pass (sample the source instead)"
-      )
-    }
     var loop = TrainingLoop<Data.Scalar>(configuration: configuration)
     loop.progress = progress
     loop.isCancelled = isCancelled

@@ -332,7 +332,7 @@ package enum GroupedBoundKernel<Scalar: KMeansScalar> {
 }
 
 /// A split of k centers into groups (Yinyang's), made once from the first centers of a run.
-package struct CenterGroups: Sendable, Equatable {
+package struct CenterGroups: Sendable {
   /// The group of each center.
   package let groupOf: [Int32]
   /// The number of groups.
