@@ -11,6 +11,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -33,6 +34,56 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 
 #define ROWS 8
 #define ROWS2 6
+
+#if KMEANS_X86
+
+// The assignment kernels' last step for one row: the smallest of the lanes' best values, the
+// smallest center index among the lanes holding it (`winner`), and the runner-up (the smallest
+// of every lane's second best and of the best of every lane not holding the winner). The
+// scalar scan this replaces picked the same winner; its data-dependent branches mispredicted.
+__attribute__((target("avx2,fma"))) static inline float argmin_avx2_f32(
+    __m256 best, __m256i index, __m256 runner, int32_t *winner) {
+  __m256 m = _mm256_min_ps(best, _mm256_permute2f128_ps(best, best, 1));
+  m = _mm256_min_ps(m, _mm256_permute_ps(m, 0x4E));
+  m = _mm256_min_ps(m, _mm256_permute_ps(m, 0xB1));
+  __m256 at = _mm256_cmp_ps(best, m, _CMP_EQ_OQ);
+  __m256i c = _mm256_castps_si256(_mm256_blendv_ps(
+      _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(index), at));
+  c = _mm256_min_epi32(c, _mm256_permute2x128_si256(c, c, 1));
+  c = _mm256_min_epi32(c, _mm256_shuffle_epi32(c, 0x4E));
+  c = _mm256_min_epi32(c, _mm256_shuffle_epi32(c, 0xB1));
+  *winner = _mm256_cvtsi256_si32(c);
+  __m256 mine = _mm256_castsi256_ps(_mm256_cmpeq_epi32(index, c));
+  __m256 o = _mm256_min_ps(runner, _mm256_blendv_ps(best, _mm256_set1_ps(INFINITY), mine));
+  o = _mm256_min_ps(o, _mm256_permute2f128_ps(o, o, 1));
+  o = _mm256_min_ps(o, _mm256_permute_ps(o, 0x4E));
+  o = _mm256_min_ps(o, _mm256_permute_ps(o, 0xB1));
+  return _mm256_cvtss_f32(o);
+}
+
+__attribute__((target("avx2,fma"))) static inline __m256i min_epi64_avx2(__m256i a, __m256i b) {
+  return _mm256_castpd_si256(_mm256_blendv_pd(
+      _mm256_castsi256_pd(a), _mm256_castsi256_pd(b), _mm256_castsi256_pd(_mm256_cmpgt_epi64(a, b))));
+}
+
+__attribute__((target("avx2,fma"))) static inline double argmin_avx2_f64(
+    __m256d best, __m256i index, __m256d runner, int64_t *winner) {
+  __m256d m = _mm256_min_pd(best, _mm256_permute2f128_pd(best, best, 1));
+  m = _mm256_min_pd(m, _mm256_permute_pd(m, 0x5));
+  __m256d at = _mm256_cmp_pd(best, m, _CMP_EQ_OQ);
+  __m256i c = _mm256_castpd_si256(_mm256_blendv_pd(
+      _mm256_castsi256_pd(_mm256_set1_epi64x(INT64_MAX)), _mm256_castsi256_pd(index), at));
+  c = min_epi64_avx2(c, _mm256_permute2x128_si256(c, c, 1));
+  c = min_epi64_avx2(c, _mm256_shuffle_epi32(c, 0x4E));
+  *winner = _mm_cvtsi128_si64(_mm256_castsi256_si128(c));
+  __m256d mine = _mm256_castsi256_pd(_mm256_cmpeq_epi64(index, c));
+  __m256d o = _mm256_min_pd(runner, _mm256_blendv_pd(best, _mm256_set1_pd(INFINITY), mine));
+  o = _mm256_min_pd(o, _mm256_permute2f128_pd(o, o, 1));
+  o = _mm256_min_pd(o, _mm256_permute_pd(o, 0x5));
+  return _mm256_cvtsd_f64(o);
+}
+
+#endif
 
 // ---- float ----------------------------------------------------------------------------------
 
@@ -112,6 +163,8 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 #undef KM_BCAST_256
 #undef KM_CMP_256
 #undef KM_BLEND_256
+#undef KM_MIN_256
+#undef KM_MAX_256
 #undef KM_TO_256
 #undef KM_FROM_256
 #undef KM_LANES_256
@@ -253,3 +306,103 @@ void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d
   }
 }
 
+// ---- dot products against a few centers -------------------------------------------------------
+
+#define DOT_ROWS 2
+#define DOT_CENTERS 6
+
+#if KMEANS_X86
+__attribute__((target("avx2,fma"))) static float hsum_avx2_f32(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+__attribute__((target("avx2,fma"))) static double hsum_avx2_f64(__m256d v) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+  s = _mm_add_sd(s, _mm_unpackhi_pd(s, s));
+  return _mm_cvtsd_f64(s);
+}
+
+// 2 rows × 6 centers: 12 accumulators, two row loads and six center loads per 8 (4) columns.
+#define KM_DOTS_AVX2(T, V, W, LOAD, ZERO, FMA, HSUM)                                          \
+  for (long start = 0; start < n; start += DOT_ROWS) {                                        \
+    int rows = n - start < DOT_ROWS ? (int)(n - start) : DOT_ROWS;                            \
+    const T *x0 = points + start * (long)d;                                                   \
+    const T *x1 = rows > 1 ? x0 + d : x0;                                                     \
+    for (int first = 0; first < m; first += DOT_CENTERS) {                                    \
+      int count = m - first < DOT_CENTERS ? m - first : DOT_CENTERS;                          \
+      const T *c[DOT_CENTERS];                                                                \
+      for (int i = 0; i < DOT_CENTERS; i++)                                                   \
+        c[i] = centers + (long)(first + (i < count ? i : 0)) * d;                             \
+      V a0[DOT_CENTERS], a1[DOT_CENTERS];                                                     \
+      for (int i = 0; i < DOT_CENTERS; i++) a0[i] = a1[i] = ZERO();                           \
+      int j = 0;                                                                              \
+      for (; j + W <= d; j += W) {                                                            \
+        V v0 = LOAD(x0 + j), v1 = LOAD(x1 + j);                                               \
+        for (int i = 0; i < DOT_CENTERS; i++) {                                               \
+          V ci = LOAD(c[i] + j);                                                              \
+          a0[i] = FMA(v0, ci, a0[i]);                                                         \
+          a1[i] = FMA(v1, ci, a1[i]);                                                         \
+        }                                                                                     \
+      }                                                                                       \
+      for (int i = 0; i < count; i++) {                                                       \
+        T s0 = HSUM(a0[i]), s1 = HSUM(a1[i]);                                                 \
+        for (int t = j; t < d; t++) {                                                         \
+          s0 += x0[t] * c[i][t];                                                              \
+          s1 += x1[t] * c[i][t];                                                              \
+        }                                                                                     \
+        dots[start * m + first + i] = s0;                                                     \
+        if (rows > 1) dots[(start + 1) * m + first + i] = s1;                                 \
+      }                                                                                       \
+    }                                                                                         \
+  }
+
+__attribute__((target("avx2,fma"))) static void dots_avx2_f32(const float *points, long n, int d,
+                                                              const float *centers, int m,
+                                                              float *dots) {
+  KM_DOTS_AVX2(float, __m256, 8, _mm256_loadu_ps, _mm256_setzero_ps, _mm256_fmadd_ps,
+               hsum_avx2_f32)
+}
+
+__attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *points, long n,
+                                                              int d, const double *centers,
+                                                              int m, double *dots) {
+  KM_DOTS_AVX2(double, __m256d, 4, _mm256_loadu_pd, _mm256_setzero_pd, _mm256_fmadd_pd,
+               hsum_avx2_f64)
+}
+#undef KM_DOTS_AVX2
+#endif
+
+void kmeans_simd_dots_f32(int level, const float *points, long n, int d, const float *centers,
+                          int m, float *dots) {
+#if KMEANS_X86
+  if (level >= 1) {
+    dots_avx2_f32(points, n, d, centers, m, dots);
+    return;
+  }
+#endif
+  for (long row = 0; row < n; row++)
+    for (int i = 0; i < m; i++) {
+      float s = 0;
+      for (int j = 0; j < d; j++) s += points[row * d + j] * centers[(long)i * d + j];
+      dots[row * m + i] = s;
+    }
+}
+
+void kmeans_simd_dots_f64(int level, const double *points, long n, int d,
+                          const double *centers, int m, double *dots) {
+#if KMEANS_X86
+  if (level >= 1) {
+    dots_avx2_f64(points, n, d, centers, m, dots);
+    return;
+  }
+#endif
+  for (long row = 0; row < n; row++)
+    for (int i = 0; i < m; i++) {
+      double s = 0;
+      for (int j = 0; j < d; j++) s += points[row * d + j] * centers[(long)i * d + j];
+      dots[row * m + i] = s;
+    }
+}

@@ -121,8 +121,6 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
     int32_t *labels, KM_T *second) {
   const int width = KM_W256;
   int panels = (k + width - 1) / width;
-  KM_T best_values[KM_W256];
-  KM_INDEX_T best_indices[KM_W256];
   const __m256i lane = KM_LANES_256;
   const KM_V256 minus_two = KM_SET1_256(-2.0);
   for (long start = 0; start < n; start += ROWS2) {
@@ -143,10 +141,10 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
     best[r] = KM_BLEND_256(best[r], value, m);                                              \
     index[r] = KM_FROM_256(KM_BLEND_256(KM_TO_256(index[r]), KM_TO_256(panel_index), m));  \
   } while (0)
-    for (int p = 0; p < panels; p += 2) {
-      int pair = p + 1 < panels;
+    int p = 0;
+    for (; p + 1 < panels; p += 2) {
       const KM_T *a = packed + (long)p * d * width;
-      const KM_T *b = pair ? a + (long)d * width : a;
+      const KM_T *b = a + (long)d * width;
       KM_V256 acc_a[ROWS2], acc_b[ROWS2];
       for (int r = 0; r < ROWS2; r++) {
         acc_a[r] = KM_ZERO_256();
@@ -162,7 +160,7 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
         }
       }
       KM_V256 na = KM_LOAD_256(packed_norms + p * width);
-      KM_V256 nb = pair ? KM_LOAD_256(packed_norms + (p + 1) * width) : KM_SET1_256(INFINITY);
+      KM_V256 nb = KM_LOAD_256(packed_norms + (p + 1) * width);
       __m256i ia = KM_IADD_256(lane, KM_ISET1_256(p * width));
       __m256i ib = KM_IADD_256(lane, KM_ISET1_256((p + 1) * width));
       for (int r = 0; r < ROWS2; r++) {
@@ -172,31 +170,31 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(assign_avx2)(
         KM_UPDATE_256(vb, ib);
       }
     }
+    if (p < panels) {
+      // The last, unpaired panel alone (not twice).
+      const KM_T *a = packed + (long)p * d * width;
+      KM_V256 acc_a[ROWS2];
+      for (int r = 0; r < ROWS2; r++) acc_a[r] = KM_ZERO_256();
+      for (int j = 0; j < d; j++) {
+        KM_V256 ca = KM_LOAD_256(a + (long)j * width);
+        for (int r = 0; r < ROWS2; r++) acc_a[r] = KM_FMA_256(KM_BCAST_256(x[r] + j), ca, acc_a[r]);
+      }
+      KM_V256 na = KM_LOAD_256(packed_norms + p * width);
+      __m256i ia = KM_IADD_256(lane, KM_ISET1_256(p * width));
+      for (int r = 0; r < ROWS2; r++) {
+        KM_V256 va = KM_FMA_256(minus_two, acc_a[r], na);
+        KM_UPDATE_256(va, ia);
+      }
+    }
 #undef KM_UPDATE_256
     for (int r = 0; r < rows; r++) {
-      KM_STORE_256(best_values, best[r]);
-      _mm256_storeu_si256((__m256i *)best_indices, index[r]);
-      // Among lanes holding the smallest value, the smallest center index.
-      KM_T value = best_values[0];
-      KM_INDEX_T winner = best_indices[0];
-      for (int l = 1; l < KM_W256; l++) {
-        if (best_values[l] < value || (best_values[l] == value && best_indices[l] < winner)) {
-          value = best_values[l];
-          winner = best_indices[l];
-        }
-      }
+      // Among lanes holding the smallest value, the smallest center index; branch-free, so
+      // the data's ties and orderings cost no mispredictions.
+      KM_INDEX_T winner;
+      KM_T other = KM_NAME(argmin_avx2)(best[r], index[r], second ? runner[r] : KM_SET1_256(INFINITY),
+                                        &winner);
       labels[start + r] = (int32_t)winner;
-      if (second) {
-        // The runner-up: every lane's second best, and the best of every lane but the winner's.
-        KM_T runner_values[KM_W256];
-        KM_STORE_256(runner_values, runner[r]);
-        KM_T other = (KM_T)INFINITY;
-        for (int l = 0; l < KM_W256; l++) {
-          if (runner_values[l] < other) other = runner_values[l];
-          if (best_indices[l] != winner && best_values[l] < other) other = best_values[l];
-        }
-        second[start + r] = other;
-      }
+      if (second) second[start + r] = other;
     }
   }
 }
@@ -249,14 +247,34 @@ __attribute__((target("avx512f"))) static void KM_NAME(block_values_avx512)(
   const int width = KM_W512;
   const long stride = (long)panels * width;
   const KM_V512 minus_two = KM_SET1_512(-2.0);
+  if (panels == 1) {
+    // One panel (k-means++'s few candidates): twice the rows at a time, so that enough
+    // independent sums hide the multiply-add latency. Each lane: the same multiply-adds.
+    const KM_T *a = packed;
+    KM_V512 na = KM_LOAD_512(packed_norms);
+    for (long start = 0; start < n; start += 2 * ROWS) {
+      int rows = n - start < 2 * ROWS ? (int)(n - start) : 2 * ROWS;
+      const KM_T *x[2 * ROWS];
+      for (int r = 0; r < 2 * ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+      KM_V512 acc_a[2 * ROWS];
+      for (int r = 0; r < 2 * ROWS; r++) acc_a[r] = KM_ZERO_512();
+      for (int j = 0; j < d; j++) {
+        KM_V512 ca = KM_LOAD_512(a + (long)j * width);
+        for (int r = 0; r < 2 * ROWS; r++) acc_a[r] = KM_FMA_512(KM_SET1_512(x[r][j]), ca, acc_a[r]);
+      }
+      for (int r = 0; r < rows; r++)
+        KM_STOREU_512(values + (start + r) * stride, KM_FMA_512(minus_two, acc_a[r], na));
+    }
+    return;
+  }
   for (long start = 0; start < n; start += ROWS) {
     int rows = n - start < ROWS ? (int)(n - start) : ROWS;
     const KM_T *x[ROWS];
     for (int r = 0; r < ROWS; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
-    for (int p = 0; p < panels; p += 2) {
-      int pair = p + 1 < panels;
+    int p = 0;
+    for (; p + 1 < panels; p += 2) {
       const KM_T *a = packed + (long)p * d * width;
-      const KM_T *b = pair ? a + (long)d * width : a;
+      const KM_T *b = a + (long)d * width;
       KM_V512 acc_a[ROWS], acc_b[ROWS];
       for (int r = 0; r < ROWS; r++) {
         acc_a[r] = KM_ZERO_512();
@@ -272,12 +290,25 @@ __attribute__((target("avx512f"))) static void KM_NAME(block_values_avx512)(
         }
       }
       KM_V512 na = KM_LOAD_512(packed_norms + (long)p * width);
-      KM_V512 nb = pair ? KM_LOAD_512(packed_norms + (long)(p + 1) * width) : na;
+      KM_V512 nb = KM_LOAD_512(packed_norms + (long)(p + 1) * width);
       for (int r = 0; r < rows; r++) {
         KM_T *out = values + (start + r) * stride + (long)p * width;
         KM_STOREU_512(out, KM_FMA_512(minus_two, acc_a[r], na));
-        if (pair) KM_STOREU_512(out + width, KM_FMA_512(minus_two, acc_b[r], nb));
+        KM_STOREU_512(out + width, KM_FMA_512(minus_two, acc_b[r], nb));
       }
+    }
+    if (p < panels) {
+      // The last, unpaired panel alone (not twice): each lane the same multiply-adds.
+      const KM_T *a = packed + (long)p * d * width;
+      KM_V512 acc_a[ROWS];
+      for (int r = 0; r < ROWS; r++) acc_a[r] = KM_ZERO_512();
+      for (int j = 0; j < d; j++) {
+        KM_V512 ca = KM_LOAD_512(a + (long)j * width);
+        for (int r = 0; r < ROWS; r++) acc_a[r] = KM_FMA_512(KM_SET1_512(x[r][j]), ca, acc_a[r]);
+      }
+      KM_V512 na = KM_LOAD_512(packed_norms + (long)p * width);
+      for (int r = 0; r < rows; r++)
+        KM_STOREU_512(values + (start + r) * stride + (long)p * width, KM_FMA_512(minus_two, acc_a[r], na));
     }
   }
 }
@@ -288,14 +319,34 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(block_values_avx2)(
   const int width = KM_W256;
   const long stride = (long)panels * width;
   const KM_V256 minus_two = KM_SET1_256(-2.0);
+  if (panels == 1) {
+    // One panel (k-means++'s few candidates): twice the rows at a time, so that enough
+    // independent sums hide the multiply-add latency. Each lane: the same multiply-adds.
+    const KM_T *a = packed;
+    KM_V256 na = KM_LOAD_256(packed_norms);
+    for (long start = 0; start < n; start += 2 * ROWS2) {
+      int rows = n - start < 2 * ROWS2 ? (int)(n - start) : 2 * ROWS2;
+      const KM_T *x[2 * ROWS2];
+      for (int r = 0; r < 2 * ROWS2; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
+      KM_V256 acc_a[2 * ROWS2];
+      for (int r = 0; r < 2 * ROWS2; r++) acc_a[r] = KM_ZERO_256();
+      for (int j = 0; j < d; j++) {
+        KM_V256 ca = KM_LOAD_256(a + (long)j * width);
+        for (int r = 0; r < 2 * ROWS2; r++) acc_a[r] = KM_FMA_256(KM_BCAST_256(x[r] + j), ca, acc_a[r]);
+      }
+      for (int r = 0; r < rows; r++)
+        KM_STORE_256(values + (start + r) * stride, KM_FMA_256(minus_two, acc_a[r], na));
+    }
+    return;
+  }
   for (long start = 0; start < n; start += ROWS2) {
     int rows = n - start < ROWS2 ? (int)(n - start) : ROWS2;
     const KM_T *x[ROWS2];
     for (int r = 0; r < ROWS2; r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
-    for (int p = 0; p < panels; p += 2) {
-      int pair = p + 1 < panels;
+    int p = 0;
+    for (; p + 1 < panels; p += 2) {
       const KM_T *a = packed + (long)p * d * width;
-      const KM_T *b = pair ? a + (long)d * width : a;
+      const KM_T *b = a + (long)d * width;
       KM_V256 acc_a[ROWS2], acc_b[ROWS2];
       for (int r = 0; r < ROWS2; r++) {
         acc_a[r] = KM_ZERO_256();
@@ -311,12 +362,25 @@ __attribute__((target("avx2,fma"))) static void KM_NAME(block_values_avx2)(
         }
       }
       KM_V256 na = KM_LOAD_256(packed_norms + (long)p * width);
-      KM_V256 nb = pair ? KM_LOAD_256(packed_norms + (long)(p + 1) * width) : na;
+      KM_V256 nb = KM_LOAD_256(packed_norms + (long)(p + 1) * width);
       for (int r = 0; r < rows; r++) {
         KM_T *out = values + (start + r) * stride + (long)p * width;
         KM_STORE_256(out, KM_FMA_256(minus_two, acc_a[r], na));
-        if (pair) KM_STORE_256(out + width, KM_FMA_256(minus_two, acc_b[r], nb));
+        KM_STORE_256(out + width, KM_FMA_256(minus_two, acc_b[r], nb));
       }
+    }
+    if (p < panels) {
+      // The last, unpaired panel alone (not twice): each lane the same multiply-adds.
+      const KM_T *a = packed + (long)p * d * width;
+      KM_V256 acc_a[ROWS2];
+      for (int r = 0; r < ROWS2; r++) acc_a[r] = KM_ZERO_256();
+      for (int j = 0; j < d; j++) {
+        KM_V256 ca = KM_LOAD_256(a + (long)j * width);
+        for (int r = 0; r < ROWS2; r++) acc_a[r] = KM_FMA_256(KM_BCAST_256(x[r] + j), ca, acc_a[r]);
+      }
+      KM_V256 na = KM_LOAD_256(packed_norms + (long)p * width);
+      for (int r = 0; r < rows; r++)
+        KM_STORE_256(values + (start + r) * stride + (long)p * width, KM_FMA_256(minus_two, acc_a[r], na));
     }
   }
 }

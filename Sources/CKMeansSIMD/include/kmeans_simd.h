@@ -56,6 +56,15 @@ void kmeans_simd_block_values_f64(int level, const double *points, long n, int d
                                   const double *packed, const double *packed_norms, int panels,
                                   double *values);
 
+/// Dot products x·c of `n` rows against `m` centers (row-major, `m × d`), into
+/// dots[row · m + center]: two rows × six centers at a time, the centers read as rows (no
+/// packing). For k-means++'s few candidates a step, where panels of 8 or 16 would be mostly
+/// padding. Level 0 runs a portable loop; AVX-512 machines run the AVX2 code.
+void kmeans_simd_dots_f32(int level, const float *points, long n, int d, const float *centers,
+                          int m, float *dots);
+void kmeans_simd_dots_f64(int level, const double *points, long n, int d,
+                          const double *centers, int m, double *dots);
+
 /// Double versions: panels of 8 centers for AVX-512 and 4 for AVX2.
 int kmeans_simd_panel_width_f64(int level);
 void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int d, int width,

@@ -24,8 +24,69 @@ package enum FusedKernel {
     }
   }
 
+  /// Centers per panel of the fused kernels of `level` for `Scalar`.
+  @inlinable
+  package static func panelWidth<Scalar: KMeansScalar>(_: Scalar.Type, level: Int32) -> Int {
+    Int(
+      Scalar.self == Float.self
+        ? kmeans_simd_panel_width(level) : kmeans_simd_panel_width_f64(level))
+  }
+
+  /// Packs the block's centers into panels of `width` (`packed`: panels·d·width values) and
+  /// their norms padded with +∞ (`packedNorms`: panels·width), zeros for cosine: 1 − x·c is
+  /// smallest where −2·x·c is.
+  @inlinable
+  static func pack<Scalar: KMeansScalar>(
+    _ block: DistanceBlock<Scalar>, width: Int, into packed: UnsafeMutablePointer<Scalar>,
+    norms packedNorms: UnsafeMutablePointer<Scalar>
+  ) {
+    let k = block.centerCount
+    let d = block.dimension
+    let cosine = block.distance == .cosine
+    let zeros = [Scalar](repeating: 0, count: cosine ? k : 0)
+    zeros.withUnsafeBufferPointer { zeros in
+      let norms = cosine ? zeros.baseAddress! : block.centerSquaredNorms
+      if Scalar.self == Float.self {
+        kmeans_simd_pack_f32(
+          UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
+          UnsafeRawPointer(norms).assumingMemoryBound(to: Float.self), Int32(k), Int32(d),
+          Int32(width), UnsafeMutableRawPointer(packed).assumingMemoryBound(to: Float.self),
+          UnsafeMutableRawPointer(packedNorms).assumingMemoryBound(to: Float.self))
+      } else {
+        kmeans_simd_pack_f64(
+          UnsafeRawPointer(block.centers).assumingMemoryBound(to: Double.self),
+          UnsafeRawPointer(norms).assumingMemoryBound(to: Double.self), Int32(k), Int32(d),
+          Int32(width), UnsafeMutableRawPointer(packed).assumingMemoryBound(to: Double.self),
+          UnsafeMutableRawPointer(packedNorms).assumingMemoryBound(to: Double.self))
+      }
+    }
+  }
+
+  /// Runs `body` with `block` carrying its centers packed for the fused kernels
+  /// (``DistanceBlock/packedCenters``), packed here once for every chunk of the pass. Without
+  /// a fused kernel, or when already packed, `body` gets `block` unchanged.
+  @inlinable
+  package static func withPackedCenters<Scalar: KMeansScalar, Result>(
+    _ block: DistanceBlock<Scalar>, _ body: (DistanceBlock<Scalar>) -> Result
+  ) -> Result {
+    guard level > 0, block.packedCenters == nil, block.centerCount > 0 else { return body(block) }
+    let width = panelWidth(Scalar.self, level: level)
+    let panels = (block.centerCount + width - 1) / width
+    let packed = UnsafeMutablePointer<Scalar>.allocate(capacity: panels * block.dimension * width)
+    let norms = UnsafeMutablePointer<Scalar>.allocate(capacity: panels * width)
+    defer {
+      packed.deallocate()
+      norms.deallocate()
+    }
+    pack(block, width: width, into: packed, norms: norms)
+    var packedBlock = block
+    packedBlock.packedCenters = (UnsafePointer(packed), UnsafePointer(norms))
+    return body(packedBlock)
+  }
+
   /// Assigns the block's rows with the fused kernel of `level` (Float or Double), then
-  /// recomputes each winner's distance exactly from the differences.
+  /// recomputes each winner's distance exactly from the differences. The centers are packed
+  /// into `scratch` unless the block carries them packed.
   ///
   /// - Parameter second: when given, receives each row's runner-up: the smallest ‖c‖² − 2x·c
   ///   over the centers other than its winner (Hamerly's bounds). The winner is the same with
@@ -36,56 +97,56 @@ package enum FusedKernel {
     distances: UnsafeMutablePointer<Scalar>, scratch: inout AssignmentScratch<Scalar>,
     level: Int32, second: UnsafeMutablePointer<Scalar>? = nil
   ) {
-    let isFloat = Scalar.self == Float.self
     let d = block.dimension
     let k = block.centerCount
-    let width = Int(isFloat ? kmeans_simd_panel_width(level) : kmeans_simd_panel_width_f64(level))
-    let panels = (k + width - 1) / width
-    if scratch.dots.count < panels * d * width {
-      scratch.dots = Array(repeating: 0, count: panels * d * width)
-    }
-    if scratch.packedNorms.count < panels * width {
-      scratch.packedNorms = Array(repeating: 0, count: panels * width)
-    }
-    if scratch.best.count < k { scratch.best = Array(repeating: 0, count: k) }
-    let cosine = block.distance == .cosine
-    scratch.dots.withUnsafeMutableBufferPointer { packedBuffer in
-      scratch.packedNorms.withUnsafeMutableBufferPointer { normBuffer in
-        scratch.best.withUnsafeMutableBufferPointer { zeroBuffer in
-          var norms = block.centerSquaredNorms
-          if cosine {
-            // 1 − x·c is smallest where −2·x·c is: zero norms give the same argmin.
-            zeroBuffer.baseAddress!.update(repeating: 0, count: k)
-            norms = UnsafePointer(zeroBuffer.baseAddress!)
-          }
-          let packed = UnsafeMutableRawPointer(packedBuffer.baseAddress!)
-          let packedNorms = UnsafeMutableRawPointer(normBuffer.baseAddress!)
-          if isFloat {
-            kmeans_simd_pack_f32(
-              UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
-              UnsafeRawPointer(norms).assumingMemoryBound(to: Float.self), Int32(k), Int32(d),
-              Int32(width), packed.assumingMemoryBound(to: Float.self),
-              packedNorms.assumingMemoryBound(to: Float.self))
-            kmeans_simd_assign_f32(
-              level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
-              block.rowCount, Int32(d), packed.assumingMemoryBound(to: Float.self),
-              packedNorms.assumingMemoryBound(to: Float.self), Int32(k), labels,
-              second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) })
-          } else {
-            kmeans_simd_pack_f64(
-              UnsafeRawPointer(block.centers).assumingMemoryBound(to: Double.self),
-              UnsafeRawPointer(norms).assumingMemoryBound(to: Double.self), Int32(k), Int32(d),
-              Int32(width), packed.assumingMemoryBound(to: Double.self),
-              packedNorms.assumingMemoryBound(to: Double.self))
-            kmeans_simd_assign_f64(
-              level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Double.self),
-              block.rowCount, Int32(d), packed.assumingMemoryBound(to: Double.self),
-              packedNorms.assumingMemoryBound(to: Double.self), Int32(k), labels,
-              second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) })
-          }
+    if block.packedCenters == nil || level != self.level {
+      let width = panelWidth(Scalar.self, level: level)
+      let panels = (k + width - 1) / width
+      if scratch.dots.count < panels * d * width {
+        scratch.dots = Array(repeating: 0, count: panels * d * width)
+      }
+      if scratch.packedNorms.count < panels * width {
+        scratch.packedNorms = Array(repeating: 0, count: panels * width)
+      }
+      scratch.dots.withUnsafeMutableBufferPointer { packed in
+        scratch.packedNorms.withUnsafeMutableBufferPointer { norms in
+          var packedBlock = block
+          pack(block, width: width, into: packed.baseAddress!, norms: norms.baseAddress!)
+          packedBlock.packedCenters = (
+            UnsafePointer(packed.baseAddress!), UnsafePointer(norms.baseAddress!)
+          )
+          assignPacked(
+            packedBlock, labels: labels, distances: distances, level: level, second: second)
         }
       }
+      return
     }
+    assignPacked(block, labels: labels, distances: distances, level: level, second: second)
+  }
+
+  /// ``assign(_:labels:distances:scratch:level:second:)`` on a block whose centers are packed.
+  @inlinable
+  static func assignPacked<Scalar: KMeansScalar>(
+    _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
+    distances: UnsafeMutablePointer<Scalar>, level: Int32, second: UnsafeMutablePointer<Scalar>?
+  ) {
+    let d = block.dimension
+    let k = block.centerCount
+    let (packed, packedNorms) = block.packedCenters!
+    if Scalar.self == Float.self {
+      kmeans_simd_assign_f32(
+        level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
+        block.rowCount, Int32(d), UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), Int32(k), labels,
+        second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) })
+    } else {
+      kmeans_simd_assign_f64(
+        level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Double.self),
+        block.rowCount, Int32(d), UnsafeRawPointer(packed).assumingMemoryBound(to: Double.self),
+        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Double.self), Int32(k), labels,
+        second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Double.self) })
+    }
+    let cosine = block.distance == .cosine
     for row in 0..<block.rowCount {
       let point = block.points + row * d
       let center = block.centers + Int(labels[row]) * d
@@ -93,6 +154,43 @@ package enum FusedKernel {
         cosine
         ? max(0, 1 - VectorKernels.dot(point, center, d))
         : VectorKernels.squaredDistance(point, center, d)
+    }
+  }
+
+  /// Every distance of the block's rows to its few centers, `rowCount × centerCount`
+  /// row-major: ‖x‖² − 2x·c + ‖c‖² clamped at 0, or 1 − x·c (the formulas of the GEMM path),
+  /// the dot products from the SIMD kernel for a few centers (two rows × six centers in
+  /// registers, the centers read in place). k-means++ uses it for its 2 + ln k candidates a
+  /// step, where a GEMM spends as long packing the rows as multiplying them.
+  @inlinable
+  package static func candidateDistances<Scalar: KMeansScalar>(
+    _ block: DistanceBlock<Scalar>, output: UnsafeMutablePointer<Scalar>
+  ) {
+    let d = block.dimension
+    let m = block.centerCount
+    if Scalar.self == Float.self {
+      kmeans_simd_dots_f32(
+        level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
+        block.rowCount, Int32(d),
+        UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
+        Int32(m), UnsafeMutableRawPointer(output).assumingMemoryBound(to: Float.self))
+    } else {
+      kmeans_simd_dots_f64(
+        level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Double.self),
+        block.rowCount, Int32(d),
+        UnsafeRawPointer(block.centers).assumingMemoryBound(to: Double.self), Int32(m),
+        UnsafeMutableRawPointer(output).assumingMemoryBound(to: Double.self))
+    }
+    let cosine = block.distance == .cosine
+    for row in 0..<block.rowCount {
+      let line = output + row * m
+      if cosine {
+        for j in 0..<m { line[j] = max(0, 1 - line[j]) }
+      } else {
+        let point = block.points + row * d
+        let rowNorm = VectorKernels.dot(point, point, d)
+        for j in 0..<m { line[j] = max(0, rowNorm - 2 * line[j] + block.centerSquaredNorms[j]) }
+      }
     }
   }
 

@@ -87,7 +87,7 @@ package enum AssignmentPass {
     at offset: Int, countChanges: Bool
   ) -> PassTotals {
     let d = rows.columnCount
-    return centers.withBlock(rows, distance: distance) { block in
+    return centers.withPackedBlock(rows, distance: distance) { block in
       let shared = UnsafeSendable(block)
       return frame(
         rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
@@ -148,7 +148,7 @@ package enum AssignmentPass {
     let firstPass = geometry == nil
     let gaps = geometry?.halfGaps ?? [0]
     let shifts = geometry?.otherShift ?? [0]
-    return centers.withBlock(rows, distance: distance) { block in
+    return centers.withPackedBlock(rows, distance: distance) { block in
       gaps.withUnsafeBufferPointer { gapBuffer in
         shifts.withUnsafeBufferPointer { shiftBuffer in
           let shared = UnsafeSendable((block, gapBuffer.baseAddress, shiftBuffer.baseAddress))
@@ -187,7 +187,7 @@ package enum AssignmentPass {
     let groupCount = buffers.boundsPerRow
     precondition(groupCount > 0 && geometry.map { $0.groupCount == groupCount } ?? true)
     let d = rows.columnCount
-    return centers.withBlock(rows, distance: distance) { block in
+    return centers.withPackedBlock(rows, distance: distance) { block in
       let shared = UnsafeSendable((block, geometry))
       return frame(
         rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
@@ -394,6 +394,16 @@ package enum AssignmentPass {
     return PassTotals(
       chunkLosses: results.map(\.loss), changedLabels: results.reduce(0) { $0 + $1.changed },
       reassignedRows: results.reduce(0) { $0 + $1.reassigned })
+  }
+}
+
+extension KernelCenters {
+  /// ``withBlock(_:distance:_:)`` with the centers packed for the fused kernels once for the
+  /// whole pass (every chunk, and every tile of gathered rows, reads the same panels).
+  func withPackedBlock<Result>(
+    _ rows: DenseRows<Scalar>, distance: DistanceKind, _ body: (DistanceBlock<Scalar>) -> Result
+  ) -> Result {
+    withBlock(rows, distance: distance) { FusedKernel.withPackedCenters($0, body) }
   }
 }
 

@@ -44,6 +44,9 @@ package enum SeedingPass {
     let d = rows.columnCount
     let m = candidates.count
     let tile = NearestCenterKernel<Scalar>.tileRows
+    // With the SIMD kernels, each tile of rows runs against the candidates in registers;
+    // otherwise GEMM tiles.
+    let simd = FusedKernel.level > 0
     return candidates.withBlock(rows, distance: distance) { block in
       let shared = UnsafeSendable(block)
       return frame(
@@ -56,7 +59,12 @@ package enum SeedingPass {
           var part = shared.value
           part.points += start * d
           part.rowCount = min(tile, range.upperBound - start)
-          Scalar._kernels.allDistances(part, output + (start - range.lowerBound) * m)
+          let target = output + (start - range.lowerBound) * m
+          if simd {
+            FusedKernel.candidateDistances(part, output: target)
+          } else {
+            Scalar._kernels.allDistances(part, target)
+          }
           start += part.rowCount
         }
       }

@@ -18,6 +18,10 @@ package struct DistanceBlock<Scalar: KMeansScalar>: @unchecked Sendable {
   /// ‖c‖² per center (ignored for cosine, where every center has norm 1).
   package var centerSquaredNorms: UnsafePointer<Scalar>
   package var distance: DistanceKind
+  /// The centers already packed into the fused kernels' panels, with their padded norms
+  /// (zeros for cosine), by ``FusedKernel/withPackedCenters(_:_:)``: packed once per pass
+  /// instead of once per chunk of rows. Nil: each call packs them.
+  package var packedCenters: (values: UnsafePointer<Scalar>, norms: UnsafePointer<Scalar>)?
 
   package init(
     points: UnsafePointer<Scalar>, rowCount: Int, dimension: Int,
@@ -31,6 +35,7 @@ package struct DistanceBlock<Scalar: KMeansScalar>: @unchecked Sendable {
     self.centerCount = centerCount
     self.centerSquaredNorms = centerSquaredNorms
     self.distance = distance
+    self.packedCenters = nil
   }
 
   /// The same centers against `count` rows starting at row `start` of this block.
