@@ -188,4 +188,128 @@ struct FusedKernelTests {
         abs(values[Int(labels[row])] - sorted[0]) <= tolerance * max(1, abs(sorted[0])))
     }
   }
+
+  @Test("exact ties go to the first center, in any lane and any panel")
+  func tiesKeepTheFirstCenter() throws {
+    try ties(as: Float.self)
+    try ties(as: Double.self)
+  }
+
+  func ties<Scalar: KMeansScalar>(as _: Scalar.Type) throws {
+    // 11 distinct centers, each repeated at 5 places (k = 55): same lane of other panels,
+    // other lanes of the same panel. Every row's nearest value is held by several centers.
+    let distinct = 11
+    let copies = 5
+    let c = Case(rows: 97, dimension: 6, centers: distinct * copies, cosine: false)
+    let (points, base) = data(
+      Case(rows: 97, dimension: 6, centers: distinct, cosine: false), as: Scalar.self)
+    var centers: [Scalar] = []
+    for copy in 0..<copies {
+      for center in 0..<distinct {
+        let source = (center * 7 + copy * 3) % distinct  // a different order in each copy
+        centers += base[(source * c.dimension)..<((source + 1) * c.dimension)]
+      }
+    }
+    for level in Self.levels where level >= 0 {
+      let (labels, _) = assign(c, points: points, centers: centers, level: level)
+      for row in 0..<c.rows {
+        let label = Int(labels[row])
+        let winner = Array(centers[(label * c.dimension)..<((label + 1) * c.dimension)])
+        let first = (0..<c.centers).first {
+          Array(centers[($0 * c.dimension)..<(($0 + 1) * c.dimension)]) == winner
+        }
+        #expect(first == label, "\(Scalar.self) level \(level) row \(row)")
+      }
+    }
+  }
+
+  @Test("centers packed once for a pass give the bits of centers packed per call")
+  func packedOnce() throws {
+    guard FusedKernel.level > 0 else { return }
+    let c = Case(rows: 211, dimension: 23, centers: 41, cosine: false)
+    let (points, centers) = data(c, as: Float.self)
+    let perCall = assign(c, points: points, centers: centers, level: FusedKernel.level)
+    var norms = [Float](repeating: 0, count: c.centers)
+    var labels = [Int32](repeating: -1, count: c.rows)
+    var distances = [Float](repeating: -1, count: c.rows)
+    var scratch = AssignmentScratch<Float>()
+    points.withUnsafeBufferPointer { p in
+      centers.withUnsafeBufferPointer { centerBuffer in
+        norms.withUnsafeMutableBufferPointer { normBuffer in
+          Float._kernels.squaredNorms(
+            centerBuffer.baseAddress!, c.centers, c.dimension, normBuffer.baseAddress!)
+          let block = DistanceBlock(
+            points: p.baseAddress!, rowCount: c.rows, dimension: c.dimension,
+            centers: centerBuffer.baseAddress!, centerCount: c.centers,
+            centerSquaredNorms: UnsafePointer(normBuffer.baseAddress!), distance: .squaredEuclidean)
+          FusedKernel.withPackedCenters(block) { packed in
+            #expect(packed.packedCenters != nil)
+            // Two pieces, as two chunks of a pass read the same panels.
+            FusedKernel.assign(
+              packed.rows(from: 0, count: 100), labels: &labels, distances: &distances,
+              scratch: &scratch, level: FusedKernel.level)
+            labels.withUnsafeMutableBufferPointer { l in
+              distances.withUnsafeMutableBufferPointer { s in
+                FusedKernel.assign(
+                  packed.rows(from: 100, count: c.rows - 100), labels: l.baseAddress! + 100,
+                  distances: s.baseAddress! + 100, scratch: &scratch, level: FusedKernel.level)
+              }
+            }
+          }
+        }
+      }
+    }
+    #expect(labels == perCall.labels)
+    #expect(distances == perCall.distances)
+  }
+
+  @Test(
+    "k-means++ candidate distances from the SIMD dot kernel match a Double reference",
+    arguments: [1, 7, 8, 19, 64])
+  func candidateDistances(dimension: Int) throws {
+    try candidateDistances(dimension: dimension, as: Float.self)
+    try candidateDistances(dimension: dimension, as: Double.self)
+  }
+
+  func candidateDistances<Scalar: KMeansScalar>(dimension: Int, as _: Scalar.Type) throws {
+    for m in [1, 2, 5, 6, 7, 12, 13] {
+      for cosine in [false, true] {
+        let c = Case(rows: 37, dimension: dimension, centers: m, cosine: cosine)
+        let (points, centers) = data(c, as: Scalar.self)
+        var norms = [Scalar](repeating: 0, count: m)
+        var output = [Scalar](repeating: -1, count: c.rows * m)
+        points.withUnsafeBufferPointer { p in
+          centers.withUnsafeBufferPointer { centerBuffer in
+            norms.withUnsafeMutableBufferPointer { normBuffer in
+              Scalar._kernels.squaredNorms(
+                centerBuffer.baseAddress!, m, dimension, normBuffer.baseAddress!)
+              let block = DistanceBlock(
+                points: p.baseAddress!, rowCount: c.rows, dimension: dimension,
+                centers: centerBuffer.baseAddress!, centerCount: m,
+                centerSquaredNorms: UnsafePointer(normBuffer.baseAddress!),
+                distance: cosine ? .cosine : .squaredEuclidean)
+              output.withUnsafeMutableBufferPointer {
+                FusedKernel.candidateDistances(block, output: $0.baseAddress!)
+              }
+            }
+          }
+        }
+        let tolerance = Scalar.self == Float.self ? 1e-4 : 1e-11
+        for row in 0..<c.rows {
+          for center in 0..<m {
+            var sum = 0.0
+            for column in 0..<dimension {
+              let x = Double(points[row * dimension + column])
+              let y = Double(centers[center * dimension + column])
+              sum += cosine ? x * y : (x - y) * (x - y)
+            }
+            let expected = max(0, cosine ? 1 - sum : sum)
+            #expect(
+              abs(Double(output[row * m + center]) - expected) <= tolerance * max(1, expected),
+              "\(Scalar.self) d=\(dimension) m=\(m) cosine=\(cosine) row \(row) center \(center)")
+          }
+        }
+      }
+    }
+  }
 }
