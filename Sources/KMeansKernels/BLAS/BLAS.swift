@@ -61,7 +61,8 @@ package enum BLASLibrary {
   }
 
   /// Sets the number of threads BLAS itself may use. Our parallel regions set it to 1 so that
-  /// BLAS never oversubscribes the cores our own workers occupy.
+  /// BLAS never oversubscribes the cores our own workers occupy; at 1, OpenBLAS's idle server
+  /// threads are shut down (they spin on `sched_yield` and take time from our workers).
   ///
   /// OpenBLAS's setter is not safe to call from several threads at once, so calls are
   /// serialised and skipped when the count is already in force.
@@ -71,6 +72,8 @@ package enum BLASLibrary {
       threadCountInForce.withLock { current in
         guard current != wanted else { return }
         openblas_set_num_threads(Int32(clamping: wanted))
+        // Idle server threads spin; one thread needs none of them.
+        if wanted == 1 { swift_kmeans_stop_blas_threads() }
         current = wanted
       }
     #endif
