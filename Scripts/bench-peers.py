@@ -143,7 +143,9 @@ def worker(job):
                 inertia = float(np.sum(1 - np.sum(X32 * centers, axis=1) / np.maximum(norms, 1e-30)))
             else:
                 inertia = float(np.sum((X32 - centers) ** 2, dtype=np.float64))
-            result.update(seconds=seconds, iterations=25, inertia=inertia,
+            # FAISS (1.8 on) stops early once the objective stops changing: its objective
+            # list has one entry per iteration run.
+            result.update(seconds=seconds, iterations=len(model.obj) or 25, inertia=inertia,
                           kernel=result["kernel"] + " (FAISS " + faiss.__version__ + ")")
         elif impl == "faiss":
             import faiss
@@ -156,7 +158,7 @@ def worker(job):
             seconds = time.perf_counter() - start
             # FAISS's objective is the inertia before the last update; assign once more.
             distances, _ = model.index.search(X32, 1)
-            result.update(seconds=seconds, iterations=job["iterations"],
+            result.update(seconds=seconds, iterations=len(model.obj) or job["iterations"],
                           inertia=float(distances.sum()), kernel=result["kernel"] + " (FAISS " +
                           faiss.__version__ + ")")
         else:

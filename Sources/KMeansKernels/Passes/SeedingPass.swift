@@ -107,6 +107,12 @@ package enum SeedingPass {
   ) -> [Double] {
     precondition(closest.count == n && candidateDistances.count >= n * m)
     let chunks = (n + chunkRows - 1) / chunkRows
+    // Few chunks for the workers (a 2,000-row seeding sample is one chunk): the distances are
+    // computed on pieces of 512 rows, then each chunk's sums, in row order as always.
+    let piecesPerChunk =
+      threadCount > 1 && chunks < 8 * threadCount ? max(1, chunkRows / 512) : 1
+    let pieceRows = (chunkRows + piecesPerChunk - 1) / piecesPerChunk
+    let pieces = (n + pieceRows - 1) / pieceRows
     var partials = [Double](repeating: 0, count: chunks * m)
     let previousWidth = pending == nil ? 0 : m
     closest.withUnsafeMutableBufferPointer { closestBuffer in
@@ -118,16 +124,22 @@ package enum SeedingPass {
                 closestBuffer.baseAddress, distanceBuffer.baseAddress, partialBuffer.baseAddress,
                 weightBase
               ))
-            parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
-              let (closest, candidates, partials, weights) = shared.value
-              guard let closest, let candidates, let partials else { return }
-              let range = (chunk * chunkRows)..<min(n, (chunk + 1) * chunkRows)
+            // Lowers `closest` by the previous winner and writes the candidates' distances.
+            @Sendable func distancesOf(_ range: Range<Int>) {
+              let (closest, candidates, _, _) = shared.value
+              guard let closest, let candidates else { return }
               if let pending, previousWidth > 0 {
                 for row in range {
                   closest[row] = min(closest[row], candidates[row * previousWidth + pending])
                 }
               }
               distances(range, candidates + range.lowerBound * m)
+            }
+            // Σ wᵢ·min(closestᵢ, dᵢⱼ) of one chunk for each candidate j, in row order.
+            @Sendable func sums(_ chunk: Int) {
+              let (closest, candidates, partials, weights) = shared.value
+              guard let closest, let candidates, let partials else { return }
+              let range = (chunk * chunkRows)..<min(n, (chunk + 1) * chunkRows)
               for column in 0..<m { partials[chunk * m + column] = 0 }
               for row in range {
                 let weight = weights?[row] ?? 1
@@ -135,6 +147,19 @@ package enum SeedingPass {
                 for column in 0..<m {
                   partials[chunk * m + column] += weight * Double(min(closest[row], line[column]))
                 }
+              }
+            }
+            if piecesPerChunk == 1 {
+              parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+                distancesOf((chunk * chunkRows)..<min(n, (chunk + 1) * chunkRows))
+                sums(chunk)
+              }
+            } else {
+              parallelFor(chunkCount: pieces, threadCount: threadCount) { piece, _ in
+                distancesOf((piece * pieceRows)..<min(n, (piece + 1) * pieceRows))
+              }
+              parallelFor(chunkCount: chunks, threadCount: threadCount) { chunk, _ in
+                sums(chunk)
               }
             }
           }
