@@ -85,7 +85,7 @@ let package = Package(
     .target(
       name: "KMeansCommandLine",
       dependencies: [
-        "KMeans", "KMeansIO",
+        "KMeans", "KMeansIO", "KMeansKernels",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KMeans
 import KMeansIO
+import KMeansKernels
 
 /// Output-format options shared by every subcommand.
 package struct OutputOptions: ParsableArguments {
@@ -50,6 +51,9 @@ package func clusterSizes(_ labels: [Int], clusterCount: Int) -> [Int] {
 
 /// Runs `body`, turning a ``KMeansError`` into a message on standard error and exit code 1.
 package func reportingErrors(_ body: () throws -> Void) throws {
+  // BLAS runs on our workers' threads: its idle server threads, spinning from start-up,
+  // would take a core from reading the input.
+  BLASLibrary.setThreadCount(1)
   do {
     try body()
   } catch let error as KMeansError {
