@@ -8,7 +8,8 @@
 // a while and may keep spinning: on a 2-core machine they took a third of the CPU time of a
 // run whose BLAS calls were all single-threaded. Shutting them down is OpenBLAS's own
 // blas_thread_shutdown_ (weak: absent elsewhere); a later call that wants more threads starts
-// them again.
+// them again. Not safe while another thread is inside a threaded BLAS call (it then waits
+// forever for the stopped threads): call it only before any BLAS work.
 int blas_thread_shutdown_(void) __attribute__((weak));
 
 static inline void swift_kmeans_stop_blas_threads(void) {

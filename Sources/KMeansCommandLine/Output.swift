@@ -52,8 +52,8 @@ package func clusterSizes(_ labels: [Int], clusterCount: Int) -> [Int] {
 /// Runs `body`, turning a ``KMeansError`` into a message on standard error and exit code 1.
 package func reportingErrors(_ body: () throws -> Void) throws {
   // BLAS runs on our workers' threads: its idle server threads, spinning from start-up,
-  // would take a core from reading the input.
-  BLASLibrary.setThreadCount(1)
+  // would take a core from the run. Nothing else has started yet, so they can be stopped.
+  BLASLibrary.stopIdleThreads()
   do {
     try body()
   } catch let error as KMeansError {

@@ -61,8 +61,7 @@ package enum BLASLibrary {
   }
 
   /// Sets the number of threads BLAS itself may use. Our parallel regions set it to 1 so that
-  /// BLAS never oversubscribes the cores our own workers occupy; at 1, OpenBLAS's idle server
-  /// threads are shut down (they spin on `sched_yield` and take time from our workers).
+  /// BLAS never oversubscribes the cores our own workers occupy.
   ///
   /// OpenBLAS's setter is not safe to call from several threads at once, so calls are
   /// serialised and skipped when the count is already in force.
@@ -72,10 +71,20 @@ package enum BLASLibrary {
       threadCountInForce.withLock { current in
         guard current != wanted else { return }
         openblas_set_num_threads(Int32(clamping: wanted))
-        // Idle server threads spin; one thread needs none of them.
-        if wanted == 1 { swift_kmeans_stop_blas_threads() }
         current = wanted
       }
+    #endif
+  }
+
+  /// Holds BLAS to one thread and stops OpenBLAS's server threads, which spin on
+  /// `sched_yield` while idle (on a 2-core machine, a third of a run's CPU time). Only safe
+  /// while no other thread can be inside a BLAS call — OpenBLAS does not guard its shutdown —
+  /// so the commands call it once, at start-up; a later call that wants threads starts them
+  /// again.
+  package static func stopIdleThreads() {
+    setThreadCount(1)
+    #if !canImport(Accelerate)
+      swift_kmeans_stop_blas_threads()
     #endif
   }
 
