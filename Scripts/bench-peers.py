@@ -13,7 +13,9 @@ they are unset for the peer processes only; our processes keep the environment t
 
 --large adds the FAISS-sized rows (1M×64 and 500k×128 at k = 4,096 and 16,384, unit 200k×384 at
 k = 1,000): about an hour on 2 cores, most of it FAISS's. Without it, large k is measured on
-blobs 200k×64 at k = 4,096. On an AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers`
+blobs 200k×64 at k = 4,096. FAISS's converge rows are timed through the `index.search` that
+labels every row, since our time includes every row's label (with a sample, as with 32 rows per
+center, FAISS's train alone never assigns the other rows). On an AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers`
 measures our AVX2 kernels (the peers are not affected).
 """
 import json, os, subprocess, sys, time, venv
@@ -133,10 +135,12 @@ def worker(job):
             X32 = np.ascontiguousarray(X, dtype=np.float32)
             model = faiss.Kmeans(X32.shape[1], k, seed=1, spherical=job.get("cosine", False),
                                  max_points_per_centroid=job.get("mppc") or 256, verbose=False)
+            # Timed through the search that labels every row: our time includes those labels
+            # (with a sample, FAISS's train alone never assigns the other rows).
             start = time.perf_counter()
             model.train(X32)
-            seconds = time.perf_counter() - start
             _, labels = model.index.search(X32, 1)
+            seconds = time.perf_counter() - start
             centers = model.centroids[labels[:, 0]]
             if job.get("cosine"):
                 norms = np.linalg.norm(centers, axis=1) * np.linalg.norm(X32, axis=1)
