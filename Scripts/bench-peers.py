@@ -13,10 +13,12 @@ they are unset for the peer processes only; our processes keep the environment t
 
 --large adds the FAISS-sized rows (1M×64 and 500k×128 at k = 4,096 and 16,384, unit 200k×384 at
 k = 1,000): about an hour on 2 cores, most of it FAISS's. Without it, large k is measured on
-blobs 200k×64 at k = 4,096. FAISS's converge rows are timed through the `index.search` that
-labels every row, since our time includes every row's label (with a sample, as with 32 rows per
-center, FAISS's train alone never assigns the other rows). On an AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers`
-measures our AVX2 kernels (the peers are not affected).
+blobs 200k×64 at k = 4,096. --only NAME,... keeps the data sets whose names contain one of the
+words, --task WORD,... the tasks likewise (e.g. --task "32 rows"). When FAISS trains on a sample
+(32 rows per center) its time runs through the `index.search` that labels every row: its train
+never assigns the rows outside the sample, and our time includes every row's label. On an
+AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers` measures our AVX2 kernels (the peers are
+not affected).
 """
 import json, os, subprocess, sys, time, venv
 
@@ -135,12 +137,15 @@ def worker(job):
             X32 = np.ascontiguousarray(X, dtype=np.float32)
             model = faiss.Kmeans(X32.shape[1], k, seed=1, spherical=job.get("cosine", False),
                                  max_points_per_centroid=job.get("mppc") or 256, verbose=False)
-            # Timed through the search that labels every row: our time includes those labels
-            # (with a sample, FAISS's train alone never assigns the other rows).
+            # On a sample, train never assigns the other rows: timed through the search that
+            # labels every row, as our time includes every row's label.
+            sampled = X32.shape[0] > k * (job.get("mppc") or 256)
             start = time.perf_counter()
             model.train(X32)
-            _, labels = model.index.search(X32, 1)
             seconds = time.perf_counter() - start
+            _, labels = model.index.search(X32, 1)
+            if sampled:
+                seconds = time.perf_counter() - start
             centers = model.centroids[labels[:, 0]]
             if job.get("cosine"):
                 norms = np.linalg.norm(centers, axis=1) * np.linalg.norm(X32, axis=1)
@@ -182,6 +187,15 @@ large = "--large" in sys.argv
 only = None
 if "--only" in sys.argv:
     only = set(sys.argv[sys.argv.index("--only") + 1].split(","))
+tasks = None
+if "--task" in sys.argv:
+    tasks = set(sys.argv[sys.argv.index("--task") + 1].split(","))
+
+
+def wanted(task):
+    return tasks is None or any(word in task for word in tasks)
+
+
 os.makedirs(WORK, exist_ok=True)
 
 
@@ -373,6 +387,8 @@ for name, make, k, cosine in datasets:
     if not sparse:
         jobs.append(("FAISS", lambda: peer("faiss", data, k, init=init, iterations=iterations)))
     for label, job in jobs:
+        if not wanted(task):
+            continue
         print(f"  {task}: {label} …", flush=True)
         result = job()
         result["bound"] = flops / (peak * 1e9) if not sparse else None
@@ -384,12 +400,16 @@ for name, make, k, cosine in datasets:
         for label, job in [("swift-kmeans Float", lambda: ours(data, k, cosine=cosine)),
                            ("swift-kmeans Float, AFK-MC²", lambda: ours(data, k, cosine=cosine, initialization="afk-mc2")),
                            ("scikit-learn lloyd", lambda: peer("sklearn-default", data, k))]:
+            if not wanted(task):
+                continue
             print(f"  {task}: {label} …", flush=True)
             rows.append((name, task, label, job()))
     if "1M" in name:
         task = "mini-batch (batch 1024, defaults)"
         for label, job in [("swift-kmeans Float", lambda: ours(data, k, mini_batch=True)),
                            ("scikit-learn MiniBatchKMeans", lambda: peer("sklearn-minibatch", data, k))]:
+            if not wanted(task):
+                continue
             print(f"  {task}: {label} …", flush=True)
             rows.append((name, task, label, job()))
 
@@ -407,6 +427,8 @@ for name, make, k, cosine in large_k + [("unit 20k×384 k=100 cosine", lambda: u
     if name.startswith("large k"):
         jobs.append(("swift-kmeans Float, Lloyd", lambda: ours(data, k, cosine=cosine, algorithm="lloyd")))
     for label, job in jobs:
+        if not wanted(task):
+            continue
         print(f"  {task}: {label} …", flush=True)
         result = job()
         rows.append((name, task, label, result))
@@ -416,6 +438,8 @@ for name, make, k, cosine in large_k + [("unit 20k×384 k=100 cosine", lambda: u
         task = "converge, 32 rows per center"
         for label, job in [("swift-kmeans Float", lambda: ours(data, k, cosine=cosine, max_points=32)),
                            ("FAISS", lambda: peer("faiss-default", data, k, cosine=cosine, mppc=32))]:
+            if not wanted(task):
+                continue
             print(f"  {task}: {label} …", flush=True)
             rows.append((name, task, label, job()))
 

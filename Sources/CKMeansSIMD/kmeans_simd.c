@@ -327,8 +327,8 @@ __attribute__((target("avx2,fma"))) static double hsum_avx2_f64(__m256d v) {
 
 // 2 rows × C ≤ 6 centers: 2C accumulators, two row loads and C center loads per 8 (4)
 // columns. The next two rows are prefetched a cache line per 16 (8) columns: k-means++ reads
-// every row once a step, and without it the loads wait on memory (1.2–1.9× slower at d = 64
-// … 384, measured on AVX2). Each dot product is the same sequence of operations whatever C is.
+// every row once a step, and without it the loads wait on memory. Each dot product is the
+// same sequence of operations whatever C is.
 #define KM_DOTS_BLOCK(NAME, C, T, V, W, LOAD, ZERO, FMA, HSUM)                                \
   __attribute__((target("avx2,fma"))) static inline void NAME##_##C(                          \
       const T *x0, const T *x1, const T *next, int d, const T *block, T *out0, T *out1) {     \
