@@ -17,6 +17,8 @@ let package = Package(
     .executable(name: "colour-quantization", targets: ["ColourQuantization"]),
     .executable(name: "sentence-clusters", targets: ["SentenceEmbeddings"]),
     .executable(name: "deep-clustering", targets: ["DeepClustering"]),
+    /// `libSwiftKMeans`: the C ABI of `swift_kmeans.h`, which the Python package loads.
+    .library(name: "SwiftKMeans", type: .dynamic, targets: ["KMeansC"]),
   ],
   traits: [
     .trait(
@@ -89,6 +91,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
+
+    /// The C ABI (`Sources/CKMeansABI/swift_kmeans.h`) over the library, for the Python
+    /// package and any other language with a C FFI.
+    .target(name: "KMeansC", dependencies: ["KMeans", "CKMeansABI"]),
+    /// The C types of that ABI (`include/skm_types.h`).
+    .target(name: "CKMeansABI", exclude: ["swift_kmeans.h"]),
 
     // MARK: - Implementation details
 

@@ -26,6 +26,15 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
     public var children: [Int]?
     /// The cluster index of a leaf (0..<k in left-to-right order), nil for inner nodes.
     public var label: Int?
+
+    /// A node with every field given (e.g. a tree kept by a binding between calls).
+    package init(center: [Scalar], inertia: Double, size: Int, children: [Int]?, label: Int?) {
+      self.center = center
+      self.inertia = inertia
+      self.size = size
+      self.children = children
+      self.label = label
+    }
   }
 
   /// Every node; `nodes[0]` is the root (all the data).
@@ -35,7 +44,7 @@ public struct BisectingKMeansModel<Scalar: KMeansScalar>: Sendable, Codable, Equ
   /// The distance every split and every prediction uses.
   public let metric: DistanceMetric
 
-  init(nodes: [Node], strategy: Strategy, metric: DistanceMetric) {
+  package init(nodes: [Node], strategy: Strategy, metric: DistanceMetric) {
     self.nodes = nodes
     self.strategy = strategy
     self.metric = metric

@@ -133,6 +133,15 @@ extension SeedableData {
   func greedyKMeansPlusPlus(
     count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
   ) -> Matrix<Scalar> {
+    rowsMatrix(
+      greedyKMeansPlusPlusRows(
+        count: count, candidates: candidates, existing: existing, random: &random))
+  }
+
+  /// The rows ``greedyKMeansPlusPlus(count:candidates:existing:random:)`` chooses, in order.
+  func greedyKMeansPlusPlusRows(
+    count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
+  ) -> [Int] {
     let n = rowCount
     var chosen: [Int] = []
     var closest: [Scalar]
@@ -182,7 +191,7 @@ extension SeedableData {
       totals = (0..<totals.count).map { partials[$0 * m + best] }
       previous = best
     }
-    return rowsMatrix(chosen)
+    return chosen
   }
 
   /// The first row whose running sum of w·D² (chunk sums first, then the rows of one chunk)

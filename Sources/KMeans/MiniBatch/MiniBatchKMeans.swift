@@ -95,6 +95,58 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
   /// The current centers as a model.
   public var model: KMeansModel<Scalar> { trainer.model }
 
+  /// Online training resumed from the state an earlier instance reached (a binding that keeps
+  /// the state between calls): the centers, the running weight of each center, the steps
+  /// taken, and the reassignment counters of ``onlineState``.
+  /// - Throws: ``KMeansError`` for an invalid configuration or state of the wrong shape.
+  package init(
+    configuration: KMeansConfiguration, miniBatch: MiniBatchConfiguration,
+    centers: Matrix<Scalar>, state: OnlineState
+  ) throws {
+    try self.init(configuration: configuration, miniBatch: miniBatch)
+    guard state.steps >= 0, state.rowsSinceReassignment >= 0, state.reassignedCenters >= 0,
+      state.weightTotals.allSatisfy({ $0.isFinite && $0 >= 0 })
+    else {
+      throw KMeansError.invalidConfiguration(
+        "the online state has a negative or non-finite count, weight or step")
+    }
+    try trainer.restore(
+      clusters: centers, counts: nil, clustersUpdated: nil, updateInSteps: nil,
+      globalStep: state.steps, weightTotals: state.weightTotals)
+    self.state.rowsSinceReassignment = state.rowsSinceReassignment
+    self.state.reassignedCenters = state.reassignedCenters
+  }
+
+  /// What online training carries between calls besides the centers.
+  package struct OnlineState: Sendable {
+    /// The running weight of each center.
+    package var weightTotals: [Double]
+    /// Steps taken.
+    package var steps: Int64
+    /// Rows seen since starved centers were last checked.
+    package var rowsSinceReassignment: Int
+    /// Centers reassigned so far.
+    package var reassignedCenters: Int
+
+    /// A state with every field given.
+    package init(
+      weightTotals: [Double], steps: Int64, rowsSinceReassignment: Int, reassignedCenters: Int
+    ) {
+      self.weightTotals = weightTotals
+      self.steps = steps
+      self.rowsSinceReassignment = rowsSinceReassignment
+      self.reassignedCenters = reassignedCenters
+    }
+  }
+
+  /// The state to resume from with ``init(configuration:miniBatch:centers:state:)``.
+  package var onlineState: OnlineState {
+    OnlineState(
+      weightTotals: trainer.weightTotals, steps: trainer.globalStep,
+      rowsSinceReassignment: state.rowsSinceReassignment,
+      reassignedCenters: state.reassignedCenters)
+  }
+
   /// Trains on one batch: the first batches initialize the centers (until `k` exist), every
   /// later batch is one step of the engine, followed by the reassignment of starved centers.
   /// - Returns: the step's output, or nil when the batch went to initialization.
