@@ -1,11 +1,14 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test interop-test export-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-differentiable bench-compare format fixtures docs
+.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-differentiable bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
 
-test:           ## The test suite (what CI runs, with the format check).
-	Scripts/install-dependencies.sh && swift test
+test:           ## The test suite (what CI runs, with the format check): Swift, then Python.
+	Scripts/install-dependencies.sh && swift test && Scripts/python-tests.sh
+
+python-test:    ## The Python package: ruff, pip install ., the wheel without the toolchain, pytest.
+	Scripts/python-tests.sh
 
 interop-test:   ## Round trip with real TensorFlow 2.15.1 (installs it into .venv-tf once).
 	python3 Scripts/tensorflow-interop.py

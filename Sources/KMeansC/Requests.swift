@@ -129,7 +129,22 @@ func configuration(_ pointer: UnsafePointer<skm_config>?, columns: Int) throws
     settings.miniBatch = miniBatch
   }
   try settings.validate()
+  try checkLimits(raw)
   return settings
+}
+
+/// Refuses counts no run could finish: the ABI's callers pass numbers straight from users.
+private func checkLimits(_ raw: skm_config) throws {
+  let limits: [(String, Int64, Int64)] = [
+    ("n_threads", raw.n_threads, 4_096),
+    ("n_init", raw.n_init, 1_000_000),
+    ("chain_length", raw.chain_length, 1 << 24),
+    ("parallel_rounds", raw.parallel_rounds, 10_000),
+    ("n_local_trials", raw.n_local_trials, 1 << 16),
+  ]
+  for (name, value, limit) in limits where value > limit {
+    throw ABIError("\(name)=\(value) is above the limit of \(limit)")
+  }
 }
 
 /// A non-negative 64-bit field as `Int`.

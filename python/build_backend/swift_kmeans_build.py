@@ -100,13 +100,23 @@ def _build_engine() -> str:
         )
     scratch = os.environ.get("SWIFT_KMEANS_SCRATCH", os.path.join(_root(), ".build"))
     command = [
-        swift, "build", "-c", "release", "--product", "SwiftKMeans", "--scratch-path", scratch,
+        swift,
+        "build",
+        "-c",
+        "release",
+        "--product",
+        "SwiftKMeans",
+        "--scratch-path",
+        scratch,
     ]
     print("running", " ".join(command), file=sys.stderr)
     subprocess.run(command, check=True, cwd=_root(), stdout=sys.stderr)
     output = subprocess.run(
         [swift, "build", "-c", "release", "--scratch-path", scratch, "--show-bin-path"],
-        check=True, cwd=_root(), capture_output=True, text=True,
+        check=True,
+        cwd=_root(),
+        capture_output=True,
+        text=True,
     ).stdout.strip()
     library = os.path.join(output, PRODUCT)
     if not os.path.exists(library):
@@ -214,7 +224,8 @@ def _stage(directory: str) -> None:
     root = _root()
     package = os.path.join(directory, NAME)
     shutil.copytree(
-        os.path.join(root, "python", NAME), package,
+        os.path.join(root, "python", NAME),
+        package,
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_lib"),
     )
     lib = os.path.join(package, "_lib")
@@ -297,9 +308,11 @@ def build_sdist(sdist_directory, config_settings=None):
 
     version = _version()
     base = f"{DISTRIBUTION}-{version}"
-    files = subprocess.run(
-        ["git", "ls-files", "-z"], check=True, cwd=_root(), capture_output=True
-    ).stdout.decode().split("\0")
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], check=True, cwd=_root(), capture_output=True)
+        .stdout.decode()
+        .split("\0")
+    )
     name = f"{base}.tar.gz"
     with tarfile.open(os.path.join(sdist_directory, name), "w:gz") as archive:
         for file_name in filter(None, files):

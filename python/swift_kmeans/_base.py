@@ -48,7 +48,8 @@ except ImportError:  # pragma: no cover - exercised in the no-scikit-learn test
         def _get_param_names(cls):
             signature = inspect.signature(cls.__init__)
             return sorted(
-                name for name, parameter in signature.parameters.items()
+                name
+                for name, parameter in signature.parameters.items()
                 if name != "self" and parameter.kind != parameter.VAR_KEYWORD
             )
 
@@ -112,8 +113,9 @@ except ImportError:  # pragma: no cover - exercised in the no-scikit-learn test
                 "appropriate arguments before using this estimator."
             )
 
-    def _validate_data(estimator, X, reset=True, accept_sparse=False, dtype=None, order=None,
-                       copy=False, **kwargs):
+    def _validate_data(
+        estimator, X, reset=True, accept_sparse=False, dtype=None, order=None, copy=False, **kwargs
+    ):
         if hasattr(X, "tocsr") and hasattr(X, "nnz"):
             if not accept_sparse:
                 raise TypeError("A sparse matrix was passed, but dense data is required.")
@@ -143,11 +145,15 @@ except ImportError:  # pragma: no cover - exercised in the no-scikit-learn test
                     "sample."
                 )
             if X.shape[0] < 1:
-                raise ValueError(f"Found array with 0 sample(s) (shape={X.shape}) while a "
-                                 "minimum of 1 is required.")
+                raise ValueError(
+                    f"Found array with 0 sample(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
             if X.shape[1] < 1:
-                raise ValueError(f"Found array with 0 feature(s) (shape={X.shape}) while a "
-                                 "minimum of 1 is required.")
+                raise ValueError(
+                    f"Found array with 0 feature(s) (shape={X.shape}) while a "
+                    "minimum of 1 is required."
+                )
             if not np.all(np.isfinite(X)):
                 raise ValueError("Input X contains NaN or infinity.")
             X = np.ascontiguousarray(X)
@@ -178,8 +184,13 @@ def validate(estimator, X, reset):
     """X as C-contiguous float32/float64 rows or CSR (one conversion at most), checked for
     NaN and infinity, with ``n_features_in_`` / ``feature_names_in_`` set or checked."""
     X = _validate_data(
-        estimator, X, reset=reset, accept_sparse="csr", dtype=[np.float64, np.float32],
-        order="C", accept_large_sparse=False,
+        estimator,
+        X,
+        reset=reset,
+        accept_sparse="csr",
+        dtype=[np.float64, np.float32],
+        order="C",
+        accept_large_sparse=False,
     )
     if hasattr(X, "indptr"):
         X.sort_indices()

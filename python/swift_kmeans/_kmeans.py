@@ -57,9 +57,11 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         if isinstance(n_init, str):
             if n_init != "auto":
                 raise ValueError(f"n_init={n_init!r} must be 'auto' or an integer >= 1")
-            n_init = self._default_n_init_random if (
-                isinstance(init, str) and init in ("random",)
-            ) or callable(init) else 1
+            n_init = (
+                self._default_n_init_random
+                if (isinstance(init, str) and init in ("random",)) or callable(init)
+                else 1
+            )
         if not isinstance(n_init, numbers.Integral) or n_init < 1:
             raise ValueError(f"n_init={n_init!r} must be 'auto' or an integer >= 1")
         if hasattr(init, "__array__") and n_init != 1:
@@ -100,9 +102,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         init_name, given = self._initial_centers(X, seed)
         algorithm = getattr(self, "algorithm", "lloyd")
         if algorithm not in _ALGORITHMS:
-            raise ValueError(
-                f"algorithm={algorithm!r} must be one of {sorted(_ALGORITHMS)}"
-            )
+            raise ValueError(f"algorithm={algorithm!r} must be one of {sorted(_ALGORITHMS)}")
         config = _native.Config()
         config.n_clusters = self.n_clusters
         config.init_method = _native.INIT[init_name]
@@ -118,6 +118,12 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         n_frozen = getattr(self, "n_frozen_centers", 0) or 0
         config.n_frozen = int(n_frozen)
         max_points = getattr(self, "max_points_per_center", None)
+        if max_points is not None and (
+            not isinstance(max_points, numbers.Integral) or max_points < 1
+        ):
+            raise ValueError(
+                f"max_points_per_center={max_points!r} must be None or an integer >= 1"
+            )
         config.max_points_per_center = 0 if max_points is None else int(max_points)
         config.seeding_sample = 0
         if given is not None:
@@ -162,7 +168,10 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     def _transform(self, X):
         distances = _native.assign(
-            _native.Rows(X), self.cluster_centers_, self._metric(), _thread_count(),
+            _native.Rows(X),
+            self.cluster_centers_,
+            self._metric(),
+            _thread_count(),
             all_distances=True,
         )["all_distances"]
         if self._metric() == "sqeuclidean":
@@ -176,9 +185,7 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
 
     def fit_transform(self, X, y=None, sample_weight=None):
         """Fits and returns the distances of X to the centers (see ``transform``)."""
-        return self.fit(X, sample_weight=sample_weight)._transform(
-            validate(self, X, reset=False)
-        )
+        return self.fit(X, sample_weight=sample_weight)._transform(validate(self, X, reset=False))
 
     def score(self, X, y=None, sample_weight=None):
         """The opposite of the (weighted) inertia of X on the fitted centers:
@@ -187,7 +194,10 @@ class _BaseKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixi
         X = validate(self, X, reset=False)
         weights = sample_weights(sample_weight, X)
         return -_native.assign(
-            _native.Rows(X, weights), self.cluster_centers_, self._metric(), _thread_count(),
+            _native.Rows(X, weights),
+            self.cluster_centers_,
+            self._metric(),
+            _thread_count(),
             score=True,
         )["score"]
 
@@ -252,8 +262,10 @@ class KMeans(_BaseKMeans):
     init : {'k-means++', 'random', 'k-mc2', 'afk-mc2', 'k-means||'}, callable or array of
         shape (n_clusters, n_features), default='k-means++'
         Greedy k-means++ (2 + ln k candidates per center); ``'random'``: distinct rows;
-        k-MC² and AFK-MC² (Bachem et al. 2016): Markov-chain approximations of k-means++;
-        k-means‖ (Bahmani et al. 2012); a callable ``init(X, n_clusters, random_state)``
+        ``'afk-mc2'`` (Bachem et al., NeurIPS 2016): a Markov-chain approximation of
+        k-means++; ``'k-mc2'``: TensorFlow's k-MC², whose chains start at the first row and
+        propose the next rows in order (shuffle the rows first); ``'k-means||'``
+        (Bahmani et al. 2012); a callable ``init(X, n_clusters, random_state)``
         returning centers; or the centers themselves.
     n_init : 'auto' or int, default='auto'
         Independent seedings; the run with the lowest inertia wins. ``'auto'``: 10 for
@@ -443,8 +455,7 @@ class MiniBatchKMeans(_BaseKMeans):
         if not isinstance(self.batch_size, numbers.Integral) or self.batch_size < 1:
             raise ValueError(f"batch_size={self.batch_size!r} must be an integer >= 1")
         if self.max_no_improvement is not None and (
-            not isinstance(self.max_no_improvement, numbers.Integral)
-            or self.max_no_improvement < 0
+            not isinstance(self.max_no_improvement, numbers.Integral) or self.max_no_improvement < 0
         ):
             raise ValueError(f"max_no_improvement={self.max_no_improvement!r} must be >= 0")
         if not isinstance(self.reassignment_ratio, numbers.Real) or self.reassignment_ratio < 0:
@@ -525,8 +536,10 @@ class MiniBatchKMeans(_BaseKMeans):
             else:
                 _, given = self._initial_centers(X, self._random_seed)
                 if given is None:
-                    raise ValueError(f"partial_fit seeds with k-means++, random or given "
-                                     f"centers, not init={init!r}")
+                    raise ValueError(
+                        f"partial_fit seeds with k-means++, random or given "
+                        f"centers, not init={init!r}"
+                    )
                 centers = given.astype(X.dtype)
             self.cluster_centers_ = np.ascontiguousarray(centers)
             self._weight_totals = np.zeros(self.n_clusters, dtype=np.float64)
@@ -542,7 +555,10 @@ class MiniBatchKMeans(_BaseKMeans):
         config.init_method = _native.INIT["random"]
         config.seed = (self._random_seed + self._online_counters[0]) & 0xFFFFFFFFFFFFFFFF
         _, loss, counters = _native.partial_fit(
-            _native.Rows(X, weights), config, centers, self._weight_totals,
+            _native.Rows(X, weights),
+            config,
+            centers,
+            self._weight_totals,
             self._online_counters,
         )
         self.cluster_centers_ = centers
@@ -551,8 +567,12 @@ class MiniBatchKMeans(_BaseKMeans):
         self.__dict__.pop("_given_centers", None)
         if self.compute_labels:
             out = _native.assign(
-                _native.Rows(X, weights), centers, self._metric(), _thread_count(),
-                labels=True, score=True,
+                _native.Rows(X, weights),
+                centers,
+                self._metric(),
+                _thread_count(),
+                labels=True,
+                score=True,
             )
             self.labels_ = out["labels"].astype(np.int32)
             self.inertia_ = out["score"]
@@ -638,7 +658,9 @@ class BisectingKMeans(_BaseKMeans):
         seed = seed_from(self.random_state)
         config = self._config(X, seed, self._n_init(self.init))
         tree, centers, labels, inertia = _native.bisect(
-            _native.Rows(X, weights), config, strategies.index(self.bisecting_strategy),
+            _native.Rows(X, weights),
+            config,
+            strategies.index(self.bisecting_strategy),
             self.n_clusters,
         )
         self._tree = tree
@@ -654,9 +676,7 @@ class BisectingKMeans(_BaseKMeans):
         X = validate(self, X, reset=False)
         if hasattr(X, "indptr"):
             X = np.ascontiguousarray(X.toarray())
-        return _native.bisect_predict(_native.Rows(X), self._metric(), self._tree).astype(
-            np.int32
-        )
+        return _native.bisect_predict(_native.Rows(X), self._metric(), self._tree).astype(np.int32)
 
 
 def k_means(
@@ -685,17 +705,34 @@ def k_means(
     best_n_iter : int, only with ``return_n_iter``
     """
     estimator = KMeans(
-        n_clusters=n_clusters, init=init, n_init=n_init, max_iter=max_iter, verbose=verbose,
-        tol=tol, random_state=random_state, copy_x=copy_x, algorithm=algorithm, **extra,
+        n_clusters=n_clusters,
+        init=init,
+        n_init=n_init,
+        max_iter=max_iter,
+        verbose=verbose,
+        tol=tol,
+        random_state=random_state,
+        copy_x=copy_x,
+        algorithm=algorithm,
+        **extra,
     ).fit(X, sample_weight=sample_weight)
     if return_n_iter:
-        return (estimator.cluster_centers_, estimator.labels_, estimator.inertia_,
-                estimator.n_iter_)
+        return (
+            estimator.cluster_centers_,
+            estimator.labels_,
+            estimator.inertia_,
+            estimator.n_iter_,
+        )
     return estimator.cluster_centers_, estimator.labels_, estimator.inertia_
 
 
 def kmeans_plusplus(
-    X, n_clusters, *, sample_weight=None, x_squared_norms=None, random_state=None,
+    X,
+    n_clusters,
+    *,
+    sample_weight=None,
+    x_squared_norms=None,
+    random_state=None,
     n_local_trials=None,
 ):
     """Greedy k-means++ seeding alone, as scikit-learn's ``kmeans_plusplus``.

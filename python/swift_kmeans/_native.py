@@ -88,8 +88,13 @@ class Config(ctypes.Structure):
 
 
 PROGRESS = ctypes.CFUNCTYPE(
-    None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_double, ctypes.c_double,
-    ctypes.c_int64, ctypes.c_int64,
+    None,
+    ctypes.c_void_p,
+    ctypes.c_int64,
+    ctypes.c_double,
+    ctypes.c_double,
+    ctypes.c_int64,
+    ctypes.c_int64,
 )
 
 
@@ -144,34 +149,73 @@ _lib.skm_version.restype = ctypes.c_char_p
 _lib.skm_version.argtypes = []
 _lib.skm_fit.restype = ctypes.c_int32
 _lib.skm_fit.argtypes = [
-    ctypes.POINTER(Data), ctypes.POINTER(Config), ctypes.POINTER(Observer),
-    ctypes.POINTER(FitResult), ctypes.c_char_p, ctypes.c_int64,
+    ctypes.POINTER(Data),
+    ctypes.POINTER(Config),
+    ctypes.POINTER(Observer),
+    ctypes.POINTER(FitResult),
+    ctypes.c_char_p,
+    ctypes.c_int64,
 ]
 _lib.skm_assign.restype = ctypes.c_int32
 _lib.skm_assign.argtypes = [
-    ctypes.POINTER(Data), ctypes.c_void_p, ctypes.c_int64, ctypes.c_int32, ctypes.c_int64,
-    _int64_p, ctypes.c_void_p, ctypes.c_void_p, _double_p, ctypes.c_char_p, ctypes.c_int64,
+    ctypes.POINTER(Data),
+    ctypes.c_void_p,
+    ctypes.c_int64,
+    ctypes.c_int32,
+    ctypes.c_int64,
+    _int64_p,
+    ctypes.c_void_p,
+    ctypes.c_void_p,
+    _double_p,
+    ctypes.c_char_p,
+    ctypes.c_int64,
 ]
 _lib.skm_seed.restype = ctypes.c_int32
 _lib.skm_seed.argtypes = [
-    ctypes.POINTER(Data), ctypes.POINTER(Config), ctypes.c_void_p, _int64_p,
-    ctypes.c_char_p, ctypes.c_int64,
+    ctypes.POINTER(Data),
+    ctypes.POINTER(Config),
+    ctypes.c_void_p,
+    _int64_p,
+    ctypes.c_char_p,
+    ctypes.c_int64,
 ]
 _lib.skm_partial_fit.restype = ctypes.c_int32
 _lib.skm_partial_fit.argtypes = [
-    ctypes.POINTER(Data), ctypes.POINTER(Config), ctypes.POINTER(OnlineState), _int64_p,
-    _double_p, ctypes.c_char_p, ctypes.c_int64,
+    ctypes.POINTER(Data),
+    ctypes.POINTER(Config),
+    ctypes.POINTER(OnlineState),
+    _int64_p,
+    _double_p,
+    ctypes.c_char_p,
+    ctypes.c_int64,
 ]
 _lib.skm_bisect.restype = ctypes.c_int32
 _lib.skm_bisect.argtypes = [
-    ctypes.POINTER(Data), ctypes.POINTER(Config), ctypes.c_int32, ctypes.c_void_p, _int64_p,
-    _int64_p, _double_p, _int64_p, ctypes.c_void_p, _int64_p, _double_p, ctypes.c_char_p,
+    ctypes.POINTER(Data),
+    ctypes.POINTER(Config),
+    ctypes.c_int32,
+    ctypes.c_void_p,
+    _int64_p,
+    _int64_p,
+    _double_p,
+    _int64_p,
+    ctypes.c_void_p,
+    _int64_p,
+    _double_p,
+    ctypes.c_char_p,
     ctypes.c_int64,
 ]
 _lib.skm_bisect_predict.restype = ctypes.c_int32
 _lib.skm_bisect_predict.argtypes = [
-    ctypes.POINTER(Data), ctypes.c_int32, ctypes.c_void_p, _int64_p, _int64_p, ctypes.c_int64,
-    _int64_p, ctypes.c_char_p, ctypes.c_int64,
+    ctypes.POINTER(Data),
+    ctypes.c_int32,
+    ctypes.c_void_p,
+    _int64_p,
+    _int64_p,
+    ctypes.c_int64,
+    _int64_p,
+    ctypes.c_char_p,
+    ctypes.c_int64,
 ]
 
 version = _lib.skm_version().decode()
@@ -199,14 +243,26 @@ class Rows:
             values = np.ascontiguousarray(X.data)
             self._keep += [indptr, indices, values]
             self.data = Data(
-                code, X.shape[0], X.shape[1], values.ctypes.data, _pointer(indptr, _int64_p),
-                _pointer(indices, _int32_p), values.shape[0], _pointer(weights, _double_p),
+                code,
+                X.shape[0],
+                X.shape[1],
+                values.ctypes.data,
+                _pointer(indptr, _int64_p),
+                _pointer(indices, _int32_p),
+                values.shape[0],
+                _pointer(weights, _double_p),
             )
         else:
             if not X.flags.c_contiguous or X.dtype not in (np.float32, np.float64):
                 raise AssertionError("the engine takes C-contiguous float32/float64 rows")
             self.data = Data(
-                code, X.shape[0], X.shape[1], X.ctypes.data if X.size else None, None, None, 0,
+                code,
+                X.shape[0],
+                X.shape[1],
+                X.ctypes.data if X.size else None,
+                None,
+                None,
+                0,
                 _pointer(weights, _double_p),
             )
 
@@ -233,22 +289,27 @@ def _run_interruptible(call, cancel):
     if threading.current_thread() is not threading.main_thread():
         return call()
     outcome = {}
+    finished = threading.Event()
 
     def work():
         try:
             outcome["value"] = call()
         except BaseException as error:  # re-raised in the caller's thread
             outcome["error"] = error
+        finally:
+            finished.set()
 
     worker = threading.Thread(target=work, name="swift-kmeans", daemon=True)
     worker.start()
     interrupted = False
-    while worker.is_alive():
+    # Wait on an event, not on join: a join interrupted by Ctrl-C can leave the thread listed.
+    while not finished.is_set():
         try:
-            worker.join(0.05)
+            finished.wait(0.05)
         except KeyboardInterrupt:
             cancel.value = 1
             interrupted = True
+    worker.join()
     if interrupted:
         raise KeyboardInterrupt
     if "error" in outcome:
@@ -269,16 +330,28 @@ def fit(rows, config, n_clusters, progress=None):
 
     def call():
         return _lib.skm_fit(
-            ctypes.byref(rows.data), ctypes.byref(config), ctypes.byref(observer),
-            ctypes.byref(result), buffer, len(buffer),
+            ctypes.byref(rows.data),
+            ctypes.byref(config),
+            ctypes.byref(observer),
+            ctypes.byref(result),
+            buffer,
+            len(buffer),
         )
 
     _check(_run_interruptible(call, cancel), buffer)
     return centers, labels, result.inertia, result.n_iter, STOP_REASONS[result.stop_reason]
 
 
-def assign(rows, centers, metric, n_threads=0, labels=False, distances=False,
-           all_distances=False, score=False):
+def assign(
+    rows,
+    centers,
+    metric,
+    n_threads=0,
+    labels=False,
+    distances=False,
+    all_distances=False,
+    score=False,
+):
     """Nearest centers; returns the requested outputs as a dict."""
     n = rows.data.rows
     centers = np.ascontiguousarray(centers, dtype=rows.dtype)
@@ -290,11 +363,17 @@ def assign(rows, centers, metric, n_threads=0, labels=False, distances=False,
     score_value = ctypes.c_double(0.0)
     buffer = _error_buffer()
     status = _lib.skm_assign(
-        ctypes.byref(rows.data), centers.ctypes.data, k, METRIC[metric], n_threads,
+        ctypes.byref(rows.data),
+        centers.ctypes.data,
+        k,
+        METRIC[metric],
+        n_threads,
         _pointer(label_buffer, _int64_p),
         None if distance_buffer is None else distance_buffer.ctypes.data,
         None if all_buffer is None else all_buffer.ctypes.data,
-        ctypes.byref(score_value) if score else None, buffer, len(buffer),
+        ctypes.byref(score_value) if score else None,
+        buffer,
+        len(buffer),
     )
     _check(status, buffer)
     if labels:
@@ -314,8 +393,12 @@ def seed(rows, config, n_clusters):
     indices = np.empty(n_clusters, dtype=np.int64)
     buffer = _error_buffer()
     status = _lib.skm_seed(
-        ctypes.byref(rows.data), ctypes.byref(config), centers.ctypes.data,
-        indices.ctypes.data_as(_int64_p), buffer, len(buffer),
+        ctypes.byref(rows.data),
+        ctypes.byref(config),
+        centers.ctypes.data,
+        indices.ctypes.data_as(_int64_p),
+        buffer,
+        len(buffer),
     )
     _check(status, buffer)
     return centers, indices
@@ -332,12 +415,20 @@ def partial_fit(rows, config, centers, weight_totals, counters):
     loss = ctypes.c_double(0.0)
     buffer = _error_buffer()
     status = _lib.skm_partial_fit(
-        ctypes.byref(rows.data), ctypes.byref(config), ctypes.byref(state),
-        labels.ctypes.data_as(_int64_p), ctypes.byref(loss), buffer, len(buffer),
+        ctypes.byref(rows.data),
+        ctypes.byref(config),
+        ctypes.byref(state),
+        labels.ctypes.data_as(_int64_p),
+        ctypes.byref(loss),
+        buffer,
+        len(buffer),
     )
     _check(status, buffer)
-    return labels, loss.value, (state.steps, state.rows_since_reassignment,
-                                state.reassigned_centers)
+    return (
+        labels,
+        loss.value,
+        (state.steps, state.rows_since_reassignment, state.reassigned_centers),
+    )
 
 
 def bisect(rows, config, strategy, n_clusters):
@@ -354,10 +445,19 @@ def bisect(rows, config, strategy, n_clusters):
     inertia = ctypes.c_double(0.0)
     buffer = _error_buffer()
     status = _lib.skm_bisect(
-        ctypes.byref(rows.data), ctypes.byref(config), strategy, node_centers.ctypes.data,
-        children.ctypes.data_as(_int64_p), leaf_labels.ctypes.data_as(_int64_p),
-        node_inertia.ctypes.data_as(_double_p), ctypes.byref(node_count), centers.ctypes.data,
-        labels.ctypes.data_as(_int64_p), ctypes.byref(inertia), buffer, len(buffer),
+        ctypes.byref(rows.data),
+        ctypes.byref(config),
+        strategy,
+        node_centers.ctypes.data,
+        children.ctypes.data_as(_int64_p),
+        leaf_labels.ctypes.data_as(_int64_p),
+        node_inertia.ctypes.data_as(_double_p),
+        ctypes.byref(node_count),
+        centers.ctypes.data,
+        labels.ctypes.data_as(_int64_p),
+        ctypes.byref(inertia),
+        buffer,
+        len(buffer),
     )
     _check(status, buffer)
     m = node_count.value
@@ -378,9 +478,15 @@ def bisect_predict(rows, metric, tree):
     labels = np.empty(rows.data.rows, dtype=np.int64)
     buffer = _error_buffer()
     status = _lib.skm_bisect_predict(
-        ctypes.byref(rows.data), METRIC[metric], node_centers.ctypes.data,
-        children.ctypes.data_as(_int64_p), leaf_labels.ctypes.data_as(_int64_p),
-        node_centers.shape[0], labels.ctypes.data_as(_int64_p), buffer, len(buffer),
+        ctypes.byref(rows.data),
+        METRIC[metric],
+        node_centers.ctypes.data,
+        children.ctypes.data_as(_int64_p),
+        leaf_labels.ctypes.data_as(_int64_p),
+        node_centers.shape[0],
+        labels.ctypes.data_as(_int64_p),
+        buffer,
+        len(buffer),
     )
     _check(status, buffer)
     return labels

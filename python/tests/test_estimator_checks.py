@@ -25,9 +25,7 @@ ESTIMATORS = [
 @pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: type(e).__name__)
 def test_check_estimator(estimator):
     results = check_estimator(estimator, expected_failed_checks=EXPECTED, on_fail=None)
-    failed = [
-        f"{r['check_name']}: {r['exception']!r}" for r in results if r["status"] == "failed"
-    ]
+    failed = [f"{r['check_name']}: {r['exception']!r}" for r in results if r["status"] == "failed"]
     assert not failed, "\n".join(failed)
     passed = [r for r in results if r["status"] == "passed"]
     assert len(passed) > 30

@@ -82,9 +82,9 @@ typedef struct {
   double relative_tol;
   int64_t n_init;
   uint64_t seed;
-  /// Worker threads; 0: one per core.
+  /// Worker threads; 0: one per core. At most 4,096.
   int64_t n_threads;
-  /// k-means++ candidates per center; 0: 2 + ln k.
+  /// k-means++ candidates per center; 0: 2 + ln k. At most 65,536.
   int64_t n_local_trials;
   /// k-MC² and AFK-MC² chain length; 0: 200.
   int64_t chain_length;

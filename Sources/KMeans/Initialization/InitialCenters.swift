@@ -10,6 +10,10 @@ extension KMeansModel {
   /// let (centers, rows) = try KMeansModel<Float>.initialCenters(points, configuration: .init(clusterCount: 8))
   /// ```
   ///
+  /// - Parameters:
+  ///   - data: `rowCount × dimension`, row-major, at least `clusterCount` rows.
+  ///   - weights: one sample weight per row (finite, ≥ 0), or nil for 1 each.
+  ///   - configuration: the cluster count, the seeding, the metric, the seed and the threads.
   /// - Returns: the centers (rows of `data`, as given) and the index of the row each came from.
   /// - Throws: ``KMeansError`` for an invalid configuration, a seeding other than these two,
   ///   fewer rows than centers, non-finite values, a zero row under cosine or bad weights.

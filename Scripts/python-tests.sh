@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The Python package's checks, from the repository root:
+#  1. `pip install .` into a fresh virtual environment (.venv-python) and the README's example;
+#  2. `pip wheel .`, installed over it: the engine's library must load nothing from the Swift
+#     toolchain (ldd), and pytest runs with the toolchain's runtime folder hidden (a private
+#     mount namespace when the machine allows one);
+#  3. the same wheel under NumPy 1.x (.venv-python-numpy1), known answers and the API tests.
+# ruff checks the Python sources' lint and format first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { echo "-- $1"; }
+started=$SECONDS
+
+step "fresh virtual environment with NumPy 2, SciPy, scikit-learn, pandas, pytest, ruff"
+python3 -m venv --clear .venv-python
+.venv-python/bin/pip install -q --disable-pip-version-check \
+  "numpy>=2" scipy scikit-learn pandas pytest ruff
+
+step "ruff: lint and format of python/"
+.venv-python/bin/ruff check python
+.venv-python/bin/ruff format --check python
+
+step "pip install . and the README's example"
+.venv-python/bin/pip install -q --disable-pip-version-check --no-deps .
+(cd /tmp && "$OLDPWD/.venv-python/bin/python" - <<'PY'
+import numpy as np
+from swift_kmeans import KMeans
+X = np.random.default_rng(0).normal(size=(10_000, 64)).astype(np.float32)
+km = KMeans(n_clusters=100, random_state=0).fit(X)
+print(km.inertia_, km.n_iter_, km.predict(X[:5]))
+assert km.cluster_centers_.dtype == np.float32
+PY
+)
+
+step "pip wheel . and its install"
+rm -rf .build/python-wheel
+.venv-python/bin/pip wheel -q --disable-pip-version-check --no-deps . -w .build/python-wheel
+wheel=$(ls .build/python-wheel/swift_kmeans-*.whl)
+ls -l "$wheel"
+.venv-python/bin/pip install -q --disable-pip-version-check --force-reinstall --no-deps "$wheel"
+package=$(.venv-python/bin/python -c \
+  "import importlib.util, os; print(os.path.dirname(importlib.util.find_spec('swift_kmeans').origin))")
+
+step "the installed engine needs nothing from the Swift toolchain"
+toolchain_lib=$(cd "$(dirname "$(readlink -f "$(command -v swift)")")/../lib/swift" && pwd)
+ldd "$package/_lib/libSwiftKMeans.so"
+if ldd "$package/_lib/libSwiftKMeans.so" | grep -F "$toolchain_lib"; then
+  echo "libSwiftKMeans.so resolves libraries from the toolchain ($toolchain_lib)" >&2
+  exit 1
+fi
+if ldd "$package/_lib/libSwiftKMeans.so" | grep "not found"; then exit 1; fi
+
+step "pytest, with the toolchain's runtime ($toolchain_lib) hidden"
+export PYTHONDONTWRITEBYTECODE=1
+pytest_command=".venv-python/bin/python -m pytest -q -p no:cacheprovider python/tests"
+if unshare --mount true 2>/dev/null; then
+  unshare --mount sh -c "mount -t tmpfs none '$toolchain_lib' && test ! -e '$toolchain_lib/linux/libswiftCore.so' && $pytest_command"
+else
+  echo "(no private mount namespace here: the toolchain stays visible; ldd above is the check)"
+  $pytest_command
+fi
+
+step "the wheel under NumPy 1.x"
+python3 -m venv --clear .venv-python-numpy1
+.venv-python-numpy1/bin/pip install -q --disable-pip-version-check "numpy<2" scipy scikit-learn pytest
+.venv-python-numpy1/bin/pip install -q --disable-pip-version-check --no-deps "$wheel"
+.venv-python-numpy1/bin/python -c "import numpy; print('numpy', numpy.__version__)"
+.venv-python-numpy1/bin/python -m pytest -q -p no:cacheprovider \
+  python/tests/test_known_answers.py python/tests/test_api.py python/tests/test_errors.py
+
+echo "python checks: $((SECONDS - started)) s"
