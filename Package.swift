@@ -94,7 +94,8 @@ let package = Package(
 
     /// The C ABI (`Sources/CKMeansABI/swift_kmeans.h`) over the library, for the Python
     /// package and any other language with a C FFI.
-    .target(name: "KMeansC", dependencies: ["KMeans", "CKMeansABI"]),
+    .target(
+      name: "KMeansC", dependencies: ["KMeans", "KMeansKernels", "KMeansEstimator", "CKMeansABI"]),
     /// The C types of that ABI (`include/skm_types.h`).
     .target(name: "CKMeansABI", exclude: ["swift_kmeans.h"]),
 
@@ -162,7 +163,8 @@ let package = Package(
       path: "Tests/KMeansTestSupport"),
     .testTarget(name: "KMeansKernelsTests", dependencies: ["KMeansKernels", "CKMeansSIMD"]),
     .testTarget(
-      name: "KMeansTests", dependencies: ["KMeans", "KMeansIO", "KMeansTestSupport"],
+      name: "KMeansTests",
+      dependencies: ["KMeans", "KMeansIO", "KMeansKernels", "KMeansTestSupport"],
       exclude: ["Fixtures"]),
     /// Every combination of data, metric, weights, workers, algorithm, precision and driver.
     .testTarget(

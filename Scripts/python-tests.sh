@@ -4,7 +4,8 @@
 #  2. `pip wheel .`, installed over it: the engine's library must load nothing from the Swift
 #     toolchain (ldd), and pytest runs with the toolchain's runtime folder hidden (a private
 #     mount namespace when the machine allows one);
-#  3. the same wheel under NumPy 1.x (.venv-python-numpy1), known answers and the API tests.
+#  3. the same bits as the `kmeans` command (the same settings through both);
+#  4. the same wheel under NumPy 1.x (.venv-python-numpy1), known answers and the API tests.
 # ruff checks the Python sources' lint and format first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +61,11 @@ else
   echo "(no private mount namespace here: the toolchain stays visible; ldd above is the check)"
   $pytest_command
 fi
+
+step "the same bits as the kmeans command (toolchain visible: the command needs it)"
+swift build -c release --product kmeans > /dev/null
+SWIFT_KMEANS_CLI="$(swift build -c release --show-bin-path)/kmeans" SWIFT_KMEANS_REQUIRE_CLI=1 \
+  .venv-python/bin/python -m pytest -q -p no:cacheprovider python/tests/test_same_as_cli.py
 
 step "the wheel under NumPy 1.x"
 python3 -m venv --clear .venv-python-numpy1

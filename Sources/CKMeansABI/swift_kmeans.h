@@ -63,6 +63,23 @@ skm_status skm_bisect_predict(const skm_data *data, int32_t metric, const void *
                               const int64_t *children, const int64_t *leaf_labels,
                               int64_t node_count, int64_t *labels, char *error, int64_t capacity);
 
+/// Trains in a model directory from its latest checkpoint (or from scratch): `steps` more
+/// steps, or up to global step `max_steps` (give one, > 0), or until a stopping rule of the
+/// configuration holds. The directory's metric, dtype, k, dimension and mini-batch settings
+/// must agree with the call's. Writes the global step reached and the stop reason (−1 when the
+/// step budget ended training). A cancelled run checkpoints and returns SKM_CANCELLED.
+skm_status skm_estimator_train(const skm_estimator *estimator, const skm_data *data,
+                               const skm_config *config, int64_t steps, int64_t max_steps,
+                               const skm_observer *observer, int64_t *global_step,
+                               int32_t *stop_reason, char *error, int64_t capacity);
+
+/// The latest model of a directory: writes its dtype, k, dimension, global step and metric;
+/// with `centers` (room for `capacity_values` values of that dtype), the centers too.
+skm_status skm_estimator_model(const char *model_dir, int32_t *dtype, int64_t *k,
+                               int64_t *dimension, int64_t *global_step, int32_t *metric,
+                               void *centers, int64_t capacity_values, char *error,
+                               int64_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

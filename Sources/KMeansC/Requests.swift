@@ -1,5 +1,6 @@
 import CKMeansABI
 import KMeans
+import KMeansKernels
 
 /// A failure the ABI reports with `SKM_ERROR`: its message goes to the caller's buffer.
 struct ABIError: Error, CustomStringConvertible {
@@ -43,7 +44,7 @@ struct DataRequest {
     return Array(UnsafeBufferPointer(start: weights, count: rowCount))
   }
 
-  /// The dense rows (copied into the engine's matrix).
+  /// The dense rows, read in place (no copy).
   func dense<Scalar: KMeansScalar>(_: Scalar.Type) throws -> Matrix<Scalar> {
     guard !isSparse else { throw ABIError("this call takes dense rows, not CSR") }
     let count = try checkedProduct(data.rows, data.columns, "the data")
@@ -51,9 +52,10 @@ struct DataRequest {
       if count == 0 { return try Matrix(rowCount: rowCount, columnCount: columnCount, values: []) }
       throw ABIError("no values (NULL) for a \(data.rows) × \(data.columns) matrix")
     }
-    let buffer = UnsafeBufferPointer(
-      start: values.assumingMemoryBound(to: Scalar.self), count: count)
-    return try Matrix(rowCount: rowCount, columnCount: columnCount, values: Array(buffer))
+    // Read in place: the caller keeps the array alive and unchanged until the call returns.
+    return Matrix(
+      borrowing: BorrowedValues(base: values.assumingMemoryBound(to: Scalar.self), count: count),
+      rowCount: rowCount, columnCount: columnCount)
   }
 
   /// The CSR rows; the offsets and indices are checked by `SparseMatrix`.

@@ -144,20 +144,27 @@ def _load():
 
 
 _lib = _load()
+
+
+def _declare(name, *arguments):
+    """Every ABI call returns an ``skm_status`` and ends with an error buffer and its size."""
+    function = getattr(_lib, name)
+    function.restype = ctypes.c_int32
+    function.argtypes = [*arguments, ctypes.c_char_p, ctypes.c_int64]
+
+
 _char_p = ctypes.c_char_p
 _lib.skm_version.restype = ctypes.c_char_p
 _lib.skm_version.argtypes = []
-_lib.skm_fit.restype = ctypes.c_int32
-_lib.skm_fit.argtypes = [
+_declare(
+    "skm_fit",
     ctypes.POINTER(Data),
     ctypes.POINTER(Config),
     ctypes.POINTER(Observer),
     ctypes.POINTER(FitResult),
-    ctypes.c_char_p,
-    ctypes.c_int64,
-]
-_lib.skm_assign.restype = ctypes.c_int32
-_lib.skm_assign.argtypes = [
+)
+_declare(
+    "skm_assign",
     ctypes.POINTER(Data),
     ctypes.c_void_p,
     ctypes.c_int64,
@@ -167,30 +174,24 @@ _lib.skm_assign.argtypes = [
     ctypes.c_void_p,
     ctypes.c_void_p,
     _double_p,
-    ctypes.c_char_p,
-    ctypes.c_int64,
-]
-_lib.skm_seed.restype = ctypes.c_int32
-_lib.skm_seed.argtypes = [
+)
+_declare(
+    "skm_seed",
     ctypes.POINTER(Data),
     ctypes.POINTER(Config),
     ctypes.c_void_p,
     _int64_p,
-    ctypes.c_char_p,
-    ctypes.c_int64,
-]
-_lib.skm_partial_fit.restype = ctypes.c_int32
-_lib.skm_partial_fit.argtypes = [
+)
+_declare(
+    "skm_partial_fit",
     ctypes.POINTER(Data),
     ctypes.POINTER(Config),
     ctypes.POINTER(OnlineState),
     _int64_p,
     _double_p,
-    ctypes.c_char_p,
-    ctypes.c_int64,
-]
-_lib.skm_bisect.restype = ctypes.c_int32
-_lib.skm_bisect.argtypes = [
+)
+_declare(
+    "skm_bisect",
     ctypes.POINTER(Data),
     ctypes.POINTER(Config),
     ctypes.c_int32,
@@ -202,11 +203,9 @@ _lib.skm_bisect.argtypes = [
     ctypes.c_void_p,
     _int64_p,
     _double_p,
-    ctypes.c_char_p,
-    ctypes.c_int64,
-]
-_lib.skm_bisect_predict.restype = ctypes.c_int32
-_lib.skm_bisect_predict.argtypes = [
+)
+_declare(
+    "skm_bisect_predict",
     ctypes.POINTER(Data),
     ctypes.c_int32,
     ctypes.c_void_p,
@@ -214,9 +213,41 @@ _lib.skm_bisect_predict.argtypes = [
     _int64_p,
     ctypes.c_int64,
     _int64_p,
-    ctypes.c_char_p,
+)
+
+
+class Estimator(ctypes.Structure):
+    _fields_ = [
+        ("model_dir", ctypes.c_char_p),
+        ("checkpoint_every_steps", ctypes.c_int64),
+        ("keep_checkpoints", ctypes.c_int64),
+        ("feature_names", ctypes.POINTER(ctypes.c_char_p)),
+        ("feature_count", ctypes.c_int64),
+    ]
+
+
+_declare(
+    "skm_estimator_train",
+    ctypes.POINTER(Estimator),
+    ctypes.POINTER(Data),
+    ctypes.POINTER(Config),
     ctypes.c_int64,
-]
+    ctypes.c_int64,
+    ctypes.POINTER(Observer),
+    _int64_p,
+    _int32_p,
+)
+_declare(
+    "skm_estimator_model",
+    ctypes.c_char_p,
+    _int32_p,
+    _int64_p,
+    _int64_p,
+    _int64_p,
+    _int32_p,
+    ctypes.c_void_p,
+    ctypes.c_int64,
+)
 
 version = _lib.skm_version().decode()
 
@@ -490,3 +521,77 @@ def bisect_predict(rows, metric, tree):
     )
     _check(status, buffer)
     return labels
+
+
+def estimator_train(
+    model_dir,
+    rows,
+    config,
+    steps,
+    max_steps,
+    feature_names=None,
+    checkpoint_every=0,
+    keep_checkpoints=0,
+    progress=None,
+):
+    """Trains in a model directory; returns (global step, stop reason or None)."""
+    names = None
+    if feature_names:
+        names = (ctypes.c_char_p * len(feature_names))(*[n.encode() for n in feature_names])
+    estimator = Estimator(
+        os.fsencode(model_dir),
+        checkpoint_every,
+        keep_checkpoints,
+        ctypes.cast(names, ctypes.POINTER(ctypes.c_char_p)) if names else None,
+        len(feature_names or ()),
+    )
+    cancel = ctypes.c_int32(0)
+    callback = PROGRESS(progress) if progress is not None else PROGRESS()
+    observer = Observer(callback, None, ctypes.pointer(cancel))
+    step = ctypes.c_int64(0)
+    reason = ctypes.c_int32(-1)
+    buffer = _error_buffer()
+
+    def call():
+        return _lib.skm_estimator_train(
+            ctypes.byref(estimator),
+            ctypes.byref(rows.data),
+            ctypes.byref(config),
+            steps or 0,
+            max_steps or 0,
+            ctypes.byref(observer),
+            ctypes.byref(step),
+            ctypes.byref(reason),
+            buffer,
+            len(buffer),
+        )
+
+    _check(_run_interruptible(call, cancel), buffer)
+    return step.value, (STOP_REASONS[reason.value] if reason.value >= 0 else None)
+
+
+def estimator_model(model_dir):
+    """The latest model of a directory: (centers, metric name, global step)."""
+    dtype, k, d, step, metric = (
+        ctypes.c_int32(),
+        ctypes.c_int64(),
+        ctypes.c_int64(),
+        ctypes.c_int64(),
+        ctypes.c_int32(),
+    )
+    buffer = _error_buffer()
+    path = os.fsencode(model_dir)
+    arguments = (
+        ctypes.byref(dtype),
+        ctypes.byref(k),
+        ctypes.byref(d),
+        ctypes.byref(step),
+        ctypes.byref(metric),
+    )
+    _check(_lib.skm_estimator_model(path, *arguments, None, 0, buffer, len(buffer)), buffer)
+    centers = np.empty((k.value, d.value), dtype=np.float32 if dtype.value == 0 else np.float64)
+    status = _lib.skm_estimator_model(
+        path, *arguments, centers.ctypes.data, centers.size, buffer, len(buffer)
+    )
+    _check(status, buffer)
+    return centers, ("cosine" if metric.value == 1 else "sqeuclidean"), step.value

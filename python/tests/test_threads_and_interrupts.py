@@ -48,9 +48,15 @@ def test_ctrl_c_stops_the_fit_after_the_current_iteration(monkeypatch):
         return report
 
     monkeypatch.setattr(KMeans, "_progress", progress)
+    # Python's own Ctrl-C handler, also where the test runner was started with SIGINT ignored
+    # (a background job of a non-interactive shell).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     km = KMeans(64, algorithm="plain", tol=0, max_iter=10_000, random_state=0)
-    with pytest.raises(KeyboardInterrupt):
-        km.fit(X)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            km.fit(X)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert 3 <= max(seen) <= 5, seen
     assert not hasattr(km, "cluster_centers_")
     assert not [t for t in threading.enumerate() if t.name == "swift-kmeans"]

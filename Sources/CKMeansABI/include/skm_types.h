@@ -145,6 +145,21 @@ typedef struct {
   int64_t reassigned_centers;
 } skm_online_state;
 
+/// A model directory in TensorFlow's layout (V2 checkpoints, `checkpoint` state file),
+/// trained by `skm_estimator_train` as `kmeans train --model-dir` and TensorFlow's `KMeans`
+/// estimator train it.
+typedef struct {
+  /// The directory (created when missing), NUL-terminated UTF-8.
+  const char *model_dir;
+  /// A checkpoint every this many steps; 0: 100; < 0: only at the end.
+  int64_t checkpoint_every_steps;
+  /// Checkpoints kept; 0: 5.
+  int64_t keep_checkpoints;
+  /// The names of the data's columns (recorded with the model), or NULL.
+  const char *const *feature_names;
+  int64_t feature_count;
+} skm_estimator;
+
 #ifdef __cplusplus
 }
 #endif

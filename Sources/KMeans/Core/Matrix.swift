@@ -10,9 +10,12 @@ import KMeansKernels
 /// let lastTwo = points.rows(1..<3)   // no copy
 /// ```
 public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
-  /// The shared backing store; this matrix reads `storageOffset ..< storageOffset + count`.
-  @usableFromInline var storage: [Scalar]
-  @usableFromInline var storageOffset: Int
+  /// The shared backing store; this matrix reads `storageOffset ..< storageOffset + count`
+  /// of it, or of ``borrowed`` when set (then `storage` is empty).
+  var storage: [Scalar]
+  /// A caller's values read in place (see ``init(borrowing:rowCount:columnCount:)``).
+  var borrowed: BorrowedValues<Scalar>? = nil
+  var storageOffset: Int
 
   /// The number of rows (samples).
   public private(set) var rowCount: Int
@@ -55,6 +58,18 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
     self.columnCount = columnCount
   }
 
+  /// A matrix that reads `rowCount × columnCount` values in place, which belong to the
+  /// caller (the C ABI's view of a caller's array): the caller keeps them alive and unchanged
+  /// while the matrix is used. Writing an element gives the matrix a copy of its own first.
+  package init(borrowing values: BorrowedValues<Scalar>, rowCount: Int, columnCount: Int) {
+    precondition(values.count == rowCount * columnCount, "borrowed values of another shape")
+    self.storage = []
+    self.borrowed = values
+    self.storageOffset = 0
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+  }
+
   /// A `rowCount × columnCount` matrix of zeros.
   public init(zerosWithRowCount rowCount: Int, columnCount: Int) {
     self.storage = Array(repeating: 0, count: rowCount * columnCount)
@@ -65,18 +80,28 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
 
   /// The values in row-major order (a copy when this matrix is a view).
   public var values: [Scalar] {
-    if storageOffset == 0 && storage.count == rowCount * columnCount { return storage }
-    return Array(storage[storageOffset..<(storageOffset + rowCount * columnCount)])
+    if borrowed == nil && storageOffset == 0 && storage.count == rowCount * columnCount {
+      return storage
+    }
+    return rowStorage.copy(storageOffset..<(storageOffset + rowCount * columnCount))
   }
 
   /// The element at `row`, `column`.
   public subscript(row: Int, column: Int) -> Scalar {
     get {
       precondition(row >= 0 && row < rowCount && column >= 0 && column < columnCount)
-      return storage[storageOffset + row * columnCount + column]
+      let index = storageOffset + row * columnCount + column
+      if let borrowed { return borrowed.base[index] }
+      return storage[index]
     }
     set {
       precondition(row >= 0 && row < rowCount && column >= 0 && column < columnCount)
+      if borrowed != nil {
+        // Borrowed values are never written: the matrix takes a copy of its own first.
+        storage = values
+        borrowed = nil
+        storageOffset = 0
+      }
       storage[storageOffset + row * columnCount + column] = newValue
     }
   }
@@ -85,7 +110,7 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
   public func row(_ index: Int) -> [Scalar] {
     precondition(index >= 0 && index < rowCount, "row \(index) is outside 0..<\(rowCount)")
     let start = storageOffset + index * columnCount
-    return Array(storage[start..<(start + columnCount)])
+    return rowStorage.copy(start..<(start + columnCount))
   }
 
   /// A view of the given rows that shares this matrix's storage.
@@ -102,12 +127,11 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
 
   /// The matrix converted to another precision.
   public func converted<Other: KMeansScalar>(to _: Other.Type = Other.self) -> Matrix<Other> {
-    var result = Matrix<Other>(zerosWithRowCount: rowCount, columnCount: columnCount)
     let count = rowCount * columnCount
-    for index in 0..<count {
-      result.storage[index] = Other(storage[storageOffset + index])
-    }
-    return result
+    var converted = [Other](repeating: 0, count: count)
+    let source = rowStorage
+    for index in 0..<count { converted[index] = Other(source[storageOffset + index]) }
+    return Matrix<Other>(checkedValues: converted, rowCount: rowCount, columnCount: columnCount)
   }
 
   /// Two matrices are equal when their shapes and values are (views compare by content).
@@ -117,7 +141,14 @@ public struct Matrix<Scalar: KMeansScalar>: Sendable, Equatable {
 
   /// The kernels' view of the rows (no copy).
   var denseRows: DenseRows<Scalar> {
-    DenseRows(storage: storage, offset: storageOffset, rowCount: rowCount, columnCount: columnCount)
+    DenseRows(
+      storage: rowStorage, offset: storageOffset, rowCount: rowCount, columnCount: columnCount)
+  }
+
+  /// The values behind this matrix, owned or borrowed.
+  private var rowStorage: RowStorage<Scalar> {
+    if let borrowed { return .borrowed(borrowed) }
+    return .owned(storage)
   }
 
   /// A copy of the given rows, in the given order.

@@ -2,17 +2,22 @@
 /// `storage[offset + i·columnCount ..< offset + (i + 1)·columnCount]`. A value type with no
 /// pointers: the kernels borrow pointers to it only inside a call.
 package struct DenseRows<Scalar: KMeansScalar>: Sendable {
-  package let storage: [Scalar]
+  package let storage: RowStorage<Scalar>
   package let offset: Int
   package let rowCount: Int
   package let columnCount: Int
 
-  package init(storage: [Scalar], offset: Int = 0, rowCount: Int, columnCount: Int) {
+  package init(storage: RowStorage<Scalar>, offset: Int = 0, rowCount: Int, columnCount: Int) {
     precondition(offset >= 0 && offset + rowCount * columnCount <= storage.count)
     self.storage = storage
     self.offset = offset
     self.rowCount = rowCount
     self.columnCount = columnCount
+  }
+
+  package init(storage: [Scalar], offset: Int = 0, rowCount: Int, columnCount: Int) {
+    self.init(
+      storage: .owned(storage), offset: offset, rowCount: rowCount, columnCount: columnCount)
   }
 
   /// A view of the rows in `range`.

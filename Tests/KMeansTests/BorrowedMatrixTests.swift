@@ -1,0 +1,48 @@
+import KMeans
+import KMeansKernels
+import KMeansTestSupport
+import Testing
+
+@Suite("Matrices that read a caller's memory in place")
+struct BorrowedMatrixTests {
+  @Test("a borrowed matrix trains, seeds and predicts as the same values owned", arguments: [1, 2])
+  func sameResults(threads: Int) throws {
+    let owned = try KMeansTestSupport.TestData.blobs(
+      rows: 3_000, dimension: 5, clusters: 6, seed: 11, as: Double.self)
+    var configuration = KMeansConfiguration(clusterCount: 6)
+    configuration.threadCount = threads
+    configuration.restarts = 2
+    let expected = try KMeansModel.fit(owned, configuration: configuration)
+    let values = owned.values
+    try values.withUnsafeBufferPointer { buffer in
+      let borrowed = Matrix(
+        borrowing: BorrowedValues(base: buffer.baseAddress!, count: buffer.count),
+        rowCount: owned.rowCount, columnCount: owned.columnCount)
+      #expect(borrowed == owned)
+      #expect(borrowed.rows(10..<20) == owned.rows(10..<20))
+      let fitted = try KMeansModel.fit(borrowed, configuration: configuration)
+      #expect(fitted.model.centers == expected.model.centers)
+      #expect(fitted.labels == expected.labels)
+      #expect(try fitted.model.predict(borrowed) == expected.labels)
+      let seeded = try KMeansModel.initialCenters(borrowed, configuration: configuration)
+      #expect(seeded == (try KMeansModel.initialCenters(owned, configuration: configuration)))
+    }
+  }
+
+  @Test("writing an element copies the borrowed values first")
+  func writesCopy() {
+    var values: [Double] = [1, 2, 3, 4, 5, 6]
+    values.withUnsafeMutableBufferPointer { buffer in
+      var matrix = Matrix(
+        borrowing: BorrowedValues(base: UnsafePointer(buffer.baseAddress!), count: 6),
+        rowCount: 3, columnCount: 2)
+      var view = matrix.rows(1..<3)
+      view[0, 1] = 40
+      matrix[2, 0] = 50
+      #expect(view.values == [3, 40, 5, 6])
+      #expect(matrix.values == [1, 2, 3, 4, 50, 6])
+      #expect(Array(buffer) == [1, 2, 3, 4, 5, 6])
+    }
+    #expect(values == [1, 2, 3, 4, 5, 6])
+  }
+}
