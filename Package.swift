@@ -95,7 +95,10 @@ let package = Package(
     /// The C ABI (`Sources/CKMeansABI/swift_kmeans.h`) over the library, for the Python
     /// package and any other language with a C FFI.
     .target(
-      name: "KMeansC", dependencies: ["KMeans", "KMeansKernels", "KMeansEstimator", "CKMeansABI"]),
+      name: "KMeansC",
+      dependencies: [
+        "KMeans", "KMeansKernels", "KMeansEstimator", "KMeansInterop", "CKMeansABI",
+      ]),
     /// The C types of that ABI (`include/skm_types.h`).
     .target(name: "CKMeansABI", exclude: ["swift_kmeans.h"]),
 

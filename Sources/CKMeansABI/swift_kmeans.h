@@ -80,6 +80,12 @@ skm_status skm_estimator_model(const char *model_dir, int32_t *dtype, int64_t *k
                                void *centers, int64_t capacity_values, char *error,
                                int64_t capacity);
 
+/// Exports the latest model of a directory as a TensorFlow SavedModel directory (`saved_model`,
+/// with the estimator's signatures; an existing non-empty one is refused unless `overwrite`)
+/// and/or an ONNX file (`onnx`); either path may be NULL, not both.
+skm_status skm_export(const char *model_dir, const char *saved_model, const char *onnx,
+                      int32_t overwrite, char *error, int64_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 import CKMeansABI
 import KMeans
 import KMeansEstimator
+import KMeansInterop
 
 /// Trains in a model directory (`skm_estimator_train`): the estimator's own training, as
 /// `kmeans train --model-dir` runs it.
@@ -109,5 +110,31 @@ struct DirectoryRequest {
       },
       isCancelled: { observer.isCancelled })
     return (report.finalStep, report.stopReason)
+  }
+}
+
+/// Exports a directory's latest model (`skm_export`): a TensorFlow SavedModel directory and/or
+/// an ONNX file, as `kmeans export --model-dir` writes them.
+@_cdecl("skm_export")
+public func export(
+  _ directory: UnsafePointer<CChar>?, _ savedModel: UnsafePointer<CChar>?,
+  _ onnx: UnsafePointer<CChar>?, _ overwrite: Int32, _ error: UnsafeMutablePointer<CChar>?,
+  _ capacity: Int64
+) -> Int32 {
+  guarded(error, capacity) {
+    guard let directory else { throw ABIError("no model directory (NULL)") }
+    guard savedModel != nil || onnx != nil else { throw ABIError("no export path (both NULL)") }
+    func write<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>) throws {
+      if let savedModel {
+        try SavedModelExporter.export(
+          model, to: String(cString: savedModel), overwrite: overwrite != 0)
+      }
+      if let onnx { try ONNXExporter.export(model, to: String(cString: onnx)) }
+    }
+    switch try ModelDirectory.loadModel(directory: String(cString: directory)) {
+    case .float(let model): try write(model)
+    case .double(let model): try write(model)
+    }
+    return Int32(SKM_OK.rawValue)
   }
 }

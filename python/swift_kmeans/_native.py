@@ -249,6 +249,8 @@ _declare(
     ctypes.c_int64,
 )
 
+_declare("skm_export", ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int32)
+
 version = _lib.skm_version().decode()
 
 
@@ -595,3 +597,17 @@ def estimator_model(model_dir):
     )
     _check(status, buffer)
     return centers, ("cosine" if metric.value == 1 else "sqeuclidean"), step.value
+
+
+def export(model_dir, saved_model=None, onnx=None, overwrite=False):
+    """Exports a directory's latest model as a SavedModel directory and/or an ONNX file."""
+    buffer = _error_buffer()
+    status = _lib.skm_export(
+        os.fsencode(model_dir),
+        None if saved_model is None else os.fsencode(saved_model),
+        None if onnx is None else os.fsencode(onnx),
+        1 if overwrite else 0,
+        buffer,
+        len(buffer),
+    )
+    _check(status, buffer)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 
 import numpy as np
 
@@ -328,6 +329,33 @@ class KMeans:
         """Σ over the rows of the distance to the nearest center (positive, as TensorFlow)."""
         out, _ = self._assign(input_fn, score=True)
         return out["score"]
+
+    def export_saved_model(
+        self,
+        export_dir_base,
+        serving_input_receiver_fn=None,
+        assets_extra=None,
+        as_text=False,
+        checkpoint_path=None,
+        experimental_mode=None,
+    ):
+        """Writes the latest model as a SavedModel in a new timestamped folder of
+        ``export_dir_base`` (as TensorFlow does) and returns its path as bytes. Its
+        signatures are the estimator's (``serving_default``, ``cluster_index``,
+        ``all_distances``, ``transform``, ``score``); ``serving_input_receiver_fn`` is not
+        needed (the input is the rows)."""
+        os.makedirs(export_dir_base, exist_ok=True)
+        stamp = int(time.time())
+        while os.path.exists(os.path.join(export_dir_base, str(stamp))):
+            stamp += 1
+        path = os.path.join(export_dir_base, str(stamp))
+        _native.export(self._model_dir, saved_model=path)
+        return os.fsencode(path)
+
+    def export_onnx(self, path):
+        """Writes the latest model as an ONNX file (skl2onnx's interface for KMeans)."""
+        _native.export(self._model_dir, onnx=path)
+        return path
 
     def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None, name=None):
         """``{'score': …, 'loss': …, 'global_step': …}`` on the rows ``input_fn`` gives."""

@@ -125,6 +125,20 @@ def test_missing_directory_and_bad_arguments(X, tmp_path):
         KMeans(4, model_dir=str(tmp_path)).train(lambda: np.full((10, 3), np.nan), steps=1)
 
 
+def test_exports_write_a_saved_model_and_an_onnx_file(X, tmp_path):
+    km = KMeans(4, model_dir=str(tmp_path / "model"), use_mini_batch=False)
+    km.train(lambda: X, steps=2)
+    first = km.export_saved_model(str(tmp_path / "export")).decode()
+    second = km.export_saved_model(str(tmp_path / "export")).decode()
+    assert first != second
+    for path in (first, second):
+        assert os.path.getsize(os.path.join(path, "saved_model.pb")) > 100
+        assert os.path.isdir(os.path.join(path, "variables"))
+    assert os.path.getsize(km.export_onnx(str(tmp_path / "model.onnx"))) > 100
+    with pytest.raises(ValueError, match="no checkpoint"):
+        KMeans(4, model_dir=str(tmp_path / "empty")).export_saved_model(str(tmp_path / "x"))
+
+
 # -- against real TensorFlow ---------------------------------------------------------------------
 
 
@@ -202,3 +216,25 @@ def test_we_continue_tensorflows_directory(X, tmp_path, mini_batch):
     np.testing.assert_allclose(
         tf.train.load_variable(copy, "clusters"), ours.cluster_centers(), rtol=1e-5, atol=1e-5
     )
+
+
+def test_export_saved_model_serves_the_centers(X, tmp_path):
+    tf = _tensorflow()
+    km = KMeans(4, model_dir=str(tmp_path / "model"), use_mini_batch=False)
+    km.train(lambda: X, steps=3)
+    path = km.export_saved_model(str(tmp_path / "export")).decode()
+    loaded = tf.saved_model.load(path)
+    labels = loaded.signatures["cluster_index"](input=tf.constant(X))
+    served = next(iter(labels.values())).numpy().reshape(-1)
+    np.testing.assert_array_equal(served, list(km.predict_cluster_index(lambda: X)))
+
+
+def test_onnx_runtime_serves_the_exported_model(X, tmp_path):
+    _tensorflow()  # .venv-tf has ONNX Runtime beside TensorFlow
+    onnxruntime = pytest.importorskip("onnxruntime")
+    km = KMeans(4, model_dir=str(tmp_path / "model"), use_mini_batch=False)
+    km.train(lambda: X, steps=3)
+    session = onnxruntime.InferenceSession(km.export_onnx(str(tmp_path / "model.onnx")))
+    outputs = session.run(None, {session.get_inputs()[0].name: X})
+    served = np.asarray(outputs[0]).reshape(-1)
+    np.testing.assert_array_equal(served, list(km.predict_cluster_index(lambda: X)))
