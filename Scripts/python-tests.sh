@@ -5,7 +5,8 @@
 #     toolchain (ldd), and pytest runs with the toolchain's runtime folder hidden (a private
 #     mount namespace when the machine allows one);
 #  3. the same bits as the `kmeans` command (the same settings through both);
-#  4. the same wheel under NumPy 1.x (.venv-python-numpy1), known answers and the API tests.
+#  4. the same wheel under NumPy 1.x (.venv-python-numpy1), known answers and the API tests;
+#  5. the same wheel under Python 3.9 (.venv-python39) where the machine has one (pyenv's).
 # ruff checks the Python sources' lint and format first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -74,5 +75,17 @@ python3 -m venv --clear .venv-python-numpy1
 .venv-python-numpy1/bin/python -c "import numpy; print('numpy', numpy.__version__)"
 .venv-python-numpy1/bin/python -m pytest -q -p no:cacheprovider \
   python/tests/test_known_answers.py python/tests/test_api.py python/tests/test_errors.py
+
+step "the wheel under the oldest Python supported (3.9), where the machine has one"
+python39=$(ls -d /root/.pyenv/versions/3.9.*/bin/python "$(command -v python3.9 || true)" 2>/dev/null | head -1 || true)
+if [ -n "$python39" ] && [ -x "$python39" ]; then
+  "$python39" -m venv --clear .venv-python39
+  .venv-python39/bin/pip install -q --disable-pip-version-check numpy scipy scikit-learn pytest
+  .venv-python39/bin/pip install -q --disable-pip-version-check --no-deps "$wheel"
+  .venv-python39/bin/python -c "import sys, numpy, sklearn; print(sys.version.split()[0], 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__)"
+  (cd python/tests && ../../.venv-python39/bin/python -m pytest -q -p no:cacheprovider .)
+else
+  echo "(no Python 3.9 on this machine)"
+fi
 
 echo "python checks: $((SECONDS - started)) s"

@@ -485,8 +485,6 @@ class MiniBatchKMeans(_BaseKMeans):
         """
         X = validate(self, X, reset=True)
         self._check_common(X)
-        if hasattr(X, "indptr"):
-            X = np.ascontiguousarray(X.toarray())
         weights = sample_weights(sample_weight, X)
         seed = seed_from(self.random_state)
         config = self._mini_batch_config(X, seed, self._n_init(self.init))

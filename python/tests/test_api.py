@@ -106,6 +106,14 @@ def test_sparse_rows_give_the_dense_result(blobs):
     np.testing.assert_array_equal(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
 
 
+def test_mini_batch_on_sparse_rows(blobs):
+    X = np.where(np.abs(blobs) < 4, 0.0, blobs)
+    dense = MiniBatchKMeans(n_clusters=5, batch_size=200, random_state=3).fit(X)
+    sparse = MiniBatchKMeans(n_clusters=5, batch_size=200, random_state=3).fit(sp.csr_matrix(X))
+    assert sparse.cluster_centers_.shape == (5, 5) and sparse.n_steps_ >= 1
+    assert sparse.inertia_ == pytest.approx(dense.inertia_, rel=0.05)
+
+
 def test_integer_weights_equal_repeated_rows_from_given_centers(blobs):
     X = blobs[:300]
     weights = np.arange(300) % 3 + 1
