@@ -251,9 +251,14 @@ class KMeans:
             feature_names=names,
             checkpoint_every=int(every),
             keep_checkpoints=int(keep),
+            progress=self._progress(),
         )
         del given
         return self
+
+    def _progress(self):
+        """A per-step hook for the engine (none: TensorFlow's estimator logs through hooks)."""
+        return None
 
     # -- the latest checkpoint -----------------------------------------------------------------
 

@@ -6,8 +6,10 @@ import fcntl
 import glob
 import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -112,6 +114,35 @@ def test_a_damaged_checkpoint_is_named(X, tmp_path):
         file.write(b"\xff\xff\xff\xff")
     with pytest.raises(ValueError, match="model.ckpt-2"):
         km.cluster_centers()
+
+
+def test_ctrl_c_checkpoints_and_stops(X, tmp_path, monkeypatch):
+    seen = []
+
+    def progress(self):
+        def report(context, step, loss, shift, changed, rows):
+            seen.append(step)
+            if step == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.5)  # the main thread raises the flag meanwhile
+
+        return report
+
+    monkeypatch.setattr(KMeans, "_progress", progress)
+    km = KMeans(4, model_dir=str(tmp_path), use_mini_batch=True)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            km.train(lambda: X, steps=100_000)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    step = int(km.get_variable_value("global_step"))
+    # Stopped at most one step after the one that saw Ctrl-C, with a checkpoint of it.
+    assert step in (3, 4) and max(seen) == step
+    assert km.latest_checkpoint().endswith(f"model.ckpt-{step}")
+    monkeypatch.undo()
+    km.train(lambda: X, steps=2)
+    assert km.get_variable_value("global_step") == step + 2
 
 
 def test_missing_directory_and_bad_arguments(X, tmp_path):

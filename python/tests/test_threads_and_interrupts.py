@@ -4,6 +4,7 @@ iteration, raises KeyboardInterrupt, leaves no thread behind and the estimator u
 import os
 import signal
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -44,6 +45,7 @@ def test_ctrl_c_stops_the_fit_after_the_current_iteration(monkeypatch):
             seen.append(iteration)
             if iteration == 3:
                 os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(0.5)  # the main thread raises the flag meanwhile
 
         return report
 
@@ -57,7 +59,8 @@ def test_ctrl_c_stops_the_fit_after_the_current_iteration(monkeypatch):
             km.fit(X)
     finally:
         signal.signal(signal.SIGINT, previous)
-    assert 3 <= max(seen) <= 5, seen
+    # The engine reads the flag as the next iteration starts and stops after it at the latest.
+    assert max(seen) in (3, 4), seen
     assert not hasattr(km, "cluster_centers_")
     assert not [t for t in threading.enumerate() if t.name == "swift-kmeans"]
     # The engine is usable again at once.
