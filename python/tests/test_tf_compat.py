@@ -269,3 +269,20 @@ def test_onnx_runtime_serves_the_exported_model(X, tmp_path):
     outputs = session.run(None, {session.get_inputs()[0].name: X})
     served = np.asarray(outputs[0]).reshape(-1)
     np.testing.assert_array_equal(served, list(km.predict_cluster_index(lambda: X)))
+
+
+def test_tensor_and_dataset_inputs_give_the_array_result(X, tmp_path):
+    tf = _tensorflow()
+    runs = {}
+    inputs = {
+        "array": lambda: X,
+        "tensor": lambda: tf.constant(X),
+        "dataset": lambda: tf.data.Dataset.from_tensor_slices(X).batch(128),
+        "dict dataset": lambda: tf.data.Dataset.from_tensor_slices({"x": X}).batch(100),
+    }
+    for name, input_fn in inputs.items():
+        km = KMeans(4, model_dir=str(tmp_path / name.replace(" ", "-")), use_mini_batch=False)
+        km.train(input_fn, steps=4)
+        runs[name] = km.cluster_centers()
+    for name, centers in runs.items():
+        np.testing.assert_array_equal(centers, runs["array"], err_msg=name)
