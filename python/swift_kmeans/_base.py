@@ -192,8 +192,8 @@ def validate(estimator, X, reset):
         order="C",
         accept_large_sparse=False,
     )
-    if hasattr(X, "indptr"):
-        X.sort_indices()
+    if hasattr(X, "indptr") and not X.has_sorted_indices:
+        X = X.sorted_indices()  # a sorted copy: the caller's matrix is never changed
     return X
 
 

@@ -106,6 +106,21 @@ def test_sparse_rows_give_the_dense_result(blobs):
     np.testing.assert_array_equal(sparse.predict(sp.csr_matrix(X)), dense.predict(X))
 
 
+def test_unsorted_csr_indices_are_sorted_on_a_copy(blobs):
+    X = sp.csr_matrix(np.where(np.abs(blobs) < 4, 0.0, blobs))
+    unsorted = X.copy()
+    for row in range(unsorted.shape[0]):
+        part = slice(unsorted.indptr[row], unsorted.indptr[row + 1])
+        unsorted.indices[part] = unsorted.indices[part][::-1]
+        unsorted.data[part] = unsorted.data[part][::-1]
+    unsorted.has_sorted_indices = False
+    before = unsorted.indices.copy()
+    expected = KMeans(n_clusters=5, random_state=1).fit(X)
+    km = KMeans(n_clusters=5, random_state=1).fit(unsorted)
+    np.testing.assert_array_equal(km.cluster_centers_, expected.cluster_centers_)
+    np.testing.assert_array_equal(unsorted.indices, before)
+
+
 def test_mini_batch_on_sparse_rows(blobs):
     X = np.where(np.abs(blobs) < 4, 0.0, blobs)
     dense = MiniBatchKMeans(n_clusters=5, batch_size=200, random_state=3).fit(X)
