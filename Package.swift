@@ -186,6 +186,8 @@ let package = Package(
       name: "KMeansInteropTests",
       dependencies: ["KMeansInterop", "KMeansEstimator", "KMeansTestSupport"],
       exclude: ["Fixtures"]),
+    /// The C ABI as a foreign caller uses it, with malformed arguments.
+    .testTarget(name: "KMeansCTests", dependencies: ["KMeansC", "CKMeansABI"]),
     .testTarget(
       name: "KMeansCLITests",
       dependencies: [

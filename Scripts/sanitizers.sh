@@ -10,7 +10,8 @@
 #   (MPI itself is not built with TSan; the watchdog is checked for real in mpi-tests.sh).
 #   AddressSanitizer: every parser's tests and the fuzz regressions (the crafted files and the
 #   fuzzer's findings), the checkpoint reader and writer, the faults of a long run, and the
-#   SavedModel, ONNX and events-file writers (KMeansInteropTests).
+#   SavedModel, ONNX and events-file writers (KMeansInteropTests), and the C ABI under
+#   malformed arguments (ABITests).
 #
 #   Scripts/sanitizers.sh [thread|address]   (default: both)
 set -euo pipefail
@@ -19,7 +20,7 @@ Scripts/install-dependencies.sh
 which=${1:-both}
 
 thread_filter="KMeansKernelsTests|SoftAssignmentDeterminismTests|KMeansEngineTests|LloydTests|HamerlyTests|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
-address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests"
+address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests|ABITests"
 
 if [ "$which" = thread ] || [ "$which" = both ]; then
   echo "== ThreadSanitizer: $thread_filter"
