@@ -28,6 +28,31 @@ def child(task, rows, columns, k):
     from swift_kmeans import KMeans, _native
 
     rng = np.random.default_rng(0)
+    if task == "memory-csr":
+        import scipy.sparse as sp
+
+        # `columns` stored values a row among 100 × `columns` columns, made a piece at a time.
+        width = 100 * columns
+        data = np.empty(rows * columns, dtype=np.float32)
+        indices = np.empty(rows * columns, dtype=np.int32)
+        for start in range(0, rows, 65_536):
+            stop = min(rows, start + 65_536)
+            picks = rng.integers(0, width, size=(stop - start, columns), dtype=np.int32)
+            picks.sort(axis=1)
+            indices[start * columns : stop * columns] = picks.reshape(-1)
+            data[start * columns : stop * columns] = rng.random((stop - start) * columns)
+        indptr = np.arange(0, rows * columns + 1, columns, dtype=np.int64)
+        X = sp.csr_matrix((data, indices, indptr), shape=(rows, width))
+        size = data.nbytes + indices.nbytes + indptr.nbytes
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        KMeans(k, n_init=1, max_iter=3, random_state=0).fit(X)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return {
+            "csr_bytes": size,
+            "rss_before_fit": before,
+            "peak_rss": peak,
+            "ratio": 1 + (peak - before) / size,
+        }
     centers = rng.normal(scale=4, size=(k, columns)).astype(np.float32)
     # Filled a piece at a time, so that making the data raises the peak by no more than it.
     X = np.empty((rows, columns), dtype=np.float32)
@@ -113,9 +138,10 @@ def main():
         isa = "unknown"
     print(
         f"CPU {cpu} ({isa}), {os.cpu_count()} cores; blobs {args.rows}x{args.columns} "
-        f"float32, k={args.k} (memory: {args.memory_rows} rows)"
+        f"float32, k={args.k} (memory: {args.memory_rows} rows dense; CSR: half as many rows "
+        f"of {args.columns} values among {100 * args.columns} columns)"
     )
-    for task in ("overhead", "memory", "interrupt"):
+    for task in ("overhead", "memory", "memory-csr", "interrupt"):
         out = subprocess.run(
             [
                 sys.executable,
@@ -123,7 +149,13 @@ def main():
                 "--child",
                 task,
                 "--rows",
-                str(args.memory_rows if task == "memory" else args.rows),
+                str(
+                    args.memory_rows
+                    if task == "memory"
+                    else args.memory_rows // 2
+                    if task == "memory-csr"
+                    else args.rows
+                ),
                 "--columns",
                 str(args.columns),
                 "-k",

@@ -58,23 +58,27 @@ struct DataRequest {
       rowCount: rowCount, columnCount: columnCount)
   }
 
-  /// The CSR rows; the offsets and indices are checked by `SparseMatrix`.
+  /// The CSR rows: the indices and values read in place, the offsets copied (one per row),
+  /// all checked by `SparseMatrix`.
   func sparse<Scalar: KMeansScalar>(_: Scalar.Type) throws -> SparseMatrix<Scalar> {
     guard let indptr = data.indptr else { throw ABIError("this call takes CSR rows") }
     guard data.nnz >= 0, data.rows < Int64.max else {
       throw ABIError("nnz=\(data.nnz) must be >= 0")
     }
     let nnz = Int(data.nnz)
-    guard nnz == 0 || (data.values != nil && data.indices != nil) else {
+    let offsets = UnsafeBufferPointer(start: indptr, count: rowCount + 1).map { Int($0) }
+    guard nnz > 0 else {
+      return try SparseMatrix(
+        rowCount: rowCount, columnCount: columnCount, rowOffsets: offsets,
+        columnIndices: [Int32](), values: [])
+    }
+    guard let indices = data.indices, let values = data.values else {
       throw ABIError("no values or indices (NULL) for \(nnz) stored entries")
     }
-    let offsets = Array(UnsafeBufferPointer(start: indptr, count: rowCount + 1))
-    let indices = Array(UnsafeBufferPointer(start: data.indices, count: nnz))
-    let values = Array(
-      UnsafeBufferPointer(start: data.values?.assumingMemoryBound(to: Scalar.self), count: nnz))
     return try SparseMatrix(
-      rowCount: rowCount, columnCount: columnCount, rowOffsets: offsets, columnIndices: indices,
-      values: values)
+      rowCount: rowCount, columnCount: columnCount, rowOffsets: offsets,
+      borrowingIndices: BorrowedValues(base: indices, count: nnz),
+      values: BorrowedValues(base: values.assumingMemoryBound(to: Scalar.self), count: nnz))
   }
 }
 

@@ -45,4 +45,54 @@ struct BorrowedMatrixTests {
     }
     #expect(values == [1, 2, 3, 4, 5, 6])
   }
+
+  @Test("a CSR matrix over a caller's indices and values trains as the copied one")
+  func borrowedSparse() throws {
+    let dense = try KMeansTestSupport.TestData.blobs(
+      rows: 2_000, dimension: 8, clusters: 5, seed: 3, as: Float.self)
+    let owned = SparseMatrix(dense)
+    var configuration = KMeansConfiguration(clusterCount: 5)
+    configuration.threadCount = 2
+    let expected = try KMeansModel.fit(owned, configuration: configuration)
+    let indices = owned.columnIndices
+    let values = owned.values
+    try indices.withUnsafeBufferPointer { indexBuffer in
+      try values.withUnsafeBufferPointer { valueBuffer in
+        let borrowed = try SparseMatrix(
+          rowCount: owned.rowCount, columnCount: owned.columnCount, rowOffsets: owned.rowOffsets,
+          borrowingIndices: BorrowedValues(base: indexBuffer.baseAddress!, count: indices.count),
+          values: BorrowedValues(base: valueBuffer.baseAddress!, count: values.count))
+        #expect(borrowed == owned)
+        let fitted = try KMeansModel.fit(borrowed, configuration: configuration)
+        #expect(fitted.model.centers == expected.model.centers)
+        #expect(fitted.labels == expected.labels)
+        var cosine = configuration
+        cosine.metric = .cosine
+        #expect(
+          try KMeansModel.fit(borrowed, configuration: cosine).labels
+            == KMeansModel.fit(owned, configuration: cosine).labels)
+      }
+    }
+  }
+
+  @Test("a borrowed CSR matrix is checked as the copying initializer checks")
+  func borrowedSparseChecks() {
+    let indices: [Int32] = [0, 5, 1]
+    let values: [Double] = [1, 2, .nan]
+    indices.withUnsafeBufferPointer { indexBuffer in
+      values.withUnsafeBufferPointer { valueBuffer in
+        let borrowedIndices = BorrowedValues(base: indexBuffer.baseAddress!, count: 3)
+        let borrowedValues = BorrowedValues(base: valueBuffer.baseAddress!, count: 3)
+        for (offsets, columns) in [
+          ([0, 2, 3], 4), ([0, 3, 2], 8), ([0, 1, 4], 8), ([0, 2, 3], 8),
+        ] {
+          #expect(throws: KMeansError.self) {
+            try SparseMatrix(
+              rowCount: 2, columnCount: columns, rowOffsets: offsets,
+              borrowingIndices: borrowedIndices, values: borrowedValues)
+          }
+        }
+      }
+    }
+  }
 }

@@ -248,8 +248,9 @@ class KMeans(_BaseKMeans):
     Lloyd's algorithm from k-means++ seeding, with the exact bounds of Hamerly and Yinyang
     chosen automatically: the labels and centers are Lloyd's, bit for bit, for any thread
     count. Dense arrays are read in place when C-contiguous float32/float64 (other layouts
-    and dtypes are converted once); CSR matrices are clustered without densifying. The GIL is
-    released while the engine works, and Ctrl-C stops a fit within an iteration.
+    and dtypes are converted once), as are the indices and values of CSR matrices, which are
+    clustered without densifying. The GIL is released while the engine works, and Ctrl-C
+    stops a fit within an iteration.
 
     Results differ from scikit-learn's for the same ``random_state``: the seeding draws come
     from the engine's own generator, so the same seed gives other (equally good) centers.

@@ -1,3 +1,5 @@
+import KMeansKernels
+
 /// A sparse `rowCount × columnCount` matrix in compressed sparse row (CSR) form, as SciPy's
 /// `csr_matrix`: row `i` holds the values `values[rowOffsets[i] ..< rowOffsets[i + 1]]` at the
 /// columns `columnIndices[…]` of the same range.
@@ -22,12 +24,24 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
   public let rowOffsets: [Int]
   /// The column of each stored value. Stored as 32-bit: a column count beyond 2³¹ − 1 is
   /// refused.
-  public let columnIndices: [Int32]
+  public var columnIndices: [Int32] { indexStorage.array }
   /// The stored values.
-  public let values: [Scalar]
+  public var values: [Scalar] { valueStorage.array }
+  /// The column indices, owned or read in place from a caller (see
+  /// ``init(rowCount:columnCount:rowOffsets:borrowingIndices:values:)``).
+  let indexStorage: RowStorage<Int32>
+  /// The values, owned or read in place from a caller.
+  let valueStorage: RowStorage<Scalar>
 
   /// The number of stored values.
-  public var nonZeroCount: Int { values.count }
+  public var nonZeroCount: Int { valueStorage.count }
+
+  /// Two matrices are equal when their shapes, offsets, indices and values are.
+  public static func == (lhs: SparseMatrix, rhs: SparseMatrix) -> Bool {
+    lhs.rowCount == rhs.rowCount && lhs.columnCount == rhs.columnCount
+      && lhs.rowOffsets == rhs.rowOffsets && lhs.columnIndices == rhs.columnIndices
+      && lhs.values == rhs.values
+  }
 
   /// Creates a CSR matrix from its three arrays, with indices of any integer type (SciPy
   /// writes `int32` or `int64`).
@@ -88,8 +102,53 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
     self.rowCount = rowCount
     self.columnCount = columnCount
     self.rowOffsets = offsets
-    self.columnIndices = indices
-    self.values = values
+    self.indexStorage = .owned(indices)
+    self.valueStorage = .owned(values)
+  }
+
+  /// A CSR matrix whose column indices and values stay where a caller keeps them (the C ABI's
+  /// view of a SciPy matrix), checked as the copying initializer checks them: the caller keeps
+  /// them alive and unchanged while the matrix is used.
+  /// - Throws: ``KMeansError/shapeMismatch(_:)`` or ``KMeansError/nonFiniteValue(row:column:)``.
+  package init(
+    rowCount: Int, columnCount: Int, rowOffsets: [Int],
+    borrowingIndices indices: BorrowedValues<Int32>,
+    values: BorrowedValues<Scalar>
+  ) throws {
+    guard rowCount >= 0, columnCount >= 0, columnCount <= Int(Int32.max),
+      rowOffsets.count == rowCount + 1, indices.count == values.count
+    else {
+      throw KMeansError.shapeMismatch(
+        "a \(rowCount) × \(columnCount) CSR matrix with \(rowOffsets.count) offsets, \(indices.count) indices and \(values.count) values"
+      )
+    }
+    guard rowOffsets.first == 0, rowOffsets.last == values.count else {
+      throw KMeansError.shapeMismatch(
+        "row offsets run from \(rowOffsets.first ?? -1) to \(rowOffsets.last ?? -1); expected 0 to \(values.count)"
+      )
+    }
+    for row in 0..<rowCount {
+      guard rowOffsets[row] <= rowOffsets[row + 1], rowOffsets[row + 1] <= values.count else {
+        throw KMeansError.shapeMismatch(
+          "row offsets decrease or overrun at row \(row) (\(rowOffsets[row]) then \(rowOffsets[row + 1]))"
+        )
+      }
+      for position in rowOffsets[row]..<rowOffsets[row + 1] {
+        let column = indices.base[position]
+        guard column >= 0, Int(column) < columnCount else {
+          throw KMeansError.shapeMismatch(
+            "row \(row) has column index \(column), outside 0..<\(columnCount)")
+        }
+        guard values.base[position].isFinite else {
+          throw KMeansError.nonFiniteValue(row: row, column: Int(column))
+        }
+      }
+    }
+    self.rowCount = rowCount
+    self.columnCount = columnCount
+    self.rowOffsets = rowOffsets
+    self.indexStorage = .borrowed(indices)
+    self.valueStorage = .borrowed(values)
   }
 
   /// The non-zero entries of a dense matrix.
@@ -107,8 +166,8 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
     self.rowCount = dense.rowCount
     self.columnCount = dense.columnCount
     self.rowOffsets = offsets
-    self.columnIndices = indices
-    self.values = values
+    self.indexStorage = .owned(indices)
+    self.valueStorage = .owned(values)
   }
 
   /// The dense form (`rowCount × columnCount` values; for tests and small matrices).
@@ -116,7 +175,7 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
     var result = Matrix<Scalar>(zerosWithRowCount: rowCount, columnCount: columnCount)
     for row in 0..<rowCount {
       for position in rowOffsets[row]..<rowOffsets[row + 1] {
-        result[row, Int(columnIndices[position])] += values[position]
+        result[row, Int(indexStorage[position])] += valueStorage[position]
       }
     }
     return result
@@ -131,8 +190,8 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
     for row in rowIndices {
       precondition(row >= 0 && row < rowCount, "row \(row) is out of range")
       let range = rowOffsets[row]..<rowOffsets[row + 1]
-      indices.append(contentsOf: columnIndices[range])
-      newValues.append(contentsOf: values[range])
+      indices.append(contentsOf: indexStorage.copy(range))
+      newValues.append(contentsOf: valueStorage.copy(range))
       offsets.append(newValues.count)
     }
     return SparseMatrix(
@@ -149,8 +208,8 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
     for part in parts {
       for row in 0..<part.rowCount {
         let range = part.rowOffsets[row]..<part.rowOffsets[row + 1]
-        indices.append(contentsOf: part.columnIndices[range])
-        joined.append(contentsOf: part.values[range])
+        indices.append(contentsOf: part.indexStorage.copy(range))
+        joined.append(contentsOf: part.valueStorage.copy(range))
         offsets.append(joined.count)
       }
     }
@@ -162,19 +221,28 @@ public struct SparseMatrix<Scalar: KMeansScalar>: Sendable, Equatable {
   /// The same shape with other values (e.g. normalised), already validated.
   func replacingValues(_ newValues: [Scalar]) -> SparseMatrix {
     SparseMatrix(
-      validatedRowCount: rowCount, columnCount: columnCount, rowOffsets: rowOffsets,
-      columnIndices: columnIndices, values: newValues)
+      rowCount: rowCount, columnCount: columnCount, rowOffsets: rowOffsets,
+      indexStorage: indexStorage, valueStorage: .owned(newValues))
   }
 
   init(
     validatedRowCount rowCount: Int, columnCount: Int, rowOffsets: [Int], columnIndices: [Int32],
     values: [Scalar]
   ) {
+    self.init(
+      rowCount: rowCount, columnCount: columnCount, rowOffsets: rowOffsets,
+      indexStorage: .owned(columnIndices), valueStorage: .owned(values))
+  }
+
+  private init(
+    rowCount: Int, columnCount: Int, rowOffsets: [Int], indexStorage: RowStorage<Int32>,
+    valueStorage: RowStorage<Scalar>
+  ) {
     self.rowCount = rowCount
     self.columnCount = columnCount
     self.rowOffsets = rowOffsets
-    self.columnIndices = columnIndices
-    self.values = values
+    self.indexStorage = indexStorage
+    self.valueStorage = valueStorage
   }
 
   /// Converts the values to another precision.

@@ -39,7 +39,8 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     for row in 0..<data.rowCount {
       var sum = Scalar.zero
       for position in data.rowOffsets[row]..<data.rowOffsets[row + 1] {
-        sum += data.values[position] * data.values[position]
+        let value = data.valueStorage[position]
+        sum += value * value
       }
       norms[row] = sum
     }
@@ -90,7 +91,8 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
   /// The kernels' view of the rows.
   var rows: CSRRows<Scalar> {
     CSRRows(
-      rowOffsets: matrix.rowOffsets, columnIndices: matrix.columnIndices, values: matrix.values,
+      rowOffsets: matrix.rowOffsets, columnIndices: matrix.indexStorage,
+      values: matrix.valueStorage,
       squaredNorms: squaredNorms, columnCount: matrix.columnCount)
   }
 
@@ -201,7 +203,7 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     var result = Matrix<Scalar>(zerosWithRowCount: rowIndices.count, columnCount: columnCount)
     for (index, row) in rowIndices.enumerated() {
       for position in matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1] {
-        result[index, Int(matrix.columnIndices[position])] += matrix.values[position]
+        result[index, Int(matrix.indexStorage[position])] += matrix.valueStorage[position]
       }
     }
     return result
@@ -224,8 +226,8 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     let b = matrix.rowOffsets[second]..<matrix.rowOffsets[second + 1]
     var dot = Scalar.zero
     for i in a {
-      for j in b where matrix.columnIndices[i] == matrix.columnIndices[j] {
-        dot += matrix.values[i] * matrix.values[j]
+      for j in b where matrix.indexStorage[i] == matrix.indexStorage[j] {
+        dot += matrix.valueStorage[i] * matrix.valueStorage[j]
       }
     }
     if metric == .cosine { return max(0, 1 - dot) }
@@ -235,8 +237,8 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
   /// A row's stored (column, value) pairs without zeros, in column order.
   func rowKey(_ row: Int) -> [SparseEntry<Scalar>] {
     (matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1])
-      .filter { matrix.values[$0] != 0 }
-      .map { SparseEntry(column: matrix.columnIndices[$0], value: matrix.values[$0]) }
+      .filter { matrix.valueStorage[$0] != 0 }
+      .map { SparseEntry(column: matrix.indexStorage[$0], value: matrix.valueStorage[$0]) }
       .sorted { $0.column < $1.column }
   }
 
@@ -247,7 +249,7 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
   func columnSums() -> [Double] {
     var sums = [Double](repeating: 0, count: columnCount)
     for position in 0..<matrix.nonZeroCount {
-      sums[Int(matrix.columnIndices[position])] += Double(matrix.values[position])
+      sums[Int(matrix.indexStorage[position])] += Double(matrix.valueStorage[position])
     }
     return sums
   }
@@ -258,8 +260,8 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     var deviations = [Double](repeating: 0, count: columnCount)
     var stored = [Int](repeating: 0, count: columnCount)
     for position in 0..<matrix.nonZeroCount {
-      let column = Int(matrix.columnIndices[position])
-      let deviation = Double(matrix.values[position]) - mean[column]
+      let column = Int(matrix.indexStorage[position])
+      let deviation = Double(matrix.valueStorage[position]) - mean[column]
       deviations[column] += deviation * deviation
       stored[column] += 1
     }
@@ -277,8 +279,8 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
       let range = matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1]
       message.append(Double(range.count))
       for position in range {
-        message.append(Double(matrix.columnIndices[position]))
-        message.append(Double(matrix.values[position]))
+        message.append(Double(matrix.indexStorage[position]))
+        message.append(Double(matrix.valueStorage[position]))
       }
     }
     return message

@@ -213,7 +213,7 @@ struct SparseRowsAccess<Scalar: KMeansScalar>: RowsAccess {
   var storesEveryColumn: Bool { false }
   func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void) {
     for position in matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1] {
-      body(Int(matrix.columnIndices[position]), Double(matrix.values[position]))
+      body(Int(matrix.indexStorage[position]), Double(matrix.valueStorage[position]))
     }
   }
 }

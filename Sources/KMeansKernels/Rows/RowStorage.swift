@@ -1,10 +1,11 @@
-/// The values behind a matrix: an array of its own, or memory that belongs to a caller (a
-/// NumPy array handed over the C ABI), read in place for the length of one call.
-package enum RowStorage<Scalar: KMeansScalar>: Sendable {
+/// The values behind a matrix (its elements, or a CSR matrix's indices or values): an array of
+/// its own, or memory that belongs to a caller (a NumPy array handed over the C ABI), read in
+/// place for the length of one call.
+package enum RowStorage<Element: Sendable>: Sendable {
   /// Values the matrix owns.
-  case owned([Scalar])
+  case owned([Element])
   /// Values the matrix reads in place; see ``BorrowedValues``.
-  case borrowed(BorrowedValues<Scalar>)
+  case borrowed(BorrowedValues<Element>)
 
   /// The number of values.
   package var count: Int {
@@ -15,7 +16,7 @@ package enum RowStorage<Scalar: KMeansScalar>: Sendable {
   }
 
   /// The value at `index`.
-  package subscript(index: Int) -> Scalar {
+  package subscript(index: Int) -> Element {
     switch self {
     case .owned(let values): return values[index]
     case .borrowed(let values):
@@ -25,7 +26,7 @@ package enum RowStorage<Scalar: KMeansScalar>: Sendable {
   }
 
   /// The values in `range`, copied.
-  package func copy(_ range: Range<Int>) -> [Scalar] {
+  package func copy(_ range: Range<Int>) -> [Element] {
     switch self {
     case .owned(let values): return Array(values[range])
     case .borrowed(let values):
@@ -34,8 +35,14 @@ package enum RowStorage<Scalar: KMeansScalar>: Sendable {
     }
   }
 
+  /// Whether the values are a caller's, read in place.
+  package var isBorrowed: Bool {
+    if case .borrowed = self { return true }
+    return false
+  }
+
   /// All the values as an array (a copy when borrowed).
-  package var array: [Scalar] {
+  package var array: [Element] {
     switch self {
     case .owned(let values): return values
     case .borrowed: return copy(0..<count)
@@ -44,7 +51,7 @@ package enum RowStorage<Scalar: KMeansScalar>: Sendable {
 
   /// Calls `body` with the values' buffer.
   package func withUnsafeBufferPointer<Result>(
-    _ body: (UnsafeBufferPointer<Scalar>) throws -> Result
+    _ body: (UnsafeBufferPointer<Element>) throws -> Result
   ) rethrows -> Result {
     switch self {
     case .owned(let values): return try values.withUnsafeBufferPointer(body)
@@ -56,14 +63,14 @@ package enum RowStorage<Scalar: KMeansScalar>: Sendable {
 
 /// Memory that belongs to a caller: the C ABI wraps an array it was handed, which the caller
 /// keeps alive and unchanged until the call returns; nothing holds it past the call.
-package final class BorrowedValues<Scalar: KMeansScalar>: @unchecked Sendable {
+package final class BorrowedValues<Element>: @unchecked Sendable {
   /// The first value.
-  package let base: UnsafePointer<Scalar>
+  package let base: UnsafePointer<Element>
   /// The number of values.
   package let count: Int
 
   /// Wraps `count` values at `base` (which must stay valid while this object is used).
-  package init(base: UnsafePointer<Scalar>, count: Int) {
+  package init(base: UnsafePointer<Element>, count: Int) {
     self.base = base
     self.count = count
   }

@@ -45,8 +45,8 @@ package struct DenseRows<Scalar: KMeansScalar>: Sendable {
 /// rows starting at row `firstRow` of the arrays.
 package struct CSRRows<Scalar: KMeansScalar>: Sendable {
   package let rowOffsets: [Int]
-  package let columnIndices: [Int32]
-  package let values: [Scalar]
+  package let columnIndices: RowStorage<Int32>
+  package let values: RowStorage<Scalar>
   /// ‖x‖² per row of the arrays (not of the view).
   package let squaredNorms: [Scalar]
   package let firstRow: Int
@@ -54,8 +54,8 @@ package struct CSRRows<Scalar: KMeansScalar>: Sendable {
   package let columnCount: Int
 
   package init(
-    rowOffsets: [Int], columnIndices: [Int32], values: [Scalar], squaredNorms: [Scalar],
-    columnCount: Int, firstRow: Int = 0, rowCount: Int? = nil
+    rowOffsets: [Int], columnIndices: RowStorage<Int32>, values: RowStorage<Scalar>,
+    squaredNorms: [Scalar], columnCount: Int, firstRow: Int = 0, rowCount: Int? = nil
   ) {
     self.rowOffsets = rowOffsets
     self.columnIndices = columnIndices
