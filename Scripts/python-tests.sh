@@ -77,8 +77,14 @@ python3 -m venv --clear .venv-python-numpy1
   python/tests/test_known_answers.py python/tests/test_api.py python/tests/test_errors.py
 
 step "the wheel under the oldest Python supported (3.9), where the machine has one"
-python39=$(ls -d /root/.pyenv/versions/3.9.*/bin/python "$(command -v python3.9 || true)" 2>/dev/null | head -1 || true)
-if [ -n "$python39" ] && [ -x "$python39" ]; then
+python39=""
+for candidate in /root/.pyenv/versions/3.9.*/bin/python /usr/bin/python3.9; do
+  if [ -x "$candidate" ] && "$candidate" -c "import sys; assert sys.version_info[:2] == (3, 9)" 2>/dev/null; then
+    python39=$candidate
+    break
+  fi
+done
+if [ -n "$python39" ]; then
   "$python39" -m venv --clear .venv-python39
   .venv-python39/bin/pip install -q --disable-pip-version-check numpy scipy scikit-learn pytest
   .venv-python39/bin/pip install -q --disable-pip-version-check --no-deps "$wheel"
