@@ -44,28 +44,16 @@ struct ModelRequest {
     let weights = request.weights()
     if request.isSparse {
       let data = try request.sparse(Scalar.self)
-      if outputs.labels != nil || outputs.distances != nil {
-        let nearest = try model.predictWithDistances(data, threadCount: threads)
-        copy(labels: nearest.labels, to: outputs.labels)
-        copy(nearest.distances, to: outputs.distances)
-      }
-      if let all = outputs.allDistances {
-        copy(try model.transform(data, threadCount: threads).values, to: all)
-      }
-      outputs.score?.pointee = try model.score(data, weights: weights, threadCount: threads)
+      try outputs.write(
+        nearest: { try model.predictWithDistances(data, threadCount: threads) },
+        all: { try model.transform(data, threadCount: threads) },
+        total: { try model.score(data, weights: weights, threadCount: threads) })
     } else {
       let data = try request.dense(Scalar.self)
-      if outputs.labels != nil || outputs.distances != nil {
-        let nearest = try model.predictWithDistances(data, threadCount: threads)
-        copy(labels: nearest.labels, to: outputs.labels)
-        copy(nearest.distances, to: outputs.distances)
-      }
-      if let all = outputs.allDistances {
-        copy(try model.transform(data, threadCount: threads).values, to: all)
-      }
-      if let score = outputs.score {
-        score.pointee = try model.score(data, weights: weights, threadCount: threads)
-      }
+      try outputs.write(
+        nearest: { try model.predictWithDistances(data, threadCount: threads) },
+        all: { try model.transform(data, threadCount: threads) },
+        total: { try model.score(data, weights: weights, threadCount: threads) })
     }
   }
 }
@@ -76,6 +64,20 @@ struct AssignOutputs {
   let distances: UnsafeMutableRawPointer?
   let allDistances: UnsafeMutableRawPointer?
   let score: UnsafeMutablePointer<Double>?
+
+  /// Computes and writes only the outputs the caller asked for.
+  func write<Scalar: KMeansScalar>(
+    nearest: () throws -> (labels: [Int], distances: [Scalar]),
+    all: () throws -> Matrix<Scalar>, total: () throws -> Double
+  ) throws {
+    if labels != nil || distances != nil {
+      let result = try nearest()
+      copy(labels: result.labels, to: labels)
+      copy(result.distances, to: distances)
+    }
+    if let allDistances { copy(try all().values, to: allDistances) }
+    if let score { score.pointee = try total() }
+  }
 }
 
 /// Online mini-batch training from a caller-kept state.

@@ -294,9 +294,9 @@ class KMeans:
             return np.int64(step)
         raise ValueError(f"variable {name!r} is not read here (readable: clusters, global_step)")
 
-    def _assign(self, input_fn, **outputs):
+    def _assign(self, input_fn, model=None, **outputs):
         X, _ = _features(input_fn, self._feature_columns)
-        centers, metric, _ = self._model()
+        centers, metric, _ = model or self._model()
         X = np.ascontiguousarray(X, dtype=centers.dtype)
         if X.ndim != 2 or X.shape[1] != centers.shape[1]:
             raise ValueError(
@@ -364,5 +364,6 @@ class KMeans:
 
     def evaluate(self, input_fn, steps=None, hooks=None, checkpoint_path=None, name=None):
         """``{'score': …, 'loss': …, 'global_step': …}`` on the rows ``input_fn`` gives."""
-        score = self.score(input_fn)
-        return {"score": score, "loss": score, "global_step": int(self._model()[2])}
+        model = self._model()  # the latest checkpoint, read once
+        score = self._assign(input_fn, model=model, score=True)[0]["score"]
+        return {"score": score, "loss": score, "global_step": int(model[2])}
