@@ -87,7 +87,7 @@ let package = Package(
     .target(
       name: "KMeansCommandLine",
       dependencies: [
-        "KMeans", "KMeansIO", "KMeansKernels",
+        "KMeans", "KMeansIO", "KMeansKernels", "KMeansEstimator",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -191,8 +191,8 @@ let package = Package(
     .testTarget(
       name: "KMeansCLITests",
       dependencies: [
-        "KMeansCLI", "KMeans", "KMeansIO", "KMeansEstimator", "KMeansCommandLine",
-        "KMeansTestSupport",
+        "KMeansCLI", "KMeansMPICLI", "KMeansMPI", "KMeans", "KMeansIO", "KMeansEstimator",
+        "KMeansCommandLine", "KMeansTestSupport",
       ]),
   ],
   swiftLanguageModes: [.v6]

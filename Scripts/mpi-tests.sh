@@ -53,6 +53,7 @@ labels = rng.integers(0, k, 20000)
 x = (centers[labels] + rng.standard_normal((20000, d))).astype(np.float32)
 np.save(f"{work}/data.npy", x)
 np.save(f"{work}/init.npy", x[:k].astype(np.float64))
+np.save(f"{work}/narrow.npy", np.ascontiguousarray(x[:, :5]))
 bad = x.copy(); bad[15000, 4] = np.nan
 np.save(f"{work}/bad.npy", bad)
 # The same rows as CSV (with a weight column) and as svmlight (sparse), and weights beside them.
@@ -102,10 +103,10 @@ same_centers() {
 }
 check "k-means|| on 2 ranks: the same bits twice" same_centers "$work/par-1.json" "$work/par-2.json"
 
-run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 3 \
-  --model-dir "$work/run" --checkpoint-every 1 >/dev/null 2>&1
+run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
+  --model-dir "$work/run" --max-steps 3 --checkpoint-every 1 >/dev/null 2>&1
 run_mpi -np 4 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
-  --model-dir "$work/run" --output "$work/resumed.json" --labels-output "$work/resumed.npy" >"$work/resume.log" 2>&1
+  --model-dir "$work/run" --max-steps 6 --output "$work/resumed.json" --labels-output "$work/resumed.npy" >"$work/resume.log" 2>&1
 "$bin/kmeans" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
   --output "$work/six.json" --labels-output "$work/six.npy" >/dev/null
 check "a 2-rank checkpoint resumes on 4 ranks (from step 3)" grep -q "resumed:     from step 3" "$work/resume.log"
@@ -115,6 +116,35 @@ summaries_of_both_jobs() { # one events file per job, each with loss/raw
   [ "${#files[@]}" -eq 2 ] && grep -q "loss/raw" "${files[0]}" && grep -q "loss/raw" "${files[1]}"
 }
 check "rank 0 wrote TensorBoard summaries for both jobs" summaries_of_both_jobs
+
+checkpoint_step() { # the global step of the latest checkpoint in DIR, or 0
+  sed -n 's/^model_checkpoint_path: "[^"]*ckpt-\([0-9]*\)"$/\1/p' "$1/checkpoint" 2>/dev/null | tail -n 1
+}
+past_step() { local step; step=$(checkpoint_step "$1"); [ -n "$step" ] && [ "$step" -ge "$2" ]; }
+
+# One model-directory run behind the library, kmeans and kmeans-mpi: what 'kmeans train'
+# refuses in a directory it trained, a 2-rank job refuses with the same words.
+"$bin/kmeans" train "$work/data.npy" -k 8 --model-dir "$work/refusing" --steps 2 >/dev/null
+refused() { # refused MESSAGE ARGS...: the 2-rank job fails and says MESSAGE
+  local message=$1; shift
+  ! run_mpi -np 2 "$bin/kmeans-mpi" train --model-dir "$work/refusing" --steps 2 "$@" \
+    >"$work/refused.log" 2>&1 && grep -qF -- "$message" "$work/refused.log"
+}
+check "model directory refusal: metric" refused \
+  "was trained with metric squaredEuclidean, not cosine" "$work/data.npy" -k 8 --metric cosine
+check "model directory refusal: dtype" refused \
+  "was trained with dtype float32, not float64" "$work/data.npy" -k 8 --float64
+check "model directory refusal: k" refused "was trained with k 8, not 9" "$work/data.npy" -k 9
+check "model directory refusal: dimension" refused \
+  "the model directory expects 6 column(s), got 5" "$work/narrow.npy" -k 8
+check "model directory refusal: restarts" refused \
+  "restarts=3 with a model directory" "$work/data.npy" -k 8 --n-init 3
+check "model directory refusal: mini-batch settings" refused \
+  "was trained with steps per iteration (0: full batch) 0, not 1" "$work/data.npy" -k 8 --mini-batch
+check "model directory refusal: --steps without --model-dir" eval \
+  '! "$bin/kmeans-mpi" train "$work/data.npy" -k 8 --steps 2 >"$work/usage.log" 2>&1 && grep -q "need --model-dir" "$work/usage.log"'
+check "the refusing directory is as kmeans train left it (step 2 at most)" eval \
+  'step=$(checkpoint_step "$work/refusing"); [ -n "$step" ] && [ "$step" -le 2 ]'
 
 run_mpi -np 2 "$bin/kmeans-mpi" train "$work/bad.npy" -k 8 >"$work/bad.log" 2>&1
 check "bad input: the job fails" test $? -ne 0
@@ -166,17 +196,13 @@ wait_for() { # wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it s
   local deadline=$(( $(date +%s) + $1 )); shift
   until "$@"; do [ "$(date +%s)" -ge "$deadline" ] && return 1; sleep 0.1; done
 }
-checkpoint_step() { # the global step of the latest checkpoint in DIR, or 0
-  sed -n 's/^model_checkpoint_path: "[^"]*ckpt-\([0-9]*\)"$/\1/p' "$1/checkpoint" 2>/dev/null | tail -n 1
-}
-past_step() { local step; step=$(checkpoint_step "$1"); [ -n "$step" ] && [ "$step" -ge "$2" ]; }
 # signal_rank NAME SIGNAL TIMEOUT: a 2-rank job checkpointing every step; after its third
 # checkpoint one rank gets SIGNAL; sets `elapsed` (seconds until the job ended) and leaves the
 # job's log and exit status in $work/NAME.log and $work/NAME.status.
 signal_rank() {
   local name=$1 signal=$2 limit=$3
   (timeout 900 mpirun --oversubscribe -np 2 "$bin/kmeans-mpi" train "$work/big.npy" -k 64 --tol 0 \
-    --max-iter 100000 --model-dir "$work/$name" --checkpoint-every 1 --timeout "$limit" \
+    --max-iter 100000 --model-dir "$work/$name" --max-steps 100000 --checkpoint-every 1 --timeout "$limit" \
     >"$work/$name.log" 2>&1; echo $? >"$work/$name.status") &
   wait_for 600 past_step "$work/$name" 3
   local victim
@@ -206,7 +232,7 @@ inspect_damaged() { # inspect_damaged DIR NAME: inspect fails and names NAME as 
 check "inspect names the damaged latest checkpoint (model.ckpt-$latest)" \
   inspect_damaged "$work/killed" "model.ckpt-$latest"
 check "a 2-rank job resumes from model.ckpt-$previous (--resume-from)" run_mpi -np 2 "$bin/kmeans-mpi" \
-  train "$work/big.npy" -k 64 --tol 0 --max-iter $((latest + 2)) --model-dir "$work/killed" \
+  train "$work/big.npy" -k 64 --tol 0 --max-iter 100000 --max-steps $((latest + 2)) --model-dir "$work/killed" \
   --checkpoint-every 1 --resume-from "model.ckpt-$previous"
 check "and the directory is sound again" "$bin/kmeans" inspect "$work/killed"
 

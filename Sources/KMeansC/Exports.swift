@@ -10,11 +10,9 @@ private let cancelled = Int32(SKM_CANCELLED.rawValue)
 /// The library's version (`skm_version`).
 @_cdecl("skm_version")
 public func version() -> UnsafePointer<CChar> {
-  UnsafeRawPointer(libraryVersion.utf8Start).assumingMemoryBound(to: CChar.self)
+  // A literal: its bytes live as long as the library.
+  UnsafeRawPointer(KMeansLibrary.version.utf8Start).assumingMemoryBound(to: CChar.self)
 }
-
-/// The version `skm_version` reports (a literal: its bytes live as long as the library).
-private let libraryVersion: StaticString = "1.0.0"
 
 /// Trains and writes the winning run (`skm_fit`).
 @_cdecl("skm_fit")

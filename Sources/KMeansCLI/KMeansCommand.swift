@@ -1,4 +1,5 @@
 import ArgumentParser
+import KMeans
 
 /// The `kmeans` command: train, predict, score, transform.
 @main
@@ -18,7 +19,7 @@ struct KMeansCommand: ParsableCommand {
         kmeans inspect runs/digits
         kmeans sweep Data/digits.csv --k 2...20 --label-column digit --plot sweep.svg
       """,
-    version: "0.1.0",
+    version: "\(KMeansLibrary.version)",
     subcommands: [
       Train.self, Predict.self, Score.self, Evaluate.self, Transform.self, Sweep.self, Inspect.self,
       Export.self,

@@ -60,54 +60,6 @@ package enum MetricArgument: String, ExpressibleByArgument, CaseIterable {
   package var metric: DistanceMetric { self == .cosine ? .cosine : .squaredEuclidean }
 }
 
-/// The model-directory options of `kmeans train`.
-package struct EstimatorOptions: ParsableArguments {
-  package init() {}
-
-  @Option(
-    help: ArgumentHelp(
-      "Train in a model directory (TensorFlow checkpoints), resuming from its latest checkpoint.",
-      valueName: "directory"))
-  package var modelDir: String?
-
-  @Option(help: "Training steps to run now (with --model-dir).")
-  package var steps: Int?
-
-  @Option(help: "Train until the global step reaches this (with --model-dir).")
-  package var maxSteps: Int?
-
-  @Option(help: "Write a checkpoint every this many steps (and at the end).")
-  package var checkpointEvery: Int = 100
-
-  @Option(help: "Also write one when this many seconds have passed since the last.")
-  package var checkpointSeconds: Double = 600
-
-  @Option(help: "Checkpoints to keep; older ones are deleted.")
-  package var keepCheckpoints: Int = 5
-
-  @Option(
-    help: ArgumentHelp(
-      "Write TensorBoard summaries (loss, steps/s, rows/s, center shift, relocations) into the model directory every this many steps, and at the first and last step; 0: none.",
-      valueName: "steps"))
-  package var summaryEvery: Int = 100
-
-  @Option(
-    help: ArgumentHelp(
-      "Resume from this earlier checkpoint (a name such as model.ckpt-3, or its step) instead of the latest, e.g. when 'kmeans inspect' reports the latest damaged; the later ones are deleted.",
-      valueName: "checkpoint"))
-  package var resumeFrom: String?
-
-  package func validate() throws {
-    if modelDir != nil && steps == nil && maxSteps == nil {
-      throw ValidationError("--model-dir needs --steps N or --max-steps N")
-    }
-    if resumeFrom != nil && modelDir == nil {
-      throw ValidationError("--resume-from needs --model-dir")
-    }
-    if summaryEvery < 0 { throw ValidationError("--summary-every must be 0 (none) or more") }
-  }
-}
-
 /// `--bisecting`: which leaf bisecting k-means splits next.
 package enum BisectingArgument: String, ExpressibleByArgument, CaseIterable {
   case biggestInertia = "biggest-inertia"

@@ -4,20 +4,24 @@ import KMeansEstimator
 import KMeansIO
 
 /// One rank's part of a distributed training job: this rank's rows (dense or sparse, with
-/// weights), resumed from a model directory's latest checkpoint if there is one (trainer and
-/// stopping-rule state), trained by the engine's one loop with the reduction over the ranks;
-/// rank 0 writes TensorFlow checkpoints.
+/// weights), trained by the engine's one loop with the reduction over the ranks. With a model
+/// directory the job is the model directory's one training run (``KMeansEstimator``'s, the
+/// one `kmeans train --model-dir` runs): the same metadata checks and refusals, the same
+/// resume, steps, checkpoints and summaries, with rank 0 holding the lock and writing.
 package struct DistributedJob<Scalar: KMeansScalar> {
   /// This rank's rows and their place among all rows.
   package var shard: TrainingRun<Scalar>.Input
   package var rowOffset: Int
   package var dimension: Int
   package var configuration: KMeansConfiguration
+  /// The model directory to train in (nil: train without one).
   package var modelDirectory: String?
-  package var checkpointEvery: Int = 10
-  /// TensorBoard summaries every this many steps, written by rank 0 (nil: none).
-  package var summaryEvery: Int? = 100
-  package var keepCheckpoints: Int = 5
+  /// Checkpoints, summaries and retention of the model directory (its `clustering` is
+  /// replaced by ``configuration``).
+  package var directorySettings: EstimatorConfiguration
+  /// Steps to run now, or the global step to train to (one of them with a model directory).
+  package var steps: Int? = nil
+  package var maxSteps: Int? = nil
 
   package init(
     shard: TrainingRun<Scalar>.Input, rowOffset: Int, dimension: Int,
@@ -27,105 +31,81 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     self.rowOffset = rowOffset
     self.dimension = dimension
     self.configuration = configuration
+    self.directorySettings = EstimatorConfiguration(clustering: configuration)
   }
 
   /// What a rank ends with.
   package struct Outcome {
     package var result: KMeansFitResult<Scalar>
+    /// The global step the model directory's run started from, when it resumed.
     package var resumedFromStep: Int64?
+    /// The model directory's report (nil without one).
+    package var report: KMeansEstimator<Scalar>.TrainingReport?
     /// Every row's label (rank 0 only, when asked).
     package var allLabels: [Int]?
   }
 
   package func run(collectives: any Collectives, gatherLabels: Bool = false) throws -> Outcome {
-    let k = configuration.effectiveClusterCount
-    var resume: (trainer: KMeansTrainer<Scalar>, state: LoopState)? = nil
-    var resumedFrom: Int64? = nil
-    var stepsPerIteration = 0
-    if let miniBatch = configuration.miniBatch { stepsPerIteration = miniBatch.stepsPerIteration }
-    let mode: TrainingMode =
-      stepsPerIteration > 0 ? .miniBatch(stepsPerIteration: stepsPerIteration) : .fullBatch
-    // The writing rank holds the directory's training lock (another job or `kmeans train`
-    // into the same directory is refused), which also checks that it is writable.
-    var lock: DirectoryLock? = nil
-    if collectives.rank == 0, let modelDirectory {
-      try FileManager.default.createDirectory(
-        atPath: modelDirectory, withIntermediateDirectories: true)
-      lock = try DirectoryLock(directory: modelDirectory, purpose: "training")
+    var outcome: Outcome
+    if let modelDirectory {
+      outcome = try runInDirectory(modelDirectory, collectives: collectives)
+    } else {
+      var run = TrainingRun<Scalar>(configuration: configuration)
+      run.collectives = collectives
+      run.rowOffset = rowOffset
+      let result = try run.run(shard)
+      outcome = Outcome(
+        result: KMeansFitResult(
+          model: result.model, labels: result.labels, distances: result.distances))
     }
-    defer { lock?.release() }
-    if let modelDirectory,
-      let prefix = try ModelDirectory.latestCheckpoint(directory: modelDirectory)
-    {
-      let variables = try ModelDirectory.load(prefix: prefix, as: Scalar.self)
-      if variables.initialized {
-        guard variables.clusters.rowCount == k, variables.clusters.columnCount == dimension
-        else {
-          throw KMeansError.dimensionMismatch(
-            expected: dimension, actual: variables.clusters.columnCount,
-            context: "the checkpoint \(prefix) (k=\(variables.clusters.rowCount))")
-        }
-        if var restored = try variables.restoring(configuration: configuration, mode: mode) {
-          if restored.state.stopReason == .cancelled { restored.state.stopReason = nil }
-          resume = (restored.trainer, restored.state)
-          resumedFrom = variables.globalStep
-        }
-      }
-    }
-    let isWriter = collectives.rank == 0 && modelDirectory != nil
-    if isWriter, let modelDirectory {
-      try FileManager.default.createDirectory(
-        atPath: modelDirectory, withIntermediateDirectories: true)
-      if try ModelDirectory.metadata(directory: modelDirectory) == nil {
-        try ModelDirectory.writeMetadata(
-          EstimatorMetadata(
-            dtype: Scalar.dtypeName, metric: configuration.metric, clusterCount: k,
-            dimension: dimension, stepsPerIteration: stepsPerIteration, featureNames: nil),
-          directory: modelDirectory)
-      }
-    }
-    let every = Int64(checkpointEvery)
-    let keep = keepCheckpoints
-    let directory = modelDirectory
-    var run = TrainingRun<Scalar>(configuration: configuration)
-    run.collectives = collectives
-    run.rowOffset = rowOffset
-    run.resume = resume
-    var lastSaved: Int64 = -1
-    var summaries: TrainingSummaries? = nil
-    defer { try? summaries?.close() }
-    if isWriter, let directory {
-      summaries = try summaryEvery.map {
-        try TrainingSummaries(
-          directory: directory, every: $0, startStep: resume?.trainer.globalStep ?? 0,
-          lastStep: Int64(configuration.maxIterations), fullBatch: stepsPerIteration == 0)
-      }
-      run.afterStep = { trainer, state, record in
-        try summaries?.record(record, step: trainer.globalStep, stopping: state.stopReason != nil)
-        guard trainer.globalStep % every == 0 || state.stopReason != nil else { return }
-        try ModelDirectory.save(
-          CheckpointVariables(trainer: trainer, loopState: state), directory: directory,
-          keep: keep)
-        lastSaved = trainer.globalStep
-      }
-    } else if directory != nil {
-      // Every rank keeps the fingerprint the writer saves.
-      run.afterStep = { _, _, _ in }
-    }
-    let outcome = try run.run(shard)
-    if isWriter, let directory, lastSaved != outcome.trainer.globalStep {
-      try ModelDirectory.save(
-        CheckpointVariables(trainer: outcome.trainer, loopState: outcome.state),
-        directory: directory, keep: keep)
-    }
-    var allLabels: [Int]? = nil
     if gatherLabels {
-      let parts = try collectives.gather(outcome.labels.map(Double.init))
-      if collectives.rank == 0 { allLabels = parts.flatMap { $0 }.map { Int($0) } }
+      let parts = try collectives.gather(outcome.result.labels.map(Double.init))
+      if collectives.rank == 0 { outcome.allLabels = parts.flatMap { $0 }.map { Int($0) } }
     }
+    return outcome
+  }
+
+  /// The model directory's run, then the labels and global inertia of its final centers.
+  private func runInDirectory(_ directory: String, collectives: any Collectives) throws
+    -> Outcome
+  {
+    var settings = directorySettings
+    settings.clustering = configuration
+    let estimator = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
+    let trained = try estimator.run(
+      shard, dimension: dimension, featureNames: nil, steps: steps, maxSteps: maxSteps,
+      progress: nil, isCancelled: nil,
+      share: .init(collectives: collectives, rowOffset: rowOffset))
+    let report = trained.report
+    let resumed = report.startStep > 0 ? report.startStep : nil
+    if let run = trained.run {
+      return Outcome(
+        result: KMeansFitResult(model: run.model, labels: run.labels, distances: run.distances),
+        resumedFromStep: resumed, report: report)
+    }
+    // Nothing left to run (the step reached, or a rule stopped it): the checkpoint's centers.
+    var model = try estimator.model()
+    let assigned: (labels: [Int], distances: [Scalar])
+    let weights: [Double]?
+    switch shard {
+    case .dense(let matrix, let rowWeights):
+      assigned = try model.predictWithDistances(matrix, threadCount: configuration.threadCount)
+      weights = rowWeights
+    case .sparse(let matrix, let rowWeights):
+      assigned = try model.predictWithDistances(matrix, threadCount: configuration.threadCount)
+      weights = rowWeights
+    case .stream, .sparseStream:
+      throw KMeansError.invalidConfiguration("a distributed job reads its rows into memory")
+    }
+    var inertia = 0.0
+    for (row, distance) in assigned.distances.enumerated() {
+      inertia += (weights?[row] ?? 1) * Double(distance)
+    }
+    model.inertia = try collectives.sum(inertia)
+    model.stopReason = report.stopReason ?? .maxIterations
     return Outcome(
       result: KMeansFitResult(
-        model: outcome.model, labels: outcome.labels, distances: outcome.distances),
-      resumedFromStep: resumedFrom, allLabels: allLabels)
+        model: model, labels: assigned.labels, distances: assigned.distances),
+      resumedFromStep: resumed, report: report)
   }
 }

@@ -21,9 +21,10 @@ struct KMeansMPICommand: ParsableCommand {
         mpirun -np 4 kmeans-mpi train data.npy -k 256 --output model.json
         mpirun -np 4 kmeans-mpi train data.npy -k 256 --init kmeans|| --algorithm hamerly
         mpirun -np 2 kmeans-mpi train customers.csv -k 8 --weight-column visits --mini-batch
-        mpirun --hostfile hosts -np 8 kmeans-mpi train data.npy -k 256 --model-dir runs/big
+        mpirun --hostfile hosts -np 8 kmeans-mpi train data.npy -k 256 --model-dir runs/big --steps 50
         mpirun -np 2 kmeans-mpi bench-allreduce --doubles 65536
       """,
+    version: "\(KMeansLibrary.version)",
     subcommands: [Train.self, BenchAllreduce.self]
   )
 }
@@ -34,10 +35,12 @@ extension KMeansMPICommand {
     static let configuration = CommandConfiguration(
       abstract: "Train on a data file sharded across the ranks; rank 0 reports and writes.",
       discussion: """
-        Takes the training options of 'kmeans train' (the same engine: every seeding, both \
-        metrics, weights, Hamerly's bounds, mini-batch, restarts), and every input format: \
-        .npy and .fvecs files are read only where each rank's rows are; CSV, svmlight and \
-        .npz files are parsed by every rank, which keeps its rows.
+        Takes the options of 'kmeans train' from the same option groups (the same engine: \
+        every seeding, both metrics, weights, Hamerly's and Yinyang's bounds, mini-batch, \
+        restarts; the same model-directory run, with the same checks and refusals), except \
+        --stream and --bisecting; and every input format: .npy and .fvecs files are read only \
+        where each rank's rows are; CSV, svmlight and .npz files are parsed by every rank, \
+        which keeps its rows.
         """)
 
     @OptionGroup var input: InputOptions
@@ -45,55 +48,31 @@ extension KMeansMPICommand {
     @Option(name: .short, help: "The number of clusters (not needed with --init CENTERS.npy).")
     var k: Int?
 
+    @OptionGroup var results: TrainingOutputOptions
+
     @OptionGroup var training: TrainingOptions
 
-    @Option(help: "Model directory: rank 0 writes TensorFlow checkpoints; a rerun resumes from it.")
-    var modelDir: String?
+    @OptionGroup(title: "Model directory (TensorFlow checkpoints; rank 0 writes)")
+    var estimator: EstimatorOptions
 
-    @Option(help: "Checkpoint every this many steps.")
-    var checkpointEvery: Int = 10
-
-    @Option(
-      help: ArgumentHelp(
-        "Resume from this earlier checkpoint (a name such as model.ckpt-3, or its step) instead of the latest, e.g. when 'kmeans inspect' reports the latest damaged; the later ones are deleted.",
-        valueName: "checkpoint"))
-    var resumeFrom: String?
-
-    @Option(help: "Checkpoints to keep; older ones are deleted.")
-    var keepCheckpoints: Int = 5
-
-    @Option(
-      help: ArgumentHelp(
-        "Rank 0 writes TensorBoard summaries into the model directory every this many steps; 0: none.",
-        valueName: "steps"))
-    var summaryEvery: Int = 100
+    @OptionGroup var outputOptions: OutputOptions
 
     @Option(help: "Seconds a collective may wait for the other ranks before the job ends.")
     var timeout: Double = 120
 
-    @Option(name: .shortAndLong, help: "Rank 0 writes the model (JSON) here.")
-    var output: String?
-
-    @Option(help: "Rank 0 writes every row's label (.npy) here.")
-    var labelsOutput: String?
-
-    @Flag(help: "Rank 0 prints one line per iteration to standard error.")
-    var verbose = false
-
-    @Flag(help: "Rank 0 prints a JSON summary.")
-    var json = false
-
     func validate() throws {
       if let k, k <= 0 { throw ValidationError("-k must be at least 1, got \(k)") }
+      if let seedingSample = training.seedingSample, seedingSample < (k ?? 1) {
+        throw ValidationError("--seeding-sample \(seedingSample) must be at least k")
+      }
       if k == nil && !training.givesCenters {
         throw ValidationError("give the number of clusters with -k, or --init CENTERS.npy")
       }
-      if checkpointEvery <= 0 { throw ValidationError("--checkpoint-every must be at least 1") }
-      if summaryEvery < 0 { throw ValidationError("--summary-every must be 0 (none) or more") }
-      if keepCheckpoints <= 0 { throw ValidationError("--keep-checkpoints must be at least 1") }
-      if resumeFrom != nil && modelDir == nil {
-        throw ValidationError("--resume-from needs --model-dir")
+      try estimator.validate()
+      if estimator.modelDir == nil && (estimator.steps != nil || estimator.maxSteps != nil) {
+        throw ValidationError("--steps and --max-steps need --model-dir")
       }
+      if !(timeout > 0) { throw ValidationError("--timeout must be positive") }
     }
 
     func run() throws {
@@ -134,23 +113,24 @@ extension KMeansMPICommand {
         var job = DistributedJob<Scalar>(
           shard: rows, rowOffset: shard.rowOffset, dimension: shard.features.columnCount,
           configuration: configuration)
-        job.modelDirectory = modelDir
-        if let modelDir, let resumeFrom {
+        job.modelDirectory = estimator.modelDir
+        job.directorySettings = estimator.settings(clustering: configuration)
+        job.steps = estimator.steps
+        job.maxSteps = estimator.maxSteps
+        if let modelDir = estimator.modelDir, let resumeFrom = estimator.resumeFrom {
           // Rank 0 rolls the directory back; every rank then reads the same latest checkpoint.
           if communicator.rank == 0 {
             try ModelDirectory.rollBack(directory: modelDir, to: resumeFrom, as: Scalar.self)
           }
           try communicator.barrier()
         }
-        job.checkpointEvery = checkpointEvery
-        job.keepCheckpoints = keepCheckpoints
-        job.summaryEvery = summaryEvery > 0 ? summaryEvery : nil
         let started = Date()
-        let outcome = try job.run(collectives: communicator, gatherLabels: labelsOutput != nil)
+        let outcome = try job.run(
+          collectives: communicator, gatherLabels: results.labelsOutput != nil)
         let seconds = Date().timeIntervalSince(started)
         guard communicator.rank == 0 else { return }
         let model = outcome.result.model
-        if verbose {
+        if results.verbose {
           for record in model.iterationStatistics {
             FileHandle.standardError.write(
               Data(
@@ -161,15 +141,18 @@ extension KMeansMPICommand {
                 ).utf8))
           }
         }
-        if let output { try ModelFile.save(model, to: output) }
-        if let labelsOutput, let labels = outcome.allLabels {
-          try NumPyFile.write(labels, as: .int32, to: labelsOutput)
+        if let output = results.output { try ModelFile.save(model, to: output) }
+        if let labelsOutput = results.labelsOutput, let labels = outcome.allLabels {
+          try writeLabels(labels, to: labelsOutput)
+        }
+        if let centersOutput = results.centersOutput {
+          try writeCenters(model.centers, to: centersOutput)
         }
         let rowsPerRank = (0..<communicator.size).map {
           shardRange(rank: $0, count: communicator.size, totalRows: shard.totalRows).count
         }
         let perIteration = model.iterationStatistics.map(\.seconds)
-        if json {
+        if outputOptions.json {
           var summary: [String: Any] = [
             "ranks": communicator.size, "rows": shard.totalRows, "rowsPerRank": rowsPerRank,
             "clusters": model.clusterCount, "inertia": model.inertia,
@@ -191,7 +174,13 @@ extension KMeansMPICommand {
           print(
             "iterations:  \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
           )
-          if let output { print("model:       \(output)") }
+          if let report = outcome.report, let directory = estimator.modelDir {
+            let steps = report.checkpointSteps.map(String.init).joined(separator: " ")
+            print(
+              "model dir:   \(directory) (steps \(report.startStep) → \(report.finalStep), checkpoints at \(steps))"
+            )
+          }
+          if let output = results.output { print("model:       \(output)") }
         }
       }
     #endif

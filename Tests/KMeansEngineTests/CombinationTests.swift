@@ -176,6 +176,7 @@ struct CombinationTests {
           : .sparse(SparseMatrix(dense.rows(range)), weights: shardWeights),
         rowOffset: range.lowerBound, dimension: 8, configuration: oneThread)
       job.modelDirectory = shared
+      job.maxSteps = 1_000_000
       return try job.run(collectives: group.member(rank)).result.model.iterationCount
     }
     let written = try KMeansEstimator<Scalar>(

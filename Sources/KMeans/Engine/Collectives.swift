@@ -24,7 +24,7 @@ package struct SingleProcessCollectives: Collectives {
 
 extension Collectives {
   /// The sum of one value over all workers.
-  func sum(_ value: Double) throws -> Double {
+  package func sum(_ value: Double) throws -> Double {
     guard size > 1 else { return value }
     var values = [value]
     try sum(&values)
@@ -39,7 +39,7 @@ extension Collectives {
 
   /// Stops every worker when any reports a failure: each says whether it failed; a worker that
   /// failed throws its own error, the others throw one naming the first rank that failed.
-  func agreeOnFailure(_ failure: KMeansError?) throws {
+  package func agreeOnFailure(_ failure: KMeansError?) throws {
     guard size > 1 else {
       if let failure { throw failure }
       return

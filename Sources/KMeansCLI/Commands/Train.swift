@@ -35,9 +35,6 @@ extension KMeansCommand {
     @Option(name: .short, help: "The number of clusters (not needed with --init CENTERS.npy).")
     var k: Int?
 
-    @Option(name: .shortAndLong, help: "Where to save the model (JSON).")
-    var output: String?
-
     @Option(
       help: ArgumentHelp(
         "Bisecting k-means: split the biggest-inertia or the largest-cluster leaf with 2-means until there are k.",
@@ -54,20 +51,18 @@ extension KMeansCommand {
       ))
     var stream = false
 
-    @Option(help: "Also write the training labels (.npy, .ivecs or .csv).")
-    var labelsOutput: String?
-
-    @Option(help: "Also write the centers (.npy or .fvecs).")
-    var centersOutput: String?
-
-    @Flag(help: "Print one line per iteration to standard error.")
-    var verbose = false
+    @OptionGroup var results: TrainingOutputOptions
 
     @OptionGroup var training: TrainingOptions
 
     @OptionGroup(title: "Model directory (TensorFlow checkpoints)") var estimator: EstimatorOptions
 
     @OptionGroup var outputOptions: OutputOptions
+
+    var output: String? { results.output }
+    var labelsOutput: String? { results.labelsOutput }
+    var centersOutput: String? { results.centersOutput }
+    var verbose: Bool { results.verbose }
 
     func validate() throws {
       if let k, k <= 0 { throw ValidationError("-k must be at least 1, got \(k)") }
@@ -263,11 +258,7 @@ extension KMeansCommand {
       _: Scalar.Type, configuration: KMeansConfiguration
     ) throws {
       let directory = estimator.modelDir ?? ""
-      var settings = EstimatorConfiguration(clustering: configuration)
-      settings.checkpointEverySteps = estimator.checkpointEvery
-      settings.checkpointEverySeconds = estimator.checkpointSeconds
-      settings.keepCheckpoints = estimator.keepCheckpoints
-      settings.summaryEverySteps = estimator.summaryEvery > 0 ? estimator.summaryEvery : nil
+      let settings = estimator.settings(clustering: configuration)
       let trainer = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
       if let checkpoint = estimator.resumeFrom { try trainer.rollBack(to: checkpoint) }
       let verbose = self.verbose
@@ -325,6 +316,7 @@ extension KMeansCommand {
       fitted.iterationStatistics = training.statistics
       if let output { try ModelFile.save(fitted, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
+      if let centersOutput { try writeCenters(fitted.centers, to: centersOutput) }
       let agreement = try trueLabels.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
       if !outputOptions.json {
         print(

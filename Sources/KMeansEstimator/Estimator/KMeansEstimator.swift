@@ -63,14 +63,14 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     }
   }
 
-  private var stepsPerIteration: Int { configuration.clustering.miniBatch?.stepsPerIteration ?? 0 }
+  var stepsPerIteration: Int { configuration.clustering.miniBatch?.stepsPerIteration ?? 0 }
 
-  private var mode: TrainingMode {
+  var mode: TrainingMode {
     configuration.clustering.miniBatch.map { .miniBatch(stepsPerIteration: $0.stepsPerIteration) }
       ?? .fullBatch
   }
 
-  private func check(_ metadata: EstimatorMetadata) throws {
+  func check(_ metadata: EstimatorMetadata) throws {
     let path = (modelDirectory as NSString).appendingPathComponent(EstimatorMetadata.fileName)
     func mismatch(_ what: String, _ stored: String, _ asked: String) -> KMeansError {
       .invalidConfiguration("\(path) was trained with \(what) \(stored), not \(asked)")
@@ -90,184 +90,6 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
         "steps per iteration (0: full batch)", "\(metadata.stepsPerIteration)",
         "\(stepsPerIteration)")
     }
-  }
-
-  // MARK: Training
-
-  /// Trains from the latest checkpoint (or from scratch) for `steps` more steps, or until the
-  /// global step reaches `maxSteps`, or until a stopping rule of the configuration holds.
-  ///
-  /// Training is the engine's one loop, exactly as `KMeansModel/fit(_:weights:configuration:progress:isCancelled:)`
-  /// runs it (the same seeding, steps and rules; a full-batch step is one Lloyd iteration, a
-  /// mini-batch step one batch of a seeded shuffle per epoch), so an uninterrupted run ends
-  /// where `fit` ends, and every checkpoint holds what the rules remember: a run resumed from
-  /// any checkpoint ends exactly where an uninterrupted one does. Checkpoints are written
-  /// every `checkpointEverySteps` steps or `checkpointEverySeconds`, and at the end — also when
-  /// `isCancelled` returns true after a step, which stops training there.
-  ///
-  /// Training holds an advisory lock on the directory (`.kmeans-train.lock`): a second
-  /// process (or estimator) that trains into it meanwhile is refused at once, and a read-only
-  /// directory is refused before any work. A checkpoint that cannot be written (a full disk)
-  /// ends training with an error; the checkpoints before it stay the latest and load. To go
-  /// on from an earlier checkpoint (the latest is damaged), call ``rollBack(to:)`` first.
-  /// - Parameters:
-  ///   - input: the rows (dense, sparse or named columns).
-  ///   - weights: one sample weight per row, or nil.
-  ///   - steps: steps to run now; or
-  ///   - maxSteps: the global step to train to.
-  ///   - progress: called after every step with the global step and the loss.
-  ///   - isCancelled: checked after every step; true checkpoints and stops.
-  /// - Throws: `KMeansError` for bad data, a directory that is locked or not
-  ///   writable, a damaged checkpoint (naming the file and byte offset), or a failed write.
-  @discardableResult
-  public func train(
-    input: EstimatorInput<Scalar>, weights: [Double]? = nil, steps: Int? = nil,
-    maxSteps: Int? = nil, progress: ((Int64, Double) -> Void)? = nil,
-    isCancelled: (() -> Bool)? = nil
-  ) throws -> TrainingReport {
-    if case .sparse(let matrix) = input {
-      return try train(
-        .sparse(matrix, weights: weights), dimension: matrix.columnCount, featureNames: nil,
-        steps: steps, maxSteps: maxSteps, progress: progress, isCancelled: isCancelled)
-    }
-    let (data, names) = try input.features(selecting: configuration.featureColumns)
-    return try train(
-      .dense(data, weights: weights), dimension: data.columnCount,
-      featureNames: names ?? configuration.featureColumns, steps: steps, maxSteps: maxSteps,
-      progress: progress, isCancelled: isCancelled)
-  }
-
-  /// ``train(input:weights:steps:maxSteps:progress:isCancelled:)`` over a stream read a piece
-  /// at a time (memory bounded as in `StreamingKMeans`): full batch is one pass per
-  /// step; mini-batch steps take consecutive batches in file order.
-  @discardableResult
-  public func train<Source: BatchSource>(
-    stream source: Source, steps: Int? = nil, maxSteps: Int? = nil,
-    progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> TrainingReport where Source.Scalar == Scalar {
-    try train(
-      .stream(source), dimension: source.columnCount, featureNames: configuration.featureColumns,
-      steps: steps, maxSteps: maxSteps, progress: progress, isCancelled: isCancelled)
-  }
-
-  /// ``train(stream:steps:maxSteps:progress:isCancelled:)`` for a sparse stream.
-  @discardableResult
-  public func train<Source: SparseBatchSource>(
-    sparseStream source: Source, steps: Int? = nil, maxSteps: Int? = nil,
-    progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> TrainingReport where Source.Scalar == Scalar {
-    try train(
-      .sparseStream(source), dimension: source.columnCount, featureNames: nil, steps: steps,
-      maxSteps: maxSteps, progress: progress, isCancelled: isCancelled)
-  }
-
-  private func train(
-    _ input: TrainingRun<Scalar>.Input, dimension d: Int, featureNames: [String]?, steps: Int?,
-    maxSteps: Int?, progress: ((Int64, Double) -> Void)?, isCancelled: (() -> Bool)?
-  ) throws -> TrainingReport {
-    guard steps != nil || maxSteps != nil else {
-      throw KMeansError.invalidConfiguration("give steps or maxSteps")
-    }
-    // One trainer per directory, and a writable one, checked before any work.
-    let lock = try DirectoryLock(directory: modelDirectory, purpose: "training")
-    defer { lock.release() }
-    ModelDirectory.removeStaleTemporaries(directory: modelDirectory)
-    let metadata = EstimatorMetadata(
-      dtype: Scalar.dtypeName, metric: configuration.clustering.metric,
-      clusterCount: configuration.clustering.effectiveClusterCount, dimension: d,
-      stepsPerIteration: stepsPerIteration, featureNames: featureNames)
-    if let stored = try ModelDirectory.metadata(directory: modelDirectory) {
-      try check(stored)
-      guard stored.dimension == d else {
-        throw KMeansError.dimensionMismatch(
-          expected: stored.dimension, actual: d, context: "the model directory")
-      }
-    } else {
-      try ModelDirectory.writeMetadata(metadata, directory: modelDirectory)
-    }
-    var resume: (trainer: KMeansTrainer<Scalar>, state: LoopState)? = nil
-    if let prefix = try ModelDirectory.latestCheckpoint(directory: modelDirectory) {
-      let variables = try ModelDirectory.load(prefix: prefix, as: Scalar.self)
-      if variables.initialized {
-        guard variables.clusters.columnCount == d else {
-          throw KMeansError.dimensionMismatch(
-            expected: variables.clusters.columnCount, actual: d,
-            context: "the checkpoint \(prefix)")
-        }
-        if let restored = try variables.restoring(
-          configuration: configuration.clustering, mode: mode)
-        {
-          var state = restored.state
-          // A cancelled run goes on; one a rule stopped stays stopped.
-          if state.stopReason == .cancelled { state.stopReason = nil }
-          resume = (restored.trainer, state)
-        }
-      }
-    }
-    let start = resume?.trainer.globalStep ?? 0
-    let target = maxSteps.map(Int64.init) ?? (start + Int64(steps ?? 0))
-    var report = TrainingReport(
-      startStep: start, finalStep: start, losses: [], stoppedByTolerance: false,
-      stopReason: resume?.state.stopReason, checkpointSteps: [])
-    report.stoppedByTolerance = report.stopReason.map { $0 != .cancelled } ?? false
-    guard start < target, resume?.state.stopReason == nil else { return report }
-
-    var lastCheckpoint = Date()
-    var run = TrainingRun<Scalar>(configuration: configuration.clustering)
-    run.isCancelled = isCancelled
-    run.resume = resume
-    run.stepLimit = target
-    let every = configuration.checkpointEverySteps
-    let seconds = configuration.checkpointEverySeconds
-    var summaries = try configuration.summaryEverySteps.map {
-      try TrainingSummaries(
-        directory: modelDirectory, every: $0, startStep: start, lastStep: target,
-        fullBatch: stepsPerIteration == 0)
-    }
-    report.summaryFile = summaries?.path
-    defer { try? summaries?.close() }
-    run.afterStep = { trainer, state, record in
-      report.losses.append(record.loss)
-      report.statistics.append(record)
-      progress?(trainer.globalStep, record.loss)
-      try summaries?.record(record, step: trainer.globalStep, stopping: state.stopReason != nil)
-      let due =
-        (every.map { trainer.globalStep % Int64($0) == 0 } ?? false)
-        || (seconds.map { Date().timeIntervalSince(lastCheckpoint) >= $0 } ?? false)
-      if due || state.stopReason != nil || trainer.globalStep >= target {
-        try self.save(trainer, state: state)
-        report.checkpointSteps.append(trainer.globalStep)
-        lastCheckpoint = Date()
-      }
-    }
-    let result = try run.run(input)
-    // The loop can end before a step (max iterations reached): keep the last state.
-    if report.checkpointSteps.last != result.trainer.globalStep, result.trainer.globalStep > start {
-      try save(result.trainer, state: result.state)
-      report.checkpointSteps.append(result.trainer.globalStep)
-    }
-    try summaries?.close()
-    report.finalStep = result.trainer.globalStep
-    report.stopReason = result.state.stopReason
-    report.stoppedByTolerance = result.state.stopReason.map { $0 != .cancelled } ?? false
-    return report
-  }
-
-  /// Makes `checkpoint` (a name such as `model.ckpt-3`, a step number, or a prefix path) the
-  /// latest again, so that the next ``train(input:weights:steps:maxSteps:progress:isCancelled:)``
-  /// resumes from it: the way past a damaged latest checkpoint. The checkpoint is read whole
-  /// (every CRC checked) first; the checkpoints after it are forgotten and their files deleted,
-  /// as training will write those steps again.
-  /// - Throws: `KMeansError` when the checkpoint is not in the directory or does not
-  ///   read, or the directory is locked by a training process.
-  public func rollBack(to checkpoint: String) throws {
-    try ModelDirectory.rollBack(directory: modelDirectory, to: checkpoint, as: Scalar.self)
-  }
-
-  private func save(_ trainer: KMeansTrainer<Scalar>, state: LoopState) throws {
-    try ModelDirectory.save(
-      CheckpointVariables(trainer: trainer, loopState: state), directory: modelDirectory,
-      keep: configuration.keepCheckpoints)
   }
 
   // MARK: Inference

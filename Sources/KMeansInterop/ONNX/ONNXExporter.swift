@@ -117,7 +117,7 @@ public enum ONNXExporter {
     opset.version = Int64(opsetVersion)
     proto.opsetImport = [opset]
     proto.producerName = "swift-kmeans"
-    proto.producerVersion = "0.1.0"
+    proto.producerVersion = "\(KMeansLibrary.version)"
     proto.domain = "swift-kmeans"
     proto.graph = graph
     proto.metadataProps = [
