@@ -37,7 +37,7 @@ let package = Package(
     .target(name: "KMeans", dependencies: ["KMeansKernels"]),
     /// File formats: CSV with named columns, NumPy `.npy`, `.fvecs`, sparse svmlight and SciPy
     /// `.npz`, model JSON; atomic writes.
-    .target(name: "KMeansIO", dependencies: ["KMeans", "KMeansKernels"]),
+    .target(name: "KMeansIO", dependencies: ["KMeans", "KMeansBytes"]),
     /// k-means inside a trained model: `Matrix` as a differentiable value, distances, softmax
     /// and soft k-means with reverse derivatives on BLAS (Swift's `_Differentiation`).
     .target(name: "KMeansDifferentiable", dependencies: ["KMeans", "KMeansKernels"]),
@@ -46,7 +46,7 @@ let package = Package(
     .target(
       name: "KMeansInterop",
       dependencies: [
-        "KMeans", "KMeansIO", "KMeansKernels",
+        "KMeans", "KMeansIO", "KMeansBytes",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       exclude: ["Protos/Definitions"]
@@ -55,7 +55,7 @@ let package = Package(
     /// summaries, export.
     .target(
       name: "KMeansEstimator",
-      dependencies: ["KMeans", "KMeansIO", "KMeansKernels", "KMeansInterop"]
+      dependencies: ["KMeans", "KMeansIO", "KMeansBytes", "KMeansInterop"]
     ),
     /// Distributed training over MPI ranks (with the `MPI` trait; empty without it).
     .target(
@@ -122,14 +122,17 @@ let package = Package(
       pkgConfig: "ompi-c",
       providers: [.apt(["libopenmpi-dev"])]
     ),
-    /// Every hot loop and every unsafe pointer: norms, GEMM distance tiles, fused argmin,
-    /// partial sums, the deterministic parallel-for.
+    /// Every numeric hot loop and every unsafe pointer of the arithmetic: norms, GEMM distance
+    /// tiles, fused argmin, partial sums, the deterministic parallel-for.
     .target(
       name: "KMeansKernels",
       dependencies: [
-        "CKMeansSIMD", "CZlib", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+        "CKMeansSIMD", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
       ]
     ),
+    /// The byte layer under the file formats: little-endian encoding and decoding, memory-mapped
+    /// files, zlib inflation, CRC32C, text numbers.
+    .target(name: "KMeansBytes", dependencies: ["CZlib"]),
     /// Fused distance + argmin micro-kernels in C, compiled for AVX-512 and AVX2 with
     /// per-function target attributes and picked at run time.
     .target(name: "CKMeansSIMD"),
@@ -176,7 +179,8 @@ let package = Package(
     .testTarget(
       name: "KMeansIOTests", dependencies: ["KMeansIO", "KMeansTestSupport"], exclude: ["Fixtures"]),
     .testTarget(
-      name: "KMeansEstimatorTests", dependencies: ["KMeansEstimator", "KMeansTestSupport"],
+      name: "KMeansEstimatorTests",
+      dependencies: ["KMeansEstimator", "KMeansBytes", "KMeansTestSupport"],
       exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansDifferentiableTests",

@@ -25,15 +25,15 @@ step "ruff: lint and format of python/"
 
 step "pip install . and the README's example"
 .venv-python/bin/pip install -q --disable-pip-version-check --no-deps .
-(cd /tmp && "$OLDPWD/.venv-python/bin/python" - <<'PY'
-import numpy as np
-from swift_kmeans import KMeans
-X = np.random.default_rng(0).normal(size=(10_000, 64)).astype(np.float32)
-km = KMeans(n_clusters=100, random_state=0).fit(X)
-print(km.inertia_, km.n_iter_, km.predict(X[:5]))
-assert km.cluster_centers_.dtype == np.float32
+# The README's Python example, as a reader copies it (its first python block), then a check of
+# what it made.
+example=$(mktemp --suffix=.py)
+awk '/^```python$/ {inside = 1; next} /^```$/ && inside {exit} inside' README.md >"$example"
+cat >>"$example" <<'PY'
+assert km.cluster_centers_.dtype == np.float32 and km.cluster_centers_.shape == (100, 64)
 PY
-)
+(cd /tmp && "$OLDPWD/.venv-python/bin/python" "$example")
+rm -f "$example"
 
 step "pip wheel . and its install"
 rm -rf .build/python-wheel

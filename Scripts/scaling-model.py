@@ -7,7 +7,7 @@ allreduce = 2·log2(p)·α + 2(p−1)/p · S/β (recursive doubling latency + ri
 with `kmeans-mpi bench-allreduce`.
 
 Usage: python3 Scripts/scaling-model.py [ROWS] [K] [DIM] [SECONDS_PER_MILLION_ROWS] [ALPHA_MS] [TRANSFER_MS]
-Defaults: 100M × 64, k = 1024, and this machine's figures (README, "Running on a cluster").
+Defaults: 100M × 64, k = 1024, and this machine's figures (docs/command-line.md, "Running on a cluster").
 """
 import math
 import sys

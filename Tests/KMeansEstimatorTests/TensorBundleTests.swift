@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 import KMeansTestSupport
 import Testing
 

@@ -1,5 +1,5 @@
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// The few pieces of the protocol-buffer wire format that tensor bundles use: varints,
 /// length-delimited fields and fixed32, written in field order with zero scalars omitted.

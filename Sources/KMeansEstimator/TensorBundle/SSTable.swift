@@ -1,5 +1,5 @@
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// A LevelDB-format sorted table, as TensorFlow writes a bundle's `.index` (no compression,
 /// 256 KiB blocks, restart interval 16 for data blocks and 1 for the index block).

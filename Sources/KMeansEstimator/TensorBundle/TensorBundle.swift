@@ -1,7 +1,7 @@
 import Foundation
 import KMeans
+import KMeansBytes
 import KMeansIO
-import KMeansKernels
 
 /// TensorFlow's `DataType` values for the tensors a bundle holds.
 public enum TensorDataType: Int, Sendable, CustomStringConvertible {

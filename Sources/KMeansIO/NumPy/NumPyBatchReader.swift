@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// A `.npy` file read in row ranges, never whole.
 ///

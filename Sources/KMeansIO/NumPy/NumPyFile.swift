@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// The element types of a `.npy` file that swift-kmeans reads and writes (little-endian).
 public enum NumPyElementType: String, Sendable, CaseIterable {

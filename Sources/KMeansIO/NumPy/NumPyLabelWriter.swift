@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// Writes a 1-dimensional int32 `.npy` file a batch at a time, for labels of data larger than
 /// memory. The file appears atomically when ``finish()`` succeeds: it is written to a

@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// A sparse data set read from a file: the CSR matrix and, when the file has them, a label per
 /// row.

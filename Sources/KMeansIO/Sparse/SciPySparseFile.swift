@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// SciPy's sparse `.npz` files (`scipy.sparse.save_npz`): a ZIP archive of `.npy` members
 /// `data`, `indices`, `indptr`, `shape` and `format`, compressed (deflate) or stored.

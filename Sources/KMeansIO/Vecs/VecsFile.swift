@@ -1,6 +1,6 @@
 import Foundation
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// The TEXMEX vector formats of ANN benchmarks (SIFT1M, GIST1M, …): each vector is an int32
 /// dimension d followed by d elements — float32 (`.fvecs`), uint8 (`.bvecs`) or int32

@@ -1,7 +1,7 @@
 import Foundation
 import KMeans
+import KMeansBytes
 import KMeansIO
-import KMeansKernels
 
 /// Writes a `KMeansModel` as an ONNX model (opset 13, IR version 7) with the
 /// interface of scikit-learn's ONNX converter for `KMeans` (skl2onnx), so serving code written

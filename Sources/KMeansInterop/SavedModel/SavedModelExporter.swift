@@ -1,7 +1,7 @@
 import Foundation
 import KMeans
+import KMeansBytes
 import KMeansIO
-import KMeansKernels
 
 /// Writes a `KMeansModel` as a TensorFlow SavedModel (the format
 /// `tf.saved_model.load`, TensorFlow Serving and `saved_model_cli` read), with the signatures of

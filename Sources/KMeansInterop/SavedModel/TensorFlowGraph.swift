@@ -1,5 +1,5 @@
 import KMeans
-import KMeansKernels
+import KMeansBytes
 
 /// Builds a TensorFlow `GraphDef` node by node: each call adds one node with every attribute
 /// its op requires spelled out (a SavedModel importer checks them against TensorFlow's op
