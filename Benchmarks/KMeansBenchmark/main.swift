@@ -159,18 +159,16 @@ func miniBatchSuite() throws {
   let fullTime = seconds { full = try? KMeansModel.fit(data, configuration: configuration) }
   var miniBatch = MiniBatchConfiguration()
   miniBatch.batchSize = 4096
+  var miniBatchRun = configuration
+  miniBatchRun.miniBatch = miniBatch
   var mini: KMeansFitResult<Float>? = nil
-  let miniTime = seconds {
-    mini = try? MiniBatchKMeans.fit(data, configuration: configuration, miniBatch: miniBatch)
-  }
+  let miniTime = seconds { mini = try? KMeansModel.fit(data, configuration: miniBatchRun) }
   // Seeding from a sample can land in a worse local optimum; three seedings judged on the
   // sample (scikit-learn's n_init) cost little.
-  var threeSeedings = configuration
+  var threeSeedings = miniBatchRun
   threeSeedings.restarts = 3
   var mini3: KMeansFitResult<Float>? = nil
-  let mini3Time = seconds {
-    mini3 = try? MiniBatchKMeans.fit(data, configuration: threeSeedings, miniBatch: miniBatch)
-  }
+  let mini3Time = seconds { mini3 = try? KMeansModel.fit(data, configuration: threeSeedings) }
   for (name, time, result) in [
     ("full batch (Lloyd)", fullTime, full), ("mini-batch (4096 rows)", miniTime, mini),
     ("mini-batch, 3 seedings", mini3Time, mini3),

@@ -40,30 +40,23 @@ private func fit<Scalar: KMeansScalar>(
   guard request.rowCount >= k else {
     throw ABIError("n_samples=\(request.rowCount) should be >= n_clusters=\(k)")
   }
-  let progress: (IterationStatistics) -> Void = { record in
-    observer.report(
-      iteration: record.iteration, loss: record.loss, shift: record.centerShift,
-      changed: record.changedLabels, rows: record.rows ?? request.rowCount)
-  }
-  let stepProgress: (Int, StepOutput<Scalar>) -> Void = { step, output in
-    observer.report(
-      iteration: step, loss: output.loss, shift: output.centerShift, changed: -1,
-      rows: output.shards.reduce(0) { $0 + $1.clusterIndices.count })
-  }
-  let isCancelled = { observer.isCancelled }
+  let miniBatch = settings.miniBatch != nil
+  let watch = TrainingObserver(
+    progress: { record in
+      // A mini-batch step does not count changed labels (-1: not known).
+      observer.report(
+        iteration: record.iteration, loss: record.loss, shift: record.centerShift,
+        changed: miniBatch ? -1 : record.changedLabels, rows: record.rows ?? request.rowCount)
+    }, isCancelled: { observer.isCancelled })
   let fitted: KMeansFitResult<Scalar>
   if request.isSparse {
     fitted = try KMeansModel.fit(
       request.sparse(Scalar.self), weights: request.weights(), configuration: settings,
-      progress: progress, isCancelled: isCancelled)
-  } else if let miniBatch = settings.miniBatch {
-    fitted = try MiniBatchKMeans.fit(
-      request.dense(Scalar.self), weights: request.weights(), configuration: settings,
-      miniBatch: miniBatch, progress: stepProgress, isCancelled: isCancelled)
+      observer: watch)
   } else {
     fitted = try KMeansModel.fit(
       request.dense(Scalar.self), weights: request.weights(), configuration: settings,
-      progress: progress, isCancelled: isCancelled)
+      observer: watch)
   }
   if fitted.model.stopReason == .cancelled || observer.isCancelled { return cancelled }
   guard let centers = result.pointee.centers else { throw ABIError("no centers buffer (NULL)") }

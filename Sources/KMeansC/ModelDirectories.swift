@@ -105,10 +105,12 @@ struct DirectoryRequest {
     let report = try estimator.train(
       input: input, weights: request.weights(), steps: steps > 0 ? Int(steps) : nil,
       maxSteps: maxSteps > 0 ? Int(maxSteps) : nil,
-      progress: { step, loss in
-        observer.report(iteration: Int(step), loss: loss, shift: .nan, changed: -1, rows: -1)
-      },
-      isCancelled: { observer.isCancelled })
+      observer: TrainingObserver(
+        progress: { record in
+          // The record's iteration is the global step.
+          observer.report(
+            iteration: record.iteration, loss: record.loss, shift: .nan, changed: -1, rows: -1)
+        }, isCancelled: { observer.isCancelled }))
     return (report.finalStep, report.stopReason)
   }
 }

@@ -46,13 +46,13 @@ struct ModelRequest {
       let data = try request.sparse(Scalar.self)
       try outputs.write(
         nearest: { try model.predictWithDistances(data, threadCount: threads) },
-        all: { try model.transform(data, threadCount: threads) },
+        all: { try model.allDistances(data, threadCount: threads) },
         total: { try model.score(data, weights: weights, threadCount: threads) })
     } else {
       let data = try request.dense(Scalar.self)
       try outputs.write(
         nearest: { try model.predictWithDistances(data, threadCount: threads) },
-        all: { try model.transform(data, threadCount: threads) },
+        all: { try model.allDistances(data, threadCount: threads) },
         total: { try model.score(data, weights: weights, threadCount: threads) })
     }
   }

@@ -25,18 +25,15 @@ package enum Features<Scalar: KMeansScalar> {
 
   /// Training: full batch, or mini-batch with `configuration.miniBatch`.
   package func fit(
-    weights: [Double]?, configuration: KMeansConfiguration,
-    progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
+    weights: [Double]?, configuration: KMeansConfiguration, observer: TrainingObserver
   ) throws -> KMeansFitResult<Scalar> {
     switch self {
     case .dense(let matrix):
       return try KMeansModel.fit(
-        matrix, weights: weights, configuration: configuration, progress: progress,
-        isCancelled: isCancelled)
+        matrix, weights: weights, configuration: configuration, observer: observer)
     case .sparse(let matrix):
       return try KMeansModel.fit(
-        matrix, weights: weights, configuration: configuration, progress: progress,
-        isCancelled: isCancelled)
+        matrix, weights: weights, configuration: configuration, observer: observer)
     }
   }
 
@@ -47,10 +44,15 @@ package enum Features<Scalar: KMeansScalar> {
     }
   }
 
-  package func transform(_ model: KMeansModel<Scalar>, threadCount: Int?) throws -> Matrix<Scalar> {
-    switch self {
-    case .dense(let matrix): try model.transform(matrix, threadCount: threadCount)
-    case .sparse(let matrix): try model.transform(matrix, threadCount: threadCount)
+  /// Every row's distance to every center: Euclidean (`transform`), or in the model's metric.
+  package func distances(_ model: KMeansModel<Scalar>, euclidean: Bool, threadCount: Int?) throws
+    -> Matrix<Scalar>
+  {
+    switch (self, euclidean) {
+    case (.dense(let matrix), true): try model.transform(matrix, threadCount: threadCount)
+    case (.dense(let matrix), false): try model.allDistances(matrix, threadCount: threadCount)
+    case (.sparse(let matrix), true): try model.transform(matrix, threadCount: threadCount)
+    case (.sparse(let matrix), false): try model.allDistances(matrix, threadCount: threadCount)
     }
   }
 

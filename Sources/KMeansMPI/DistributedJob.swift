@@ -74,7 +74,7 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     let estimator = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
     let trained = try estimator.run(
       shard, dimension: dimension, featureNames: nil, steps: steps, maxSteps: maxSteps,
-      progress: nil, isCancelled: nil,
+      observer: TrainingObserver(),
       share: .init(collectives: collectives, rowOffset: rowOffset))
     let report = trained.report
     let resumed = report.startStep > 0 ? report.startStep : nil

@@ -49,8 +49,8 @@ struct ConfigurationWalkTests {
     case .sparse:
       return outcome(try KMeansModel.fit(SparseMatrix(data), configuration: configuration).model)
     case .stream:
-      var source = MatrixBatches(data)
-      return outcome(try StreamingKMeans.fit(&source, configuration: configuration))
+      let source = MatrixBatches(data)
+      return outcome(try KMeansModel.fit(source, configuration: configuration).model)
     case .modelDirectory:
       let directory = try temporaryDirectory()
       defer { try? FileManager.default.removeItem(atPath: directory) }

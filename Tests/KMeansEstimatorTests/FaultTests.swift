@@ -78,13 +78,13 @@ struct FaultTests {
     var refusal: String? = nil
     try first.train(
       input: .matrix(data), steps: 4,
-      progress: { step, _ in
-        guard step == 2 else { return }
+      observer: TrainingObserver(progress: { record in
+        guard record.iteration == 2 else { return }
         // The first trainer holds the lock now (between its checkpoints 1 and 3).
         let second = try? KMeansEstimator<Double>(
           modelDirectory: directory, configuration: self.configuration())
         refusal = self.reason { try second?.train(input: .matrix(data), steps: 1) }
-      })
+      }))
     let message = try #require(refusal)
     #expect(
       message.contains("another process (pid \(getpid())) is training in this model directory"))
@@ -118,7 +118,9 @@ struct FaultTests {
     defer { chmod(directory, 0o755) }
     var stepsRun = 0
     let message = reason {
-      try estimator.train(input: .matrix(data), steps: 2, progress: { _, _ in stepsRun += 1 })
+      try estimator.train(
+        input: .matrix(data), steps: 2,
+        observer: TrainingObserver(progress: { _ in stepsRun += 1 }))
     }
     #expect(message?.contains("the model directory is not writable") == true)
     #expect(stepsRun == 0)

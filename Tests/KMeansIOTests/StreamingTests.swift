@@ -120,11 +120,11 @@ struct StreamingTests {
     var miniBatch = MiniBatchConfiguration()
     miniBatch.batchSize = 500
     miniBatch.epochs = 2
-    var first = try NumPyBatchReader<Double>(npy)
-    var second = try NumPyBatchReader<Double>(npy)
-    let a = try StreamingKMeans.fit(&first, configuration: configuration, miniBatch: miniBatch)
+    let first = try NumPyBatchReader<Double>(npy)
+    let second = try NumPyBatchReader<Double>(npy)
+    let a = try fitMiniBatch(first, configuration: configuration, miniBatch: miniBatch).model
     configuration.threadCount = 1
-    let b = try StreamingKMeans.fit(&second, configuration: configuration, miniBatch: miniBatch)
+    let b = try fitMiniBatch(second, configuration: configuration, miniBatch: miniBatch).model
     #expect(a.centers == b.centers)
     let full = try KMeansModel.fit(data, configuration: configuration).model
     #expect(try a.score(data) <= full.inertia * 1.05)

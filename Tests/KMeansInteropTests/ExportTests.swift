@@ -78,13 +78,12 @@ struct SavedModelExportTests {
     #expect(try output("serving_default").values == labels)
     #expect(try output("cluster_index").values == labels)
     #expect(metaGraph.signatureDef["cluster_index"]?.outputs["output"]?.dtype == .dtInt64)
-    let distances = try model.transform(heldOut).values.map(Double.init)
+    let distances = try model.allDistances(heldOut).values.map(Double.init)
     let allDistances = try output("all_distances")
     #expect(allDistances.shape == [heldOut.rowCount, model.clusterCount])
     #expect(relativeError(distances, allDistances.values) <= tolerance)
     let transformed = try output("transform").values
-    let expectedTransform =
-      metric == .squaredEuclidean ? distances.map { max($0, 0).squareRoot() } : distances
+    let expectedTransform = try model.transform(heldOut).values.map(Double.init)
     #expect(relativeError(expectedTransform, transformed) <= tolerance)
     let score = try output("score", "score")
     #expect(score.shape == [])
@@ -172,9 +171,7 @@ struct ONNXExportTests {
 
     let outputs = try ONNXInterpreter(graph: proto.graph).run(feeding: tensor(heldOut))
     #expect(outputs["label"]?.values == (try model.predict(heldOut).map(Double.init)))
-    let distances = try model.transform(heldOut).values.map(Double.init)
-    let expected =
-      metric == .squaredEuclidean ? distances.map { max($0, 0).squareRoot() } : distances
+    let expected = try model.transform(heldOut).values.map(Double.init)
     let scores = try #require(outputs["scores"])
     #expect(scores.shape == [heldOut.rowCount, model.clusterCount])
     #expect(relativeError(expected, scores.values) <= tolerance)

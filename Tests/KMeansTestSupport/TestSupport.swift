@@ -102,3 +102,13 @@ package func temporaryDirectoryURL() throws -> URL {
 package func temporaryPath(_ name: String) throws -> String {
   URL(fileURLWithPath: try temporaryDirectory()).appendingPathComponent(name).path
 }
+
+/// Mini-batch training through the one `fit`: `configuration` with `miniBatch` set.
+package func fitMiniBatch<Data: KMeansTrainable>(
+  _ data: Data, weights: [Double]? = nil, configuration: KMeansConfiguration,
+  miniBatch: MiniBatchConfiguration = .init()
+) throws -> KMeansFitResult<Data.Scalar> {
+  var settings = configuration
+  settings.miniBatch = miniBatch
+  return try KMeansModel.fit(data, weights: weights, configuration: settings)
+}

@@ -116,8 +116,10 @@ struct LloydTests {
     #expect(try result.model.predict(data) == result.labels)
     let score = try result.model.score(data)
     #expect(abs(score - result.model.inertia) <= 1e-9 * result.model.inertia)
-    let distances = try result.model.transform(data)
+    let distances = try result.model.allDistances(data)
     #expect(distances.rowCount == 5000 && distances.columnCount == 9)
+    let euclidean = try result.model.transform(data)
+    #expect(euclidean.values == distances.values.map { max(0, $0).squareRoot() })
     for row in stride(from: 0, to: 5000, by: 331) {
       let values = distances.row(row)
       let nearest = values.firstIndex(of: values.min()!)!
@@ -224,7 +226,7 @@ struct FrozenCenterTests {
     var miniBatch = MiniBatchConfiguration()
     miniBatch.batchSize = 256
     miniBatch.epochs = 2
-    let mini = try MiniBatchKMeans.fit(data, configuration: configuration, miniBatch: miniBatch)
+    let mini = try fitMiniBatch(data, configuration: configuration, miniBatch: miniBatch)
     #expect(mini.model.centers.rows(0..<2) == initial.rows(0..<2))
     configuration.frozenCenterCount = 6
     #expect(throws: KMeansError.self) { try configuration.validate() }

@@ -18,9 +18,9 @@ struct MiniBatchTests {
     miniBatch.batchSize = 512
     miniBatch.epochs = 3
     miniBatch.stepsPerIteration = stepsPerIteration
-    let one = try MiniBatchKMeans.fit(
+    let one = try fitMiniBatch(
       data, configuration: configuration(k: 16, threads: 1), miniBatch: miniBatch)
-    let two = try MiniBatchKMeans.fit(
+    let two = try fitMiniBatch(
       data, configuration: configuration(k: 16, threads: 2), miniBatch: miniBatch)
     #expect(one.model.centers.values == two.model.centers.values)
     #expect(one.labels == two.labels)
@@ -34,7 +34,7 @@ struct MiniBatchTests {
     let full = try KMeansModel.fit(data, configuration: configuration(k: 20))
     var miniBatch = MiniBatchConfiguration()
     miniBatch.batchSize = 1024
-    let mini = try MiniBatchKMeans.fit(
+    let mini = try fitMiniBatch(
       data, configuration: configuration(k: 20), miniBatch: miniBatch)
     #expect(
       mini.model.inertia <= full.model.inertia * 1.05,

@@ -113,14 +113,14 @@ struct SampleWeightTests {
       #expect(plain.labels == weighted.labels)
       #expect(plain.model.inertia == weighted.model.inertia)
     }
-    let miniBatch = try MiniBatchKMeans.fit(
+    let miniBatch = try fitMiniBatch(
       data, configuration: KMeansConfiguration(clusterCount: 5),
       miniBatch: {
         var m = MiniBatchConfiguration()
         m.batchSize = 256
         return m
       }())
-    let weightedMiniBatch = try MiniBatchKMeans.fit(
+    let weightedMiniBatch = try fitMiniBatch(
       data, weights: ones, configuration: KMeansConfiguration(clusterCount: 5),
       miniBatch: {
         var m = MiniBatchConfiguration()
@@ -160,10 +160,10 @@ struct SampleWeightTests {
     var miniBatch = MiniBatchConfiguration()
     miniBatch.batchSize = 512
     configuration.threadCount = 1
-    let one = try MiniBatchKMeans.fit(
+    let one = try fitMiniBatch(
       data, weights: weights, configuration: configuration, miniBatch: miniBatch)
     configuration.threadCount = 2
-    let two = try MiniBatchKMeans.fit(
+    let two = try fitMiniBatch(
       data, weights: weights, configuration: configuration, miniBatch: miniBatch)
     #expect(one.model.centers == two.model.centers)
     #expect(one.model.inertia < 1.05 * full.model.inertia)
@@ -200,7 +200,7 @@ struct SampleWeightTests {
       try KMeansModel.fit(data, weights: [1, 1, 1], configuration: configuration)
     }
     #expect(throws: KMeansError.self) {
-      try MiniBatchKMeans.fit(data, weights: [1, -2, 1, 1], configuration: configuration)
+      try fitMiniBatch(data, weights: [1, -2, 1, 1], configuration: configuration)
     }
   }
 }

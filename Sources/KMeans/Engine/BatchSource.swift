@@ -4,9 +4,7 @@
 ///
 /// Memory stays bounded by the batch: a reader holds at most one batch of rows (plus, for
 /// CSV, one read buffer), whatever the file's size.
-public protocol BatchSource<Scalar> {
-  /// The precision batches are delivered in.
-  associatedtype Scalar: KMeansScalar
+public protocol BatchSource<Scalar>: KMeansTrainable {
   /// The number of feature columns.
   var columnCount: Int { get }
   /// The number of rows, when known before reading them all (`.npy`), else nil (CSV).
@@ -27,9 +25,7 @@ extension BatchSource {
 }
 
 /// A source of sparse (CSR) row batches, e.g. an svmlight file read a piece at a time.
-public protocol SparseBatchSource<Scalar> {
-  /// The precision batches are delivered in.
-  associatedtype Scalar: KMeansScalar
+public protocol SparseBatchSource<Scalar>: KMeansTrainable {
   /// The number of feature columns.
   var columnCount: Int { get }
   /// The number of rows, when known before reading them all, else nil.

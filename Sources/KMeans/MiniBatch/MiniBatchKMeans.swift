@@ -52,12 +52,11 @@ public struct MiniBatchConfiguration: Sendable, Equatable {
   }
 }
 
-/// Mini-batch k-means for data in memory (`fit(_:weights:configuration:miniBatch:progress:isCancelled:)`)
-/// and for batches that arrive one at a time (``partialFit(_:weights:)``): TensorFlow's update
-/// rule in a ``KMeansTrainer``, with scikit-learn's epochs, seeded shuffling, early stopping
-/// and reassignment of starved centers. `fit` is the engine's mini-batch loop, the same as
-/// `KMeansModel.fit(_:weights:configuration:progress:isCancelled:)` with
-/// `configuration.miniBatch` set.
+/// Mini-batch k-means for batches that arrive one at a time (``partialFit(_:weights:)``):
+/// TensorFlow's update rule in a ``KMeansTrainer``, with scikit-learn's counts and
+/// reassignment of starved centers. For data you have whole — in memory or in a file — set
+/// ``KMeansConfiguration/miniBatch`` and call `KMeansModel.fit(_:weights:configuration:observer:)`:
+/// the engine's mini-batch loop with epochs, seeded shuffling and early stopping.
 ///
 /// ```swift
 /// var stream = try MiniBatchKMeans<Float>(configuration: .init(clusterCount: 100))
@@ -181,41 +180,5 @@ public struct MiniBatchKMeans<Scalar: KMeansScalar>: Sendable {
           scores: assigner.buffers.distances, allScores: nil)
       ], loss: result.loss, centerShift: result.centerShift, relocatedClusters: 0,
       syncRanAtStart: result.syncRanAtStart)
-  }
-}
-
-extension MiniBatchKMeans {
-  /// Trains on `data` in memory: centers from a seeded sample of ``MiniBatchConfiguration/initializationSize``
-  /// rows (the best of `configuration.restarts` seedings, judged by inertia on the sample),
-  /// then epochs of seeded shuffled batches until the epochs run out or a stopping rule holds
-  /// (the smoothed batch loss stops improving for `maxNoImprovement` steps, the center shift
-  /// of a step falls to `tolerance` × the mean feature variance, the relative loss change falls
-  /// below `relativeTolerance`); finally one full assignment gives the labels and inertia.
-  ///
-  /// The same seed gives the same bits on any thread count.
-  /// - Parameters:
-  ///   - data: `rowCount × dimension`, row-major.
-  ///   - weights: one sample weight per row (finite, ≥ 0, not all zero), or nil for 1 each:
-  ///     each center moves by its batch's weighted sum and keeps a running weight, as
-  ///     scikit-learn's `MiniBatchKMeans(sample_weight=)`; seeding draws rows ∝ weight.
-  ///   - configuration: k, seeding, metric, tolerances, seed and threads.
-  ///   - miniBatch: the batch size, steps per iteration, epochs and reassignment settings.
-  ///   - progress: called after every step with the step number (1-based) and output.
-  ///   - isCancelled: checked after every step; true stops training with
-  ///     ``StopReason/cancelled``, keeping the centers reached.
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
-  public static func fit(
-    _ data: Matrix<Scalar>, weights: [Double]? = nil, configuration: KMeansConfiguration,
-    miniBatch: MiniBatchConfiguration = .init(),
-    progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> KMeansFitResult<Scalar> {
-    var settings = configuration
-    settings.miniBatch = miniBatch
-    try settings.validate()
-    return try KMeansModel.fitInMemory(
-      PreparedData(
-        data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights),
-      configuration: settings, stepProgress: progress, isCancelled: isCancelled)
   }
 }

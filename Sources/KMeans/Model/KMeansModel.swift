@@ -72,13 +72,36 @@ public struct KMeansModel<Scalar: KMeansScalar>: Sendable, Equatable {
   }
 
   /// The distance from every row to every center, `rowCount × clusterCount`, in the model's
-  /// metric (squared Euclidean, or 1 − cos). This is the only call that allocates `n × k`.
+  /// metric: squared Euclidean ‖x − c‖², or 1 − cos (TensorFlow's `all_distances`). This and
+  /// ``transform(_:threadCount:)`` are the calls that allocate `n × k`.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
-  public func transform(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> Matrix<Scalar> {
+  public func allDistances(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> Matrix<
+    Scalar
+  > {
     let prepared = try prepare(data, threadCount: threadCount)
     let values = prepared.allDistances(to: PreparedCenters(centers))
     return try Matrix(rowCount: data.rowCount, columnCount: clusterCount, values: values)
+  }
+
+  /// The rows in cluster-distance space, `rowCount × clusterCount`: the Euclidean distance
+  /// ‖x − c‖ to every center for a squared Euclidean model (scikit-learn's and TensorFlow's
+  /// `transform`), 1 − cos for a cosine one. ``allDistances(_:threadCount:)`` gives the squared
+  /// distances.
+  public func transform(_ data: Matrix<Scalar>, threadCount: Int? = nil) throws -> Matrix<Scalar> {
+    euclidean(try allDistances(data, threadCount: threadCount))
+  }
+
+  /// `distances` (in the model's metric) as ``transform(_:threadCount:)`` returns them.
+  func euclidean(_ distances: Matrix<Scalar>) -> Matrix<Scalar> {
+    guard metric == .squaredEuclidean else { return distances }
+    var roots = distances
+    for row in 0..<roots.rowCount {
+      for column in 0..<roots.columnCount {
+        roots[row, column] = max(0, roots[row, column]).squareRoot()
+      }
+    }
+    return roots
   }
 
   @_specialize(where Scalar == Float)

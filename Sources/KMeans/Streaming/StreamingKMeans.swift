@@ -1,7 +1,8 @@
 import Dispatch
 
-/// Training and prediction over a ``BatchSource`` (or ``SparseBatchSource``): files larger
-/// than memory, read a piece at a time by the engine's one loop.
+/// Prediction over a ``BatchSource`` (or ``SparseBatchSource``): files larger than memory,
+/// assigned a batch at a time. Training on a source is
+/// `KMeansModel.fit(_:weights:configuration:observer:)`, the one `fit`:
 ///
 /// - Full batch (the default): exact Lloyd, one pass over the source per iteration — the same
 ///   labels, centers and losses as the same rows in memory, with Hamerly's bounds when asked
@@ -21,73 +22,6 @@ public enum StreamingKMeans {
     public var inertia: Double
     /// Rows per cluster.
     public var clusterSizes: [Int]
-  }
-
-  /// Trains on a dense source: full batch, or mini-batch when `configuration.miniBatch` is
-  /// set. Sample weights come from the source (``BatchSource/lastBatchWeights``; see
-  /// ``WeightedBatches``). Seeding is the engine's: a weighted priority sample of the rows
-  /// (one extra pass), k-means‖ (a pass per round) or given centers.
-  /// - Parameters:
-  ///   - source: the rows, read a batch at a time (rewound for every pass).
-  ///   - configuration: every training setting (`miniBatch` for mini-batch).
-  ///   - progress: called after every iteration (mini-batch: every step).
-  ///   - isCancelled: checked after every iteration; true stops with ``StopReason/cancelled``.
-  /// - Throws: ``KMeansError`` for bad configuration, bad rows (naming the row counted from
-  ///   the start of the source), too few rows.
-  public static func fit<Source: BatchSource>(
-    _ source: inout Source, configuration: KMeansConfiguration,
-    progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> KMeansModel<Source.Scalar> {
-    try configuration.validate()
-    var rows = StreamRows(
-      source, metric: configuration.metric, threadCount: configuration.resolvedThreadCount)
-    return try train(
-      &rows, configuration: configuration, progress: progress, isCancelled: isCancelled)
-  }
-
-  /// Trains on a sparse source (see ``fit(_:configuration:progress:isCancelled:)``).
-  public static func fit<Source: SparseBatchSource>(
-    sparse source: inout Source, configuration: KMeansConfiguration,
-    progress: ((IterationStatistics) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> KMeansModel<Source.Scalar> {
-    try configuration.validate()
-    var rows = StreamRows(
-      sparse: source, metric: configuration.metric,
-      threadCount: configuration.resolvedThreadCount)
-    return try train(
-      &rows, configuration: configuration, progress: progress, isCancelled: isCancelled)
-  }
-
-  /// Mini-batch training on a source (``fit(_:configuration:progress:isCancelled:)`` with
-  /// `configuration.miniBatch = miniBatch`), reporting each step's output.
-  public static func fit<Source: BatchSource>(
-    _ source: inout Source, configuration: KMeansConfiguration,
-    miniBatch: MiniBatchConfiguration,
-    progress: ((Int, StepOutput<Source.Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> KMeansModel<Source.Scalar> {
-    var settings = configuration
-    settings.miniBatch = miniBatch
-    try settings.validate()
-    var rows = StreamRows(
-      source, metric: settings.metric, threadCount: settings.resolvedThreadCount)
-    var loop = TrainingLoop<Source.Scalar>(configuration: settings)
-    loop.stepProgress = progress
-    loop.isCancelled = isCancelled
-    return try loop.train(&rows).model
-  }
-
-  @_specialize(where Data == PreparedData<Float>)
-  @_specialize(where Data == PreparedData<Double>)
-  @_specialize(where Data == SparseData<Float>)
-  @_specialize(where Data == SparseData<Double>)
-  static func train<Data: ClusterableData>(
-    _ rows: inout StreamRows<Data>, configuration: KMeansConfiguration,
-    progress: ((IterationStatistics) -> Void)?, isCancelled: (() -> Bool)?
-  ) throws -> KMeansModel<Data.Scalar> {
-    var loop = TrainingLoop<Data.Scalar>(configuration: configuration)
-    loop.progress = progress
-    loop.isCancelled = isCancelled
-    return try loop.train(&rows).model
   }
 
   /// Assigns every row of a source to its nearest center, one batch at a time, calling `body`

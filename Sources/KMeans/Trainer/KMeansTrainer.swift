@@ -6,7 +6,7 @@ import KMeansKernels
 /// `updateInSteps` and the global step.
 ///
 /// Call ``initialize(with:)`` with batches until it returns true, then `step(on:allScores:)`
-/// once per batch (mini-batch) or per pass over the data (full batch). `KMeansModel.fit(_:weights:configuration:progress:isCancelled:)`
+/// once per batch (mini-batch) or per pass over the data (full batch). `KMeansModel.fit(_:weights:configuration:observer:)`
 /// is a loop over this type.
 ///
 /// ```swift

@@ -130,8 +130,8 @@ extension KMeansCommand {
       Interrupt.install()
       let (progress, finish) = progressHandler(total: configuration.maxIterations)
       let result = try data.fit(
-        weights: weights, configuration: configuration, progress: progress,
-        isCancelled: { Interrupt.isRequested })
+        weights: weights, configuration: configuration,
+        observer: TrainingObserver(progress: progress, isCancelled: { Interrupt.isRequested }))
       finish()
       let seconds = Date().timeIntervalSince(started)
       var model = result.model
@@ -195,6 +195,7 @@ extension KMeansCommand {
       let started = Date()
       Interrupt.install()
       let (progress, finish) = progressHandler(total: configuration.maxIterations)
+      let observer = TrainingObserver(progress: progress, isCancelled: { Interrupt.isRequested })
       var writer: NumPyLabelWriter? = nil
       var csvLabels: [Int]? = nil
       if let labelsOutput {
@@ -216,9 +217,7 @@ extension KMeansCommand {
       }
       switch try input.openStream(Scalar.self, weightOptions: training.weightOptions) {
       case .dense(var source):
-        model = try StreamingKMeans.fit(
-          &source, configuration: configuration, progress: progress,
-          isCancelled: { Interrupt.isRequested })
+        model = try KMeansModel.fit(source, configuration: configuration, observer: observer).model
         finish()
         let csvReader = source as? CSVBatchReader<Scalar>
         summary = try StreamingKMeans.predict(
@@ -229,9 +228,7 @@ extension KMeansCommand {
         }
         columns = source.columnCount
       case .sparse(var source):
-        model = try StreamingKMeans.fit(
-          sparse: &source, configuration: configuration, progress: progress,
-          isCancelled: { Interrupt.isRequested })
+        model = try KMeansModel.fit(source, configuration: configuration, observer: observer).model
         finish()
         summary = try StreamingKMeans.predict(
           sparse: &source, model: model, threadCount: training.threads, collect)
@@ -264,20 +261,22 @@ extension KMeansCommand {
       let verbose = self.verbose
       let started = Date()
       Interrupt.install()
-      let progress: (Int64, Double) -> Void = { step, loss in
-        if verbose { printError(String(format: "step %lld: loss=%.6g", step, loss)) }
-      }
+      // Each record's iteration is the global step.
+      let observer = TrainingObserver(
+        progress: { record in
+          if verbose {
+            printError(String(format: "step %d: loss=%.6g", record.iteration, record.loss))
+          }
+        }, isCancelled: { Interrupt.isRequested })
       let training: KMeansEstimator<Scalar>.TrainingReport
       if stream {
         switch try input.openStream(Scalar.self, weightOptions: self.training.weightOptions) {
         case .dense(let source):
           training = try trainer.train(
-            stream: source, steps: estimator.steps, maxSteps: estimator.maxSteps,
-            progress: progress, isCancelled: { Interrupt.isRequested })
+            source, steps: estimator.steps, maxSteps: estimator.maxSteps, observer: observer)
         case .sparse(let source):
           training = try trainer.train(
-            sparseStream: source, steps: estimator.steps, maxSteps: estimator.maxSteps,
-            progress: progress, isCancelled: { Interrupt.isRequested })
+            source, steps: estimator.steps, maxSteps: estimator.maxSteps, observer: observer)
         }
       } else {
         let (features, names, _, weights) = try input.loadFeatures(
@@ -299,8 +298,7 @@ extension KMeansCommand {
         }
         training = try trainer.train(
           input: estimatorInput, weights: weights, steps: estimator.steps,
-          maxSteps: estimator.maxSteps, progress: progress,
-          isCancelled: { Interrupt.isRequested })
+          maxSteps: estimator.maxSteps, observer: observer)
       }
       // Labels and inertia of the final centers, over the same rows.
       let model = try trainer.model()

@@ -10,9 +10,10 @@ extension KMeansCommand {
     static let configuration = CommandConfiguration(
       abstract: "Write the distance from every row to every center (rows × clusters).",
       discussion: """
-        Distances are in the model's metric: squared Euclidean, or 1 − cos; with --model-dir \
-        they are Euclidean (the square root), as TensorFlow's estimator returns them, unless \
-        --no-euclidean. This is the one command whose output grows as rows × clusters.
+        Distances are Euclidean (the square root of the squared distance) for a squared \
+        Euclidean model, as scikit-learn's and TensorFlow's transform return them, and 1 − cos \
+        for a cosine one; --no-euclidean writes them in the model's metric (squared). This is \
+        the one command whose output grows as rows × clusters.
 
         Example:
           kmeans transform --model digits.json Data/digits.csv --label-column digit --output distances.npy
@@ -30,10 +31,10 @@ extension KMeansCommand {
 
     @Flag(
       inversion: .prefixedNo,
-      help: ArgumentHelp(
-        "Write Euclidean distances (square roots) instead of squared ones.",
-        discussion: "Default: on with --model-dir (as TensorFlow's estimator), off with --model."))
-    var euclidean: Bool?
+      help:
+        "Write Euclidean distances (square roots), as transform means everywhere; --no-euclidean: squared ones."
+    )
+    var euclidean = true
 
     @OptionGroup var outputOptions: OutputOptions
 
@@ -48,16 +49,7 @@ extension KMeansCommand {
     {
       let (data, _, _, _) = try input.loadFeatures(
         Scalar.self, featureNames: featureNames, columnCount: model.dimension)
-      var distances = try data.transform(model, threadCount: threads)
-      // TensorFlow's estimator transform returns Euclidean distances: the default for a model
-      // directory.
-      if model.metric == .squaredEuclidean && (euclidean ?? (modelOptions.modelDir != nil)) {
-        for row in 0..<distances.rowCount {
-          for column in 0..<distances.columnCount {
-            distances[row, column] = distances[row, column].squareRoot()
-          }
-        }
-      }
+      let distances = try data.distances(model, euclidean: euclidean, threadCount: threads)
       if output.lowercased().hasSuffix(".npy") {
         try NumPyFile.write(distances, to: output)
       } else {
@@ -70,8 +62,7 @@ extension KMeansCommand {
       if outputOptions.json {
         try printJSON([
           "rows": distances.rowCount, "clusters": distances.columnCount, "output": output,
-          "euclidean": model.metric == .squaredEuclidean
-            && (euclidean ?? (modelOptions.modelDir != nil)),
+          "euclidean": model.metric == .squaredEuclidean && euclidean,
         ])
       } else {
         print("wrote \(distances.rowCount) × \(distances.columnCount) distances to \(output)")

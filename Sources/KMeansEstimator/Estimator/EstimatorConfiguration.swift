@@ -2,7 +2,7 @@ import KMeans
 
 /// Everything that steers a ``KMeansEstimator``, each field with a documented default.
 public struct EstimatorConfiguration: Sendable, Equatable {
-  /// Every training setting, as `KMeansModel/fit(_:weights:configuration:progress:isCancelled:)`
+  /// Every training setting, as `KMeansModel/fit(_:weights:configuration:observer:)`
   /// takes them: full batch, or mini-batch with `clustering.miniBatch` (TensorFlow's estimator
   /// defaults to mini-batch; this one to full batch).
   public var clustering: KMeansConfiguration

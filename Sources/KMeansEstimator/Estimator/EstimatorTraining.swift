@@ -7,13 +7,14 @@ extension KMeansEstimator {
   /// Trains from the latest checkpoint (or from scratch) for `steps` more steps, or until the
   /// global step reaches `maxSteps`, or until a stopping rule of the configuration holds.
   ///
-  /// Training is the engine's one loop, exactly as `KMeansModel/fit(_:weights:configuration:progress:isCancelled:)`
-  /// runs it (the same seeding, steps and rules; a full-batch step is one Lloyd iteration, a
-  /// mini-batch step one batch of a seeded shuffle per epoch), so an uninterrupted run ends
-  /// where `fit` ends, and every checkpoint holds what the rules remember: a run resumed from
-  /// any checkpoint ends exactly where an uninterrupted one does. Checkpoints are written
-  /// every `checkpointEverySteps` steps or `checkpointEverySeconds`, and at the end — also when
-  /// `isCancelled` returns true after a step, which stops training there.
+  /// Training is the engine's one loop, exactly as
+  /// `KMeansModel/fit(_:weights:configuration:observer:)` runs it (the same seeding, steps and
+  /// rules; a full-batch step is one Lloyd iteration, a mini-batch step one batch of a seeded
+  /// shuffle per epoch), so an uninterrupted run ends where `fit` ends, and every checkpoint
+  /// holds what the rules remember: a run resumed from any checkpoint ends exactly where an
+  /// uninterrupted one does. Checkpoints are written every `checkpointEverySteps` steps or
+  /// `checkpointEverySeconds`, and at the end — also when the observer cancels after a step,
+  /// which stops training there.
   ///
   /// Training holds an advisory lock on the directory (`.kmeans-train.lock`): a second
   /// process (or estimator) that trains into it meanwhile is refused at once, and a read-only
@@ -21,58 +22,67 @@ extension KMeansEstimator {
   /// ends training with an error; the checkpoints before it stay the latest and load. To go
   /// on from an earlier checkpoint (the latest is damaged), call ``rollBack(to:)`` first.
   /// - Parameters:
-  ///   - input: the rows (dense, sparse or named columns).
-  ///   - weights: one sample weight per row, or nil.
+  ///   - data: a `Matrix` or `SparseMatrix` whose columns are the features in the model's
+  ///     order, or a `BatchSource` / `SparseBatchSource` read a piece at a time (full batch:
+  ///     one pass per step; mini-batch: consecutive batches in file order).
+  ///   - weights: one sample weight per row, or nil (a source carries its own).
   ///   - steps: steps to run now; or
   ///   - maxSteps: the global step to train to.
-  ///   - progress: called after every step with the global step and the loss.
-  ///   - isCancelled: checked after every step; true checkpoints and stops.
+  ///   - observer: progress after every step (its `iteration` is the global step) and
+  ///     cancellation (checkpoints, then stops).
   /// - Throws: `KMeansError` for bad data, a directory that is locked or not
   ///   writable, a damaged checkpoint (naming the file and byte offset), or a failed write.
   @discardableResult
+  public func train<Data: KMeansTrainable>(
+    _ data: Data, weights: [Double]? = nil, steps: Int? = nil, maxSteps: Int? = nil,
+    observer: TrainingObserver = TrainingObserver()
+  ) throws -> TrainingReport where Data.Scalar == Scalar {
+    let rows: TrainingRun<Scalar>.Input
+    let dimension: Int
+    var names = configuration.featureColumns
+    switch data.trainingRows {
+    case .dense(let matrix):
+      (rows, dimension) = (.dense(matrix, weights: weights), matrix.columnCount)
+    case .sparse(let matrix):
+      (rows, dimension, names) = (.sparse(matrix, weights: weights), matrix.columnCount, nil)
+    case .stream(let source):
+      try refuseWeights(weights)
+      (rows, dimension) = (.stream(source), source.columnCount)
+    case .sparseStream(let source):
+      try refuseWeights(weights)
+      (rows, dimension, names) = (.sparseStream(source), source.columnCount, nil)
+    }
+    return try run(
+      rows, dimension: dimension, featureNames: names, steps: steps, maxSteps: maxSteps,
+      observer: observer
+    ).report
+  }
+
+  /// ``train(_:weights:steps:maxSteps:observer:)`` on an ``EstimatorInput``: also named
+  /// feature columns (TensorFlow's dictionary of features), chosen by
+  /// ``EstimatorConfiguration/featureColumns`` or every name, sorted.
+  @discardableResult
   public func train(
     input: EstimatorInput<Scalar>, weights: [Double]? = nil, steps: Int? = nil,
-    maxSteps: Int? = nil, progress: ((Int64, Double) -> Void)? = nil,
-    isCancelled: (() -> Bool)? = nil
+    maxSteps: Int? = nil, observer: TrainingObserver = TrainingObserver()
   ) throws -> TrainingReport {
     if case .sparse(let matrix) = input {
-      return try run(
-        .sparse(matrix, weights: weights), dimension: matrix.columnCount, featureNames: nil,
-        steps: steps, maxSteps: maxSteps, progress: progress, isCancelled: isCancelled
-      ).report
+      return try train(
+        matrix, weights: weights, steps: steps, maxSteps: maxSteps, observer: observer)
     }
     let (data, names) = try input.features(selecting: configuration.featureColumns)
     return try run(
       .dense(data, weights: weights), dimension: data.columnCount,
       featureNames: names ?? configuration.featureColumns, steps: steps, maxSteps: maxSteps,
-      progress: progress, isCancelled: isCancelled
+      observer: observer
     ).report
   }
 
-  /// ``train(input:weights:steps:maxSteps:progress:isCancelled:)`` over a stream read a piece
-  /// at a time (memory bounded as in `StreamingKMeans`): full batch is one pass per
-  /// step; mini-batch steps take consecutive batches in file order.
-  @discardableResult
-  public func train<Source: BatchSource>(
-    stream source: Source, steps: Int? = nil, maxSteps: Int? = nil,
-    progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> TrainingReport where Source.Scalar == Scalar {
-    try run(
-      .stream(source), dimension: source.columnCount, featureNames: configuration.featureColumns,
-      steps: steps, maxSteps: maxSteps, progress: progress, isCancelled: isCancelled
-    ).report
-  }
-
-  /// ``train(stream:steps:maxSteps:progress:isCancelled:)`` for a sparse stream.
-  @discardableResult
-  public func train<Source: SparseBatchSource>(
-    sparseStream source: Source, steps: Int? = nil, maxSteps: Int? = nil,
-    progress: ((Int64, Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> TrainingReport where Source.Scalar == Scalar {
-    try run(
-      .sparseStream(source), dimension: source.columnCount, featureNames: nil, steps: steps,
-      maxSteps: maxSteps, progress: progress, isCancelled: isCancelled
-    ).report
+  private func refuseWeights(_ weights: [Double]?) throws {
+    guard weights == nil else {
+      throw KMeansError.invalidConfiguration(
+        "weights given beside a stream: a stream carries its own (WeightedBatches)")
+    }
   }
 
   /// One process's share of a training job that several processes run together (MPI ranks):
@@ -91,7 +101,7 @@ extension KMeansEstimator {
     }
   }
 
-  /// What ``run(_:dimension:featureNames:steps:maxSteps:progress:isCancelled:share:)`` did:
+  /// What ``run(_:dimension:featureNames:steps:maxSteps:observer:share:)`` did:
   /// the report, and the engine's outcome when steps ran (nil when the directory was already
   /// at the target step or stopped by a rule).
   package struct TrainingOutcome {
@@ -105,8 +115,7 @@ extension KMeansEstimator {
   /// checkpoint resumed, the steps run, checkpoints and summaries written.
   package func run(
     _ input: TrainingRun<Scalar>.Input, dimension d: Int, featureNames: [String]?, steps: Int?,
-    maxSteps: Int?, progress: ((Int64, Double) -> Void)?, isCancelled: (() -> Bool)?,
-    share: JobShare? = nil
+    maxSteps: Int?, observer: TrainingObserver, share: JobShare? = nil
   ) throws -> TrainingOutcome {
     guard steps != nil || maxSteps != nil else {
       throw KMeansError.invalidConfiguration("give steps or maxSteps")
@@ -140,7 +149,7 @@ extension KMeansEstimator {
     var run = TrainingRun<Scalar>(configuration: configuration.clustering)
     run.collectives = collectives
     run.rowOffset = share?.rowOffset ?? 0
-    run.isCancelled = isCancelled
+    run.isCancelled = observer.isCancelled
     run.resume = resume
     run.stepLimit = target
     var summaries = try writes ? summaryWriter(startStep: start, lastStep: target) : nil
@@ -150,7 +159,7 @@ extension KMeansEstimator {
     run.afterStep = { trainer, state, record in
       report.losses.append(record.loss)
       report.statistics.append(record)
-      progress?(trainer.globalStep, record.loss)
+      observer.progress?(record)
       guard writes else { return }
       try summaries?.record(record, step: trainer.globalStep, stopping: state.stopReason != nil)
       if self.checkpointIsDue(trainer.globalStep, since: lastCheckpoint)
@@ -232,7 +241,7 @@ extension KMeansEstimator {
   }
 
   /// Makes `checkpoint` (a name such as `model.ckpt-3`, a step number, or a prefix path) the
-  /// latest again, so that the next ``train(input:weights:steps:maxSteps:progress:isCancelled:)``
+  /// latest again, so that the next ``train(_:weights:steps:maxSteps:observer:)``
   /// resumes from it: the way past a damaged latest checkpoint. The checkpoint is read whole
   /// (every CRC checked) first; the checkpoints after it are forgotten and their files deleted,
   /// as training will write those steps again.

@@ -23,7 +23,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The settings.
   public let configuration: EstimatorConfiguration
 
-  /// What a call to ``train(input:weights:steps:maxSteps:progress:isCancelled:)`` did.
+  /// What a call to ``train(_:weights:steps:maxSteps:observer:)`` did.
   public struct TrainingReport: Sendable {
     /// The global step when training started (0 for a fresh directory).
     public var startStep: Int64
@@ -192,8 +192,10 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     -> Matrix<Scalar>
   {
     let threads = configuration.clustering.threadCount
-    if case .sparse(let matrix) = input { return try model.transform(matrix, threadCount: threads) }
-    return try model.transform(
+    if case .sparse(let matrix) = input {
+      return try model.allDistances(matrix, threadCount: threads)
+    }
+    return try model.allDistances(
       features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
   }
 
@@ -207,14 +209,10 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// 1 − cos for cosine.
   public func transform(input: EstimatorInput<Scalar>) throws -> Matrix<Scalar> {
     let model = try model()
-    var distances = try allDistances(input, model: model)
-    if model.metric == .squaredEuclidean {
-      for row in 0..<distances.rowCount {
-        for column in 0..<distances.columnCount {
-          distances[row, column] = distances[row, column].squareRoot()
-        }
-      }
-    }
-    return distances
+    let threads = configuration.clustering.threadCount
+    if case .sparse(let matrix) = input { return try model.transform(matrix, threadCount: threads) }
+    return try model.transform(
+      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
   }
+
 }

@@ -1,0 +1,44 @@
+/// Rows k-means trains on, whatever holds them: one protocol for dense and sparse matrices in
+/// memory and for sources read a batch at a time, so that one
+/// ``KMeansModel/fit(_:weights:configuration:observer:)`` trains on any of them.
+///
+/// ``Matrix``, ``SparseMatrix``, every ``BatchSource`` and every ``SparseBatchSource`` conform.
+public protocol KMeansTrainable<Scalar> {
+  /// The precision of the rows.
+  associatedtype Scalar: KMeansScalar
+  /// The rows, as the engine reads them.
+  var trainingRows: TrainingRows<Scalar> { get }
+}
+
+/// Where a training run reads its rows from.
+public enum TrainingRows<Scalar: KMeansScalar> {
+  /// Dense rows in memory.
+  case dense(Matrix<Scalar>)
+  /// Sparse (CSR) rows in memory, never densified.
+  case sparse(SparseMatrix<Scalar>)
+  /// Dense rows read a batch at a time (one pass per full-batch iteration); sample weights
+  /// come from the source (``BatchSource/lastBatchWeights``, e.g. ``WeightedBatches``).
+  case stream(any BatchSource<Scalar>)
+  /// Sparse rows read a batch at a time.
+  case sparseStream(any SparseBatchSource<Scalar>)
+}
+
+extension Matrix: KMeansTrainable {
+  /// The matrix's rows, in memory.
+  public var trainingRows: TrainingRows<Scalar> { .dense(self) }
+}
+
+extension SparseMatrix: KMeansTrainable {
+  /// The matrix's rows, in memory.
+  public var trainingRows: TrainingRows<Scalar> { .sparse(self) }
+}
+
+extension BatchSource {
+  /// The source, read a batch at a time.
+  public var trainingRows: TrainingRows<Scalar> { .stream(self) }
+}
+
+extension SparseBatchSource {
+  /// The source, read a batch at a time.
+  public var trainingRows: TrainingRows<Scalar> { .sparseStream(self) }
+}
