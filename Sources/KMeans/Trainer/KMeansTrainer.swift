@@ -26,25 +26,25 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
 
   /// The centers used for assignment (TensorFlow's `clusters`); fewer than `k` rows until
   /// initialized.
-  public private(set) var clusters: Matrix<Scalar>
+  public internal(set) var clusters: Matrix<Scalar>
   /// Whether all `k` centers exist.
-  public private(set) var initialized = false
+  public internal(set) var initialized = false
   /// The running count of points per center (mini-batch): starts at one for one step per
   /// iteration, at zero otherwise. With sample weights, the running weight per center,
   /// rounded (the update itself uses the exact weights).
   public var counts: [Int64] { weightTotals.map { Int64($0.rounded()) } }
   /// The running weight per center (the count without weights), used by the mini-batch rule.
-  package private(set) var weightTotals: [Double]
+  package internal(set) var weightTotals: [Double]
   /// The copy of the centers that mini-batch steps update when `stepsPerIteration > 1`; the
   /// same as ``clusters`` otherwise.
   public var clustersUpdated: Matrix<Scalar> { stepsPerIteration > 1 ? updatedCopy : clusters }
   /// Steps left before the next sync of the two copies (mini-batch, `stepsPerIteration > 1`).
-  public private(set) var updateInSteps: Int64
+  public internal(set) var updateInSteps: Int64
   /// Training steps taken.
-  public private(set) var globalStep: Int64 = 0
+  public internal(set) var globalStep: Int64 = 0
 
-  private var updatedCopy: Matrix<Scalar>
-  private var random: RandomSource
+  var updatedCopy: Matrix<Scalar>
+  var random: RandomSource
   let threadCount: Int
 
   /// A trainer with no centers yet.
@@ -88,123 +88,6 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     // The model scales cosine centers to unit length unless they already are (the same rule
     // as a model read back from a checkpoint of these centers).
     KMeansModel(centers: clusters, metric: metric)
-  }
-
-  // MARK: Initialization
-
-  /// Chooses centers from one batch; returns whether all `k` now exist.
-  ///
-  /// Given centers are taken at once. Random initialization takes every row of a batch that
-  /// has no more rows than centers still needed. k-means++, k-MC² and AFK-MC² need a batch
-  /// with at least as many rows as centers still needed (TensorFlow asserts the same). A
-  /// custom initializer may return fewer centers than needed; the next call asks again.
-  @discardableResult
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
-  public mutating func initialize(with batch: Matrix<Scalar>) throws -> Bool {
-    try initialize(prepared: PreparedData(batch, metric: metric, threadCount: threadCount))
-  }
-
-  mutating func initialize<Data: SeedableData<Scalar>>(prepared batch: Data) throws -> Bool {
-    if initialized { return true }
-    let d = batch.columnCount
-    if clusters.rowCount > 0 && clusters.columnCount != d {
-      throw KMeansError.dimensionMismatch(
-        expected: clusters.columnCount, actual: d, context: "the centers chosen so far")
-    }
-    let remaining = clusterCount - clusters.rowCount
-    let existing = clusters.rowCount > 0 ? clusters : nil
-    var initialization = configuration.initialization
-    if configuration.tfCompat, initialization == .random { initialization = .randomWithReplacement }
-    let new = try batch.initialCenters(
-      initialization, count: remaining, existing: existing, random: &random)
-    guard new.rowCount <= remaining else {
-      throw KMeansError.invalidConfiguration(
-        "the initializer returned \(new.rowCount) centers; at most \(remaining) were needed")
-    }
-    if new.rowCount > 0 {
-      guard new.columnCount == d else {
-        throw KMeansError.dimensionMismatch(
-          expected: d, actual: new.columnCount, context: "the data")
-      }
-      let added = metric == .cosine ? new.l2NormalizedRows() : new
-      clusters = clusters.appendingRows(added)
-    }
-    initialized = clusters.rowCount == clusterCount
-    if initialized { updatedCopy = clusters }
-    return initialized
-  }
-
-  /// Sets the full state, e.g. from a checkpoint. `clustersUpdated` defaults to `clusters`.
-  /// - Throws: ``KMeansError/shapeMismatch(_:)`` when the shapes disagree with `k`.
-  public mutating func restore(
-    clusters: Matrix<Scalar>, counts: [Int64]? = nil, clustersUpdated: Matrix<Scalar>? = nil,
-    updateInSteps: Int64? = nil, globalStep: Int64 = 0
-  ) throws {
-    try restore(
-      clusters: clusters, counts: counts, clustersUpdated: clustersUpdated,
-      updateInSteps: updateInSteps, globalStep: globalStep, weightTotals: nil)
-  }
-
-  /// ``restore(clusters:counts:clustersUpdated:updateInSteps:globalStep:)`` with the exact
-  /// running weights (sample weights make `counts` a rounding of them).
-  package mutating func restore(
-    clusters: Matrix<Scalar>, counts: [Int64]?, clustersUpdated: Matrix<Scalar>?,
-    updateInSteps: Int64?, globalStep: Int64, weightTotals: [Double]?
-  ) throws {
-    if let weightTotals, weightTotals.count != clusterCount {
-      throw KMeansError.shapeMismatch(
-        "\(weightTotals.count) running weights restored for \(clusterCount) clusters")
-    }
-    guard clusters.rowCount == clusterCount else {
-      throw KMeansError.shapeMismatch(
-        "\(clusters.rowCount) centers restored for \(clusterCount) clusters")
-    }
-    if let counts, counts.count != clusterCount {
-      throw KMeansError.shapeMismatch(
-        "\(counts.count) counts restored for \(clusterCount) clusters")
-    }
-    if let clustersUpdated,
-      clustersUpdated.rowCount != clusterCount
-        || clustersUpdated.columnCount != clusters.columnCount
-    {
-      throw KMeansError.shapeMismatch("clusters_updated does not have the shape of clusters")
-    }
-    self.clusters = clusters
-    self.updatedCopy = clustersUpdated ?? clusters
-    if let counts { self.weightTotals = counts.map(Double.init) }
-    if let weightTotals { self.weightTotals = weightTotals }
-    if let updateInSteps { self.updateInSteps = updateInSteps }
-    self.globalStep = globalStep
-    self.initialized = true
-  }
-
-  /// Moves the given centers to new positions and sets their counts (mini-batch reassignment).
-  mutating func replaceCenters(_ indices: [Int], with rows: Matrix<Scalar>, count: Double) {
-    let replacement = metric == .cosine ? rows.l2NormalizedRows() : rows
-    for (position, cluster) in indices.enumerated() {
-      for column in 0..<clusters.columnCount {
-        clusters[cluster, column] = replacement[position, column]
-        updatedCopy[cluster, column] = replacement[position, column]
-      }
-      weightTotals[cluster] = count
-    }
-  }
-
-  /// Takes the given centers (already checked), normalised under cosine.
-  mutating func initialize(givenCenters centers: Matrix<Scalar>) throws {
-    guard centers.rowCount == clusterCount else {
-      throw KMeansError.shapeMismatch(
-        "\(centers.rowCount) initial centers given, \(clusterCount) needed")
-    }
-    if metric == .cosine {
-      for row in 0..<centers.rowCount where centers.row(row).allSatisfy({ $0 == 0 }) {
-        throw KMeansError.zeroRowUnderCosine(row: row)
-      }
-    }
-    clusters = metric == .cosine ? centers.l2NormalizedRows() : centers
-    updatedCopy = clusters
-    initialized = true
   }
 
   // MARK: Steps
@@ -393,127 +276,6 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     }
   }
 
-  /// Validates `data` (and `weights`), then initializes from it until all centers exist (see
-  /// ``initializeFully(from:)``).
-  package mutating func initializeFully(with data: Matrix<Scalar>, weights: [Double]? = nil)
-    throws
-  {
-    try initializeFully(
-      from: PreparedData(data, metric: metric, threadCount: threadCount, weights: weights))
-  }
-
-  /// Initializes from the same data until all centers exist (k-MC² may take fewer than `k`
-  /// per call); fails when a call adds nothing.
-  mutating func initializeFully<Data: SeedableData<Scalar>>(from data: Data) throws {
-    while true {
-      let before = clusters.rowCount
-      if try initialize(prepared: data) { return }
-      if clusters.rowCount == before {
-        throw KMeansError.invalidConfiguration(
-          "the \(configuration.initialization.name) initializer chose \(before) of \(clusterCount) centers and then no more"
-        )
-      }
-    }
-  }
-
-  /// Lloyd's update from per-cluster sums: each center becomes its mean.
-  ///
-  /// By default an empty cluster (in index order) takes the next of `candidates` (the points
-  /// farthest from their centers, farthest first), which leaves its old cluster; a cosine mean
-  /// of zero length keeps the old center. With `tfCompat`, centers are sums / (count + 1e-6), so
-  /// an empty cluster becomes the zero vector.
-  package static func centersFromSums(
-    _ totals: ClusterSums, old: Matrix<Scalar>, relocating candidates: [RelocationCandidate],
-    metric: DistanceMetric, tfCompat: Bool, frozen: Int = 0
-  ) -> (centers: Matrix<Scalar>, centerShift: Double, relocatedClusters: Int) {
-    var sums = totals
-    let d = old.columnCount
-    let k = old.rowCount
-    var relocated = 0
-    var relocatedTo: [Int: [Double]] = [:]
-    if !tfCompat {
-      // Frozen clusters are never re-seeded; a cluster is empty when its weight is zero.
-      let empty = (frozen..<k).filter { sums.weights[$0] == 0 }
-      for (cluster, point) in zip(empty, candidates) {
-        for column in 0..<d {
-          sums.sums[point.label * d + column] -= point.weight * point.values[column]
-          sums.sums[cluster * d + column] = point.weight * point.values[column]
-        }
-        sums.counts[point.label] -= 1
-        sums.weights[point.label] -= point.weight
-        sums.counts[cluster] = 1
-        sums.weights[cluster] = point.weight
-        relocatedTo[cluster] = point.values
-        relocated += 1
-      }
-    }
-    var centers = Matrix<Scalar>(zerosWithRowCount: k, columnCount: d)
-    for cluster in 0..<k {
-      var row: [Double]
-      if cluster < frozen {
-        for column in 0..<d { centers[cluster, column] = old[cluster, column] }
-        continue
-      } else if tfCompat {
-        let denominator = Double(Float(sums.weights[cluster]) + 1e-6)
-        row = (0..<d).map { sums.sums[cluster * d + $0] / denominator }
-      } else if sums.weights[cluster] > 0 {
-        row = sums.mean(of: cluster)
-      } else if let point = relocatedTo[cluster] {
-        // Re-seeded with a point of weight zero: the point itself.
-        row = point
-      } else {
-        // Emptied by a relocation: keep the old center.
-        row = old.row(cluster).map(Double.init)
-      }
-      if metric == .cosine {
-        let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        if norm > 0 {
-          row = row.map { $0 / norm }
-        } else if !tfCompat {
-          row = old.row(cluster).map(Double.init)
-        }
-      }
-      for column in 0..<d { centers[cluster, column] = Scalar(row[column]) }
-    }
-    return (centers, squaredShift(from: old, to: centers), relocated)
-  }
-
-  /// TensorFlow's mini-batch rule on the updated copy: c ← c + (S − k·c)/(n + k), n ← n + k,
-  /// for each center that received k > 0 points summing to S (with sample weights, k is the
-  /// weight received and S the weighted sum, as scikit-learn's `MiniBatchKMeans`).
-  mutating func miniBatchUpdate(_ batch: ClusterSums) -> Double {
-    let d = clusters.columnCount
-    var target = stepsPerIteration > 1 ? updatedCopy : clusters
-    let before = target
-    let renormalise = metric == .cosine && stepsPerIteration == 1 && !configuration.tfCompat
-    for cluster in configuration.frozenCenterCount..<clusterCount where batch.weights[cluster] > 0 {
-      let received = batch.weights[cluster]
-      let denominator = weightTotals[cluster] + received
-      var row = (0..<d).map { column -> Double in
-        let current = Double(target[cluster, column])
-        return current + (batch.sums[cluster * d + column] - received * current) / denominator
-      }
-      if renormalise {
-        let norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
-        if norm > 0 { row = row.map { $0 / norm } }
-      }
-      for column in 0..<d { target[cluster, column] = Scalar(row[column]) }
-      weightTotals[cluster] += received
-    }
-    if stepsPerIteration > 1 { updatedCopy = target } else { clusters = target }
-    return Self.squaredShift(from: before, to: target)
-  }
-
-  package static func squaredShift(from old: Matrix<Scalar>, to new: Matrix<Scalar>) -> Double {
-    var shift = 0.0
-    for row in 0..<old.rowCount {
-      for column in 0..<old.columnCount {
-        let moved = Double(new[row, column]) - Double(old[row, column])
-        shift += moved * moved
-      }
-    }
-    return shift
-  }
 }
 
 /// What one step of the engine did, summed over all workers.

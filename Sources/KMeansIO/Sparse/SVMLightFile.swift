@@ -52,6 +52,50 @@ public enum SVMLightFile {
       columnCount: columnCount)
   }
 
+  /// The blank-separated tokens of bytes `start..<end`.
+  static func tokens(_ bytes: [UInt8], from start: Int, to end: Int) -> [Range<Int>] {
+    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
+    var tokens: [Range<Int>] = []
+    var cursor = start
+    while cursor < end {
+      while cursor < end && isSpace(bytes[cursor]) { cursor += 1 }
+      let first = cursor
+      while cursor < end && !isSpace(bytes[cursor]) { cursor += 1 }
+      if cursor > first { tokens.append(first..<cursor) }
+    }
+    return tokens
+  }
+
+  /// One `index:value` token (nil for `qid:…`), checked: the index a whole number below 2³¹ − 1
+  /// (indices are stored as Int32, as SciPy's CSR), the value a finite number; `fail` makes the
+  /// error for a column of the line.
+  static func entry(
+    _ bytes: [UInt8], _ token: Range<Int>, lineStart: Int,
+    fail: (_ column: Int, _ message: String) -> KMeansError
+  ) throws -> (index: Int, value: Double)? {
+    let column = token.lowerBound - lineStart + 1
+    guard let colon = token.first(where: { bytes[$0] == UInt8(ascii: ":") }) else {
+      throw fail(column, "expected index:value, found '\(text(bytes, token))'")
+    }
+    let key = text(bytes, token.lowerBound..<colon)
+    if key == "qid" { return nil }
+    guard let index = Int(key), index >= 0, index < Int(Int32.max) else {
+      throw fail(
+        column, "'\(key)' is not a feature index (a whole number from 0 to \(Int32.max - 1))")
+    }
+    let valueStart = colon + 1
+    guard let value = TextNumbers.parseDouble(bytes, from: valueStart, to: token.upperBound),
+      value.isFinite
+    else {
+      let valueText = text(bytes, valueStart..<token.upperBound)
+      let problem =
+        TextNumbers.parseDouble(bytes, from: valueStart, to: token.upperBound) == nil
+        ? "'\(valueText)' is not a number" : "non-finite value '\(valueText)'"
+      throw fail(valueStart - lineStart + 1, problem)
+    }
+    return (index, value)
+  }
+
   static func parse<Scalar: KMeansScalar>(
     _ bytes: [UInt8], byteCount: Int, path: String, indexBase: IndexBase,
     columnCount: Int?, firstLine: Int = 0, allowEmpty: Bool = false
@@ -67,7 +111,6 @@ public enum SVMLightFile {
     func fail(_ column: Int, _ message: String) -> KMeansError {
       KMeansError.parse(path: path, line: line, column: column, message: message)
     }
-    func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D }
     while position < byteCount {
       line += 1
       let lineStart = position
@@ -78,42 +121,14 @@ public enum SVMLightFile {
         contentEnd = hash
       }
       position = end + 1
-      // Tokens separated by blanks.
-      var tokens: [Range<Int>] = []
-      var cursor = lineStart
-      while cursor < contentEnd {
-        while cursor < contentEnd && isSpace(bytes[cursor]) { cursor += 1 }
-        let start = cursor
-        while cursor < contentEnd && !isSpace(bytes[cursor]) { cursor += 1 }
-        if cursor > start { tokens.append(start..<cursor) }
-      }
+      let tokens = Self.tokens(bytes, from: lineStart, to: contentEnd)
       guard let first = tokens.first else { continue }  // blank or comment-only line
       labels.append(String(decoding: bytes[first], as: UTF8.self))
       for token in tokens.dropFirst() {
-        let column = token.lowerBound - lineStart + 1
-        guard let colon = token.first(where: { bytes[$0] == UInt8(ascii: ":") }) else {
-          throw fail(column, "expected index:value, found '\(text(bytes, token))'")
-        }
-        let key = text(bytes, token.lowerBound..<colon)
-        if key == "qid" { continue }
-        // Column indices are stored as Int32 (as SciPy's CSR): a larger index is refused here,
-        // where its line and column are known.
-        guard let index = Int(key), index >= 0, index < Int(Int32.max) else {
-          throw fail(
-            column, "'\(key)' is not a feature index (a whole number from 0 to \(Int32.max - 1))")
-        }
-        let valueStart = colon + 1
-        guard let value = TextNumbers.parseDouble(bytes, from: valueStart, to: token.upperBound)
-        else {
-          throw fail(
-            valueStart - lineStart + 1,
-            "'\(text(bytes, valueStart..<token.upperBound))' is not a number")
-        }
-        guard value.isFinite else {
-          throw fail(
-            valueStart - lineStart + 1,
-            "non-finite value '\(text(bytes, valueStart..<token.upperBound))'")
-        }
+        guard
+          let (index, value) = try Self.entry(
+            bytes, token, lineStart: lineStart, fail: { fail($0, $1) })
+        else { continue }
         smallestIndex = min(smallestIndex, index)
         largestIndex = max(largestIndex, index)
         indices.append(index)

@@ -158,35 +158,57 @@ struct ZipArchive {
         name: String(decoding: bytes.dropFirst(cursor + 46).prefix(nameLength), as: UTF8.self),
         method: try u16(cursor + 10), compressedSize: try u32(cursor + 20),
         size: try u32(cursor + 24), localHeaderOffset: try u32(cursor + 42))
-      // ZIP64 extra field: the 64-bit values, in order, for each 32-bit field that is full.
-      var extra = cursor + 46 + nameLength
-      let extraEnd = extra + extraLength
-      while extra + 4 <= extraEnd {
-        let id = try u16(extra)
-        let length = try u16(extra + 2)
-        if id == 0x0001 {
-          var field = extra + 4
-          func next(_ what: String) throws -> Int {
-            guard field + 8 <= min(extraEnd, extra + 4 + length) else {
-              throw corrupt("a ZIP64 extra field of member '\(entry.name)' is too short")
-            }
-            defer { field += 8 }
-            return try u64(field, what)
-          }
-          if entry.size == 0xFFFF_FFFF { entry.size = try next("size") }
-          if entry.compressedSize == 0xFFFF_FFFF {
-            entry.compressedSize = try next("compressed size")
-          }
-          if entry.localHeaderOffset == 0xFFFF_FFFF {
-            entry.localHeaderOffset = try next("header offset")
-          }
-        }
-        extra += 4 + length
-      }
+      try Self.readZIP64Fields(
+        of: &entry, in: bytes, from: cursor + 46 + nameLength, length: extraLength, path: path)
       entries.append(entry)
       cursor += 46 + nameLength + extraLength + commentLength
     }
     self.entries = entries
+  }
+
+  /// The ZIP64 extra field of a central-directory entry (bytes `start ..< start + length`):
+  /// the 64-bit values, in order, for each of the entry's 32-bit fields that is full.
+  private static func readZIP64Fields(
+    of entry: inout Entry, in bytes: Data, from start: Int, length extraLength: Int, path: String
+  ) throws {
+    func corrupt(_ reason: String) -> KMeansError {
+      KMeansError.corruptFile(path: path, reason: reason)
+    }
+    func u16(_ at: Int) throws -> Int {
+      Int(try field(UInt16.self, of: bytes, at: at, path: path))
+    }
+    func u64(_ at: Int, _ what: String) throws -> Int {
+      let value = try field(UInt64.self, of: bytes, at: at, path: path)
+      guard let result = Int(exactly: value), result <= bytes.count else {
+        throw corrupt(
+          "the ZIP64 \(what) \(value) at byte \(at) exceeds the archive's \(bytes.count) bytes")
+      }
+      return result
+    }
+    var extra = start
+    let extraEnd = extra + extraLength
+    while extra + 4 <= extraEnd {
+      let id = try u16(extra)
+      let length = try u16(extra + 2)
+      if id == 0x0001 {
+        var field = extra + 4
+        func next(_ what: String) throws -> Int {
+          guard field + 8 <= min(extraEnd, extra + 4 + length) else {
+            throw corrupt("a ZIP64 extra field of member '\(entry.name)' is too short")
+          }
+          defer { field += 8 }
+          return try u64(field, what)
+        }
+        if entry.size == 0xFFFF_FFFF { entry.size = try next("size") }
+        if entry.compressedSize == 0xFFFF_FFFF {
+          entry.compressedSize = try next("compressed size")
+        }
+        if entry.localHeaderOffset == 0xFFFF_FFFF {
+          entry.localHeaderOffset = try next("header offset")
+        }
+      }
+      extra += 4 + length
+    }
   }
 
   /// The little-endian `T` at byte `at` of `bytes`; an error when it lies past the end.

@@ -60,145 +60,40 @@ package enum GroupedBoundKernel<Scalar: KMeansScalar> {
     gemm: MultiplyTransposed<Scalar>
   ) -> Int {
     let t = geometry.groupCount
-    let d = block.dimension
-    let rho = BoundedKernel<Scalar>.errorScale(d)
-    let shrink = BoundedKernel<Scalar>.shrink
-    let cosine = block.distance == .cosine
-    let (largest, smallest) = BoundedKernel<Scalar>.normRange(block)
-    let spread = cosine ? largest - smallest : 0
-    let base = cosine ? smallest : 0
-    let level = geometry.level
-    let width = geometry.width
     let totalPanels = geometry.panelCount
-    var marked: [Int] = []
-    var reassigned = 0
+    let width = geometry.width
     return geometry.withBuffers { packed, packedNorms, laneCenter, groupPanels, drift, groupOf in
       // Scratch as plain pointers: the row loop below must not pay for array bookkeeping.
       let panelList = UnsafeMutablePointer<Int32>.allocate(capacity: max(1, totalPanels))
       let values = UnsafeMutablePointer<Scalar>.allocate(capacity: max(1, totalPanels * width))
       let candidate = UnsafeMutablePointer<Bool>.allocate(capacity: t)
-      let everyGroup = UnsafeMutablePointer<Bool>.allocate(capacity: t)
-      everyGroup.initialize(repeating: true, count: t)
       let groupMinimum = UnsafeMutablePointer<Scalar>.allocate(capacity: t)
       let groupSlot = UnsafeMutablePointer<Int>.allocate(capacity: t)
       defer {
         panelList.deallocate()
         values.deallocate()
         candidate.deallocate()
-        everyGroup.deallocate()
         groupMinimum.deallocate()
         groupSlot.deallocate()
       }
-
-      /// Settles row `row` from the values of its candidate groups (`values`, in group and
-      /// panel order): its label, distance and the bounds of the groups computed.
-      func settle(
-        _ row: Int, values: UnsafePointer<Scalar>, candidate: UnsafePointer<Bool>
-      ) {
-        let label = Int(labels[row])
-        let point = block.points + row * d
-        let center = block.centers + label * d
-        let rowBounds = bounds + row * t
-        let labelGroup = Int(groupOf[label])
-        // Each computed group's smallest value (padding lanes hold +∞), then the winner: the
-        // smallest value, ties to the lowest center (as the fused kernel).
-        var bestValue = Scalar.infinity
-        var ownValue = Scalar.infinity
-        if !candidate[labelGroup] {
-          ownValue = fusedValue(
-            point, center, dimension: d, norm: cosine ? 0 : block.centerSquaredNorms[label])
-          bestValue = ownValue
-        }
-        var slot = 0
-        for group in 0..<t where candidate[group] {
-          let lanes = Int(groupPanels[group + 1] - groupPanels[group]) * width
-          let smallestValue = minimum(values + slot, count: lanes)
-          groupMinimum[group] = smallestValue
-          groupSlot[group] = slot
-          bestValue = min(bestValue, smallestValue)
-          slot += lanes
-        }
-        var bestCenter = Int32.max
-        var bestGroup = labelGroup
-        if ownValue == bestValue {
-          bestCenter = Int32(label)
-        }
-        for group in 0..<t where candidate[group] && groupMinimum[group] == bestValue {
-          let first = Int(groupPanels[group]) * width
-          for lane in 0..<(Int(groupPanels[group + 1]) * width - first)
-          where values[groupSlot[group] + lane] == bestValue {
-            let centerIndex = laneCenter[first + lane]
-            if centerIndex >= 0 && centerIndex < bestCenter {
-              bestCenter = centerIndex
-              bestGroup = group
-            }
-            break  // lanes of a group are in center order: the first is its lowest
-          }
-        }
-        let rowNorm = VectorKernels.dot(point, point, d)
-        let error = rho * (rowNorm + largest)
-        func bound(_ value: Scalar) -> Scalar {
-          value.isFinite ? max(0, rowNorm + base + value - error).squareRoot() * shrink : .infinity
-        }
-        // New bounds of the computed groups: their best value other than the winner's.
-        for group in 0..<t where candidate[group] {
-          guard group == bestGroup else {
-            rowBounds[group] = bound(groupMinimum[group])
-            continue
-          }
-          let first = Int(groupPanels[group]) * width
-          var smallestOther = Scalar.infinity
-          for lane in 0..<(Int(groupPanels[group + 1]) * width - first)
-          where laneCenter[first + lane] != bestCenter {
-            smallestOther = min(smallestOther, values[groupSlot[group] + lane])
-          }
-          rowBounds[group] = bound(smallestOther)
-        }
-        if Int(bestCenter) != label {
-          if !candidate[labelGroup] {
-            rowBounds[labelGroup] = min(rowBounds[labelGroup], bound(ownValue))
-          }
-          labels[row] = bestCenter
-        }
-        let winner = block.centers + Int(bestCenter) * d
-        distances[row] =
-          cosine
-          ? max(0, 1 - VectorKernels.dot(point, winner, d))
-          : VectorKernels.squaredDistance(point, winner, d)
-      }
-
+      let pass = YinyangPass(
+        block: block, labels: labels, distances: distances, bounds: bounds,
+        geometry: geometry, laneCenter: laneCenter, groupPanels: groupPanels, groupOf: groupOf,
+        groupMinimum: groupMinimum, groupSlot: groupSlot)
+      var marked: [Int] = []
       var blockRows: [Int] = []
+      var reassigned = 0
       for row in 0..<block.rowCount {
-        let label = Int(labels[row])
-        let point = block.points + row * d
-        let center = block.centers + label * d
-        let rowBounds = bounds + row * t
-        var smallestBound = Scalar.infinity
-        for group in 0..<t {
-          let bound = (rowBounds[group] - drift[group]) * shrink
-          rowBounds[group] = bound
-          smallestBound = min(smallestBound, bound)
-        }
-        let squared = VectorKernels.squaredDistance(point, center, d)
-        let upper = squared * (1 + rho)
-        let root = upper.squareRoot()
-        let normBound = root + block.centerSquaredNorms[label].squareRoot()
-        let margin = 2 * rho * (normBound * normBound + largest) + spread
-        let threshold = (upper + margin).squareRoot()
-        // The global filter.
-        if threshold < smallestBound {
-          distances[row] = cosine ? max(0, 1 - VectorKernels.dot(point, center, d)) : squared
-          continue
-        }
+        guard let threshold = pass.failsGlobalFilter(row, drift: drift) else { continue }
         reassigned += 1
-        guard level > 0 else {
+        guard geometry.level > 0 else {
           marked.append(row)
           continue
         }
         // The group filter: only groups whose bound does not clear the threshold.
         var panelCount = 0
         for group in 0..<t {
-          candidate[group] = !(threshold < rowBounds[group])
+          candidate[group] = !(threshold < bounds[row * t + group])
           guard candidate[group] else { continue }
           for panel in groupPanels[group]..<groupPanels[group + 1] {
             panelList[panelCount] = panel
@@ -210,39 +105,13 @@ package enum GroupedBoundKernel<Scalar: KMeansScalar> {
           continue
         }
         computeValues(
-          level: level, point: point, dimension: d, packed: packed, packedNorms: packedNorms,
+          level: geometry.level, point: block.points + row * block.dimension,
+          dimension: block.dimension, packed: packed, packedNorms: packedNorms,
           panels: panelList, count: panelCount, into: values)
-        settle(row, values: values, candidate: candidate)
+        pass.settle(row, values: values, candidate: candidate)
       }
       // Rows failing in most groups: every center, a block of rows at a time.
-      if !blockRows.isEmpty {
-        let group = 48
-        let stride = totalPanels * width
-        var gathered = [Scalar](repeating: 0, count: min(group, blockRows.count) * d)
-        var blockValues = [Scalar](repeating: 0, count: min(group, blockRows.count) * stride)
-        var start = 0
-        while start < blockRows.count {
-          let count = min(group, blockRows.count - start)
-          gathered.withUnsafeMutableBufferPointer { rowBuffer in
-            blockValues.withUnsafeMutableBufferPointer { valueBuffer in
-              for index in 0..<count {
-                (rowBuffer.baseAddress! + index * d).update(
-                  from: block.points + blockRows[start + index] * d, count: d)
-              }
-              computeBlockValues(
-                level: level, points: rowBuffer.baseAddress!, rowCount: count, dimension: d,
-                packed: packed, packedNorms: packedNorms, panels: totalPanels,
-                into: valueBuffer.baseAddress!)
-              for index in 0..<count {
-                settle(
-                  blockRows[start + index], values: valueBuffer.baseAddress! + index * stride,
-                  candidate: everyGroup)
-              }
-            }
-          }
-          start += count
-        }
-      }
+      pass.settleEveryGroup(blockRows, packed: packed, packedNorms: packedNorms)
       guard !marked.isEmpty else { return reassigned }
       // Without a fused kernel: the failing rows against every center.
       BoundedKernel<Scalar>.reassignGathered(block, rows: marked, scratch: &scratch, gemm: gemm) {
