@@ -129,16 +129,23 @@ extension KMeansMPICommand {
           collectives: communicator, gatherLabels: results.labelsOutput != nil)
         let seconds = Date().timeIntervalSince(started)
         guard communicator.rank == 0 else { return }
+        try write(outcome)
+        let rowsPerRank = (0..<communicator.size).map {
+          shardRange(rank: $0, count: communicator.size, totalRows: shard.totalRows).count
+        }
+        try report(outcome, rows: shard.totalRows, rowsPerRank: rowsPerRank, seconds: seconds)
+      }
+
+      /// Rank 0 writes the model, the labels and the centers asked for.
+      func write<Scalar: KMeansScalar>(_ outcome: DistributedJob<Scalar>.Outcome) throws {
         let model = outcome.result.model
         if results.verbose {
           for record in model.iterationStatistics {
-            FileHandle.standardError.write(
-              Data(
-                String(
-                  format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d\n",
-                  record.iteration, record.seconds, record.loss, record.centerShift,
-                  record.changedLabels, record.relocatedClusters
-                ).utf8))
+            printError(
+              String(
+                format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
+                record.iteration, record.seconds, record.loss, record.centerShift,
+                record.changedLabels, record.relocatedClusters))
           }
         }
         if let output = results.output { try ModelFile.save(model, to: output) }
@@ -148,13 +155,17 @@ extension KMeansMPICommand {
         if let centersOutput = results.centersOutput {
           try writeCenters(model.centers, to: centersOutput)
         }
-        let rowsPerRank = (0..<communicator.size).map {
-          shardRange(rank: $0, count: communicator.size, totalRows: shard.totalRows).count
-        }
+      }
+
+      /// Rank 0's summary: text, or JSON with --json.
+      func report<Scalar: KMeansScalar>(
+        _ outcome: DistributedJob<Scalar>.Outcome, rows: Int, rowsPerRank: [Int], seconds: Double
+      ) throws {
+        let model = outcome.result.model
         let perIteration = model.iterationStatistics.map(\.seconds)
         if outputOptions.json {
           var summary: [String: Any] = [
-            "ranks": communicator.size, "rows": shard.totalRows, "rowsPerRank": rowsPerRank,
+            "ranks": rowsPerRank.count, "rows": rows, "rowsPerRank": rowsPerRank,
             "clusters": model.clusterCount, "inertia": model.inertia,
             "iterations": model.iterationCount, "stopReason": model.stopReason.rawValue,
             "seconds": seconds,
@@ -162,26 +173,24 @@ extension KMeansMPICommand {
               ? 0 : perIteration.reduce(0, +) / Double(perIteration.count),
           ]
           if let resumed = outcome.resumedFromStep { summary["resumedFromStep"] = resumed }
-          let data = try JSONSerialization.data(
-            withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
-          print(String(decoding: data, as: UTF8.self))
-        } else {
-          print(
-            "ranks:       \(communicator.size) (rows per rank: \(rowsPerRank.map(String.init).joined(separator: " ")))"
-          )
-          if let resumed = outcome.resumedFromStep { print("resumed:     from step \(resumed)") }
-          print("inertia:     \(String(format: "%.6f", model.inertia))")
-          print(
-            "iterations:  \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
-          )
-          if let report = outcome.report, let directory = estimator.modelDir {
-            let steps = report.checkpointSteps.map(String.init).joined(separator: " ")
-            print(
-              "model dir:   \(directory) (steps \(report.startStep) → \(report.finalStep), checkpoints at \(steps))"
-            )
-          }
-          if let output = results.output { print("model:       \(output)") }
+          try printJSON(summary)
+          return
         }
+        print(
+          "ranks:       \(rowsPerRank.count) (rows per rank: \(rowsPerRank.map(String.init).joined(separator: " ")))"
+        )
+        if let resumed = outcome.resumedFromStep { print("resumed:     from step \(resumed)") }
+        print("inertia:     \(String(format: "%.6f", model.inertia))")
+        print(
+          "iterations:  \(model.iterationCount) (stopped: \(model.stopReason.rawValue)), \(String(format: "%.3f", seconds)) s"
+        )
+        if let report = outcome.report, let directory = estimator.modelDir {
+          let steps = report.checkpointSteps.map(String.init).joined(separator: " ")
+          print(
+            "model dir:   \(directory) (steps \(report.startStep) → \(report.finalStep), checkpoints at \(steps))"
+          )
+        }
+        if let output = results.output { print("model:       \(output)") }
       }
     #endif
   }

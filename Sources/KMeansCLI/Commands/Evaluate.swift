@@ -76,28 +76,12 @@ extension KMeansCommand {
         try ClusteringAgreement.normalizedMutualInformation($0, labels)
       }
       let used = sizes.filter { $0 > 0 }.count
-      var quality: (silhouette: Double, ch: Double, db: Double)? = nil
-      if used >= 2 && used < data.rowCount {
-        let sample = data.rowCount > silhouetteSample ? silhouetteSample : nil
-        switch data {
-        case .dense(let matrix):
-          quality = (
-            try ClusteringMetrics.silhouette(
-              matrix, labels: labels, metric: model.metric, sampleSize: sample,
-              threadCount: threads),
-            try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
-            try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
-          )
-        case .sparse(let matrix):
-          quality = (
-            try ClusteringMetrics.silhouette(
-              matrix, labels: labels, metric: model.metric, sampleSize: sample,
-              threadCount: threads),
-            try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
-            try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
-          )
-        }
-      }
+      let quality =
+        used >= 2 && used < data.rowCount
+        ? try Self.quality(
+          data, labels: labels, metric: model.metric,
+          sample: data.rowCount > silhouetteSample ? silhouetteSample : nil, threads: threads)
+        : nil
       var events: String? = nil
       if let directory = modelOptions.modelDir, !noSummary {
         var values = ["score": score, "loss": score]
@@ -142,6 +126,30 @@ extension KMeansCommand {
             agreement, information, column))
       }
       if let events { print("summaries:   \(events) (step \(model.iterationCount))") }
+    }
+
+    /// The silhouette (on a sample of `sample` rows when given), Calinski–Harabasz and
+    /// Davies–Bouldin indices of `labels`.
+    static func quality<Scalar: KMeansScalar>(
+      _ data: Features<Scalar>, labels: [Int], metric: DistanceMetric, sample: Int?,
+      threads: Int?
+    ) throws -> (silhouette: Double, ch: Double, db: Double) {
+      switch data {
+      case .dense(let matrix):
+        return (
+          try ClusteringMetrics.silhouette(
+            matrix, labels: labels, metric: metric, sampleSize: sample, threadCount: threads),
+          try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
+          try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
+        )
+      case .sparse(let matrix):
+        return (
+          try ClusteringMetrics.silhouette(
+            matrix, labels: labels, metric: metric, sampleSize: sample, threadCount: threads),
+          try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
+          try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
+        )
+      }
     }
   }
 }

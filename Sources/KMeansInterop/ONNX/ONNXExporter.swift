@@ -110,6 +110,17 @@ public enum ONNXExporter {
     graph.input = [.tensor("X", elementType, [nil, d])]
     graph.output = [.tensor("label", .int64, [nil]), .tensor("scores", elementType, [nil, k])]
 
+    var proto = modelEnvelope(
+      metadata: [
+        ("metric", model.metric.rawValue), ("clusters", "\(k)"), ("dimension", "\(d)"),
+        ("dtype", Scalar.dtypeName),
+      ])
+    proto.graph = graph
+    return proto
+  }
+
+  /// The model around a graph: IR version, opset, producer and `metadata` (key, value) pairs.
+  static func modelEnvelope(metadata: [(String, String)]) -> Onnx_ModelProto {
     var proto = Onnx_ModelProto()
     proto.irVersion = Int64(irVersion)
     var opset = Onnx_OperatorSetIdProto()
@@ -119,11 +130,7 @@ public enum ONNXExporter {
     proto.producerName = "swift-kmeans"
     proto.producerVersion = "\(KMeansLibrary.version)"
     proto.domain = "swift-kmeans"
-    proto.graph = graph
-    proto.metadataProps = [
-      ("metric", model.metric.rawValue), ("clusters", "\(k)"), ("dimension", "\(d)"),
-      ("dtype", Scalar.dtypeName),
-    ].map { key, value in
+    proto.metadataProps = metadata.map { key, value in
       var entry = Onnx_StringStringEntryProto()
       entry.key = key
       entry.value = value

@@ -127,33 +127,44 @@ public enum SavedModelExporter {
       info.tensorShape = .init(dimensions: shape)
       return info
     }
-    func signature(_ outputs: [String: Tensorflow_TensorInfo]) -> Tensorflow_SignatureDef {
-      var signature = Tensorflow_SignatureDef()
-      signature.inputs = ["input": info(input, dtype, [-1, d])]
-      signature.outputs = outputs
-      signature.methodName = "tensorflow/serving/predict"
-      return signature
-    }
     let indexOutput = ["output": info(index, .dtInt64, [-1])]
+    let metaGraph = Self.metaGraph(
+      graph.graphDef, input: info(input, dtype, [-1, d]),
+      signatures: [
+        "serving_default": indexOutput,
+        "cluster_index": indexOutput,
+        "all_distances": ["output": info(distances, dtype, [-1, k])],
+        "transform": ["output": info(transform, dtype, [-1, k])],
+        "score": [
+          "score": info(score, dtype, []), "nearest_distance": info(nearest, dtype, [-1]),
+        ],
+      ])
+    var savedModel = Tensorflow_SavedModel()
+    savedModel.savedModelSchemaVersion = 1
+    savedModel.metaGraphs = [metaGraph]
+    return savedModel
+  }
+
+  /// The meta graph tagged `serve`: `graph` with one prediction signature per entry of
+  /// `signatures` (its outputs), each fed `input`.
+  static func metaGraph(
+    _ graph: Tensorflow_GraphDef, input: Tensorflow_TensorInfo,
+    signatures: [String: [String: Tensorflow_TensorInfo]]
+  ) -> Tensorflow_MetaGraphDef {
     var metaGraph = Tensorflow_MetaGraphDef()
     metaGraph.metaInfoDef.metaGraphVersion = "v2.15.1"
     metaGraph.metaInfoDef.tags = [tag]
     metaGraph.metaInfoDef.tensorflowVersion = "2.15.1"
     metaGraph.metaInfoDef.tensorflowGitVersion = "swift-kmeans"
-    metaGraph.graphDef = graph.graphDef
-    metaGraph.signatureDef = [
-      "serving_default": signature(indexOutput),
-      "cluster_index": signature(indexOutput),
-      "all_distances": signature(["output": info(distances, dtype, [-1, k])]),
-      "transform": signature(["output": info(transform, dtype, [-1, k])]),
-      "score": signature([
-        "score": info(score, dtype, []), "nearest_distance": info(nearest, dtype, [-1]),
-      ]),
-    ]
-    var savedModel = Tensorflow_SavedModel()
-    savedModel.savedModelSchemaVersion = 1
-    savedModel.metaGraphs = [metaGraph]
-    return savedModel
+    metaGraph.graphDef = graph
+    metaGraph.signatureDef = signatures.mapValues { outputs in
+      var signature = Tensorflow_SignatureDef()
+      signature.inputs = ["input": input]
+      signature.outputs = outputs
+      signature.methodName = "tensorflow/serving/predict"
+      return signature
+    }
+    return metaGraph
   }
 }
 

@@ -78,19 +78,8 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
     let k = block.centerCount
     let centerTile = min(k, Self.centerTile)
     let tileRows = Self.tileRows
-    if scratch.dots.count < tileRows * centerTile {
-      scratch.dots = Array(repeating: 0, count: tileRows * centerTile)
-    }
-    if scratch.best.count < tileRows {
-      scratch.best = Array(repeating: 0, count: tileRows)
-      scratch.bestIndex = Array(repeating: 0, count: tileRows)
-    }
-    if scratch.runnerUp.count < tileRows { scratch.runnerUp = Array(repeating: 0, count: tileRows) }
     let cosine = block.distance == .cosine
-    // Cosine compares −2x·c: the same order as 1 − x·c, from zero norms.
-    if cosine && scratch.packedNorms.count < k {
-      scratch.packedNorms = Array(repeating: 0, count: k)
-    }
+    Self.reserve(&scratch, rows: tileRows, centers: k, centerTile: centerTile, cosine: cosine)
     var largestNorm = Scalar.zero
     for j in 0..<k { largestNorm = max(largestNorm, block.centerSquaredNorms[j]) }
     let rho = BoundedKernel<Scalar>.errorScale(d)
@@ -136,21 +125,11 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
                   centerStart += width
                 }
                 for row in 0..<rows {
-                  let point = tilePoints + row * d
-                  var label = Int(bestIndex[row])
-                  var runner = runnerUp[row]
-                  let rowNorm = VectorKernels.dot(point, point, d)
-                  if runner - best[row] <= 2 * rho * (rowNorm + largestNorm) {
-                    label = exactNearest(point, block)
-                    // The bound must hold for every center but the new label.
-                    runner = best[row]
-                  }
-                  let center = block.centers + label * d
-                  labels[rowStart + row] = Int32(truncatingIfNeeded: label)
-                  distances[rowStart + row] =
-                    cosine
-                    ? max(0, 1 - VectorKernels.dot(point, center, d))
-                    : VectorKernels.squaredDistance(point, center, d)
+                  let (label, distance, runner) = settle(
+                    tilePoints + row * d, best: best[row], index: bestIndex[row],
+                    runnerUp: runnerUp[row], block: block, largestNorm: largestNorm, rho: rho)
+                  labels[rowStart + row] = label
+                  distances[rowStart + row] = distance
                   second?[rowStart + row] = runner
                 }
                 rowStart += rows
@@ -160,6 +139,52 @@ package enum NearestCenterKernel<Scalar: KMeansScalar> {
         }
       }
     }
+  }
+
+  /// Grows `scratch` to hold a tile of `rows` rows against `centerTile` centers (and the zero
+  /// norms cosine compares with).
+  @inlinable
+  static func reserve(
+    _ scratch: inout AssignmentScratch<Scalar>, rows tileRows: Int, centers k: Int,
+    centerTile: Int, cosine: Bool
+  ) {
+    if scratch.dots.count < tileRows * centerTile {
+      scratch.dots = Array(repeating: 0, count: tileRows * centerTile)
+    }
+    if scratch.best.count < tileRows {
+      scratch.best = Array(repeating: 0, count: tileRows)
+      scratch.bestIndex = Array(repeating: 0, count: tileRows)
+    }
+    if scratch.runnerUp.count < tileRows { scratch.runnerUp = Array(repeating: 0, count: tileRows) }
+    // Cosine compares −2x·c: the same order as 1 − x·c, from zero norms.
+    if cosine && scratch.packedNorms.count < k {
+      scratch.packedNorms = Array(repeating: 0, count: k)
+    }
+  }
+
+  /// One row's label, exact distance and runner-up value from its rounded winner `best`
+  /// (center `index`) and runner-up: a near tie (within 2ρ(‖x‖² + max ‖c‖²)) is settled by
+  /// the exact distances to every center, and its runner-up becomes the winner's value.
+  @inlinable @inline(__always)
+  static func settle(
+    _ point: UnsafePointer<Scalar>, best: Scalar, index: Int32, runnerUp: Scalar,
+    block: DistanceBlock<Scalar>, largestNorm: Scalar, rho: Scalar
+  ) -> (label: Int32, distance: Scalar, runnerUp: Scalar) {
+    let d = block.dimension
+    var label = Int(index)
+    var runner = runnerUp
+    let rowNorm = VectorKernels.dot(point, point, d)
+    if runner - best <= 2 * rho * (rowNorm + largestNorm) {
+      label = exactNearest(point, block)
+      // The bound must hold for every center but the new label.
+      runner = best
+    }
+    let center = block.centers + label * d
+    let distance =
+      block.distance == .cosine
+      ? max(0, 1 - VectorKernels.dot(point, center, d))
+      : VectorKernels.squaredDistance(point, center, d)
+    return (Int32(truncatingIfNeeded: label), distance, runner)
   }
 
   /// The first center with the smallest exact distance to `point`: ‖x − c‖² from the

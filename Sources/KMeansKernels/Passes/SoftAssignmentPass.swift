@@ -41,7 +41,6 @@ package enum SoftAssignmentPass {
       return sum
     }
     let tiles = (n + tileRows - 1) / tileRows
-    let singlePrecision = Scalar.self == Float.self
     var tileSums = [Double](repeating: 0, count: tiles * k)
     points.withUnsafeBufferPointer { points in
       centers.withUnsafeBufferPointer { centers in
@@ -66,36 +65,10 @@ package enum SoftAssignmentPass {
                     let x = points.baseAddress! + (first + row) * d
                     for column in 0..<d { rowNorm += Double(x[column]) * Double(x[column]) }
                   }
-                  var maximum = -Double.infinity
-                  for center in 0..<k {
-                    let product = Double(line[center])
-                    let distance =
-                      squaredEuclidean ? rowNorm - 2 * product + centerNorms[center] : 1 - product
-                    let logit = -distance * inverseTemperature
-                    logits[center] = logit
-                    maximum = max(maximum, logit)
-                  }
-                  var total = 0.0
-                  for center in 0..<k {
-                    // Below e^-700 a term is nothing next to the maximum's 1, and libm's exp
-                    // takes a slow path for results that underflow.
-                    let shifted = logits[center] - maximum
-                    let term: Double
-                    if singlePrecision {
-                      term = shifted < -100 ? 0 : Double(Foundation.exp(Float(shifted)))
-                    } else {
-                      term = shifted < -700 ? 0 : Foundation.exp(shifted)
-                    }
-                    logits[center] = term
-                    total += term
-                  }
-                  let scale = 1 / total
-                  for center in 0..<k {
-                    let responsibility = logits[center] * scale
-                    line[center] = Scalar(responsibility)
-                    sums[center] += responsibility
-                  }
-                  lse[first + row] = maximum + Foundation.log(total)
+                  lse[first + row] = softmaxRow(
+                    line, count: k, rowNorm: rowNorm, centerNorms: centerNorms,
+                    squaredEuclidean: squaredEuclidean, inverseTemperature: inverseTemperature,
+                    logits: &logits, columnSums: sums)
                 }
               }
             }
@@ -108,6 +81,47 @@ package enum SoftAssignmentPass {
       for center in 0..<k { columnSums[center] += tileSums[tile * k + center] }
     }
     return (responsibilities, logSumExp, columnSums)
+  }
+
+  /// One row of `run`: turns the row's products with the centers (`line`, in place) into its
+  /// responsibilities, adds them to `columnSums`, and returns the row's log Σ exp(logit).
+  @inline(__always)
+  static func softmaxRow<Scalar: KMeansScalar>(
+    _ line: UnsafeMutablePointer<Scalar>, count k: Int, rowNorm: Double, centerNorms: [Double],
+    squaredEuclidean: Bool, inverseTemperature: Double, logits: inout [Double],
+    columnSums sums: UnsafeMutablePointer<Double>
+  ) -> Double {
+    let singlePrecision = Scalar.self == Float.self
+    var maximum = -Double.infinity
+    for center in 0..<k {
+      let product = Double(line[center])
+      let distance =
+        squaredEuclidean ? rowNorm - 2 * product + centerNorms[center] : 1 - product
+      let logit = -distance * inverseTemperature
+      logits[center] = logit
+      maximum = max(maximum, logit)
+    }
+    var total = 0.0
+    for center in 0..<k {
+      // Below e^-700 a term is nothing next to the maximum's 1, and libm's exp takes a slow
+      // path for results that underflow.
+      let shifted = logits[center] - maximum
+      let term: Double
+      if singlePrecision {
+        term = shifted < -100 ? 0 : Double(Foundation.exp(Float(shifted)))
+      } else {
+        term = shifted < -700 ? 0 : Foundation.exp(shifted)
+      }
+      logits[center] = term
+      total += term
+    }
+    let scale = 1 / total
+    for center in 0..<k {
+      let responsibility = logits[center] * scale
+      line[center] = Scalar(responsibility)
+      sums[center] += responsibility
+    }
+    return maximum + Foundation.log(total)
   }
 
   /// Rows per chunk of ``backwardProducts(responsibilities:points:centers:rowCount:centerCount:dimension:threadCount:)``:

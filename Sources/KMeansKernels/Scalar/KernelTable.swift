@@ -218,38 +218,9 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
         ? max(0, 1 - VectorKernels.dot(x, y, dimension))
         : VectorKernels.squaredDistance(x, y, dimension)
     }
-    self.normalizeRows = { input, rows, dimension, output in
-      var firstZero: Int? = nil
-      for row in 0..<rows {
-        let source = input + row * dimension
-        let target = output + row * dimension
-        let norm = VectorKernels.dot(source, source, dimension).squareRoot()
-        if norm > 0 {
-          for column in 0..<dimension { target[column] = source[column] / norm }
-        } else {
-          for column in 0..<dimension { target[column] = 0 }
-          if firstZero == nil { firstZero = row }
-        }
-      }
-      return firstZero
-    }
-    self.firstNonFinite = { points, rows, dimension in
-      for row in 0..<rows {
-        let line = points + row * dimension
-        // A cheap sum first: it is finite exactly when every term is (barring overflow).
-        var sum = Scalar.zero
-        for column in 0..<dimension { sum += line[column] * 0 }
-        guard !sum.isFinite else { continue }
-        for column in 0..<dimension where !line[column].isFinite { return (row, column) }
-      }
-      return nil
-    }
-    self.squaredNorms = { points, rows, dimension, output in
-      for row in 0..<rows {
-        output[row] = VectorKernels.dot(
-          points + row * dimension, points + row * dimension, dimension)
-      }
-    }
+    self.normalizeRows = { Self.normalizeRows($0, rows: $1, dimension: $2, into: $3) }
+    self.firstNonFinite = { Self.firstNonFinite($0, rows: $1, dimension: $2) }
+    self.squaredNorms = { Self.squaredNorms($0, rows: $1, dimension: $2, into: $3) }
     self.accumulate = {
       points, rows, dimension, labels, weights, centers, sums, counts, weightTotals in
       if Scalar.self == Float.self, FusedKernel.level > 0 {
@@ -261,6 +232,54 @@ public struct _KernelTable<Scalar: KMeansScalar>: Sendable {
       CentroidKernel<Scalar>.accumulate(
         points: points, rows: rows, dimension: dimension, labels: labels, weights: weights,
         centers: centers, sums: sums, counts: counts, weightTotals: weightTotals)
+    }
+  }
+}
+
+/// The portable row kernels of the table.
+extension _KernelTable {
+  /// Each row divided by its length (a zero row stays zero); the first zero row, if any.
+  static func normalizeRows(
+    _ input: UnsafePointer<Scalar>, rows: Int, dimension: Int,
+    into output: UnsafeMutablePointer<Scalar>
+  ) -> Int? {
+    var firstZero: Int? = nil
+    for row in 0..<rows {
+      let source = input + row * dimension
+      let target = output + row * dimension
+      let norm = VectorKernels.dot(source, source, dimension).squareRoot()
+      if norm > 0 {
+        for column in 0..<dimension { target[column] = source[column] / norm }
+      } else {
+        for column in 0..<dimension { target[column] = 0 }
+        if firstZero == nil { firstZero = row }
+      }
+    }
+    return firstZero
+  }
+
+  /// The first NaN or infinity, by row and column.
+  static func firstNonFinite(_ points: UnsafePointer<Scalar>, rows: Int, dimension: Int) -> (
+    row: Int, column: Int
+  )? {
+    for row in 0..<rows {
+      let line = points + row * dimension
+      // A cheap sum first: it is finite exactly when every term is (barring overflow).
+      var sum = Scalar.zero
+      for column in 0..<dimension { sum += line[column] * 0 }
+      guard !sum.isFinite else { continue }
+      for column in 0..<dimension where !line[column].isFinite { return (row, column) }
+    }
+    return nil
+  }
+
+  /// ‖row‖² of each row.
+  static func squaredNorms(
+    _ points: UnsafePointer<Scalar>, rows: Int, dimension: Int,
+    into output: UnsafeMutablePointer<Scalar>
+  ) {
+    for row in 0..<rows {
+      output[row] = VectorKernels.dot(points + row * dimension, points + row * dimension, dimension)
     }
   }
 }
