@@ -214,8 +214,8 @@ func softKMeansSuite() throws {
   if let path = arguments.firstIndex(of: "--points").map({ arguments[$0 + 1] }),
     let centersPath = arguments.firstIndex(of: "--centers").map({ arguments[$0 + 1] })
   {
-    points = try NumPyFile.readMatrix(path, as: Float.self)
-    centers = try NumPyFile.readMatrix(centersPath, as: Float.self)
+    points = try NumPyFile.read(path, as: Float.self)
+    centers = try NumPyFile.read(centersPath, as: Float.self)
   } else {
     let shape = Shape(name: "blobs 100k×64 k=256", rows: 100_000, dimension: 64, clusters: 256)
     points = try blobs(shape, seed: 1)

@@ -13,7 +13,7 @@ let directory = arguments.dropFirst().first { !$0.hasPrefix("--") } ?? "Examples
 let k = arguments.firstIndex(of: "--k").flatMap { Int(arguments[$0 + 1]) } ?? 6
 
 do {
-  let embeddings = try NumPyFile.readMatrix("\(directory)/embeddings.npy", as: Float.self)
+  let embeddings = try NumPyFile.read("\(directory)/embeddings.npy", as: Float.self)
   let table = try String(contentsOfFile: "\(directory)/sentences.tsv", encoding: .utf8)
   let rows = table.split(separator: "\n").dropFirst().map {
     $0.split(separator: "\t", maxSplits: 1)

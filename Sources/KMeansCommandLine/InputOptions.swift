@@ -63,7 +63,7 @@ package struct InputOptions: ParsableArguments {
       if columns != nil || labelColumn != nil {
         throw ValidationError("--columns and --label-column apply to CSV files only")
       }
-      return (try NumPyFile.readMatrix(data, as: Scalar.self), nil)
+      return (try NumPyFile.read(data, as: Scalar.self), nil)
     }
     var options = CSVReadOptions()
     options.columns = columns

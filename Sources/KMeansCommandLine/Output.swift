@@ -65,7 +65,7 @@ package func reportingErrors(_ body: () throws -> Void) throws {
 /// Writes labels as `.npy` (int32), `.ivecs`, or a one-column CSV with a `cluster` header.
 package func writeLabels(_ labels: [Int], to path: String) throws {
   if path.lowercased().hasSuffix(".ivecs") {
-    try VecsFile.writeIvecs(labels, to: path)
+    try VecsFile.write(labels, to: path)
   } else if path.lowercased().hasSuffix(".npy") {
     try NumPyFile.write(labels, as: .int32, to: path)
   } else {
@@ -77,7 +77,7 @@ package func writeLabels(_ labels: [Int], to path: String) throws {
 /// Writes centers as `.fvecs` or `.npy` (in their own precision).
 package func writeCenters<Scalar: KMeansScalar>(_ centers: Matrix<Scalar>, to path: String) throws {
   if path.lowercased().hasSuffix(".fvecs") {
-    try VecsFile.writeFvecs(centers, to: path)
+    try VecsFile.write(centers, to: path)
   } else {
     try NumPyFile.write(centers, to: path)
   }

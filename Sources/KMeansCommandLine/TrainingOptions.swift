@@ -123,7 +123,7 @@ package struct TrainingOptions: ParsableArguments {
           "--init \(initialization): expected kmeans++, kmeans||, random, random-with-replacement, kmc2, afk-mc2 or a .npy file"
         )
       }
-      let centers = try NumPyFile.readMatrix(initialization, as: Double.self)
+      let centers = try NumPyFile.read(initialization, as: Double.self)
       if let k, k != centers.rowCount {
         throw ValidationError(
           "-k \(k) disagrees with the \(centers.rowCount) centers in \(initialization)")

@@ -31,7 +31,7 @@ package struct WeightOptions: ParsableArguments {
     guard let path = weights else { return nil }
     let values: [Double]
     if path.lowercased().hasSuffix(".npy") {
-      let matrix = try NumPyFile.readMatrix(path, as: Double.self)
+      let matrix = try NumPyFile.read(path, as: Double.self)
       guard matrix.columnCount == 1 else {
         throw ValidationError(
           "\(path): expected one weight per row (a 1-D array), got \(matrix.rowCount) × \(matrix.columnCount)"

@@ -148,7 +148,7 @@ extension KMeansMPICommand {
                 record.changedLabels, record.relocatedClusters))
           }
         }
-        if let output = results.output { try ModelFile.save(model, to: output) }
+        if let output = results.output { try ModelFile.write(model, to: output) }
         if let labelsOutput = results.labelsOutput, let labels = outcome.allLabels {
           try writeLabels(labels, to: labelsOutput)
         }

@@ -200,8 +200,8 @@ struct CLITests {
           JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]))
       labelFiles.append(try Data(contentsOf: URL(fileURLWithPath: labels)))
       if index > 0 {
-        guard case .float(let saved) = try ModelFile.load(model),
-          case .float(let reference) = try ModelFile.load(
+        guard case .float(let saved) = try ModelFile.read(model),
+          case .float(let reference) = try ModelFile.read(
             directory.appendingPathComponent("model-0.json").path)
         else {
           Issue.record("models should be float32")

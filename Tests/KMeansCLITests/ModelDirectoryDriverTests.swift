@@ -107,7 +107,7 @@ struct ModelDirectoryDriverTests {
   func expectRefusals<Scalar: KMeansScalar>(
     _: Scalar.Type, _ refusal: Refusal, directory: String, data: String
   ) throws {
-    let matrix = try NumPyFile.readMatrix(data, as: Scalar.self)
+    let matrix = try NumPyFile.read(data, as: Scalar.self)
     let settings = EstimatorConfiguration(clustering: refusal.configuration())
     let library = #expect(throws: KMeansError.self, "KMeansEstimator: \(refusal)") {
       let estimator = try KMeansEstimator<Scalar>(
@@ -152,7 +152,7 @@ struct ModelDirectoryDriverTests {
     let (directory, data) = try Self.trainedDirectory()
     let lock = try DirectoryLock(directory: directory, purpose: "training")
     defer { lock.release() }
-    let matrix = try NumPyFile.readMatrix(data[4]!, as: Float.self)
+    let matrix = try NumPyFile.read(data[4]!, as: Float.self)
     var configuration = KMeansConfiguration(clusterCount: 3)
     configuration.threadCount = 1
     let messages = try Self.twoRankJob(matrix, configuration: configuration, directory: directory)

@@ -45,7 +45,7 @@ struct FuzzRegressionTests {
   @Test("a .npy shape whose product overflows is a corrupt file, not a trap")
   func numPyShapeOverflow() throws {
     for name in ["npy/shape-product-overflows.npy", "npy/byte-count-overflows.npy"] {
-      let whole = error(reading: name) { _ = try NumPyFile.readMatrix($0, as: Float.self) }
+      let whole = error(reading: name) { _ = try NumPyFile.read($0, as: Float.self) }
       let batches = error(reading: name) { _ = try NumPyBatchReader<Float>($0) }
       for found in [whole, batches] {
         guard case .corruptFile(let path, let reason) = found else {
@@ -115,7 +115,7 @@ struct FuzzRegressionTests {
     #expect(throws: KMeansError.self) { _ = try numPy.nextBatch(maxRows: 0) }
     #expect(throws: KMeansError.self) { _ = try numPy.rows(1..<3) }
     let vecsPath = try temporaryPath("rows.fvecs")
-    try VecsFile.writeFvecs(try Matrix<Float>(rows: [[1, 2], [3, 4]]), to: vecsPath)
+    try VecsFile.write(try Matrix<Float>(rows: [[1, 2], [3, 4]]), to: vecsPath)
     let vecs = try VecsReader<Float>(vecsPath)
     #expect(throws: KMeansError.self) { _ = try vecs.nextBatch(maxRows: 0) }
     #expect(throws: KMeansError.self) { _ = try vecs.rows(-1..<1) }
@@ -132,7 +132,7 @@ extension FuzzRegressionTests {
   func rowsWithoutColumns() throws {
     let name = "npy/fuzz-rows-without-columns.npy"
     for read in [
-      { (path: String) in _ = try NumPyFile.readMatrix(path, as: Float.self) },
+      { (path: String) in _ = try NumPyFile.read(path, as: Float.self) },
       { (path: String) in _ = try NumPyBatchReader<Float>(path) },
     ] {
       let found = error(reading: name, read)

@@ -58,7 +58,7 @@ struct StreamingTests {
     arguments: [NumPyBatchReader<Double>.Access.memoryMapped, .chunkedReads])
   func numPyBatches(access: NumPyBatchReader<Double>.Access) throws {
     let path = Fixtures.path("points.npy")
-    let whole = try NumPyFile.readMatrix(path, as: Double.self)
+    let whole = try NumPyFile.read(path, as: Double.self)
     var source = try NumPyBatchReader<Double>(path, access: access)
     #expect(source.rowCount == 240)
     #expect(try drain(&source, rows: 50) == whole)

@@ -53,9 +53,9 @@ struct VecsFileTests {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let centers = try Matrix<Double>(rows: [[0.5, -1.25], [3, 4]])
-    try VecsFile.writeFvecs(centers, to: directory + "/c.fvecs")
+    try VecsFile.write(centers, to: directory + "/c.fvecs")
     #expect(try VecsReader<Double>(directory + "/c.fvecs").readAll() == centers)
-    try VecsFile.writeIvecs([3, 0, 2], to: directory + "/l.ivecs")
+    try VecsFile.write([3, 0, 2], to: directory + "/l.ivecs")
     let labels = try VecsReader<Double>(directory + "/l.ivecs").readAll()
     #expect(labels.columnCount == 1 && labels.values == [3, 0, 2])
   }

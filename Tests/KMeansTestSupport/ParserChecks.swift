@@ -59,7 +59,7 @@ public enum ParserChecks {
     let path = write(bytes, to: "input.npy")
     var whole: Matrix<Float>?
     expectTypedErrors(naming: "input.npy") {
-      whole = try NumPyFile.readMatrix(path, as: Float.self)
+      whole = try NumPyFile.read(path, as: Float.self)
     }
     expectTypedErrors(naming: "input.npy") { _ = try NumPyFile.readIntegers(path) }
     for access in [NumPyBatchReader<Float>.Access.memoryMapped, .chunkedReads] {
@@ -197,7 +197,7 @@ public enum ParserChecks {
       _ = try model.predict(rows)
     }
     expectTypedErrors(naming: "model.json") {
-      switch try ModelFile.loadAny(path) {
+      switch try ModelFile.read(path) {
       case .float(let model): try predict(model)
       case .double(let model): try predict(model)
       }

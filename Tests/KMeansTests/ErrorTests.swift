@@ -110,7 +110,7 @@ struct ErrorTests {
     let path = directory.appendingPathComponent("model.json").path
     try Data("{\"format\": \"swift-kmeans-model/1\", \"dtype\": \"float32\"".utf8).write(
       to: URL(fileURLWithPath: path))
-    #expect(throws: KMeansError.self) { try ModelFile.load(path) }
+    #expect(throws: KMeansError.self) { try ModelFile.read(path) }
     let badShape =
       #"{"format": "swift-kmeans-model/1", "dtype": "float64", "metric": "cosine", "#
       + #""centers": {"rows": 2, "columns": 2, "values": [1, 2, 3]}, "iterationCount": 0, "#
@@ -119,12 +119,12 @@ struct ErrorTests {
     #expect(
       throws: KMeansError.corruptFile(
         path: path, reason: "shape mismatch: 3 values cannot fill a 2 × 2 matrix")
-    ) { try ModelFile.load(path) }
+    ) { try ModelFile.read(path) }
     try Data("{\"hello\": 1}".utf8).write(to: URL(fileURLWithPath: path))
-    let error = #expect(throws: KMeansError.self) { try ModelFile.load(path) }
+    let error = #expect(throws: KMeansError.self) { try ModelFile.read(path) }
     #expect(error?.description.contains("not a swift-kmeans model") == true)
     #expect(throws: KMeansError.fileUnreadable(path: path + ".missing", reason: "no such file")) {
-      try ModelFile.load(path + ".missing")
+      try ModelFile.read(path + ".missing")
     }
   }
 }

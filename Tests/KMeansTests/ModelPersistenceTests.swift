@@ -13,8 +13,8 @@ struct ModelPersistenceTests {
     let (data, _) = try TestData.digits(Float.self)
     let model = try KMeansModel.fit(data, configuration: KMeansConfiguration(clusterCount: 5)).model
     let path = directory.appendingPathComponent("model.json").path
-    try ModelFile.save(model, to: path)
-    guard case .float(let loaded) = try ModelFile.load(path) else {
+    try ModelFile.write(model, to: path)
+    guard case .float(let loaded) = try ModelFile.read(path) else {
       Issue.record("a Float model loaded as Double")
       return
     }
@@ -22,8 +22,8 @@ struct ModelPersistenceTests {
     #expect(try loaded.predict(data) == model.predict(data))
 
     let double = KMeansModel(centers: model.centers.converted(to: Double.self), metric: .cosine)
-    try ModelFile.save(double, to: path)
-    guard case .double(let loadedDouble) = try ModelFile.load(path) else {
+    try ModelFile.write(double, to: path)
+    guard case .double(let loadedDouble) = try ModelFile.read(path) else {
       Issue.record("a Double model loaded as Float")
       return
     }

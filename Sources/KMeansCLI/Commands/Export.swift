@@ -14,7 +14,7 @@ extension KMeansCommand {
         "Export a model (a model directory's latest, or a model file) as JSON, .npy centers, a TensorFlow SavedModel or ONNX.",
       discussion: """
         The JSON file holds the centers, the metric and the metadata; 'kmeans predict --model' \
-        and ModelFile.load read it. The .npy file holds the centers alone.
+        and ModelFile.read read it. The .npy file holds the centers alone.
 
         The SavedModel (a directory: saved_model.pb and variables/) has the signatures of \
         TensorFlow's k-means estimator, each fed 'input' [None, d] (float32; float64 for a \
@@ -67,7 +67,7 @@ extension KMeansCommand {
     func run() throws { try runWithModel() }
 
     func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
-      if let output { try ModelFile.save(model, to: output) }
+      if let output { try ModelFile.write(model, to: output) }
       if let centers { try writeCenters(model.centers, to: centers) }
       if let savedModel {
         try SavedModelExporter.export(model, to: savedModel, overwrite: overwrite)

@@ -87,7 +87,7 @@ extension KMeansCommand {
       let labels: [Int]
       // A bisecting model predicts by walking its tree from the root.
       if let path = modelOptions.model, !path.lowercased().hasSuffix(".npy"),
-        let tree = try ModelFile.loadHierarchy(path, as: Scalar.self),
+        let tree = try ModelFile.readHierarchy(path, as: Scalar.self),
         case .dense(let matrix) = data
       {
         labels = try tree.predict(matrix)

@@ -136,7 +136,7 @@ extension KMeansCommand {
       let seconds = Date().timeIntervalSince(started)
       var model = result.model
       model.featureNames = names
-      if let output { try ModelFile.save(model, to: output) }
+      if let output { try ModelFile.write(model, to: output) }
       if let labelsOutput { try writeLabels(result.labels, to: labelsOutput) }
       if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
       let sizes = clusterSizes(result.labels, clusterCount: result.model.clusterCount)
@@ -165,7 +165,7 @@ extension KMeansCommand {
         centers: tree.centers, metric: tree.metric, inertia: tree.inertia,
         iterationCount: tree.clusterCount - 1, stopReason: .maxIterations)
       model.featureNames = names
-      if let output { try ModelFile.save(model, hierarchy: tree, to: output) }
+      if let output { try ModelFile.write(model, hierarchy: tree, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
       if let centersOutput { try writeCenters(model.centers, to: centersOutput) }
       let agreement = try truth.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }
@@ -238,7 +238,7 @@ extension KMeansCommand {
       if let csvLabels, let labelsOutput { try writeLabels(csvLabels, to: labelsOutput) }
       var fitted = model
       fitted.inertia = summary.inertia
-      if let output { try ModelFile.save(fitted, to: output) }
+      if let output { try ModelFile.write(fitted, to: output) }
       if let centersOutput { try writeCenters(fitted.centers, to: centersOutput) }
       let agreement = try truth.flatMap { truth in
         truth.count == predicted.count
@@ -312,7 +312,7 @@ extension KMeansCommand {
       fitted.iterationCount = Int(training.finalStep)
       fitted.stopReason = training.stopReason ?? .maxIterations
       fitted.iterationStatistics = training.statistics
-      if let output { try ModelFile.save(fitted, to: output) }
+      if let output { try ModelFile.write(fitted, to: output) }
       if let labelsOutput { try writeLabels(labels, to: labelsOutput) }
       if let centersOutput { try writeCenters(fitted.centers, to: centersOutput) }
       let agreement = try trueLabels.map { try ClusteringAgreement.adjustedRandIndex($0, labels) }

@@ -29,7 +29,7 @@ struct ModelOptions: ParsableArguments {
   func load() throws -> (AnyKMeansModel, featureNames: [String]?) {
     let loaded =
       try modelDir.map { try ModelDirectory.loadModel(directory: $0) }
-      ?? ModelFile.loadAny(model ?? "")
+      ?? ModelFile.read(model ?? "")
     switch loaded {
     case .float(let model): return (loaded, model.featureNames)
     case .double(let model): return (loaded, model.featureNames)

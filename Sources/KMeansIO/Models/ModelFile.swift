@@ -9,12 +9,13 @@ public enum AnyKMeansModel: Sendable {
   case double(KMeansModel<Double>)
 }
 
-/// Saving and loading models as JSON (`{"format": "swift-kmeans-model/1", "dtype": …}`).
+/// Reading and writing models as JSON (`{"format": "swift-kmeans-model/1", "dtype": …}`), with
+/// the verbs of every file format of `KMeansIO`: `read` and `write`.
 public enum ModelFile {
   /// Writes `model` to `path` as pretty-printed JSON, atomically. With `hierarchy` (a
   /// bisecting k-means tree whose leaves are `model`'s centers) the file also holds the tree
-  /// under `"bisecting"`, and ``loadHierarchy(_:as:)`` reads it back.
-  public static func save<Scalar: KMeansScalar>(
+  /// under `"bisecting"`, and ``readHierarchy(_:as:)`` reads it back.
+  public static func write<Scalar: KMeansScalar>(
     _ model: KMeansModel<Scalar>, hierarchy: BisectingKMeansModel<Scalar>? = nil, to path: String
   ) throws {
     let encoder = JSONEncoder()
@@ -25,9 +26,9 @@ public enum ModelFile {
       encoder.encode(ModelWithHierarchy(model: model, bisecting: hierarchy)), to: path)
   }
 
-  /// The bisecting tree stored with a model by ``save(_:hierarchy:to:)``, or nil when the
+  /// The bisecting tree stored with a model by ``write(_:hierarchy:to:)``, or nil when the
   /// file has none.
-  public static func loadHierarchy<Scalar: KMeansScalar>(_ path: String, as _: Scalar.Type)
+  public static func readHierarchy<Scalar: KMeansScalar>(_ path: String, as _: Scalar.Type)
     throws -> BisectingKMeansModel<Scalar>?
   {
     do {
@@ -56,9 +57,10 @@ public enum ModelFile {
     }
   }
 
-  /// Reads a model saved by ``save(_:hierarchy:to:)``, in whichever precision it was saved.
+  /// Reads a model written by ``write(_:hierarchy:to:)`` (JSON), in whichever precision it was
+  /// written.
   /// - Throws: `KMeansError/corruptFile(path:reason:)` when the file is not a model.
-  public static func load(_ path: String) throws -> AnyKMeansModel {
+  static func readJSON(_ path: String) throws -> AnyKMeansModel {
     let data = try AtomicFile.read(path)
     struct Header: Decodable {
       var format: String?
@@ -94,7 +96,7 @@ public enum ModelFile {
 
   /// A model from a `.npy` file of centers (`k × d`, float32 or float64 kept as such; integer
   /// arrays read as float32), e.g. written by `kmeans export --centers`.
-  public static func loadCenters(_ path: String, metric: DistanceMetric = .squaredEuclidean)
+  public static func readCenters(_ path: String, metric: DistanceMetric = .squaredEuclidean)
     throws -> AnyKMeansModel
   {
     let data = try AtomicFile.read(path)
@@ -104,15 +106,17 @@ public enum ModelFile {
     }
     if header.type == .float64 {
       return .double(
-        KMeansModel(centers: try NumPyFile.readMatrix(path, as: Double.self), metric: metric))
+        KMeansModel(centers: try NumPyFile.read(path, as: Double.self), metric: metric))
     }
     return .float(
-      KMeansModel(centers: try NumPyFile.readMatrix(path, as: Float.self), metric: metric))
+      KMeansModel(centers: try NumPyFile.read(path, as: Float.self), metric: metric))
   }
 
-  /// A model file: JSON from ``save(_:hierarchy:to:)``, or `.npy` centers (see ``loadCenters(_:metric:)``).
-  public static func loadAny(_ path: String) throws -> AnyKMeansModel {
-    path.lowercased().hasSuffix(".npy") ? try loadCenters(path) : try load(path)
+  /// A model file, in whichever precision it was written: JSON from
+  /// ``write(_:hierarchy:to:)``, or `.npy` centers (see ``readCenters(_:metric:)``).
+  /// - Throws: `KMeansError/corruptFile(path:reason:)` when the file is not a model.
+  public static func read(_ path: String) throws -> AnyKMeansModel {
+    path.lowercased().hasSuffix(".npy") ? try readCenters(path) : try readJSON(path)
   }
 
   private static func describe(_ error: DecodingError) -> String {

@@ -37,7 +37,7 @@ public enum NumPyFile {
   ///
   /// The file is read in 8 MiB pieces decoded straight into the matrix, so the peak memory is
   /// the matrix plus one piece (not the file plus the matrix).
-  public static func readMatrix<Scalar: KMeansScalar>(
+  public static func read<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self
   ) throws -> Matrix<Scalar> {
     guard let handle = FileHandle(forReadingAtPath: path) else {

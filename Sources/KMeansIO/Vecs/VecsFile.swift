@@ -119,10 +119,18 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
   }
 }
 
-/// Writing `.fvecs` (centers) and `.ivecs` (labels, one 1-dimensional vector per row).
+/// Reading and writing TEXMEX vector files whole: `.fvecs` (centers), `.bvecs`, and `.ivecs`
+/// (labels, one 1-dimensional vector per row). ``VecsReader`` reads them a batch at a time.
 public enum VecsFile {
+  /// Every row of an `.fvecs`, `.bvecs` or `.ivecs` file (see ``VecsReader``).
+  public static func read<Scalar: KMeansScalar>(_ path: String, as _: Scalar.Type = Scalar.self)
+    throws -> Matrix<Scalar>
+  {
+    try VecsReader<Scalar>(path).readAll()
+  }
+
   /// Writes each row as a float32 vector, atomically.
-  public static func writeFvecs<Scalar: KMeansScalar>(_ matrix: Matrix<Scalar>, to path: String)
+  public static func write<Scalar: KMeansScalar>(_ matrix: Matrix<Scalar>, to path: String)
     throws
   {
     var bytes: [UInt8] = []
@@ -136,7 +144,7 @@ public enum VecsFile {
 
   /// Writes each integer as a 1-dimensional int32 vector (the layout of ANN ground-truth
   /// files, with one neighbour), atomically.
-  public static func writeIvecs(_ values: [Int], to path: String) throws {
+  public static func write(_ values: [Int], to path: String) throws {
     var bytes: [UInt8] = []
     bytes.reserveCapacity(values.count * 8)
     for value in values {
