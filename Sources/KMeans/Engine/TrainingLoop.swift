@@ -197,6 +197,7 @@ struct TrainingLoop<Scalar: KMeansScalar> {
     var statistics: [IterationStatistics] = []
     var stopReason = state.stopReason ?? .maxIterations
     var lastLoss: Double? = nil
+    if state.stopReason == nil { step.begin() }
     while state.stopReason == nil {
       if trainer.globalStep >= step.lastStep {
         stopReason = .maxIterations

@@ -8,6 +8,8 @@ protocol TrainingStep<Rows> {
   associatedtype Rows: RowSource
   /// The global step at which the run stops with ``StopReason/maxIterations``.
   var lastStep: Int64 { get }
+  /// Readies the step's buffers before the first step of a run (outside the steps' timing).
+  mutating func begin()
   /// Runs one step of `trainer` (keeping in `state` what the mode's rules remember).
   mutating func run(
     _ rows: inout Rows, trainer: inout KMeansTrainer<Rows.Data.Scalar>, state: inout LoopState,
@@ -18,6 +20,10 @@ protocol TrainingStep<Rows> {
     _ rows: inout Rows, trainer: KMeansTrainer<Rows.Data.Scalar>, stopReason: StopReason,
     lastLoss: Double?
   ) throws -> (labels: [Int32], distances: [Rows.Data.Scalar], inertia: Double)
+}
+
+extension TrainingStep {
+  mutating func begin() {}
 }
 
 /// What one step did: the trainer's result, its record (the loop times it), and the mode's
@@ -39,7 +45,7 @@ struct FullBatchStep<Rows: RowSource>: TrainingStep {
   let lastStep: Int64
   /// Whether the rows are in memory (not a stream).
   let inMemory: Bool
-  /// Made at the first step of a run (after seeding, so that the two never hold memory
+  /// Made when a run begins (after seeding, so that the two never hold memory
   /// together).
   private var assigner: Assigner<Scalar>? = nil
 
@@ -72,6 +78,12 @@ struct FullBatchStep<Rows: RowSource>: TrainingStep {
 
   /// Forgets the labels and bounds of a previous run (a new restart).
   mutating func reset() { assigner = nil }
+
+  mutating func begin() {
+    if assigner == nil {
+      assigner = Self.assigner(rowCount: rowCount, loop: loop, inMemory: inMemory)
+    }
+  }
 
   mutating func run(
     _ rows: inout Rows, trainer: inout KMeansTrainer<Scalar>, state: inout LoopState,
