@@ -48,16 +48,9 @@ private func fit<Scalar: KMeansScalar>(
         iteration: record.iteration, loss: record.loss, shift: record.centerShift,
         changed: miniBatch ? -1 : record.changedLabels, rows: record.rows ?? request.rowCount)
     }, isCancelled: { observer.isCancelled })
-  let fitted: KMeansFitResult<Scalar>
-  if request.isSparse {
-    fitted = try KMeansModel.fit(
-      request.sparse(Scalar.self), weights: request.weights(), configuration: settings,
-      observer: watch)
-  } else {
-    fitted = try KMeansModel.fit(
-      request.dense(Scalar.self), weights: request.weights(), configuration: settings,
-      observer: watch)
-  }
+  let fitted = try KMeansModel.fit(
+    request.rows(Scalar.self), weights: request.weights(), configuration: settings,
+    observer: watch)
   if fitted.model.stopReason == .cancelled || observer.isCancelled { return cancelled }
   guard let centers = result.pointee.centers else { throw ABIError("no centers buffer (NULL)") }
   copy(fitted.model.centers.values, to: centers)

@@ -99,11 +99,8 @@ struct DirectoryRequest {
     _ request: DataRequest, steps: Int64, maxSteps: Int64, _ observer: Observer, _: Scalar.Type
   ) throws -> (step: Int64, reason: StopReason?) {
     let estimator = try KMeansEstimator<Scalar>(modelDirectory: path, configuration: settings)
-    let input: EstimatorInput<Scalar> =
-      request.isSparse
-      ? .sparse(try request.sparse(Scalar.self)) : .matrix(try request.dense(Scalar.self))
     let report = try estimator.train(
-      input: input, weights: request.weights(), steps: steps > 0 ? Int(steps) : nil,
+      request.rows(Scalar.self), weights: request.weights(), steps: steps > 0 ? Int(steps) : nil,
       maxSteps: maxSteps > 0 ? Int(maxSteps) : nil,
       observer: TrainingObserver(
         progress: { record in

@@ -42,19 +42,11 @@ struct ModelRequest {
   ) throws {
     let model = try model(Scalar.self)
     let weights = request.weights()
-    if request.isSparse {
-      let data = try request.sparse(Scalar.self)
-      try outputs.write(
-        nearest: { try model.predictWithDistances(data, threadCount: threads) },
-        all: { try model.allDistances(data, threadCount: threads) },
-        total: { try model.score(data, weights: weights, threadCount: threads) })
-    } else {
-      let data = try request.dense(Scalar.self)
-      try outputs.write(
-        nearest: { try model.predictWithDistances(data, threadCount: threads) },
-        all: { try model.allDistances(data, threadCount: threads) },
-        total: { try model.score(data, weights: weights, threadCount: threads) })
-    }
+    let data = try request.rows(Scalar.self)
+    try outputs.write(
+      nearest: { try model.predictWithDistances(data, threadCount: threads) },
+      all: { try model.allDistances(data, threadCount: threads) },
+      total: { try model.score(data, weights: weights, threadCount: threads) })
   }
 }
 

@@ -44,6 +44,11 @@ struct DataRequest {
     return Array(UnsafeBufferPointer(start: weights, count: rowCount))
   }
 
+  /// The rows, dense or sparse, read in place.
+  func rows<Scalar: KMeansScalar>(_: Scalar.Type) throws -> TrainingRows<Scalar> {
+    isSparse ? .sparse(try sparse(Scalar.self)) : .dense(try dense(Scalar.self))
+  }
+
   /// The dense rows, read in place (no copy).
   func dense<Scalar: KMeansScalar>(_: Scalar.Type) throws -> Matrix<Scalar> {
     guard !isSparse else { throw ABIError("this call takes dense rows, not CSR") }

@@ -5,7 +5,7 @@ import KMeansIO
 
 /// The features of a data file: a dense matrix (CSV, `.npy`, `.fvecs`) or a sparse one
 /// (svmlight, SciPy `.npz`), with what each command does to them.
-package enum Features<Scalar: KMeansScalar> {
+package enum Features<Scalar: KMeansScalar>: KMeansTrainable {
   case dense(Matrix<Scalar>)
   case sparse(SparseMatrix<Scalar>)
 
@@ -23,48 +23,38 @@ package enum Features<Scalar: KMeansScalar> {
     }
   }
 
+  /// The rows, as `KMeansModel`'s `fit`, `predict`, `score` and `transform` take them.
+  package var trainingRows: TrainingRows<Scalar> {
+    switch self {
+    case .dense(let matrix): .dense(matrix)
+    case .sparse(let matrix): .sparse(matrix)
+    }
+  }
+
   /// Training: full batch, or mini-batch with `configuration.miniBatch`.
   package func fit(
     weights: [Double]?, configuration: KMeansConfiguration, observer: TrainingObserver
   ) throws -> KMeansFitResult<Scalar> {
-    switch self {
-    case .dense(let matrix):
-      return try KMeansModel.fit(
-        matrix, weights: weights, configuration: configuration, observer: observer)
-    case .sparse(let matrix):
-      return try KMeansModel.fit(
-        matrix, weights: weights, configuration: configuration, observer: observer)
-    }
+    try KMeansModel.fit(self, weights: weights, configuration: configuration, observer: observer)
   }
 
   package func predict(_ model: KMeansModel<Scalar>, threadCount: Int?) throws -> [Int] {
-    switch self {
-    case .dense(let matrix): try model.predict(matrix, threadCount: threadCount)
-    case .sparse(let matrix): try model.predict(matrix, threadCount: threadCount)
-    }
+    try model.predict(self, threadCount: threadCount)
   }
 
   /// Every row's distance to every center: Euclidean (`transform`), or in the model's metric.
   package func distances(_ model: KMeansModel<Scalar>, euclidean: Bool, threadCount: Int?) throws
     -> Matrix<Scalar>
   {
-    switch (self, euclidean) {
-    case (.dense(let matrix), true): try model.transform(matrix, threadCount: threadCount)
-    case (.dense(let matrix), false): try model.allDistances(matrix, threadCount: threadCount)
-    case (.sparse(let matrix), true): try model.transform(matrix, threadCount: threadCount)
-    case (.sparse(let matrix), false): try model.allDistances(matrix, threadCount: threadCount)
-    }
+    euclidean
+      ? try model.transform(self, threadCount: threadCount)
+      : try model.allDistances(self, threadCount: threadCount)
   }
 
   package func score(_ model: KMeansModel<Scalar>, weights: [Double]?, threadCount: Int?) throws
     -> Double
   {
-    switch self {
-    case .dense(let matrix):
-      try model.score(matrix, weights: weights, threadCount: threadCount)
-    case .sparse(let matrix):
-      try model.score(matrix, weights: weights, threadCount: threadCount)
-    }
+    try model.score(self, weights: weights, threadCount: threadCount)
   }
 }
 

@@ -76,17 +76,7 @@ struct OneFitTests {
       var seen: [Int] = []
       let observer = TrainingObserver(
         progress: { seen.append($0.iteration) }, isCancelled: { !seen.isEmpty })
-      let result: KMeansFitResult<Float>
-      switch data {
-      case .dense(let matrix):
-        result = try KMeansModel.fit(matrix, configuration: configuration, observer: observer)
-      case .sparse(let matrix):
-        result = try KMeansModel.fit(matrix, configuration: configuration, observer: observer)
-      case .stream(let source):
-        result = try KMeansModel.fit(source, configuration: configuration, observer: observer)
-      case .sparseStream(let source):
-        result = try KMeansModel.fit(source, configuration: configuration, observer: observer)
-      }
+      let result = try KMeansModel.fit(data, configuration: configuration, observer: observer)
       // isCancelled is asked after each iteration, before its progress call.
       #expect(seen == [1, 2])
       #expect(result.model.stopReason == .cancelled)

@@ -23,6 +23,11 @@ public enum TrainingRows<Scalar: KMeansScalar> {
   case sparseStream(any SparseBatchSource<Scalar>)
 }
 
+extension TrainingRows: KMeansTrainable {
+  /// Itself.
+  public var trainingRows: TrainingRows<Scalar> { self }
+}
+
 extension Matrix: KMeansTrainable {
   /// The matrix's rows, in memory.
   public var trainingRows: TrainingRows<Scalar> { .dense(self) }

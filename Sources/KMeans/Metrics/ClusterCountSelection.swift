@@ -31,40 +31,34 @@ public enum ClusterCountSelection {
   /// as scikit-learn's). The silhouette is exact up to `silhouetteSampleSize` rows and taken
   /// on a seeded sample of that many rows above.
   /// - Parameters:
-  ///   - data: `rowCount × dimension`, row-major.
+  ///   - data: dense or sparse rows in memory.
   ///   - weights: one sample weight per row, or nil for 1 each.
   ///   - ks: the cluster counts to try, in order.
   ///   - configuration: every other training setting.
   ///   - silhouetteSampleSize: rows above which the silhouette is taken on a seeded sample.
   ///   - progress: called after each k with the trial and the number done; return false
   ///     to stop early (e.g. on Ctrl-C), keeping the trials so far.
-  public static func sweep<Scalar: KMeansScalar>(
-    _ data: Matrix<Scalar>, weights: [Double]? = nil, ks: [Int],
-    configuration: KMeansConfiguration, silhouetteSampleSize: Int = 10_000,
-    progress: ((Trial, Int) -> Bool)? = nil
+  public static func sweep<Data: KMeansTrainable>(
+    _ data: Data, weights: [Double]? = nil, ks: [Int], configuration: KMeansConfiguration,
+    silhouetteSampleSize: Int = 10_000, progress: ((Trial, Int) -> Bool)? = nil
   ) throws -> [Trial] {
-    try sweep(
-      ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
-      progress: progress,
-      rows: PreparedData(
-        data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount),
-      geometry: DenseRowsAccess(data),
-      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) })
-  }
-
-  /// ``sweep(_:weights:ks:configuration:silhouetteSampleSize:progress:)`` for sparse rows.
-  public static func sweep<Scalar: KMeansScalar>(
-    _ data: SparseMatrix<Scalar>, weights: [Double]? = nil, ks: [Int],
-    configuration: KMeansConfiguration, silhouetteSampleSize: Int = 10_000,
-    progress: ((Trial, Int) -> Bool)? = nil
-  ) throws -> [Trial] {
-    try sweep(
-      ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
-      progress: progress,
-      rows: SparseData(
-        data, metric: configuration.metric, threadCount: configuration.resolvedThreadCount),
-      geometry: SparseRowsAccess(data),
-      fit: { try KMeansModel.fit(data, weights: weights, configuration: $0) })
+    let metric = configuration.metric
+    let threads = configuration.resolvedThreadCount
+    let fit = { try KMeansModel.fit(data, weights: weights, configuration: $0) }
+    switch data.trainingRows {
+    case .dense(let matrix):
+      return try sweep(
+        ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
+        progress: progress, rows: PreparedData(matrix, metric: metric, threadCount: threads),
+        geometry: DenseRowsAccess(matrix), fit: fit)
+    case .sparse(let matrix):
+      return try sweep(
+        ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
+        progress: progress, rows: SparseData(matrix, metric: metric, threadCount: threads),
+        geometry: SparseRowsAccess(matrix), fit: fit)
+    case .stream, .sparseStream:
+      throw KMeansError.invalidConfiguration("a sweep needs the rows in memory")
+    }
   }
 
   /// The sweep over any rows: `rows` prepared for the silhouette (under the configuration's

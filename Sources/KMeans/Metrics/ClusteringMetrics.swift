@@ -15,30 +15,28 @@ public enum ClusteringMetrics {
   /// `sample_size`), for large data.
   /// - Throws: ``KMeansError`` for mismatched lengths, fewer than 2 or more than n − 1
   ///   clusters, or invalid data.
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
-  public static func silhouette<Scalar: KMeansScalar>(
-    _ data: Matrix<Scalar>, labels: [Int], metric: DistanceMetric = .squaredEuclidean,
+  ///
+  /// `data` is dense or sparse rows in memory (sparse distances come from sparse–dense
+  /// products against blocks of densified rows: O(n²·nnz per row) time).
+  public static func silhouette<Data: KMeansTrainable>(
+    _ data: Data, labels: [Int], metric: DistanceMetric = .squaredEuclidean,
     sampleSize: Int? = nil, seed: UInt64 = 0, threadCount: Int? = nil
   ) throws -> Double {
-    try checkLabels(labels, rows: data.rowCount)
     let threads = threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    return try silhouette(
-      PreparedData(data, metric: metric, threadCount: threads), labels: labels,
-      sampleSize: sampleSize, seed: seed)
-  }
-
-  /// ``silhouette(_:labels:metric:sampleSize:seed:threadCount:)`` for sparse rows (distances
-  /// from sparse–dense products against blocks of densified rows: O(n²·nnz per row) time).
-  public static func silhouette<Scalar: KMeansScalar>(
-    _ data: SparseMatrix<Scalar>, labels: [Int], metric: DistanceMetric = .squaredEuclidean,
-    sampleSize: Int? = nil, seed: UInt64 = 0, threadCount: Int? = nil
-  ) throws -> Double {
-    try checkLabels(labels, rows: data.rowCount)
-    let threads = threadCount ?? ProcessInfo.processInfo.activeProcessorCount
-    return try silhouette(
-      SparseData(data, metric: metric, threadCount: threads), labels: labels,
-      sampleSize: sampleSize, seed: seed)
+    switch data.trainingRows {
+    case .dense(let matrix):
+      try checkLabels(labels, rows: matrix.rowCount)
+      return try silhouette(
+        PreparedData(matrix, metric: metric, threadCount: threads), labels: labels,
+        sampleSize: sampleSize, seed: seed)
+    case .sparse(let matrix):
+      try checkLabels(labels, rows: matrix.rowCount)
+      return try silhouette(
+        SparseData(matrix, metric: metric, threadCount: threads), labels: labels,
+        sampleSize: sampleSize, seed: seed)
+    case .stream, .sparseStream:
+      throw KMeansError.invalidConfiguration("the silhouette needs the rows in memory")
+    }
   }
 
   /// The silhouette of prepared rows: distances to blocks of 256 rows at a time, summed per
@@ -101,17 +99,10 @@ public enum ClusteringMetrics {
   /// The Calinski–Harabasz index (variance ratio): [B / (k − 1)] / [W / (n − k)], B the
   /// between-cluster and W the within-cluster sum of squares around the clusters' means.
   /// Higher is better.
-  public static func calinskiHarabasz<Scalar: KMeansScalar>(
-    _ data: Matrix<Scalar>, labels: [Int]
-  ) throws -> Double {
-    try calinskiHarabasz(ClusterGeometry(DenseRowsAccess(data), labels: labels))
-  }
-
-  /// ``calinskiHarabasz(_:labels:)`` for sparse rows.
-  public static func calinskiHarabasz<Scalar: KMeansScalar>(
-    _ data: SparseMatrix<Scalar>, labels: [Int]
-  ) throws -> Double {
-    try calinskiHarabasz(ClusterGeometry(SparseRowsAccess(data), labels: labels))
+  public static func calinskiHarabasz<Data: KMeansTrainable>(_ data: Data, labels: [Int])
+    throws -> Double
+  {
+    try calinskiHarabasz(geometry(data.trainingRows, labels: labels))
   }
 
   static func calinskiHarabasz(_ geometry: ClusterGeometry) throws -> Double {
@@ -134,17 +125,22 @@ public enum ClusteringMetrics {
 
   /// The Davies–Bouldin index: the mean over clusters i of maxⱼ≠ᵢ (sᵢ + sⱼ) / ‖cᵢ − cⱼ‖, sᵢ the
   /// mean Euclidean distance of i's points to its mean cᵢ. Lower is better; 0 is the minimum.
-  public static func daviesBouldin<Scalar: KMeansScalar>(_ data: Matrix<Scalar>, labels: [Int])
+  public static func daviesBouldin<Data: KMeansTrainable>(_ data: Data, labels: [Int])
     throws -> Double
   {
-    try daviesBouldin(ClusterGeometry(DenseRowsAccess(data), labels: labels), labels: labels)
+    try daviesBouldin(geometry(data.trainingRows, labels: labels), labels: labels)
   }
 
-  /// ``daviesBouldin(_:labels:)`` for sparse rows.
-  public static func daviesBouldin<Scalar: KMeansScalar>(
-    _ data: SparseMatrix<Scalar>, labels: [Int]
-  ) throws -> Double {
-    try daviesBouldin(ClusterGeometry(SparseRowsAccess(data), labels: labels), labels: labels)
+  /// The per-cluster geometry of rows in memory.
+  static func geometry<Scalar>(_ rows: TrainingRows<Scalar>, labels: [Int]) throws
+    -> ClusterGeometry
+  {
+    switch rows {
+    case .dense(let matrix): return try ClusterGeometry(DenseRowsAccess(matrix), labels: labels)
+    case .sparse(let matrix): return try ClusterGeometry(SparseRowsAccess(matrix), labels: labels)
+    case .stream, .sparseStream:
+      throw KMeansError.invalidConfiguration("the cluster indices need the rows in memory")
+    }
   }
 
   static func daviesBouldin(_ geometry: ClusterGeometry, labels: [Int]) throws -> Double {

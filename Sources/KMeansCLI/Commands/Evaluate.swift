@@ -134,22 +134,12 @@ extension KMeansCommand {
       _ data: Features<Scalar>, labels: [Int], metric: DistanceMetric, sample: Int?,
       threads: Int?
     ) throws -> (silhouette: Double, ch: Double, db: Double) {
-      switch data {
-      case .dense(let matrix):
-        return (
-          try ClusteringMetrics.silhouette(
-            matrix, labels: labels, metric: metric, sampleSize: sample, threadCount: threads),
-          try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
-          try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
-        )
-      case .sparse(let matrix):
-        return (
-          try ClusteringMetrics.silhouette(
-            matrix, labels: labels, metric: metric, sampleSize: sample, threadCount: threads),
-          try ClusteringMetrics.calinskiHarabasz(matrix, labels: labels),
-          try ClusteringMetrics.daviesBouldin(matrix, labels: labels)
-        )
-      }
+      (
+        try ClusteringMetrics.silhouette(
+          data, labels: labels, metric: metric, sampleSize: sample, threadCount: threads),
+        try ClusteringMetrics.calinskiHarabasz(data, labels: labels),
+        try ClusteringMetrics.daviesBouldin(data, labels: labels)
+      )
     }
   }
 }

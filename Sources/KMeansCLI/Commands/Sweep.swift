@@ -89,17 +89,9 @@ extension KMeansCommand {
           done: done, detail: "k=\(trial.k) silhouette \(String(format: "%.3f", trial.silhouette))")
         return !Interrupt.isRequested
       }
-      let trials: [ClusterCountSelection.Trial]
-      switch data {
-      case .dense(let matrix):
-        trials = try ClusterCountSelection.sweep(
-          matrix, weights: weights, ks: ks, configuration: configuration,
-          silhouetteSampleSize: silhouetteSample, progress: report)
-      case .sparse(let matrix):
-        trials = try ClusterCountSelection.sweep(
-          matrix, weights: weights, ks: ks, configuration: configuration,
-          silhouetteSampleSize: silhouetteSample, progress: report)
-      }
+      let trials = try ClusterCountSelection.sweep(
+        data, weights: weights, ks: ks, configuration: configuration,
+        silhouetteSampleSize: silhouetteSample, progress: report)
       bar.finish()
       var agreements: [Int: Double] = [:]
       if let truth {

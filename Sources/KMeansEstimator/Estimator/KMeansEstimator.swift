@@ -114,23 +114,18 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// The centers of the latest checkpoint (TensorFlow's `cluster_centers()`).
   public func clusterCenters() throws -> Matrix<Scalar> { try model().centers }
 
-  /// The features of `input` in the model's column order (nil for sparse input).
-  private func features(_ input: EstimatorInput<Scalar>) throws -> Matrix<Scalar>? {
-    if case .sparse = input { return nil }
+  /// The rows of `input`, named columns in the model's column order.
+  private func rows(_ input: EstimatorInput<Scalar>) throws -> TrainingRows<Scalar> {
+    if case .sparse(let matrix) = input { return .sparse(matrix) }
     let stored = try ModelDirectory.metadata(directory: modelDirectory)?.featureNames
-    return try input.features(selecting: configuration.featureColumns ?? stored).0
+    return .dense(try input.features(selecting: configuration.featureColumns ?? stored).0)
   }
 
   /// The nearest center of each row and the distance to it.
   private func assignment(_ input: EstimatorInput<Scalar>, model: KMeansModel<Scalar>) throws
     -> (labels: [Int], distances: [Scalar])
   {
-    let threads = configuration.clustering.threadCount
-    if case .sparse(let matrix) = input {
-      return try model.predictWithDistances(matrix, threadCount: threads)
-    }
-    return try model.predictWithDistances(
-      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
+    try model.predictWithDistances(rows(input), threadCount: configuration.clustering.threadCount)
   }
 
   /// Σ wᵢ·distance from each row to its nearest center (TensorFlow's `score`; scikit-learn's
@@ -142,13 +137,8 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   private func score(
     input: EstimatorInput<Scalar>, weights: [Double]?, model: KMeansModel<Scalar>
   ) throws -> Double {
-    let threads = configuration.clustering.threadCount
-    if case .sparse(let matrix) = input {
-      return try model.score(matrix, weights: weights, threadCount: threads)
-    }
-    return try model.score(
-      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), weights: weights,
-      threadCount: threads)
+    try model.score(
+      rows(input), weights: weights, threadCount: configuration.clustering.threadCount)
   }
 
   /// TensorFlow's `evaluate`: the score (Σ wᵢ·distances) and the global step. Like
@@ -191,12 +181,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   private func allDistances(_ input: EstimatorInput<Scalar>, model: KMeansModel<Scalar>) throws
     -> Matrix<Scalar>
   {
-    let threads = configuration.clustering.threadCount
-    if case .sparse(let matrix) = input {
-      return try model.allDistances(matrix, threadCount: threads)
-    }
-    return try model.allDistances(
-      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
+    try model.allDistances(rows(input), threadCount: configuration.clustering.threadCount)
   }
 
   /// The nearest center of each row (TensorFlow's `predict_cluster_index`).
@@ -208,11 +193,7 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
   /// Euclidean distance (the square root of the squared distance) for squared Euclidean,
   /// 1 − cos for cosine.
   public func transform(input: EstimatorInput<Scalar>) throws -> Matrix<Scalar> {
-    let model = try model()
-    let threads = configuration.clustering.threadCount
-    if case .sparse(let matrix) = input { return try model.transform(matrix, threadCount: threads) }
-    return try model.transform(
-      features(input) ?? Matrix(zerosWithRowCount: 0, columnCount: 0), threadCount: threads)
+    try model().transform(rows(input), threadCount: configuration.clustering.threadCount)
   }
 
 }
