@@ -22,6 +22,8 @@ package struct DistributedJob<Scalar: KMeansScalar> {
   /// Steps to run now, or the global step to train to (one of them with a model directory).
   package var steps: Int? = nil
   package var maxSteps: Int? = nil
+  /// Progress after every step (on each rank; the command gives rank 0 one) and cancellation.
+  package var observer = TrainingObserver()
 
   package init(
     shard: TrainingRun<Scalar>.Input, rowOffset: Int, dimension: Int,
@@ -53,6 +55,8 @@ package struct DistributedJob<Scalar: KMeansScalar> {
       var run = TrainingRun<Scalar>(configuration: configuration)
       run.collectives = collectives
       run.rowOffset = rowOffset
+      run.progress = observer.progress
+      run.isCancelled = observer.isCancelled
       let result = try run.run(shard)
       outcome = Outcome(
         result: KMeansFitResult(
@@ -74,7 +78,7 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     let estimator = try KMeansEstimator<Scalar>(modelDirectory: directory, configuration: settings)
     let trained = try estimator.run(
       shard, dimension: dimension, featureNames: nil, steps: steps, maxSteps: maxSteps,
-      observer: TrainingObserver(),
+      observer: observer,
       share: .init(collectives: collectives, rowOffset: rowOffset))
     let report = trained.report
     let resumed = report.startStep > 0 ? report.startStep : nil

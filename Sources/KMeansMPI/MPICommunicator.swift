@@ -96,8 +96,9 @@
         var text = [CChar](repeating: 0, count: Int(kmeans_mpi_max_error_string()) + 1)
         var length: Int32 = 0
         MPI_Error_string(status, &text, &length)
-        throw KMeansError.rankFailure(
-          rank: rank, message: "\(name) failed: \(String(cString: text))")
+        let message = String(
+          decoding: text.prefix(max(0, Int(length))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        throw KMeansError.rankFailure(rank: rank, message: "\(name) failed: \(message)")
       }
       return result
     }

@@ -117,6 +117,16 @@ extension KMeansMPICommand {
         job.directorySettings = estimator.settings(clustering: configuration)
         job.steps = estimator.steps
         job.maxSteps = estimator.maxSteps
+        if communicator.rank == 0 && results.verbose {
+          // Rank 0 reports each step as it ends (the loss and counts are global).
+          job.observer = TrainingObserver(progress: { record in
+            printError(
+              String(
+                format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
+                record.iteration, record.seconds, record.loss, record.centerShift,
+                record.changedLabels, record.relocatedClusters))
+          })
+        }
         if let modelDir = estimator.modelDir, let resumeFrom = estimator.resumeFrom {
           // Rank 0 rolls the directory back; every rank then reads the same latest checkpoint.
           if communicator.rank == 0 {
@@ -139,15 +149,6 @@ extension KMeansMPICommand {
       /// Rank 0 writes the model, the labels and the centers asked for.
       func write<Scalar: KMeansScalar>(_ outcome: DistributedJob<Scalar>.Outcome) throws {
         let model = outcome.result.model
-        if results.verbose {
-          for record in model.iterationStatistics {
-            printError(
-              String(
-                format: "iteration %d (%.3f s): loss=%.6g shift=%.3g changed=%d relocated=%d",
-                record.iteration, record.seconds, record.loss, record.centerShift,
-                record.changedLabels, record.relocatedClusters))
-          }
-        }
         if let output = results.output { try ModelFile.write(model, to: output) }
         if let labelsOutput = results.labelsOutput, let labels = outcome.allLabels {
           try writeLabels(labels, to: labelsOutput)
