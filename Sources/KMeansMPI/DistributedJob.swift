@@ -89,18 +89,15 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     }
     // Nothing left to run (the step reached, or a rule stopped it): the checkpoint's centers.
     var model = try estimator.model()
-    let assigned: (labels: [Int], distances: [Scalar])
+    let rows: TrainingRows<Scalar>
     let weights: [Double]?
     switch shard {
-    case .dense(let matrix, let rowWeights):
-      assigned = try model.predictWithDistances(matrix, threadCount: configuration.threadCount)
-      weights = rowWeights
-    case .sparse(let matrix, let rowWeights):
-      assigned = try model.predictWithDistances(matrix, threadCount: configuration.threadCount)
-      weights = rowWeights
+    case .dense(let matrix, let rowWeights): (rows, weights) = (.dense(matrix), rowWeights)
+    case .sparse(let matrix, let rowWeights): (rows, weights) = (.sparse(matrix), rowWeights)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("a distributed job reads its rows into memory")
     }
+    let assigned = try model.predictWithDistances(rows, threadCount: configuration.threadCount)
     var inertia = 0.0
     for (row, distance) in assigned.distances.enumerated() {
       inertia += (weights?[row] ?? 1) * Double(distance)

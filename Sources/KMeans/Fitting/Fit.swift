@@ -55,7 +55,9 @@ extension KMeansModel {
     try configuration.validate()
     let threads = configuration.resolvedThreadCount
     let metric = configuration.metric
-    switch data.trainingRows {
+    let rows = data.trainingRows
+    try rows.refuseWeightsBesideStream(weights)
+    switch rows {
     case .dense(let matrix):
       return try fitInMemory(
         PreparedData(matrix, metric: metric, threadCount: threads, weights: weights),
@@ -67,22 +69,11 @@ extension KMeansModel {
         configuration: configuration, progress: observer.progress,
         isCancelled: observer.isCancelled)
     case .stream(let source):
-      try refuseWeights(weights, beside: "a stream")
       var rows = StreamRows(source, metric: metric, threadCount: threads)
       return try fitStream(&rows, configuration: configuration, observer: observer)
     case .sparseStream(let source):
-      try refuseWeights(weights, beside: "a sparse stream")
       var rows = StreamRows(sparse: source, metric: metric, threadCount: threads)
       return try fitStream(&rows, configuration: configuration, observer: observer)
-    }
-  }
-
-  /// A stream's weights come from the source, so that they stay beside their rows.
-  private static func refuseWeights(_ weights: [Double]?, beside what: String) throws {
-    guard weights == nil else {
-      throw KMeansError.invalidConfiguration(
-        "weights given beside \(what): a stream carries its own (WeightedBatches, or lastBatchWeights)"
-      )
     }
   }
 

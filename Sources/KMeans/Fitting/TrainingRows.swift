@@ -47,3 +47,19 @@ extension SparseBatchSource {
   /// The source, read a batch at a time.
   public var trainingRows: TrainingRows<Scalar> { .sparseStream(self) }
 }
+
+extension TrainingRows {
+  /// Refuses sample weights given beside a source: a source carries its own, batch for batch
+  /// (``WeightedBatches``), so that they stay beside their rows.
+  package func refuseWeightsBesideStream(_ weights: [Double]?) throws {
+    switch self {
+    case .dense, .sparse: return
+    case .stream, .sparseStream:
+      guard weights == nil else {
+        throw KMeansError.invalidConfiguration(
+          "weights given beside a stream: a stream carries its own (WeightedBatches, or lastBatchWeights)"
+        )
+      }
+    }
+  }
+}

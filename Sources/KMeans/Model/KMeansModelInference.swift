@@ -51,10 +51,12 @@ extension KMeansModel {
       data.trainingRows, weights: nil, threadCount: threadCount,
       dense: { pieces.append($0.allScoresMatrix(to: $0.prepareCenters(centers))) },
       sparse: { pieces.append($0.allScoresMatrix(to: $0.prepareCenters(centers))) })
-    guard pieces.count != 1 else { return pieces[0] }
-    return pieces.dropFirst().reduce(
-      pieces.first ?? Matrix(zerosWithRowCount: 0, columnCount: clusterCount)
-    ) { $0.appendingRows($1) }
+    if pieces.count == 1 { return pieces[0] }
+    // A source's pieces are joined once (appending matrix to matrix would copy the rows so far
+    // for every piece).
+    return try Matrix(
+      rowCount: pieces.reduce(0) { $0 + $1.rowCount }, columnCount: clusterCount,
+      values: pieces.flatMap(\.values))
   }
 
   /// The rows in cluster-distance space, `rowCount × clusterCount`: the Euclidean distance
@@ -103,12 +105,7 @@ extension KMeansModel {
           expected: dimension, actual: columns, context: "the model")
       }
     }
-    func refuseWeights() throws {
-      guard weights == nil else {
-        throw KMeansError.invalidConfiguration(
-          "weights given beside a stream: a stream carries its own (WeightedBatches)")
-      }
-    }
+    try rows.refuseWeightsBesideStream(weights)
     switch rows {
     case .dense(let matrix):
       try check(matrix.columnCount)
@@ -117,7 +114,6 @@ extension KMeansModel {
       try check(matrix.columnCount)
       try sparse(SparseData(matrix, metric: metric, threadCount: threads, weights: weights))
     case .stream(var source):
-      try refuseWeights()
       try check(source.columnCount)
       try source.rewind()
       var first = 0
@@ -129,7 +125,6 @@ extension KMeansModel {
         first += batch.rowCount
       }
     case .sparseStream(var source):
-      try refuseWeights()
       try check(source.columnCount)
       try source.rewind()
       var first = 0

@@ -40,16 +40,15 @@ extension KMeansEstimator {
     let rows: TrainingRun<Scalar>.Input
     let dimension: Int
     var names = configuration.featureColumns
+    try data.trainingRows.refuseWeightsBesideStream(weights)
     switch data.trainingRows {
     case .dense(let matrix):
       (rows, dimension) = (.dense(matrix, weights: weights), matrix.columnCount)
     case .sparse(let matrix):
       (rows, dimension, names) = (.sparse(matrix, weights: weights), matrix.columnCount, nil)
     case .stream(let source):
-      try refuseWeights(weights)
       (rows, dimension) = (.stream(source), source.columnCount)
     case .sparseStream(let source):
-      try refuseWeights(weights)
       (rows, dimension, names) = (.sparseStream(source), source.columnCount, nil)
     }
     return try run(
@@ -76,13 +75,6 @@ extension KMeansEstimator {
       featureNames: names ?? configuration.featureColumns, steps: steps, maxSteps: maxSteps,
       observer: observer
     ).report
-  }
-
-  private func refuseWeights(_ weights: [Double]?) throws {
-    guard weights == nil else {
-      throw KMeansError.invalidConfiguration(
-        "weights given beside a stream: a stream carries its own (WeightedBatches)")
-    }
   }
 
   /// One process's share of a training job that several processes run together (MPI ranks):

@@ -121,13 +121,6 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     return .dense(try input.features(selecting: configuration.featureColumns ?? stored).0)
   }
 
-  /// The nearest center of each row and the distance to it.
-  private func assignment(_ input: EstimatorInput<Scalar>, model: KMeansModel<Scalar>) throws
-    -> (labels: [Int], distances: [Scalar])
-  {
-    try model.predictWithDistances(rows(input), threadCount: configuration.clustering.threadCount)
-  }
-
   /// Σ wᵢ·distance from each row to its nearest center (TensorFlow's `score`; scikit-learn's
   /// is its negative).
   public func score(input: EstimatorInput<Scalar>, weights: [Double]? = nil) throws -> Double {
@@ -175,18 +168,18 @@ public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
     clusterIndices: [Int], allDistances: Matrix<Scalar>
   ) {
     let model = try model()
-    return (try assignment(input, model: model).labels, try allDistances(input, model: model))
-  }
-
-  private func allDistances(_ input: EstimatorInput<Scalar>, model: KMeansModel<Scalar>) throws
-    -> Matrix<Scalar>
-  {
-    try model.allDistances(rows(input), threadCount: configuration.clustering.threadCount)
+    // The rows are made (and the directory's feature names read) once for both answers.
+    let rows = try rows(input)
+    let threads = configuration.clustering.threadCount
+    return (
+      try model.predict(rows, threadCount: threads),
+      try model.allDistances(rows, threadCount: threads)
+    )
   }
 
   /// The nearest center of each row (TensorFlow's `predict_cluster_index`).
   public func predictClusterIndex(input: EstimatorInput<Scalar>) throws -> [Int] {
-    try assignment(input, model: model()).labels
+    try model().predict(rows(input), threadCount: configuration.clustering.threadCount)
   }
 
   /// Distances to every center, as TensorFlow's estimator `transform` returns them: the
