@@ -42,14 +42,13 @@ let package = Package(
     /// and soft k-means with reverse derivatives on BLAS (Swift's `_Differentiation`).
     .target(name: "KMeansDifferentiable", dependencies: ["KMeans", "KMeansKernels"]),
     /// What other tools read: TensorFlow SavedModels, ONNX models and TensorBoard event files
-    /// (protocol buffers generated from the project's own subsets in `Protos/Definitions`).
+    /// (protocol buffers generated from the project's own subsets in the repository's `Protos/`).
     .target(
       name: "KMeansInterop",
       dependencies: [
         "KMeans", "KMeansIO", "KMeansBytes",
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-      ],
-      exclude: ["Protos/Definitions"]
+      ]
     ),
     /// The model directory: TensorFlow V2 checkpoints, resumable training with TensorBoard
     /// summaries, export.

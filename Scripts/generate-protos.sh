@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Regenerates Sources/KMeansInterop/Protos/Generated/*.pb.swift from the project's own .proto
-# subsets in Sources/KMeansInterop/Protos/Definitions. The generated code is committed, so a
+# subsets in Protos/. The generated code is committed, so a
 # build never needs protoc or the plugin; run this only after changing a .proto file.
 # Needs protoc (Debian: protobuf-compiler) and swift-protobuf's protoc-gen-swift at the version
 # Package.swift names (built here from the local package copy when it is not on PATH).
@@ -18,7 +18,7 @@ if [ -z "$plugin" ]; then
   swift build -c release --package-path "$checkout" --product protoc-gen-swift
   plugin="$(swift build -c release --package-path "$checkout" --show-bin-path)/protoc-gen-swift"
 fi
-definitions=Sources/KMeansInterop/Protos/Definitions
+definitions=Protos
 generated=Sources/KMeansInterop/Protos/Generated
 mkdir -p "$generated"
 protoc --plugin=protoc-gen-swift="$plugin" --proto_path="$definitions" \

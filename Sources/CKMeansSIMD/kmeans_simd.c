@@ -85,227 +85,6 @@ __attribute__((target("avx2,fma"))) static inline double argmin_avx2_f64(
 
 #endif
 
-// ---- float ----------------------------------------------------------------------------------
-
-#define KM_T float
-#define KM_SUFFIX f32
-#define KM_INDEX_T int32_t
-#define KM_FMA fmaf
-#define KM_W512 16
-#define KM_V512 __m512
-#define KM_MASK512 __mmask16
-#define KM_SET1_512 _mm512_set1_ps
-#define KM_LOAD_512 _mm512_loadu_ps
-#define KM_ZERO_512 _mm512_setzero_ps
-#define KM_STOREU_512 _mm512_storeu_ps
-#define KM_FMA_512 _mm512_fmadd_ps
-#define KM_MIN_512 _mm512_min_ps
-#define KM_MAX_512 _mm512_max_ps
-#define KM_CMP_512 _mm512_cmp_ps_mask
-#define KM_MOV_512 _mm512_mask_mov_ps
-#define KM_RMIN_512 _mm512_reduce_min_ps
-#define KM_MRMIN_512 _mm512_mask_reduce_min_ps
-#define KM_LANES_512 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-#define KM_IADD_512 _mm512_add_epi32
-#define KM_ISET1_512 _mm512_set1_epi32
-#define KM_IMOV_512 _mm512_mask_mov_epi32
-#define KM_ICMPEQ_512 _mm512_mask_cmpeq_epi32_mask
-#define KM_IRMIN_512 _mm512_mask_reduce_min_epi32
-#define KM_W256 8
-#define KM_V256 __m256
-#define KM_SET1_256 _mm256_set1_ps
-#define KM_LOAD_256 _mm256_loadu_ps
-#define KM_STORE_256 _mm256_storeu_ps
-#define KM_ZERO_256 _mm256_setzero_ps
-#define KM_FMA_256 _mm256_fmadd_ps
-#define KM_BCAST_256 _mm256_broadcast_ss
-#define KM_CMP_256 _mm256_cmp_ps
-#define KM_BLEND_256 _mm256_blendv_ps
-#define KM_MIN_256 _mm256_min_ps
-#define KM_MAX_256 _mm256_max_ps
-#define KM_TO_256 _mm256_castsi256_ps
-#define KM_FROM_256 _mm256_castps_si256
-#define KM_LANES_256 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
-#define KM_IADD_256 _mm256_add_epi32
-#define KM_ISET1_256 _mm256_set1_epi32
-#include "kmeans_simd_assign.h"
-#undef KM_T
-#undef KM_SUFFIX
-#undef KM_INDEX_T
-#undef KM_FMA
-#undef KM_W512
-#undef KM_V512
-#undef KM_MASK512
-#undef KM_SET1_512
-#undef KM_LOAD_512
-#undef KM_ZERO_512
-#undef KM_STOREU_512
-#undef KM_FMA_512
-#undef KM_MIN_512
-#undef KM_MAX_512
-#undef KM_CMP_512
-#undef KM_MOV_512
-#undef KM_RMIN_512
-#undef KM_MRMIN_512
-#undef KM_LANES_512
-#undef KM_IADD_512
-#undef KM_ISET1_512
-#undef KM_IMOV_512
-#undef KM_ICMPEQ_512
-#undef KM_IRMIN_512
-#undef KM_W256
-#undef KM_V256
-#undef KM_SET1_256
-#undef KM_LOAD_256
-#undef KM_STORE_256
-#undef KM_ZERO_256
-#undef KM_FMA_256
-#undef KM_BCAST_256
-#undef KM_CMP_256
-#undef KM_BLEND_256
-#undef KM_MIN_256
-#undef KM_MAX_256
-#undef KM_TO_256
-#undef KM_FROM_256
-#undef KM_LANES_256
-#undef KM_IADD_256
-#undef KM_ISET1_256
-
-// ---- double ---------------------------------------------------------------------------------
-
-#define KM_T double
-#define KM_SUFFIX f64
-#define KM_INDEX_T int64_t
-#define KM_FMA fma
-#define KM_W512 8
-#define KM_V512 __m512d
-#define KM_MASK512 __mmask8
-#define KM_SET1_512 _mm512_set1_pd
-#define KM_LOAD_512 _mm512_loadu_pd
-#define KM_ZERO_512 _mm512_setzero_pd
-#define KM_STOREU_512 _mm512_storeu_pd
-#define KM_FMA_512 _mm512_fmadd_pd
-#define KM_MIN_512 _mm512_min_pd
-#define KM_MAX_512 _mm512_max_pd
-#define KM_CMP_512 _mm512_cmp_pd_mask
-#define KM_MOV_512 _mm512_mask_mov_pd
-#define KM_RMIN_512 _mm512_reduce_min_pd
-#define KM_MRMIN_512 _mm512_mask_reduce_min_pd
-#define KM_LANES_512 _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7)
-#define KM_IADD_512 _mm512_add_epi64
-#define KM_ISET1_512 _mm512_set1_epi64
-#define KM_IMOV_512 _mm512_mask_mov_epi64
-#define KM_ICMPEQ_512 _mm512_mask_cmpeq_epi64_mask
-#define KM_IRMIN_512 _mm512_mask_reduce_min_epi64
-#define KM_W256 4
-#define KM_V256 __m256d
-#define KM_SET1_256 _mm256_set1_pd
-#define KM_LOAD_256 _mm256_loadu_pd
-#define KM_STORE_256 _mm256_storeu_pd
-#define KM_ZERO_256 _mm256_setzero_pd
-#define KM_FMA_256 _mm256_fmadd_pd
-#define KM_BCAST_256 _mm256_broadcast_sd
-#define KM_CMP_256 _mm256_cmp_pd
-#define KM_BLEND_256 _mm256_blendv_pd
-#define KM_MIN_256 _mm256_min_pd
-#define KM_MAX_256 _mm256_max_pd
-#define KM_TO_256 _mm256_castsi256_pd
-#define KM_FROM_256 _mm256_castpd_si256
-#define KM_LANES_256 _mm256_setr_epi64x(0, 1, 2, 3)
-#define KM_IADD_256 _mm256_add_epi64
-#define KM_ISET1_256 _mm256_set1_epi64x
-#include "kmeans_simd_assign.h"
-
-#if KMEANS_X86
-
-__attribute__((target("avx512f"))) static void accumulate_avx512(
-    const float *points, long rows, int d, const int32_t *labels, const double *weights,
-    int lower, int upper, double *sums, long *counts, double *weight_totals) {
-  for (long row = 0; row < rows; row++) {
-    int label = labels[row];
-    if (label < lower || label >= upper) continue;
-    double *sum = sums + (long)label * d;
-    const float *x = points + row * (long)d;
-    int j = 0;
-    if (weights) {
-      double w = weights[row];
-      __m512d wv = _mm512_set1_pd(w);
-      for (; j + 8 <= d; j += 8) {
-        __m512d v = _mm512_mul_pd(wv, _mm512_cvtps_pd(_mm256_loadu_ps(x + j)));
-        _mm512_storeu_pd(sum + j, _mm512_add_pd(_mm512_loadu_pd(sum + j), v));
-      }
-      for (; j < d; j++) sum[j] += w * (double)x[j];
-      weight_totals[label] += w;
-    } else {
-      for (; j + 8 <= d; j += 8) {
-        __m512d v = _mm512_cvtps_pd(_mm256_loadu_ps(x + j));
-        _mm512_storeu_pd(sum + j, _mm512_add_pd(_mm512_loadu_pd(sum + j), v));
-      }
-      for (; j < d; j++) sum[j] += (double)x[j];
-      weight_totals[label] += 1.0;
-    }
-    counts[label] += 1;
-  }
-}
-
-__attribute__((target("avx2"))) static void accumulate_avx2(
-    const float *points, long rows, int d, const int32_t *labels, const double *weights,
-    int lower, int upper, double *sums, long *counts, double *weight_totals) {
-  for (long row = 0; row < rows; row++) {
-    int label = labels[row];
-    if (label < lower || label >= upper) continue;
-    double *sum = sums + (long)label * d;
-    const float *x = points + row * (long)d;
-    int j = 0;
-    if (weights) {
-      double w = weights[row];
-      __m256d wv = _mm256_set1_pd(w);
-      for (; j + 4 <= d; j += 4) {
-        __m256d v = _mm256_mul_pd(wv, _mm256_cvtps_pd(_mm_loadu_ps(x + j)));
-        _mm256_storeu_pd(sum + j, _mm256_add_pd(_mm256_loadu_pd(sum + j), v));
-      }
-      for (; j < d; j++) sum[j] += w * (double)x[j];
-      weight_totals[label] += w;
-    } else {
-      for (; j + 4 <= d; j += 4) {
-        __m256d v = _mm256_cvtps_pd(_mm_loadu_ps(x + j));
-        _mm256_storeu_pd(sum + j, _mm256_add_pd(_mm256_loadu_pd(sum + j), v));
-      }
-      for (; j < d; j++) sum[j] += (double)x[j];
-      weight_totals[label] += 1.0;
-    }
-    counts[label] += 1;
-  }
-}
-
-#endif
-
-void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
-                                const int32_t *labels, const double *weights, int lower,
-                                int upper, double *sums, long *counts, double *weight_totals) {
-#if KMEANS_X86
-  if (level == 2) {
-    accumulate_avx512(points, rows, d, labels, weights, lower, upper, sums, counts,
-                      weight_totals);
-    return;
-  }
-  if (level == 1) {
-    accumulate_avx2(points, rows, d, labels, weights, lower, upper, sums, counts, weight_totals);
-    return;
-  }
-#endif
-  for (long row = 0; row < rows; row++) {
-    int label = labels[row];
-    if (label < lower || label >= upper) continue;
-    double *sum = sums + (long)label * d;
-    const float *x = points + row * (long)d;
-    double w = weights ? weights[row] : 1.0;
-    for (int j = 0; j < d; j++) sum[j] += weights ? w * (double)x[j] : (double)x[j];
-    weight_totals[label] += w;
-    counts[label] += 1;
-  }
-}
-
 // ---- dot products against a few centers -------------------------------------------------------
 
 #define DOT_ROWS 2
@@ -416,34 +195,200 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #undef KM_DOTS_BLOCK
 #endif
 
-void kmeans_simd_dots_f32(int level, const float *points, long n, int d, const float *centers,
-                          int m, float *dots) {
-#if KMEANS_X86
-  if (level >= 1) {
-    dots_avx2_f32(points, n, d, centers, m, dots);
-    return;
-  }
-#endif
-  for (long row = 0; row < n; row++)
-    for (int i = 0; i < m; i++) {
-      float s = 0;
-      for (int j = 0; j < d; j++) s += points[row * d + j] * centers[(long)i * d + j];
-      dots[row * m + i] = s;
-    }
-}
+// ---- float ----------------------------------------------------------------------------------
 
-void kmeans_simd_dots_f64(int level, const double *points, long n, int d,
-                          const double *centers, int m, double *dots) {
+#define KM_T float
+#define KM_SUFFIX f32
+#define KM_INDEX_T int32_t
+#define KM_FMA fmaf
+#define KM_W_512 16
+#define KM_V_512 __m512
+#define KM_MASK512 __mmask16
+#define KM_SET1_512 _mm512_set1_ps
+#define KM_LOAD_512 _mm512_loadu_ps
+#define KM_ZERO_512 _mm512_setzero_ps
+#define KM_STORE_512 _mm512_storeu_ps
+#define KM_FMA_512 _mm512_fmadd_ps
+#define KM_MIN_512 _mm512_min_ps
+#define KM_MAX_512 _mm512_max_ps
+#define KM_CMP_512 _mm512_cmp_ps_mask
+#define KM_MOV_512 _mm512_mask_mov_ps
+#define KM_RMIN_512 _mm512_reduce_min_ps
+#define KM_MRMIN_512 _mm512_mask_reduce_min_ps
+#define KM_LANES_512 _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+#define KM_IADD_512 _mm512_add_epi32
+#define KM_ISET1_512 _mm512_set1_epi32
+#define KM_IMOV_512 _mm512_mask_mov_epi32
+#define KM_ICMPEQ_512 _mm512_mask_cmpeq_epi32_mask
+#define KM_IRMIN_512 _mm512_mask_reduce_min_epi32
+#define KM_W_256 8
+#define KM_V_256 __m256
+#define KM_SET1_256 _mm256_set1_ps
+#define KM_LOAD_256 _mm256_loadu_ps
+#define KM_STORE_256 _mm256_storeu_ps
+#define KM_ZERO_256 _mm256_setzero_ps
+#define KM_FMA_256 _mm256_fmadd_ps
+#define KM_BCAST_256 _mm256_broadcast_ss
+#define KM_CMP_256 _mm256_cmp_ps
+#define KM_BLEND_256 _mm256_blendv_ps
+#define KM_MIN_256 _mm256_min_ps
+#define KM_MAX_256 _mm256_max_ps
+#define KM_TO_256 _mm256_castsi256_ps
+#define KM_FROM_256 _mm256_castps_si256
+#define KM_LANES_256 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
+#define KM_IADD_256 _mm256_add_epi32
+#define KM_ISET1_256 _mm256_set1_epi32
+#include "kmeans_simd_assign.h"
+#undef KM_T
+#undef KM_SUFFIX
+#undef KM_INDEX_T
+#undef KM_FMA
+#undef KM_W_512
+#undef KM_V_512
+#undef KM_MASK512
+#undef KM_SET1_512
+#undef KM_LOAD_512
+#undef KM_ZERO_512
+#undef KM_STORE_512
+#undef KM_FMA_512
+#undef KM_MIN_512
+#undef KM_MAX_512
+#undef KM_CMP_512
+#undef KM_MOV_512
+#undef KM_RMIN_512
+#undef KM_MRMIN_512
+#undef KM_LANES_512
+#undef KM_IADD_512
+#undef KM_ISET1_512
+#undef KM_IMOV_512
+#undef KM_ICMPEQ_512
+#undef KM_IRMIN_512
+#undef KM_W_256
+#undef KM_V_256
+#undef KM_SET1_256
+#undef KM_LOAD_256
+#undef KM_STORE_256
+#undef KM_ZERO_256
+#undef KM_FMA_256
+#undef KM_BCAST_256
+#undef KM_CMP_256
+#undef KM_BLEND_256
+#undef KM_MIN_256
+#undef KM_MAX_256
+#undef KM_TO_256
+#undef KM_FROM_256
+#undef KM_LANES_256
+#undef KM_IADD_256
+#undef KM_ISET1_256
+
+// ---- double ---------------------------------------------------------------------------------
+
+#define KM_T double
+#define KM_SUFFIX f64
+#define KM_INDEX_T int64_t
+#define KM_FMA fma
+#define KM_W_512 8
+#define KM_V_512 __m512d
+#define KM_MASK512 __mmask8
+#define KM_SET1_512 _mm512_set1_pd
+#define KM_LOAD_512 _mm512_loadu_pd
+#define KM_ZERO_512 _mm512_setzero_pd
+#define KM_STORE_512 _mm512_storeu_pd
+#define KM_FMA_512 _mm512_fmadd_pd
+#define KM_MIN_512 _mm512_min_pd
+#define KM_MAX_512 _mm512_max_pd
+#define KM_CMP_512 _mm512_cmp_pd_mask
+#define KM_MOV_512 _mm512_mask_mov_pd
+#define KM_RMIN_512 _mm512_reduce_min_pd
+#define KM_MRMIN_512 _mm512_mask_reduce_min_pd
+#define KM_LANES_512 _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7)
+#define KM_IADD_512 _mm512_add_epi64
+#define KM_ISET1_512 _mm512_set1_epi64
+#define KM_IMOV_512 _mm512_mask_mov_epi64
+#define KM_ICMPEQ_512 _mm512_mask_cmpeq_epi64_mask
+#define KM_IRMIN_512 _mm512_mask_reduce_min_epi64
+#define KM_W_256 4
+#define KM_V_256 __m256d
+#define KM_SET1_256 _mm256_set1_pd
+#define KM_LOAD_256 _mm256_loadu_pd
+#define KM_STORE_256 _mm256_storeu_pd
+#define KM_ZERO_256 _mm256_setzero_pd
+#define KM_FMA_256 _mm256_fmadd_pd
+#define KM_BCAST_256 _mm256_broadcast_sd
+#define KM_CMP_256 _mm256_cmp_pd
+#define KM_BLEND_256 _mm256_blendv_pd
+#define KM_MIN_256 _mm256_min_pd
+#define KM_MAX_256 _mm256_max_pd
+#define KM_TO_256 _mm256_castsi256_pd
+#define KM_FROM_256 _mm256_castpd_si256
+#define KM_LANES_256 _mm256_setr_epi64x(0, 1, 2, 3)
+#define KM_IADD_256 _mm256_add_epi64
+#define KM_ISET1_256 _mm256_set1_epi64x
+#include "kmeans_simd_assign.h"
+
 #if KMEANS_X86
-  if (level >= 1) {
-    dots_avx2_f64(points, n, d, centers, m, dots);
+
+// Σ (w·)x into each row's cluster sum, W doubles per vector: every element of a sum gets the
+// same additions, in row order, as the portable loop below, so the same bits.
+#define KM_ACCUMULATE(NAME, TARGET, VD, W, WIDEN_LOAD, SET1, LOAD, STORE, ADD, MUL)             \
+  __attribute__((target(TARGET))) static void NAME(                                             \
+      const float *points, long rows, int d, const int32_t *labels, const double *weights,      \
+      int lower, int upper, double *sums, long *counts, double *weight_totals) {                \
+    for (long row = 0; row < rows; row++) {                                                     \
+      int label = labels[row];                                                                  \
+      if (label < lower || label >= upper) continue;                                            \
+      double *sum = sums + (long)label * d;                                                     \
+      const float *x = points + row * (long)d;                                                  \
+      double w = weights ? weights[row] : 1.0;                                                  \
+      int j = 0;                                                                                \
+      if (weights) {                                                                            \
+        VD wv = SET1(w);                                                                        \
+        for (; j + W <= d; j += W)                                                              \
+          STORE(sum + j, ADD(LOAD(sum + j), MUL(wv, WIDEN_LOAD(x + j))));                       \
+        for (; j < d; j++) sum[j] += w * (double)x[j];                                          \
+      } else {                                                                                  \
+        for (; j + W <= d; j += W) STORE(sum + j, ADD(LOAD(sum + j), WIDEN_LOAD(x + j)));       \
+        for (; j < d; j++) sum[j] += (double)x[j];                                              \
+      }                                                                                         \
+      weight_totals[label] += w;                                                                \
+      counts[label] += 1;                                                                       \
+    }                                                                                           \
+  }
+
+#define KM_WIDEN_512(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
+#define KM_WIDEN_256(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
+KM_ACCUMULATE(accumulate_avx512, "avx512f", __m512d, 8, KM_WIDEN_512, _mm512_set1_pd,
+              _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_mul_pd)
+KM_ACCUMULATE(accumulate_avx2, "avx2", __m256d, 4, KM_WIDEN_256, _mm256_set1_pd, _mm256_loadu_pd,
+              _mm256_storeu_pd, _mm256_add_pd, _mm256_mul_pd)
+#undef KM_WIDEN_512
+#undef KM_WIDEN_256
+#undef KM_ACCUMULATE
+
+#endif
+
+void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
+                                const int32_t *labels, const double *weights, int lower,
+                                int upper, double *sums, long *counts, double *weight_totals) {
+#if KMEANS_X86
+  if (level == 2) {
+    accumulate_avx512(points, rows, d, labels, weights, lower, upper, sums, counts,
+                      weight_totals);
+    return;
+  }
+  if (level == 1) {
+    accumulate_avx2(points, rows, d, labels, weights, lower, upper, sums, counts, weight_totals);
     return;
   }
 #endif
-  for (long row = 0; row < n; row++)
-    for (int i = 0; i < m; i++) {
-      double s = 0;
-      for (int j = 0; j < d; j++) s += points[row * d + j] * centers[(long)i * d + j];
-      dots[row * m + i] = s;
-    }
+  for (long row = 0; row < rows; row++) {
+    int label = labels[row];
+    if (label < lower || label >= upper) continue;
+    double *sum = sums + (long)label * d;
+    const float *x = points + row * (long)d;
+    double w = weights ? weights[row] : 1.0;
+    for (int j = 0; j < d; j++) sum[j] += weights ? w * (double)x[j] : (double)x[j];
+    weight_totals[label] += w;
+    counts[label] += 1;
+  }
 }

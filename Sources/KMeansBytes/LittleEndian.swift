@@ -143,24 +143,15 @@ package enum LittleEndian {
       guard fits(offset: offset, count: count, width: element.byteCount, within: raw.count) else {
         return nil
       }
+      guard let base = raw.baseAddress else { return [] }
       return (0..<count).map { index in
         let at = offset + index * element.byteCount
         switch element {
-        case .int32:
-          return Int(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int32.self)))
-        case .int64:
-          return Int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: at, as: Int64.self)))
+        case .int32: return Int(base.littleEndian(Int32.self, at: at))
+        case .int64: return Int(base.littleEndian(Int64.self, at: at))
         case .uint8: return Int(raw[at])
-        case .float32:
-          return Int(
-            Float(
-              bitPattern: UInt32(
-                littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt32.self))))
-        case .float64:
-          return Int(
-            Double(
-              bitPattern: UInt64(
-                littleEndian: raw.loadUnaligned(fromByteOffset: at, as: UInt64.self))))
+        case .float32: return Int(base.littleEndianFloat(at: at))
+        case .float64: return Int(base.littleEndianDouble(at: at))
         }
       }
     }
@@ -174,33 +165,41 @@ package enum LittleEndian {
   ) {
     switch element {
     case .float32:
-      for index in 0..<count {
-        output[index] = Scalar(
-          Float(
-            bitPattern: UInt32(
-              littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: UInt32.self))))
-      }
+      for index in 0..<count { output[index] = Scalar(bytes.littleEndianFloat(at: index * 4)) }
     case .float64:
-      for index in 0..<count {
-        output[index] = Scalar(
-          Double(
-            bitPattern: UInt64(
-              littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self))))
-      }
+      for index in 0..<count { output[index] = Scalar(bytes.littleEndianDouble(at: index * 8)) }
     case .int32:
       for index in 0..<count {
-        output[index] = Scalar(
-          Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 4, as: Int32.self)))
+        output[index] = Scalar(bytes.littleEndian(Int32.self, at: index * 4))
       }
     case .int64:
       for index in 0..<count {
-        output[index] = Scalar(
-          Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: index * 8, as: Int64.self)))
+        output[index] = Scalar(bytes.littleEndian(Int64.self, at: index * 8))
       }
     case .uint8:
       for index in 0..<count {
         output[index] = Scalar(bytes.load(fromByteOffset: index, as: UInt8.self))
       }
     }
+  }
+}
+
+extension UnsafeRawPointer {
+  /// The little-endian integer of type `T` stored at byte `offset` (any alignment).
+  @inline(__always)
+  func littleEndian<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
+    T(littleEndian: loadUnaligned(fromByteOffset: offset, as: T.self))
+  }
+
+  /// The little-endian IEEE 754 single stored at byte `offset`.
+  @inline(__always)
+  func littleEndianFloat(at offset: Int) -> Float {
+    Float(bitPattern: littleEndian(UInt32.self, at: offset))
+  }
+
+  /// The little-endian IEEE 754 double stored at byte `offset`.
+  @inline(__always)
+  func littleEndianDouble(at offset: Int) -> Double {
+    Double(bitPattern: littleEndian(UInt64.self, at: offset))
   }
 }

@@ -13,6 +13,18 @@ func guarded(
   }
 }
 
+/// ``guarded(_:_:_:)`` for a call on rows: `data` and `config` are read and checked first.
+func guarded(
+  _ buffer: UnsafeMutablePointer<CChar>?, _ capacity: Int64, data: UnsafePointer<skm_data>?,
+  config: UnsafePointer<skm_config>?,
+  _ body: (DataRequest, KMeansConfiguration) throws -> Int32
+) -> Int32 {
+  guarded(buffer, capacity) {
+    let request = try DataRequest(data)
+    return try body(request, try configuration(config, columns: request.columnCount))
+  }
+}
+
 /// Copies `message` (truncated, NUL-terminated) into a caller's buffer of `capacity` bytes.
 func write(message: String, to buffer: UnsafeMutablePointer<CChar>?, capacity: Int64) {
   guard let buffer, capacity > 0 else { return }

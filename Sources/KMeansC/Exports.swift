@@ -21,9 +21,7 @@ public func fit(
   _ observer: UnsafePointer<skm_observer>?, _ result: UnsafeMutablePointer<skm_fit_result>?,
   _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64
 ) -> Int32 {
-  guarded(error, capacity) {
-    let request = try DataRequest(data)
-    let settings = try configuration(config, columns: request.columnCount)
+  guarded(error, capacity, data: data, config: config) { request, settings in
     guard let result else { throw ABIError("no result (NULL skm_fit_result)") }
     let watcher = Observer(observer)
     return request.isFloat
@@ -94,9 +92,7 @@ public func seed(
   _ centers: UnsafeMutableRawPointer?, _ indices: UnsafeMutablePointer<Int64>?,
   _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64
 ) -> Int32 {
-  guarded(error, capacity) {
-    let request = try DataRequest(data)
-    let settings = try configuration(config, columns: request.columnCount)
+  guarded(error, capacity, data: data, config: config) { request, settings in
     if request.isFloat {
       let seeded = try KMeansModel<Float>.initialCenters(
         request.dense(Float.self), weights: request.weights(), configuration: settings)
@@ -120,9 +116,8 @@ public func partialFit(
   _ loss: UnsafeMutablePointer<Double>?, _ error: UnsafeMutablePointer<CChar>?,
   _ capacity: Int64
 ) -> Int32 {
-  guarded(error, capacity) {
-    let request = try DataRequest(data)
-    var settings = try configuration(config, columns: request.columnCount)
+  guarded(error, capacity, data: data, config: config) { request, given in
+    var settings = given
     let miniBatch = settings.miniBatch ?? MiniBatchConfiguration()
     settings.miniBatch = nil
     guard let state else { throw ABIError("no state (NULL skm_online_state)") }
@@ -146,9 +141,7 @@ public func bisect(
   _ labels: UnsafeMutablePointer<Int64>?, _ inertia: UnsafeMutablePointer<Double>?,
   _ error: UnsafeMutablePointer<CChar>?, _ capacity: Int64
 ) -> Int32 {
-  guarded(error, capacity) {
-    let request = try DataRequest(data)
-    let settings = try configuration(config, columns: request.columnCount)
+  guarded(error, capacity, data: data, config: config) { request, settings in
     guard
       let order =
         BisectingKMeansModel<Float>.Strategy.allCases.indices.contains(

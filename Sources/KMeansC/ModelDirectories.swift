@@ -13,9 +13,7 @@ public func estimatorTrain(
   _ stopReason: UnsafeMutablePointer<Int32>?, _ error: UnsafeMutablePointer<CChar>?,
   _ capacity: Int64
 ) -> Int32 {
-  guarded(error, capacity) {
-    let request = try DataRequest(data)
-    let settings = try configuration(config, columns: request.columnCount)
+  guarded(error, capacity, data: data, config: config) { request, settings in
     let directory = try DirectoryRequest(estimator, settings: settings)
     guard steps > 0 || maxSteps > 0 else { throw ABIError("give steps or max_steps (> 0)") }
     let watcher = Observer(observer)

@@ -6,29 +6,17 @@
 /// one process would: the same labels, and centers equal to about 1e-15 relative (the sums
 /// are added in another order).
 package enum DistributedKMeans {
-  /// Trains on this worker's dense `shard` (rows `rowOffset ..< rowOffset + shard.rowCount` of
-  /// the whole data) with its sample weights; returns the model and this shard's labels.
-  package static func fit<Scalar: KMeansScalar>(
-    shard: Matrix<Scalar>, weights: [Double]? = nil, rowOffset: Int,
-    configuration: KMeansConfiguration, collectives: any Collectives
-  ) throws -> KMeansFitResult<Scalar> {
-    var run = TrainingRun<Scalar>(configuration: configuration)
+  /// Trains on this worker's `shard` (rows `rowOffset ..< rowOffset + shard.rowCount` of the
+  /// whole data, dense or sparse) with its sample weights; returns the model and this shard's
+  /// labels.
+  package static func fit<Shard: KMeansTrainable>(
+    shard: Shard, weights: [Double]? = nil, rowOffset: Int, configuration: KMeansConfiguration,
+    collectives: any Collectives
+  ) throws -> KMeansFitResult<Shard.Scalar> {
+    var run = TrainingRun<Shard.Scalar>(configuration: configuration)
     run.collectives = collectives
     run.rowOffset = rowOffset
-    let outcome = try run.run(.dense(shard, weights: weights))
-    return KMeansFitResult(
-      model: outcome.model, labels: outcome.labels, distances: outcome.distances)
-  }
-
-  /// ``fit(shard:weights:rowOffset:configuration:collectives:)`` for a sparse shard.
-  package static func fit<Scalar: KMeansScalar>(
-    sparseShard shard: SparseMatrix<Scalar>, weights: [Double]? = nil, rowOffset: Int,
-    configuration: KMeansConfiguration, collectives: any Collectives
-  ) throws -> KMeansFitResult<Scalar> {
-    var run = TrainingRun<Scalar>(configuration: configuration)
-    run.collectives = collectives
-    run.rowOffset = rowOffset
-    let outcome = try run.run(.sparse(shard, weights: weights))
+    let outcome = try run.run(.init(shard.trainingRows, weights: weights))
     return KMeansFitResult(
       model: outcome.model, labels: outcome.labels, distances: outcome.distances)
   }

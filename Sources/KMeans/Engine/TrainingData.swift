@@ -29,6 +29,15 @@ protocol ClusterableData<Scalar>: Sendable {
   /// still runs them.
   static var boundsPayOff: Bool { get }
 
+  /// What the rows are prepared from: ``Matrix`` or ``SparseMatrix``.
+  associatedtype Input
+
+  /// Validates `input` and `weights` (errors name the row counted from `firstRow`; a piece of
+  /// a stream, `allowZeroWeight`, may weigh nothing) and prepares it for `metric`.
+  init(
+    _ input: Input, metric: DistanceMetric, threadCount: Int, weights: [Double]?, firstRow: Int,
+    allowZeroWeight: Bool) throws
+
   /// The same data, worked by one thread (for shards that each get their own worker).
   var singleThreaded: Self { get }
 

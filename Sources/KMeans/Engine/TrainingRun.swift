@@ -53,21 +53,9 @@ package struct TrainingRun<Scalar: KMeansScalar> {
     let threads = configuration.resolvedThreadCount
     switch input {
     case .dense(let matrix, let weights):
-      let data = try agreeing {
-        try PreparedData(
-          matrix, metric: configuration.metric, threadCount: threads, weights: weights,
-          firstRow: rowOffset, allowZeroWeight: collectives.size > 1)
-      }
-      var rows = MemoryRows(data)
-      return try train(&rows)
+      return try trainInMemory(PreparedData.self, matrix, weights: weights)
     case .sparse(let matrix, let weights):
-      let data = try agreeing {
-        try SparseData(
-          matrix, metric: configuration.metric, threadCount: threads, weights: weights,
-          firstRow: rowOffset, allowZeroWeight: collectives.size > 1)
-      }
-      var rows = MemoryRows(data)
-      return try train(&rows)
+      return try trainInMemory(SparseData.self, matrix, weights: weights)
     case .stream(let source):
       var rows = StreamRows(source, metric: configuration.metric, threadCount: threads)
       return try train(&rows)
@@ -77,19 +65,25 @@ package struct TrainingRun<Scalar: KMeansScalar> {
     }
   }
 
-  /// Runs `prepare`; with several workers, every worker learns whether any failed.
-  private func agreeing<Data>(_ prepare: () throws -> Data) throws -> Data {
+  /// Prepares this worker's rows in memory and trains on them; with several workers, every
+  /// worker learns whether any had bad rows.
+  private func trainInMemory<Data: ClusterableData<Scalar>>(
+    _: Data.Type, _ input: Data.Input, weights: [Double]?
+  ) throws -> Outcome {
     var data: Data? = nil
     var failure: KMeansError? = nil
     do {
-      data = try prepare()
+      data = try Data(
+        input, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
+        weights: weights, firstRow: rowOffset, allowZeroWeight: collectives.size > 1)
     } catch let error as KMeansError {
       guard collectives.size > 1 else { throw error }
       failure = error
     }
     try collectives.agreeOnFailure(failure)
     guard let data else { throw KMeansError.emptyInput("no rows") }
-    return data
+    var rows = MemoryRows(data)
+    return try train(&rows)
   }
 
   private func train<Rows: RowSource>(_ rows: inout Rows) throws -> Outcome
@@ -107,5 +101,17 @@ package struct TrainingRun<Scalar: KMeansScalar> {
     return Outcome(
       model: result.model, labels: result.labels.map(Int.init), distances: result.distances,
       trainer: result.trainer, state: result.state)
+  }
+}
+
+extension TrainingRun.Input {
+  /// `rows`, with `weights` for rows in memory (a source carries its own weights).
+  package init(_ rows: TrainingRows<Scalar>, weights: [Double]?) {
+    switch rows {
+    case .dense(let matrix): self = .dense(matrix, weights: weights)
+    case .sparse(let matrix): self = .sparse(matrix, weights: weights)
+    case .stream(let source): self = .stream(source)
+    case .sparseStream(let source): self = .sparseStream(source)
+    }
   }
 }

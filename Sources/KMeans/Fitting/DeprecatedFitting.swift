@@ -35,44 +35,34 @@ extension KMeansModel {
 }
 
 extension MiniBatchKMeans {
-  /// Mini-batch training on dense rows in memory, reporting each step's output.
+  /// Mini-batch training on dense or sparse rows in memory, reporting each step's output.
   @available(
     *, deprecated,
     message:
       "set configuration.miniBatch and call KMeansModel.fit(_:weights:configuration:observer:)"
   )
-  public static func fit(
-    _ data: Matrix<Scalar>, weights: [Double]? = nil, configuration: KMeansConfiguration,
+  public static func fit<Data: KMeansTrainable>(
+    _ data: Data, weights: [Double]? = nil, configuration: KMeansConfiguration,
     miniBatch: MiniBatchConfiguration = .init(),
     progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> KMeansFitResult<Scalar> {
+  ) throws -> KMeansFitResult<Scalar> where Data.Scalar == Scalar {
     var settings = configuration
     settings.miniBatch = miniBatch
     try settings.validate()
-    return try KMeansModel.fitInMemory(
-      PreparedData(
-        data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights),
-      configuration: settings, stepProgress: progress, isCancelled: isCancelled)
-  }
-
-  /// Mini-batch training on sparse rows in memory, reporting each step's output.
-  @available(
-    *, deprecated,
-    message:
-      "set configuration.miniBatch and call KMeansModel.fit(_:weights:configuration:observer:)"
-  )
-  public static func fit(
-    _ data: SparseMatrix<Scalar>, weights: [Double]? = nil, configuration: KMeansConfiguration,
-    miniBatch: MiniBatchConfiguration = .init(),
-    progress: ((Int, StepOutput<Scalar>) -> Void)? = nil, isCancelled: (() -> Bool)? = nil
-  ) throws -> KMeansFitResult<Scalar> {
-    var settings = configuration
-    settings.miniBatch = miniBatch
-    try settings.validate()
-    return try KMeansModel.fitInMemory(
-      SparseData(
-        data, metric: settings.metric, threadCount: settings.resolvedThreadCount, weights: weights),
-      configuration: settings, stepProgress: progress, isCancelled: isCancelled)
+    let threads = settings.resolvedThreadCount
+    switch data.trainingRows {
+    case .dense(let matrix):
+      return try KMeansModel.fitInMemory(
+        PreparedData(matrix, metric: settings.metric, threadCount: threads, weights: weights),
+        configuration: settings, stepProgress: progress, isCancelled: isCancelled)
+    case .sparse(let matrix):
+      return try KMeansModel.fitInMemory(
+        SparseData(matrix, metric: settings.metric, threadCount: threads, weights: weights),
+        configuration: settings, stepProgress: progress, isCancelled: isCancelled)
+    case .stream, .sparseStream:
+      throw KMeansError.invalidConfiguration(
+        "MiniBatchKMeans.fit takes rows in memory; pass a source to KMeansModel.fit")
+    }
   }
 }
 

@@ -49,6 +49,24 @@ extension SparseBatchSource {
 }
 
 extension TrainingRows {
+  /// The number of feature columns.
+  public var columnCount: Int {
+    switch self {
+    case .dense(let matrix): matrix.columnCount
+    case .sparse(let matrix): matrix.columnCount
+    case .stream(let source): source.columnCount
+    case .sparseStream(let source): source.columnCount
+    }
+  }
+
+  /// Whether the rows are sparse (in memory or streamed).
+  public var isSparse: Bool {
+    switch self {
+    case .dense, .stream: false
+    case .sparse, .sparseStream: true
+    }
+  }
+
   /// Refuses sample weights given beside a source: a source carries its own, batch for batch
   /// (``WeightedBatches``), so that they stay beside their rows.
   package func refuseWeightsBesideStream(_ weights: [Double]?) throws {

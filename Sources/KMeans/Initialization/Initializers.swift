@@ -19,19 +19,7 @@ extension SeedableData {
     }
     switch initialization {
     case .centers(let given):
-      guard given.columnCount == d else {
-        throw KMeansError.dimensionMismatch(
-          expected: d, actual: given.columnCount, context: "the initial centers")
-      }
-      guard given.rowCount == count else {
-        throw KMeansError.shapeMismatch(
-          "\(given.rowCount) initial centers given, \(count) needed")
-      }
-      if metric == .cosine {
-        for row in 0..<given.rowCount where given.row(row).allSatisfy({ $0 == 0 }) {
-          throw KMeansError.zeroRowUnderCosine(row: row)
-        }
-      }
+      try given.checkInitialCenters(count: count, dimension: d, metric: metric)
       return given.converted(to: Scalar.self)
     case .random:
       if n <= count && weights == nil { return rowsMatrix(Array(0..<n)) }
@@ -143,15 +131,7 @@ extension SeedableData {
     count: Int, candidates: Int, existing: Matrix<Scalar>? = nil, random: inout RandomSource
   ) -> [Int] {
     let n = rowCount
-    var chosen: [Int] = []
-    var closest: [Scalar]
-    if let existing, existing.rowCount > 0 {
-      closest = nearestDistances(to: existing)
-    } else {
-      let first = randomRowByWeight(random: &random)
-      chosen.append(first)
-      closest = distances(toRows: [first])
-    }
+    var (chosen, closest) = seedingStart(existing: existing, random: &random)
     let m = max(1, candidates)
     var buffer = [Scalar](repeating: 0, count: n * m)
     // Σ w·D² per chunk, in row order.
@@ -239,6 +219,16 @@ extension SeedableData {
   }
 
   /// One row drawn with probability ∝ its weight (uniformly without weights).
+  /// Where a seeding starts: every row's distance to the nearest `existing` center, or else a
+  /// first center drawn by weight (returned as chosen) and every row's distance to it.
+  func seedingStart(
+    existing: Matrix<Scalar>?, random: inout RandomSource
+  ) -> (chosen: [Int], closest: [Scalar]) {
+    if let existing, existing.rowCount > 0 { return ([], nearestDistances(to: existing)) }
+    let first = randomRowByWeight(random: &random)
+    return ([first], distances(toRows: [first]))
+  }
+
   func randomRowByWeight(random: inout RandomSource) -> Int {
     guard let weights else { return random.nextIndex(below: rowCount) }
     var running = 0.0
@@ -281,5 +271,24 @@ struct SparseShuffle {
     swapped[pick] = swapped[position] ?? position
     position += 1
     return element
+  }
+}
+
+extension Matrix {
+  /// Checks centers given to start from: `count` rows of `dimension` columns (when given), and
+  /// no all-zero row under cosine.
+  func checkInitialCenters(count: Int, dimension: Int?, metric: DistanceMetric) throws {
+    if let dimension, columnCount != dimension {
+      throw KMeansError.dimensionMismatch(
+        expected: dimension, actual: columnCount, context: "the initial centers")
+    }
+    guard rowCount == count else {
+      throw KMeansError.shapeMismatch("\(rowCount) initial centers given, \(count) needed")
+    }
+    if metric == .cosine {
+      for row in 0..<rowCount where self.row(row).allSatisfy({ $0 == 0 }) {
+        throw KMeansError.zeroRowUnderCosine(row: row)
+      }
+    }
   }
 }

@@ -61,15 +61,7 @@ extension SeedableData {
     count: Int, chainLength: Int, existing: Matrix<Scalar>?, random: inout RandomSource
   ) -> Matrix<Scalar> {
     let n = rowCount
-    var chosen: [Int] = []
-    let base: [Scalar]
-    if let existing, existing.rowCount > 0 {
-      base = nearestDistances(to: existing)
-    } else {
-      let first = randomRowByWeight(random: &random)
-      chosen.append(first)
-      base = distances(toRows: [first])
-    }
+    var (chosen, base) = seedingStart(existing: existing, random: &random)
     let totalWeight = self.totalWeight
     var total = 0.0
     for row in 0..<n { total += weight(ofRow: row) * Double(base[row]) }

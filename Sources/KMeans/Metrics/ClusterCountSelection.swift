@@ -50,12 +50,12 @@ public enum ClusterCountSelection {
       return try sweep(
         ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
         progress: progress, rows: PreparedData(matrix, metric: metric, threadCount: threads),
-        geometry: DenseRowsAccess(matrix), fit: fit)
+        geometry: matrix, fit: fit)
     case .sparse(let matrix):
       return try sweep(
         ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
         progress: progress, rows: SparseData(matrix, metric: metric, threadCount: threads),
-        geometry: SparseRowsAccess(matrix), fit: fit)
+        geometry: matrix, fit: fit)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("a sweep needs the rows in memory")
     }

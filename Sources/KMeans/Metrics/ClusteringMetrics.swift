@@ -136,8 +136,8 @@ public enum ClusteringMetrics {
     -> ClusterGeometry
   {
     switch rows {
-    case .dense(let matrix): return try ClusterGeometry(DenseRowsAccess(matrix), labels: labels)
-    case .sparse(let matrix): return try ClusterGeometry(SparseRowsAccess(matrix), labels: labels)
+    case .dense(let matrix): return try ClusterGeometry(matrix, labels: labels)
+    case .sparse(let matrix): return try ClusterGeometry(matrix, labels: labels)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("the cluster indices need the rows in memory")
     }
@@ -190,26 +190,18 @@ protocol RowsAccess {
   func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void)
 }
 
-struct DenseRowsAccess<Scalar: KMeansScalar>: RowsAccess {
-  let matrix: Matrix<Scalar>
-  init(_ matrix: Matrix<Scalar>) { self.matrix = matrix }
-  var rowCount: Int { matrix.rowCount }
-  var columnCount: Int { matrix.columnCount }
+extension Matrix: RowsAccess {
   var storesEveryColumn: Bool { true }
   func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void) {
-    for column in 0..<matrix.columnCount { body(column, Double(matrix[row, column])) }
+    for column in 0..<columnCount { body(column, Double(self[row, column])) }
   }
 }
 
-struct SparseRowsAccess<Scalar: KMeansScalar>: RowsAccess {
-  let matrix: SparseMatrix<Scalar>
-  init(_ matrix: SparseMatrix<Scalar>) { self.matrix = matrix }
-  var rowCount: Int { matrix.rowCount }
-  var columnCount: Int { matrix.columnCount }
+extension SparseMatrix: RowsAccess {
   var storesEveryColumn: Bool { false }
   func forEachValue(ofRow row: Int, _ body: (Int, Double) -> Void) {
-    for position in matrix.rowOffsets[row]..<matrix.rowOffsets[row + 1] {
-      body(Int(matrix.indexStorage[position]), Double(matrix.valueStorage[position]))
+    for position in rowOffsets[row]..<rowOffsets[row + 1] {
+      body(Int(indexStorage[position]), Double(valueStorage[position]))
     }
   }
 }

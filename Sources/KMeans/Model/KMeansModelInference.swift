@@ -113,28 +113,14 @@ extension KMeansModel {
     case .sparse(let matrix):
       try check(matrix.columnCount)
       try sparse(SparseData(matrix, metric: metric, threadCount: threads, weights: weights))
-    case .stream(var source):
+    case .stream(let source):
       try check(source.columnCount)
-      try source.rewind()
-      var first = 0
-      while let batch = try source.nextBatch(maxRows: streamPieceRows) {
-        try dense(
-          PreparedData(
-            batch, metric: metric, threadCount: threads, weights: source.lastBatchWeights,
-            firstRow: first, allowZeroWeight: true))
-        first += batch.rowCount
-      }
-    case .sparseStream(var source):
+      var pieces = StreamRows(source, metric: metric, threadCount: threads)
+      try pieces.forEachPiece { piece, _ in try dense(piece) }
+    case .sparseStream(let source):
       try check(source.columnCount)
-      try source.rewind()
-      var first = 0
-      while let batch = try source.nextBatch(maxRows: streamPieceRows) {
-        try sparse(
-          SparseData(
-            batch, metric: metric, threadCount: threads, weights: source.lastBatchWeights,
-            firstRow: first, allowZeroWeight: true))
-        first += batch.rowCount
-      }
+      var pieces = StreamRows(sparse: source, metric: metric, threadCount: threads)
+      try pieces.forEachPiece { piece, _ in try sparse(piece) }
     }
   }
 }

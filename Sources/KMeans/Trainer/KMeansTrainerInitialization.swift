@@ -106,15 +106,7 @@ extension KMeansTrainer {
 
   /// Takes the given centers (already checked), normalised under cosine.
   mutating func initialize(givenCenters centers: Matrix<Scalar>) throws {
-    guard centers.rowCount == clusterCount else {
-      throw KMeansError.shapeMismatch(
-        "\(centers.rowCount) initial centers given, \(clusterCount) needed")
-    }
-    if metric == .cosine {
-      for row in 0..<centers.rowCount where centers.row(row).allSatisfy({ $0 == 0 }) {
-        throw KMeansError.zeroRowUnderCosine(row: row)
-      }
-    }
+    try centers.checkInitialCenters(count: clusterCount, dimension: nil, metric: metric)
     clusters = metric == .cosine ? centers.l2NormalizedRows() : centers
     updatedCopy = clusters
     initialized = true

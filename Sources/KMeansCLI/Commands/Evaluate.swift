@@ -56,15 +56,7 @@ extension KMeansCommand {
       }
     }
 
-    func run() throws { try runWithModel() }
-
     func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
-      try evaluate(model, featureNames: featureNames)
-    }
-
-    func evaluate<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)
-      throws
-    {
       let (data, _, trueLabels, weights) = try input.loadFeatures(
         Scalar.self, weightOptions: weightOptions, featureNames: featureNames,
         columnCount: model.dimension)

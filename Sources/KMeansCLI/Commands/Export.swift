@@ -64,8 +64,6 @@ extension KMeansCommand {
       }
     }
 
-    func run() throws { try runWithModel() }
-
     func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
       if let output { try ModelFile.write(model, to: output) }
       if let centers { try writeCenters(model.centers, to: centers) }

@@ -35,8 +35,6 @@ extension KMeansCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
-    func run() throws { try runWithModel() }
-
     func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
       try predict(model, featureNames: featureNames)
     }

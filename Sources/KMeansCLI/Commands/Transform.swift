@@ -38,15 +38,7 @@ extension KMeansCommand {
 
     @OptionGroup var outputOptions: OutputOptions
 
-    func run() throws { try runWithModel() }
-
     func run<Scalar: KMeansScalar>(model: KMeansModel<Scalar>, featureNames: [String]?) throws {
-      try transform(model, featureNames: featureNames)
-    }
-
-    func transform<Scalar: KMeansScalar>(_ model: KMeansModel<Scalar>, featureNames: [String]?)
-      throws
-    {
       let (data, _, _, _) = try input.loadFeatures(
         Scalar.self, featureNames: featureNames, columnCount: model.dimension)
       let distances = try data.distances(model, euclidean: euclidean, threadCount: threads)

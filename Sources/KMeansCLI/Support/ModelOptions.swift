@@ -38,7 +38,7 @@ struct ModelOptions: ParsableArguments {
 }
 
 /// A command that works on a loaded model, in the model's own precision.
-protocol ModelCommand {
+protocol ModelCommand: ParsableCommand {
   /// Where the model comes from.
   var modelOptions: ModelOptions { get }
   /// The work, given the model and the feature names it was trained on.
@@ -47,7 +47,7 @@ protocol ModelCommand {
 
 extension ModelCommand {
   /// Loads the model and runs the command, reporting ``KMeans/KMeansError``s as exit code 1.
-  func runWithModel() throws {
+  func run() throws {
     try reportingErrors {
       let (loaded, names) = try modelOptions.load()
       switch loaded {

@@ -37,22 +37,12 @@ extension KMeansEstimator {
     _ data: Data, weights: [Double]? = nil, steps: Int? = nil, maxSteps: Int? = nil,
     observer: TrainingObserver = TrainingObserver()
   ) throws -> TrainingReport where Data.Scalar == Scalar {
-    let rows: TrainingRun<Scalar>.Input
-    let dimension: Int
-    var names = configuration.featureColumns
-    try data.trainingRows.refuseWeightsBesideStream(weights)
-    switch data.trainingRows {
-    case .dense(let matrix):
-      (rows, dimension) = (.dense(matrix, weights: weights), matrix.columnCount)
-    case .sparse(let matrix):
-      (rows, dimension, names) = (.sparse(matrix, weights: weights), matrix.columnCount, nil)
-    case .stream(let source):
-      (rows, dimension) = (.stream(source), source.columnCount)
-    case .sparseStream(let source):
-      (rows, dimension, names) = (.sparseStream(source), source.columnCount, nil)
-    }
+    let rows = data.trainingRows
+    try rows.refuseWeightsBesideStream(weights)
+    let sparse = rows.isSparse
     return try run(
-      rows, dimension: dimension, featureNames: names, steps: steps, maxSteps: maxSteps,
+      .init(rows, weights: weights), dimension: rows.columnCount,
+      featureNames: sparse ? nil : configuration.featureColumns, steps: steps, maxSteps: maxSteps,
       observer: observer
     ).report
   }

@@ -139,24 +139,9 @@ public enum SVMLightFile {
     guard !labels.isEmpty || allowEmpty else {
       throw KMeansError.emptyInput("\(path) has no rows")
     }
-    let zeroBased: Bool
-    switch indexBase {
-    case .zeroBased: zeroBased = true
-    case .oneBased:
-      if smallestIndex == 0 {
-        throw KMeansError.parse(
-          path: path, line: 1, column: nil,
-          message: "index 0 in a file read as one-based (libsvm numbering)")
-      }
-      zeroBased = false
-    case .automatic: zeroBased = smallestIndex == 0
-    }
+    let (zeroBased, width) = try indexBase.resolve(
+      smallest: smallestIndex, largest: largestIndex, columnCount: columnCount, path: path)
     if !zeroBased { indices = indices.map { $0 - 1 } }
-    let width = columnCount ?? (largestIndex < 0 ? 0 : largestIndex + (zeroBased ? 1 : 0))
-    if let columnCount, largestIndex >= 0, largestIndex - (zeroBased ? 0 : 1) >= columnCount {
-      throw KMeansError.shapeMismatch(
-        "\(path): feature index \(largestIndex) does not fit \(columnCount) columns")
-    }
     let matrix = try SparseMatrix(
       rowCount: labels.count, columnCount: width, rowOffsets: offsets, columnIndices: indices,
       values: values)
@@ -221,22 +206,9 @@ public final class SVMLightBatchReader<Scalar: KMeansScalar>: SparseBatchSource,
       rows += parsed.matrix.rowCount
     }
     guard rows > 0 else { throw KMeansError.emptyInput("\(path) has no rows") }
-    switch indexBase {
-    case .zeroBased: zeroBased = true
-    case .oneBased:
-      if smallest == 0 {
-        throw KMeansError.parse(
-          path: path, line: 1, column: nil,
-          message: "index 0 in a file read as one-based (libsvm numbering)")
-      }
-      zeroBased = false
-    case .automatic: zeroBased = smallest == 0
-    }
-    let width = columnCount ?? (largest < 0 ? 0 : largest + (zeroBased ? 1 : 0))
-    if let columnCount, largest >= 0, largest - (zeroBased ? 0 : 1) >= columnCount {
-      throw KMeansError.shapeMismatch(
-        "\(path): feature index \(largest) does not fit \(columnCount) columns")
-    }
+    let width: Int
+    (zeroBased, width) = try indexBase.resolve(
+      smallest: smallest, largest: largest, columnCount: columnCount, path: path)
     self.columnCount = width
     self.rowCount = rows
     try lines.rewind()
@@ -306,5 +278,34 @@ struct LineBlocks {
     let first = linesBefore
     linesBefore += count + (end > 0 && bytes[end - 1] != 0x0A ? 1 : 0)
     return (bytes, first)
+  }
+}
+
+extension SVMLightFile.IndexBase {
+  /// How a file whose feature indices, read as zero-based, run from `smallest` to `largest`
+  /// (-1: none) numbers its features, and its column count (`columnCount`, or the largest
+  /// index + 1).
+  /// - Throws: ``KMeansError/parse(path:line:column:message:)`` for index 0 read as one-based;
+  ///   ``KMeansError/shapeMismatch(_:)`` for an index past `columnCount`.
+  func resolve(
+    smallest: Int, largest: Int, columnCount: Int?, path: String
+  ) throws -> (zeroBased: Bool, columnCount: Int) {
+    let zeroBased: Bool
+    switch self {
+    case .zeroBased: zeroBased = true
+    case .oneBased:
+      if smallest == 0 {
+        throw KMeansError.parse(
+          path: path, line: 1, column: nil,
+          message: "index 0 in a file read as one-based (libsvm numbering)")
+      }
+      zeroBased = false
+    case .automatic: zeroBased = smallest == 0
+    }
+    if let columnCount, largest >= 0, largest - (zeroBased ? 0 : 1) >= columnCount {
+      throw KMeansError.shapeMismatch(
+        "\(path): feature index \(largest) does not fit \(columnCount) columns")
+    }
+    return (zeroBased, columnCount ?? (largest < 0 ? 0 : largest + (zeroBased ? 1 : 0)))
   }
 }

@@ -107,29 +107,10 @@ struct TensorFlowGraph {
 }
 
 extension Tensorflow_AttrValue {
-  static func type(_ type: Tensorflow_DataType) -> Self {
-    var value = Self()
-    value.type = type
-    return value
-  }
-
-  static func shape(_ shape: Tensorflow_TensorShapeProto) -> Self {
-    var value = Self()
-    value.shape = shape
-    return value
-  }
-
-  static func tensor(_ tensor: Tensorflow_TensorProto) -> Self {
-    var value = Self()
-    value.tensor = tensor
-    return value
-  }
-
-  static func bool(_ flag: Bool) -> Self {
-    var value = Self()
-    value.b = flag
-    return value
-  }
+  static func type(_ type: Tensorflow_DataType) -> Self { .with { $0.type = type } }
+  static func shape(_ shape: Tensorflow_TensorShapeProto) -> Self { .with { $0.shape = shape } }
+  static func tensor(_ tensor: Tensorflow_TensorProto) -> Self { .with { $0.tensor = tensor } }
+  static func bool(_ flag: Bool) -> Self { .with { $0.b = flag } }
 }
 
 extension Tensorflow_TensorShapeProto {

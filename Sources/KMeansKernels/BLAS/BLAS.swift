@@ -18,33 +18,33 @@ func blasInt(_ value: Int) -> Int32 {
   return converted
 }
 
-/// `C (m × n) = A (m × k, row-major, leading dimension lda) · Bᵀ` where `B` is `n × k` row-major.
-@usableFromInline
-func blasMultiplyTransposedFloat(
-  m: Int, n: Int, k: Int,
-  a: UnsafePointer<Float>, lda: Int,
-  b: UnsafePointer<Float>, ldb: Int,
-  c: UnsafeMutablePointer<Float>, ldc: Int
-) {
-  guard m > 0, n > 0, k > 0 else { return }
-  cblas_sgemm(
-    CblasRowMajor, CblasNoTrans, CblasTrans,
-    blasInt(m), blasInt(n), blasInt(k), 1, a, blasInt(lda), b, blasInt(ldb), 0, c, blasInt(ldc))
+/// CBLAS's general matrix product for one element type (`cblas_sgemm`, `cblas_dgemm`).
+typealias GeneralMatrixProduct<Scalar> =
+  @Sendable (
+    CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Scalar,
+    UnsafePointer<Scalar>?, Int32, UnsafePointer<Scalar>?, Int32, Scalar,
+    UnsafeMutablePointer<Scalar>?, Int32
+  ) -> Void
+
+/// `C (m × n) = A (m × k, row-major, leading dimension lda) · Bᵀ` where `B` is `n × k`
+/// row-major, through `product` (`cblas_sgemm` or `cblas_dgemm`); empty products are skipped.
+func blasMultiplyTransposed<Scalar: BinaryFloatingPoint & Sendable>(
+  _ product: @escaping GeneralMatrixProduct<Scalar>
+) -> MultiplyTransposed<Scalar> {
+  let (one, zero): (Scalar, Scalar) = (1, 0)
+  return { m, n, k, a, lda, b, ldb, c, ldc in
+    guard m > 0, n > 0, k > 0 else { return }
+    product(
+      CblasRowMajor, CblasNoTrans, CblasTrans, blasInt(m), blasInt(n), blasInt(k), one, a,
+      blasInt(lda), b, blasInt(ldb), zero, c, blasInt(ldc))
+  }
 }
 
-/// Double-precision twin of ``blasMultiplyTransposedFloat``.
-@usableFromInline
-func blasMultiplyTransposedDouble(
-  m: Int, n: Int, k: Int,
-  a: UnsafePointer<Double>, lda: Int,
-  b: UnsafePointer<Double>, ldb: Int,
-  c: UnsafeMutablePointer<Double>, ldc: Int
-) {
-  guard m > 0, n > 0, k > 0 else { return }
-  cblas_dgemm(
-    CblasRowMajor, CblasNoTrans, CblasTrans,
-    blasInt(m), blasInt(n), blasInt(k), 1, a, blasInt(lda), b, blasInt(ldb), 0, c, blasInt(ldc))
-}
+/// ``blasMultiplyTransposed(_:)`` in single precision.
+let blasFloatMultiplyTransposed: MultiplyTransposed<Float> = blasMultiplyTransposed(cblas_sgemm)
+
+/// ``blasMultiplyTransposed(_:)`` in double precision.
+let blasDoubleMultiplyTransposed: MultiplyTransposed<Double> = blasMultiplyTransposed(cblas_dgemm)
 
 /// Facts about the BLAS library in use, and control of its own thread pool.
 package enum BLASLibrary {

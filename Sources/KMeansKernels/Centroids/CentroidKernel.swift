@@ -13,21 +13,37 @@ package enum CentroidKernel<Scalar: KMeansScalar> {
     sums: UnsafeMutablePointer<Double>, counts: UnsafeMutablePointer<Int>,
     weightTotals: UnsafeMutablePointer<Double>
   ) {
-    let lower = Int32(truncatingIfNeeded: centers.lowerBound)
-    let upper = Int32(truncatingIfNeeded: centers.upperBound)
-    for row in 0..<rows {
-      let label = labels[row]
-      guard label >= lower, label < upper else { continue }
-      let sum = sums + Int(label) * dimension
+    accumulate(
+      rowCount: rows, dimension: dimension, labels: labels, weights: weights, centers: centers,
+      sums: sums, counts: counts, weightTotals: weightTotals
+    ) { row, weight, sum in
       let point = points + row * dimension
-      if let weights {
-        let weight = weights[row]
+      if let weight {
         for column in 0..<dimension { sum[column] += weight * Double(point[column]) }
-        weightTotals[Int(label)] += weight
       } else {
         for column in 0..<dimension { sum[column] += Double(point[column]) }
-        weightTotals[Int(label)] += 1
       }
+    }
+  }
+
+  /// The loop of both sum kernels (dense and sparse): for each row, in order, whose label lies
+  /// in `centers`, `addRow(row, its weight or nil, its center's sum)`, then the center's count
+  /// and weight total (Σ wᵢ, or the count without weights).
+  @inlinable @inline(__always)
+  static func accumulate(
+    rowCount: Int, dimension: Int, labels: UnsafePointer<Int32>,
+    weights: UnsafePointer<Double>?, centers: Range<Int>, sums: UnsafeMutablePointer<Double>,
+    counts: UnsafeMutablePointer<Int>, weightTotals: UnsafeMutablePointer<Double>,
+    addRow: (_ row: Int, _ weight: Double?, _ sum: UnsafeMutablePointer<Double>) -> Void
+  ) {
+    let lower = Int32(truncatingIfNeeded: centers.lowerBound)
+    let upper = Int32(truncatingIfNeeded: centers.upperBound)
+    for row in 0..<rowCount {
+      let label = labels[row]
+      guard label >= lower, label < upper else { continue }
+      let weight = weights?[row]
+      addRow(row, weight, sums + Int(label) * dimension)
+      weightTotals[Int(label)] += weight ?? 1
       counts[Int(label)] += 1
     }
   }

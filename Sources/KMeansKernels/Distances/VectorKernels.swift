@@ -6,20 +6,7 @@ package enum VectorKernels {
   package static func dot<Scalar: KMeansScalar>(
     _ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ count: Int
   ) -> Scalar {
-    var lanes = SIMD8<Scalar>()
-    var index = 0
-    while index + 8 <= count {
-      let a = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Scalar>.self)
-      let b = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Scalar>.self)
-      lanes += a * b
-      index += 8
-    }
-    var total = lanes.sum()
-    while index < count {
-      total += x[index] * y[index]
-      index += 1
-    }
-    return total
+    sum(x, y, count, lanes: { $0 * $1 }, scalar: { $0 * $1 })
   }
 
   /// ‖x − y‖² over `count` elements, computed from the differences (no cancellation).
@@ -27,19 +14,30 @@ package enum VectorKernels {
   package static func squaredDistance<Scalar: KMeansScalar>(
     _ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ count: Int
   ) -> Scalar {
+    sum(
+      x, y, count, lanes: { ($0 - $1) * ($0 - $1) },
+      scalar: { ($0 - $1) * ($0 - $1) })
+  }
+
+  /// Σᵢ term(xᵢ, yᵢ): eight lanes over the first multiple of 8 elements (summed lane by lane,
+  /// then across), then the rest in order — the one summation order of both loops above.
+  @inlinable @inline(__always)
+  static func sum<Scalar: KMeansScalar>(
+    _ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ count: Int,
+    lanes term: (SIMD8<Scalar>, SIMD8<Scalar>) -> SIMD8<Scalar>,
+    scalar scalarTerm: (Scalar, Scalar) -> Scalar
+  ) -> Scalar {
     var lanes = SIMD8<Scalar>()
     var index = 0
     while index + 8 <= count {
       let a = UnsafeRawPointer(x + index).loadUnaligned(as: SIMD8<Scalar>.self)
       let b = UnsafeRawPointer(y + index).loadUnaligned(as: SIMD8<Scalar>.self)
-      let difference = a - b
-      lanes += difference * difference
+      lanes += term(a, b)
       index += 8
     }
     var total = lanes.sum()
     while index < count {
-      let difference = x[index] - y[index]
-      total += difference * difference
+      total += scalarTerm(x[index], y[index])
       index += 1
     }
     return total

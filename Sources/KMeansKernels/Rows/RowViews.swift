@@ -134,17 +134,11 @@ package struct KernelCenters<Scalar: KMeansScalar>: Sendable {
     _ rows: DenseRows<Scalar>, distance: DistanceKind, _ body: (DistanceBlock<Scalar>) -> Result
   ) -> Result {
     rows.withPointer { points in
-      values.withUnsafeBufferPointer { centers in
-        squaredNorms.withUnsafeBufferPointer { norms in
-          let placeholder = Scalar.zero
-          return withUnsafePointer(to: placeholder) { fallback in
-            body(
-              DistanceBlock(
-                points: points, rowCount: rows.rowCount, dimension: rows.columnCount,
-                centers: centers.baseAddress ?? fallback, centerCount: count,
-                centerSquaredNorms: norms.baseAddress ?? fallback, distance: distance))
-          }
-        }
+      withElementPointers(values, squaredNorms) { centers, norms in
+        body(
+          DistanceBlock(
+            points: points, rowCount: rows.rowCount, dimension: rows.columnCount,
+            centers: centers, centerCount: count, centerSquaredNorms: norms, distance: distance))
       }
     }
   }
@@ -180,15 +174,24 @@ package struct TransposedCenterValues<Scalar: KMeansScalar>: Sendable {
   func withCenters<Result>(
     distance: DistanceKind, _ body: (TransposedCenters<Scalar>) -> Result
   ) -> Result {
-    values.withUnsafeBufferPointer { valueBuffer in
-      squaredNorms.withUnsafeBufferPointer { normBuffer in
-        let placeholder = Scalar.zero
-        return withUnsafePointer(to: placeholder) { fallback in
-          body(
-            TransposedCenters(
-              values: valueBuffer.baseAddress ?? fallback, centerCount: count,
-              squaredNorms: normBuffer.baseAddress ?? fallback, distance: distance))
-        }
+    withElementPointers(values, squaredNorms) { values, norms in
+      body(
+        TransposedCenters(
+          values: values, centerCount: count, squaredNorms: norms, distance: distance))
+    }
+  }
+}
+
+/// Calls `body` with pointers to the elements of `first` and `second`, or to a zero for an
+/// empty array (the kernels read nothing there, but take a valid pointer).
+func withElementPointers<Scalar: KMeansScalar, Result>(
+  _ first: [Scalar], _ second: [Scalar],
+  _ body: (UnsafePointer<Scalar>, UnsafePointer<Scalar>) -> Result
+) -> Result {
+  first.withUnsafeBufferPointer { first in
+    second.withUnsafeBufferPointer { second in
+      withUnsafePointer(to: Scalar.zero) { fallback in
+        body(first.baseAddress ?? fallback, second.baseAddress ?? fallback)
       }
     }
   }

@@ -20,7 +20,7 @@ extension Float: KMeansScalar {
 
   /// The kernels specialised for `Float`, calling `cblas_sgemm`.
   public static let _kernels = _KernelTable<Float>(
-    multiplyTransposed: blasMultiplyTransposedFloat)
+    multiplyTransposed: blasFloatMultiplyTransposed)
 }
 
 extension Double: KMeansScalar {
@@ -29,5 +29,5 @@ extension Double: KMeansScalar {
 
   /// The kernels specialised for `Double`, calling `cblas_dgemm`.
   public static let _kernels = _KernelTable<Double>(
-    multiplyTransposed: blasMultiplyTransposedDouble)
+    multiplyTransposed: blasDoubleMultiplyTransposed)
 }

@@ -6,16 +6,6 @@ package struct SparseRows<Scalar: KMeansScalar>: @unchecked Sendable {
   package var values: UnsafePointer<Scalar>
   /// ‖x‖² per row (ignored for cosine, where rows have norm 1).
   package var squaredNorms: UnsafePointer<Scalar>
-
-  package init(
-    rowOffsets: UnsafePointer<Int>, columnIndices: UnsafePointer<Int32>,
-    values: UnsafePointer<Scalar>, squaredNorms: UnsafePointer<Scalar>
-  ) {
-    self.rowOffsets = rowOffsets
-    self.columnIndices = columnIndices
-    self.values = values
-    self.squaredNorms = squaredNorms
-  }
 }
 
 /// Dense centers in the layout sparse rows read: transposed (`dimension × centerCount`), so the
@@ -130,18 +120,14 @@ package enum SparseKernel<Scalar: KMeansScalar> {
     weights: UnsafePointer<Double>?, centers: Range<Int>, sums: UnsafeMutablePointer<Double>,
     counts: UnsafeMutablePointer<Int>, weightTotals: UnsafeMutablePointer<Double>
   ) {
-    let lower = Int32(truncatingIfNeeded: centers.lowerBound)
-    let upper = Int32(truncatingIfNeeded: centers.upperBound)
-    for row in 0..<rowCount {
-      let label = labels[row]
-      guard label >= lower, label < upper else { continue }
-      let sum = sums + Int(label) * dimension
-      let weight = weights?[row] ?? 1
+    CentroidKernel<Scalar>.accumulate(
+      rowCount: rowCount, dimension: dimension, labels: labels, weights: weights,
+      centers: centers, sums: sums, counts: counts, weightTotals: weightTotals
+    ) { row, weight, sum in
+      let weight = weight ?? 1
       for position in rows.rowOffsets[row]..<rows.rowOffsets[row + 1] {
         sum[Int(rows.columnIndices[position])] += weight * Double(rows.values[position])
       }
-      counts[Int(label)] += 1
-      weightTotals[Int(label)] += weight
     }
   }
 }
