@@ -37,28 +37,22 @@ int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
 
 #if KMEANS_X86
 
-// The assignment kernels' last step for one row: the smallest of the lanes' best values, the
-// smallest center index among the lanes holding it (`winner`), and the runner-up (the smallest
-// of every lane's second best and of the best of every lane not holding the winner). The
-// scalar scan this replaces picked the same winner; its data-dependent branches mispredicted.
-__attribute__((target("avx2,fma"))) static inline float argmin_avx2_f32(
-    __m256 best, __m256i index, __m256 runner, int32_t *winner) {
-  __m256 m = _mm256_min_ps(best, _mm256_permute2f128_ps(best, best, 1));
-  m = _mm256_min_ps(m, _mm256_permute_ps(m, 0x4E));
-  m = _mm256_min_ps(m, _mm256_permute_ps(m, 0xB1));
-  __m256 at = _mm256_cmp_ps(best, m, _CMP_EQ_OQ);
-  __m256i c = _mm256_castps_si256(_mm256_blendv_ps(
-      _mm256_castsi256_ps(_mm256_set1_epi32(INT32_MAX)), _mm256_castsi256_ps(index), at));
+// Every lane the smallest of the lanes (exact, in any order): the assignment kernels' argmin.
+__attribute__((target("avx2,fma"))) static inline __m256 hmin_avx2_ps(__m256 v) {
+  v = _mm256_min_ps(v, _mm256_permute2f128_ps(v, v, 1));
+  v = _mm256_min_ps(v, _mm256_permute_ps(v, 0x4E));
+  return _mm256_min_ps(v, _mm256_permute_ps(v, 0xB1));
+}
+
+__attribute__((target("avx2,fma"))) static inline __m256d hmin_avx2_pd(__m256d v) {
+  v = _mm256_min_pd(v, _mm256_permute2f128_pd(v, v, 1));
+  return _mm256_min_pd(v, _mm256_permute_pd(v, 0x5));
+}
+
+__attribute__((target("avx2,fma"))) static inline __m256i hmin_avx2_epi32(__m256i c) {
   c = _mm256_min_epi32(c, _mm256_permute2x128_si256(c, c, 1));
   c = _mm256_min_epi32(c, _mm256_shuffle_epi32(c, 0x4E));
-  c = _mm256_min_epi32(c, _mm256_shuffle_epi32(c, 0xB1));
-  *winner = _mm256_cvtsi256_si32(c);
-  __m256 mine = _mm256_castsi256_ps(_mm256_cmpeq_epi32(index, c));
-  __m256 o = _mm256_min_ps(runner, _mm256_blendv_ps(best, _mm256_set1_ps(INFINITY), mine));
-  o = _mm256_min_ps(o, _mm256_permute2f128_ps(o, o, 1));
-  o = _mm256_min_ps(o, _mm256_permute_ps(o, 0x4E));
-  o = _mm256_min_ps(o, _mm256_permute_ps(o, 0xB1));
-  return _mm256_cvtss_f32(o);
+  return _mm256_min_epi32(c, _mm256_shuffle_epi32(c, 0xB1));
 }
 
 __attribute__((target("avx2,fma"))) static inline __m256i min_epi64_avx2(__m256i a, __m256i b) {
@@ -66,21 +60,9 @@ __attribute__((target("avx2,fma"))) static inline __m256i min_epi64_avx2(__m256i
       _mm256_castsi256_pd(a), _mm256_castsi256_pd(b), _mm256_castsi256_pd(_mm256_cmpgt_epi64(a, b))));
 }
 
-__attribute__((target("avx2,fma"))) static inline double argmin_avx2_f64(
-    __m256d best, __m256i index, __m256d runner, int64_t *winner) {
-  __m256d m = _mm256_min_pd(best, _mm256_permute2f128_pd(best, best, 1));
-  m = _mm256_min_pd(m, _mm256_permute_pd(m, 0x5));
-  __m256d at = _mm256_cmp_pd(best, m, _CMP_EQ_OQ);
-  __m256i c = _mm256_castpd_si256(_mm256_blendv_pd(
-      _mm256_castsi256_pd(_mm256_set1_epi64x(INT64_MAX)), _mm256_castsi256_pd(index), at));
+__attribute__((target("avx2,fma"))) static inline __m256i hmin_avx2_epi64(__m256i c) {
   c = min_epi64_avx2(c, _mm256_permute2x128_si256(c, c, 1));
-  c = min_epi64_avx2(c, _mm256_shuffle_epi32(c, 0x4E));
-  *winner = _mm_cvtsi128_si64(_mm256_castsi256_si128(c));
-  __m256d mine = _mm256_castsi256_pd(_mm256_cmpeq_epi64(index, c));
-  __m256d o = _mm256_min_pd(runner, _mm256_blendv_pd(best, _mm256_set1_pd(INFINITY), mine));
-  o = _mm256_min_pd(o, _mm256_permute2f128_pd(o, o, 1));
-  o = _mm256_min_pd(o, _mm256_permute_pd(o, 0x5));
-  return _mm256_cvtsd_f64(o);
+  return min_epi64_avx2(c, _mm256_shuffle_epi32(c, 0x4E));
 }
 
 #endif
@@ -237,6 +219,12 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #define KM_FROM_256 _mm256_castps_si256
 #define KM_LANES_256 _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)
 #define KM_IADD_256 _mm256_add_epi32
+#define KM_HMIN_256 hmin_avx2_ps
+#define KM_IHMIN_256 hmin_avx2_epi32
+#define KM_ICMPEQ_256 _mm256_cmpeq_epi32
+#define KM_INDEX_MAX INT32_MAX
+#define KM_FIRST_256 _mm256_cvtss_f32
+#define KM_IFIRST_256 _mm256_cvtsi256_si32
 #define KM_ISET1_256 _mm256_set1_epi32
 #include "kmeans_simd_assign.h"
 #undef KM_T
@@ -280,6 +268,12 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #undef KM_LANES_256
 #undef KM_IADD_256
 #undef KM_ISET1_256
+#undef KM_HMIN_256
+#undef KM_IHMIN_256
+#undef KM_ICMPEQ_256
+#undef KM_INDEX_MAX
+#undef KM_FIRST_256
+#undef KM_IFIRST_256
 
 // ---- double ---------------------------------------------------------------------------------
 
@@ -323,6 +317,12 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #define KM_FROM_256 _mm256_castpd_si256
 #define KM_LANES_256 _mm256_setr_epi64x(0, 1, 2, 3)
 #define KM_IADD_256 _mm256_add_epi64
+#define KM_HMIN_256 hmin_avx2_pd
+#define KM_IHMIN_256 hmin_avx2_epi64
+#define KM_ICMPEQ_256 _mm256_cmpeq_epi64
+#define KM_INDEX_MAX INT64_MAX
+#define KM_FIRST_256 _mm256_cvtsd_f64
+#define KM_IFIRST_256(c) _mm_cvtsi128_si64(_mm256_castsi256_si128(c))
 #define KM_ISET1_256 _mm256_set1_epi64x
 #include "kmeans_simd_assign.h"
 

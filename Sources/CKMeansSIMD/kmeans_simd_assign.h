@@ -65,6 +65,22 @@ void KM_NAME(kmeans_simd_pack)(const KM_T *centers, const KM_T *norms, int k, in
   } while (0)
 #include "kmeans_simd_isa.h"
 
+// The AVX2 kernels' last step for one row: the smallest of the lanes' best values, the
+// smallest center index among the lanes holding it (`winner`), and the runner-up (the smallest
+// of every lane's second best and of the best of every lane not holding the winner), all
+// branch-free: the scalar scan this replaces picked the same winner, but its data-dependent
+// branches mispredicted.
+__attribute__((target("avx2,fma"))) static inline KM_T KM_NAME(argmin_avx2)(
+    KM_V_256 best, __m256i index, KM_V_256 runner, KM_INDEX_T *winner) {
+  KM_V_256 at = KM_CMP_256(best, KM_HMIN_256(best), _CMP_EQ_OQ);
+  __m256i c = KM_IHMIN_256(
+      KM_FROM_256(KM_BLEND_256(KM_TO_256(KM_ISET1_256(KM_INDEX_MAX)), KM_TO_256(index), at)));
+  *winner = KM_IFIRST_256(c);
+  KM_V_256 mine = KM_TO_256(KM_ICMPEQ_256(index, c));
+  KM_V_256 others = KM_BLEND_256(best, KM_SET1_256(INFINITY), mine);
+  return KM_FIRST_256(KM_HMIN_256(KM_MIN_256(runner, others)));
+}
+
 // ---- AVX2: 6 rows × 2 panels of KM_W_256 centers (16 ymm registers); blends keep the best. ----
 #define KM_ISA(name) KM_CAT(name, avx2)
 #define KM_TARGET "avx2,fma"
@@ -150,27 +166,33 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
   }
 }
 
+// Every lane of panel `p` for the row `x`, portably (lanes of the width `level` packs).
+static void KM_NAME(panel_lanes)(int level, const KM_T *x, int d, const KM_T *packed,
+                                 const KM_T *packed_norms, long p, KM_T *values) {
+  int width = level == 2 ? KM_W_512 : KM_W_256;
+  for (int l = 0; l < width; l++)
+    values[l] = KM_NAME(lane_value)(x, d, packed, packed_norms, p, l, width);
+}
+
 void KM_NAME(kmeans_simd_panel_values)(int level, const KM_T *x, int d, const KM_T *packed,
                                        const KM_T *packed_norms, const int32_t *panels,
                                        int count, KM_T *values) {
   KM_DISPATCH(panel_values, x, d, packed, packed_norms, panels, count, values);
-  int width = level == 2 ? KM_W_512 : KM_W_256;
-  for (int i = 0; i < count; i++)
-    for (int l = 0; l < width; l++)
-      values[(long)i * width + l] =
-          KM_NAME(lane_value)(x, d, packed, packed_norms, panels[i], l, width);
+  for (int i = 0; i < count; i++) {
+    long width = level == 2 ? KM_W_512 : KM_W_256;
+    KM_NAME(panel_lanes)(level, x, d, packed, packed_norms, panels[i], values + i * width);
+  }
 }
 
 void KM_NAME(kmeans_simd_block_values)(int level, const KM_T *points, long n, int d,
                                        const KM_T *packed, const KM_T *packed_norms,
                                        int panels, KM_T *values) {
   KM_DISPATCH(block_values, points, n, d, packed, packed_norms, panels, values);
-  int width = level == 2 ? KM_W_512 : KM_W_256;
+  long stride = (long)panels * (level == 2 ? KM_W_512 : KM_W_256);
   for (long i = 0; i < n; i++)
     for (int p = 0; p < panels; p++)
-      for (int l = 0; l < width; l++)
-        values[(i * panels + p) * (long)width + l] =
-            KM_NAME(lane_value)(points + i * (long)d, d, packed, packed_norms, p, l, width);
+      KM_NAME(panel_lanes)(level, points + i * (long)d, d, packed, packed_norms, p,
+                           values + i * stride + p * (stride / panels));
 }
 
 void KM_NAME(kmeans_simd_dots)(int level, const KM_T *points, long n, int d,

@@ -10,7 +10,7 @@ import Testing
 struct DistributedTests {
   /// Runs `workers` workers on contiguous shards and returns their results in rank order.
   func run(
-    _ data: Matrix<Double>, workers: Int, configuration: KMeansConfiguration
+    _ data: Matrix<Double>, workers: Int, configuration: KMeansConfiguration, sparse: Bool = false
   ) throws -> [KMeansFitResult<Double>] {
     let group = ThreadGroup(size: workers)
     let n = data.rowCount
@@ -29,8 +29,10 @@ struct DistributedTests {
       var configuration = configuration
       configuration.threadCount = 1
       shared.value[rank] = Result {
-        try DistributedKMeans.fit(
-          shard: data.rows(range), rowOffset: range.lowerBound, configuration: configuration,
+        let shard = data.rows(range)
+        let rows: TrainingRows<Double> = sparse ? .sparse(SparseMatrix(shard)) : .dense(shard)
+        return try DistributedKMeans.fit(
+          shard: rows, rowOffset: range.lowerBound, configuration: configuration,
           collectives: group.member(rank))
       }
     }
@@ -55,6 +57,22 @@ struct DistributedTests {
     }
     // Every worker holds the same centers.
     #expect(Set(results.map { $0.model.centers.values }).count == 1)
+  }
+
+  @Test("sparse shards on 3 workers give the single-process sparse labels and centers")
+  func sparseShards() throws {
+    let data = try TestData.blobs(rows: 2500, dimension: 5, clusters: 6, seed: 4, as: Double.self)
+    var configuration = KMeansConfiguration(clusterCount: 6)
+    configuration.initialization = .centers(data.rows(0..<6))
+    let single = try KMeansModel.fit(SparseMatrix(data), configuration: configuration)
+    let results = try run(data, workers: 3, configuration: configuration, sparse: true)
+    #expect(results.flatMap(\.labels) == single.labels)
+    for result in results {
+      #expect(result.model.iterationCount == single.model.iterationCount)
+      for (ours, theirs) in zip(result.model.centers.values, single.model.centers.values) {
+        #expect(abs(ours - theirs) <= 1e-6 * max(1, abs(theirs)))
+      }
+    }
   }
 
   @Test("an empty cluster is relocated to the globally farthest point, as in one process")

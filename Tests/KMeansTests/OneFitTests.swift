@@ -121,6 +121,51 @@ struct OneFitTests {
     #expect(one.model.iterationStatistics.allSatisfy { ($0.rows ?? 0) <= 256 })
   }
 
+  @Test("StreamingKMeans.predict takes every kind of rows and gives the model's answers")
+  func streamedPredict() throws {
+    let (dense, weights) = try Self.data()
+    let model = try KMeansModel.fit(dense, configuration: Self.configuration(.squaredEuclidean))
+      .model
+    let expected = try model.predict(dense)
+    let sparse = SparseMatrix(dense)
+    func check<Rows: KMeansTrainable<Float>>(_ rows: Rows, inertia: Double, batchCount: Int)
+      throws
+    {
+      var rows = rows
+      var labels: [Int] = []
+      var batches = 0
+      let summary = try StreamingKMeans.predict(&rows, model: model, batchRows: 700) {
+        batch, distances in
+        #expect(batch.count == distances.count)
+        labels += batch
+        batches += 1
+      }
+      #expect(labels == expected)
+      #expect(summary.rowCount == dense.rowCount)
+      #expect(summary.clusterSizes == (0..<5).map { c in expected.filter { $0 == c }.count })
+      #expect(abs(summary.inertia - inertia) <= 1e-6 * inertia)
+      #expect(batches == batchCount)
+    }
+    // Sources are read in batches of 700 rows (3,000 rows: 5 batches); rows in memory are one.
+    // The inertia of each kind of rows as `score` finds it (sparse distances are computed
+    // from sparse dot products, so they differ from the dense ones in the last bits).
+    try check(dense, inertia: try model.score(dense), batchCount: 1)
+    try check(sparse, inertia: try model.score(sparse), batchCount: 1)
+    try check(
+      MatrixBatches(dense, weights: weights),
+      inertia: try model.score(dense, weights: weights), batchCount: 5)
+    try check(
+      SparseMatrixBatches(sparse, weights: weights),
+      inertia: try model.score(sparse, weights: weights), batchCount: 5)
+    var source = MatrixBatches(dense)
+    #expect(throws: KMeansError.self) {
+      try StreamingKMeans.predict(&source, model: model, batchRows: 0)
+    }
+    var narrow = MatrixBatches(
+      try Matrix(rowCount: 10, columnCount: 5, values: Array(dense.values.prefix(50))))
+    #expect(throws: KMeansError.self) { try StreamingKMeans.predict(&narrow, model: model) }
+  }
+
   @Test("the deprecated spellings still compile and give the same bits")
   @available(*, deprecated, message: "exercises the deprecated names on purpose")
   func deprecatedNames() throws {
@@ -147,5 +192,20 @@ struct OneFitTests {
     #expect(
       oldMiniBatch.model.centers
         == (try KMeansModel.fit(dense, configuration: settings)).model.centers)
+    let oldSparseMiniBatch = try MiniBatchKMeans.fit(
+      SparseMatrix(dense), configuration: configuration, miniBatch: miniBatch)
+    #expect(
+      oldSparseMiniBatch.model.centers
+        == (try KMeansModel.fit(SparseMatrix(dense), configuration: settings)).model.centers)
+    #expect(throws: KMeansError.self) {
+      try MiniBatchKMeans.fit(
+        MatrixBatches(dense), configuration: configuration, miniBatch: miniBatch)
+    }
+    var sparseSource = SparseMatrixBatches(SparseMatrix(dense))
+    let oldPredict = try StreamingKMeans.predict(sparse: &sparseSource, model: now.model)
+    var newSource = SparseMatrixBatches(SparseMatrix(dense))
+    let newPredict = try StreamingKMeans.predict(&newSource, model: now.model)
+    #expect(oldPredict.clusterSizes == newPredict.clusterSizes)
+    #expect(oldPredict.inertia == newPredict.inertia)
   }
 }

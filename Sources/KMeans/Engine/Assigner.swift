@@ -81,17 +81,14 @@ struct Assigner<Scalar: KMeansScalar>: Sendable {
   mutating func assign<Data: ClusterableData<Scalar>>(
     _ piece: Data, at offset: Int, to centers: PreparedCenters<Scalar>
   ) -> PassTotals {
-    switch strategy {
-    case .none:
-      return piece.nearest(to: centers, into: &buffers, at: offset, countChanges: hasLabels)
-    case .hamerly:
-      return piece.bounded(
-        to: centers, geometry: geometry, into: &buffers, at: offset, countChanges: hasLabels)
-    case .yinyang:
-      return piece.grouped(
-        to: centers, geometry: groupGeometry, into: &buffers, at: offset,
-        countChanges: hasLabels)
-    }
+    let bounds: PassBounds<Scalar> =
+      switch strategy {
+      case .none: .none
+      case .hamerly: .hamerly(geometry)
+      case .yinyang: .yinyang(groupGeometry)
+      }
+    return piece.assignmentPass(
+      to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: hasLabels)
   }
 
   /// Ends a pass against `centers`.

@@ -110,31 +110,24 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
 
   // MARK: Passes
 
-  func nearest(
-    to centers: PreparedCenters<Scalar>, into buffers: inout AssignmentBuffers<Scalar>,
-    at offset: Int, countChanges: Bool
-  ) -> PassTotals {
-    AssignmentPass.nearest(
-      rows, to: centers.kernel, distance: kernelDistance, weights: weights,
-      threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
-  }
-
-  func bounded(
-    to centers: PreparedCenters<Scalar>, geometry: BoundGeometry<Scalar>?,
+  func assignmentPass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals {
-    AssignmentPass.bounded(
-      rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
-      threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
-  }
-
-  func grouped(
-    to centers: PreparedCenters<Scalar>, geometry: GroupedBoundGeometry<Scalar>?,
-    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
-  ) -> PassTotals {
-    AssignmentPass.grouped(
-      rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
-      threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+    switch bounds {
+    case .none:
+      AssignmentPass.nearest(
+        rows, to: centers.kernel, distance: kernelDistance, weights: weights,
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+    case .hamerly(let geometry):
+      AssignmentPass.bounded(
+        rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+    case .yinyang(let geometry):
+      AssignmentPass.grouped(
+        rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+    }
   }
 
   static var supportsGroupedBounds: Bool { true }
@@ -253,7 +246,8 @@ extension ClusterableData {
   /// Assigns every row to its nearest center (every distance).
   func assign(to centers: PreparedCenters<Scalar>) -> Assignment<Scalar> {
     var buffers = AssignmentBuffers<Scalar>(rowCount: rowCount)
-    let totals = nearest(to: centers, into: &buffers, at: 0, countChanges: false)
+    let totals = assignmentPass(
+      to: centers, bounds: .none, into: &buffers, at: 0, countChanges: false)
     var loss = 0.0
     totals.addLoss(to: &loss)
     return Assignment(labels: buffers.labels, distances: buffers.distances, loss: loss)

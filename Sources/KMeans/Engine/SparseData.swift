@@ -146,35 +146,28 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
 
   // MARK: Passes
 
-  func nearest(
-    to centers: PreparedCenters<Scalar>, into buffers: inout AssignmentBuffers<Scalar>,
-    at offset: Int, countChanges: Bool
-  ) -> PassTotals {
-    AssignmentPass.nearest(
-      rows, to: centers.transposed ?? centers.kernel.transposed(), distance: kernelDistance,
-      weights: weights, threadCount: threadCount, into: &buffers, at: offset,
-      countChanges: countChanges)
-  }
-
-  /// Never called: ``BoundStrategy/yinyang`` falls back to Hamerly's bounds on sparse rows.
-  func grouped(
-    to centers: PreparedCenters<Scalar>, geometry: GroupedBoundGeometry<Scalar>?,
+  /// Yinyang's bounds never run here: ``BoundStrategy/yinyang`` keeps Hamerly's on sparse rows.
+  func assignmentPass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals {
-    preconditionFailure("group bounds on sparse rows: the assigner keeps Hamerly's instead")
+    let transposed = centers.transposed ?? centers.kernel.transposed()
+    switch bounds {
+    case .none:
+      return AssignmentPass.nearest(
+        rows, to: transposed, distance: kernelDistance, weights: weights,
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+    case .hamerly(let geometry):
+      return AssignmentPass.bounded(
+        rows, to: centers.kernel, transposed: transposed, distance: kernelDistance,
+        geometry: geometry, weights: weights, threadCount: threadCount, into: &buffers,
+        at: offset, countChanges: countChanges)
+    case .yinyang:
+      preconditionFailure("group bounds on sparse rows: the assigner keeps Hamerly's instead")
+    }
   }
 
   static var supportsGroupedBounds: Bool { false }
-
-  func bounded(
-    to centers: PreparedCenters<Scalar>, geometry: BoundGeometry<Scalar>?,
-    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
-  ) -> PassTotals {
-    AssignmentPass.bounded(
-      rows, to: centers.kernel, transposed: centers.transposed ?? centers.kernel.transposed(),
-      distance: kernelDistance, geometry: geometry, weights: weights, threadCount: threadCount,
-      into: &buffers, at: offset, countChanges: countChanges)
-  }
 
   func accumulate(
     labels: [Int32], labelOffset: Int, at offset: Int,

@@ -43,23 +43,13 @@ protocol ClusterableData<Scalar>: Sendable {
 
   // MARK: Passes
 
-  /// Every row's nearest center (every distance), written at `offset` in `buffers`.
-  func nearest(
-    to centers: PreparedCenters<Scalar>, into buffers: inout AssignmentBuffers<Scalar>,
-    at offset: Int, countChanges: Bool
-  ) -> PassTotals
-  /// Hamerly's pass (the first with `geometry` nil): the same labels as ``nearest(to:into:at:countChanges:)``.
-  func bounded(
-    to centers: PreparedCenters<Scalar>, geometry: BoundGeometry<Scalar>?,
+  /// Every row's nearest center, written at `offset` in `buffers`: from every distance, or
+  /// with the bounds `bounds` names (the same labels either way).
+  func assignmentPass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals
-  /// Yinyang's pass (the first with `geometry` nil): the same labels as ``nearest(to:into:at:countChanges:)``.
-  /// Only where ``supportsGroupedBounds``.
-  func grouped(
-    to centers: PreparedCenters<Scalar>, geometry: GroupedBoundGeometry<Scalar>?,
-    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
-  ) -> PassTotals
-  /// Whether ``grouped(to:geometry:into:at:countChanges:)`` runs on such rows (dense rows).
+  /// Whether ``PassBounds/yinyang(_:)`` runs on such rows (dense rows).
   static var supportsGroupedBounds: Bool { get }
   /// Adds the rows (times their weights) with labels `labels[labelOffset...]` into `sums`, as
   /// the worker's rows from `offset` on.
@@ -123,4 +113,15 @@ extension ClusterableData {
   func nearestDistances(ofRows range: Range<Int>, to centers: Matrix<Scalar>) -> [Scalar] {
     rows(range).nearestDistances(to: centers)
   }
+}
+
+/// The bounds an assignment pass keeps, with their geometry for this pass (nil: the first pass,
+/// which computes every distance and makes the bounds).
+enum PassBounds<Scalar: KMeansScalar> {
+  /// None: every distance, every pass.
+  case none
+  /// Hamerly's: one lower bound per row on its distance to every other center.
+  case hamerly(BoundGeometry<Scalar>?)
+  /// Yinyang's: one lower bound per row and group of centers (dense rows only).
+  case yinyang(GroupedBoundGeometry<Scalar>?)
 }

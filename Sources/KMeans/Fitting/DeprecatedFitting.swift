@@ -119,3 +119,16 @@ extension StreamingKMeans {
     return try loop.train(&rows).model
   }
 }
+
+extension StreamingKMeans {
+  /// Assigns every row of a sparse source, one batch at a time (see
+  /// ``predict(_:model:batchRows:threadCount:_:)``).
+  @available(*, deprecated, renamed: "predict(_:model:batchRows:threadCount:_:)")
+  public static func predict<Source: SparseBatchSource>(
+    sparse source: inout Source, model: KMeansModel<Source.Scalar>, batchRows: Int = 65_536,
+    threadCount: Int? = nil,
+    _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
+  ) throws -> Summary {
+    try predict(&source, model: model, batchRows: batchRows, threadCount: threadCount, body)
+  }
+}

@@ -81,3 +81,25 @@ extension TrainingRows {
     }
   }
 }
+
+extension TrainingRows {
+  /// Calls `body` with each batch of at most `maxRows` rows and its weights: a source's
+  /// batches from its first row (rewound first), or rows in memory as one batch.
+  func forEachBatch(
+    maxRows: Int, _ body: (TrainingRows, _ weights: [Double]?) throws -> Void
+  ) throws {
+    switch self {
+    case .dense, .sparse: try body(self, nil)
+    case .stream(var source):
+      try source.rewind()
+      while let batch = try source.nextBatch(maxRows: maxRows) {
+        try body(.dense(batch), source.lastBatchWeights)
+      }
+    case .sparseStream(var source):
+      try source.rewind()
+      while let batch = try source.nextBatch(maxRows: maxRows) {
+        try body(.sparse(batch), source.lastBatchWeights)
+      }
+    }
+  }
+}

@@ -24,53 +24,30 @@ public enum StreamingKMeans {
     public var clusterSizes: [Int]
   }
 
-  /// Assigns every row of a source to its nearest center, one batch at a time, calling `body`
-  /// with each batch's labels and distances; returns the totals (the inertia weighted by the
-  /// source's weights).
-  public static func predict<Source: BatchSource>(
-    _ source: inout Source, model: KMeansModel<Source.Scalar>, batchRows: Int = 65_536,
-    threadCount: Int? = nil,
-    _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
+  /// Assigns every row to its nearest center, one batch of at most `batchRows` rows at a time
+  /// (rows in memory: one batch), calling `body` with each batch's labels and distances;
+  /// returns the totals (the inertia weighted by a source's weights).
+  /// - Parameters:
+  ///   - rows: a ``BatchSource`` or ``SparseBatchSource`` (rewound first), or a ``Matrix`` or
+  ///     ``SparseMatrix``.
+  /// - Throws: ``KMeansError`` for `batchRows` below 1, rows of another width than the
+  ///   model's, bad rows (naming the row) or a failed read.
+  public static func predict<Rows: KMeansTrainable>(
+    _ rows: inout Rows, model: KMeansModel<Rows.Scalar>, batchRows: Int = 65_536,
+    threadCount: Int? = nil, _ body: ([Int], [Rows.Scalar]) throws -> Void = { _, _ in }
   ) throws -> Summary {
-    try source.rewind()
-    return try summarize(
-      columnCount: source.columnCount, model: model,
-      next: {
-        try source.nextBatch(maxRows: batchRows).map {
-          (try model.predictWithDistances($0, threadCount: threadCount), source.lastBatchWeights)
-        }
-      }, body)
-  }
-
-  /// ``predict(_:model:batchRows:threadCount:_:)`` for a sparse source.
-  public static func predict<Source: SparseBatchSource>(
-    sparse source: inout Source, model: KMeansModel<Source.Scalar>, batchRows: Int = 65_536,
-    threadCount: Int? = nil,
-    _ body: ([Int], [Source.Scalar]) throws -> Void = { _, _ in }
-  ) throws -> Summary {
-    try source.rewind()
-    return try summarize(
-      columnCount: source.columnCount, model: model,
-      next: {
-        try source.nextBatch(maxRows: batchRows).map {
-          (try model.predictWithDistances($0, threadCount: threadCount), source.lastBatchWeights)
-        }
-      }, body)
-  }
-
-  /// The totals of the batches `next` assigns.
-  static func summarize<Scalar: KMeansScalar>(
-    columnCount: Int, model: KMeansModel<Scalar>,
-    next: () throws -> ((labels: [Int], distances: [Scalar]), [Double]?)?,
-    _ body: ([Int], [Scalar]) throws -> Void
-  ) throws -> Summary {
-    guard columnCount == model.dimension else {
+    guard batchRows > 0 else {
+      throw KMeansError.invalidConfiguration("batchRows=\(batchRows) must be at least 1")
+    }
+    let all = rows.trainingRows
+    guard all.columnCount == model.dimension else {
       throw KMeansError.dimensionMismatch(
-        expected: model.dimension, actual: columnCount, context: "the model")
+        expected: model.dimension, actual: all.columnCount, context: "the model")
     }
     var summary = Summary(
       rowCount: 0, inertia: 0, clusterSizes: [Int](repeating: 0, count: model.clusterCount))
-    while let ((labels, distances), weights) = try next() {
+    try all.forEachBatch(maxRows: batchRows) { batch, weights in
+      let (labels, distances) = try model.predictWithDistances(batch, threadCount: threadCount)
       for label in labels { summary.clusterSizes[label] += 1 }
       for (row, distance) in distances.enumerated() {
         summary.inertia += (weights?[row] ?? 1) * Double(distance)

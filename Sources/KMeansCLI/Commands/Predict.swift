@@ -63,7 +63,7 @@ extension KMeansCommand {
         }
       case .sparse(var source):
         summary = try StreamingKMeans.predict(
-          sparse: &source, model: model, threadCount: threads
+          &source, model: model, threadCount: threads
         ) { labels, _ in try writer.append(labels) }
       }
       try writer.finish()

@@ -231,7 +231,7 @@ extension KMeansCommand {
         model = try KMeansModel.fit(source, configuration: configuration, observer: observer).model
         finish()
         summary = try StreamingKMeans.predict(
-          sparse: &source, model: model, threadCount: training.threads, collect)
+          &source, model: model, threadCount: training.threads, collect)
         columns = source.columnCount
       }
       try writer?.finish()
