@@ -3,8 +3,15 @@
 
 import PackageDescription
 
+/// Where Accelerate replaces OpenBLAS.
+let applePlatforms: [Platform] = [.macOS, .iOS, .tvOS, .watchOS, .visionOS]
+
 let package = Package(
   name: "swift-kmeans",
+  // macOS 13.3 / iOS 16.4: Accelerate's current BLAS interface; the package's own lock
+  // (`LockedValue`, `OSAllocatedUnfairLock`) stands in for `Synchronization`'s `Mutex`, which
+  // needs macOS 15 / iOS 18.
+  platforms: [.macOS("13.3"), .iOS("16.4")],
   products: [
     .executable(name: "kmeans-mpi", targets: ["KMeansMPICLI"]),
     .library(name: "KMeans", targets: ["KMeans"]),
@@ -78,7 +85,7 @@ let package = Package(
       name: "KMeansCLI",
       dependencies: [
         "KMeans", "KMeansIO", "KMeansEstimator", "KMeansInterop", "KMeansCommandLine",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "KMeansKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
     /// What `kmeans` and `kmeans-mpi` share: the input, weight and training option groups, and
@@ -103,7 +110,8 @@ let package = Package(
 
     // MARK: - Implementation details
 
-    /// OpenBLAS on Linux (`libopenblas-dev`); Accelerate replaces it on Apple platforms.
+    /// OpenBLAS on Linux (`libopenblas-dev`); Accelerate (`CAccelerateBLAS`) replaces it on
+    /// Apple platforms.
     .systemLibrary(
       name: "CBLAS",
       pkgConfig: "openblas",
@@ -121,19 +129,27 @@ let package = Package(
       pkgConfig: "ompi-c",
       providers: [.apt(["libopenmpi-dev"])]
     ),
+    /// Accelerate's BLAS on Apple platforms, through its current interface
+    /// (`ACCELERATE_NEW_LAPACK`); empty elsewhere.
+    .target(
+      name: "CAccelerateBLAS",
+      cSettings: [.define("ACCELERATE_NEW_LAPACK")],
+      linkerSettings: [.linkedFramework("Accelerate", .when(platforms: applePlatforms))]
+    ),
     /// Every numeric hot loop and every unsafe pointer of the arithmetic: norms, GEMM distance
     /// tiles, fused argmin, partial sums, the deterministic parallel-for.
     .target(
       name: "KMeansKernels",
       dependencies: [
         "CKMeansSIMD", .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+        .target(name: "CAccelerateBLAS", condition: .when(platforms: applePlatforms)),
       ]
     ),
     /// The byte layer under the file formats: little-endian encoding and decoding, memory-mapped
     /// files, zlib inflation, CRC32C, text numbers.
     .target(name: "KMeansBytes", dependencies: ["CZlib"]),
-    /// Fused distance + argmin micro-kernels in C, compiled for AVX-512 and AVX2 with
-    /// per-function target attributes and picked at run time.
+    /// Fused distance + argmin micro-kernels in C: AVX-512 and AVX2 (per-function target
+    /// attributes, picked at run time) on x86-64, NEON on AArch64.
     .target(name: "CKMeansSIMD"),
     /// `kmeans-bench`: seconds per Lloyd iteration against a plain GEMM of the same shape.
     .executableTarget(

@@ -10,10 +10,13 @@
 import Dispatch
 import Foundation
 import KMeans
-import KMeansDifferentiable
 import KMeansIO
 import KMeansKernels
-import _Differentiation
+
+#if canImport(_Differentiation)
+  import KMeansDifferentiable
+  import _Differentiation
+#endif
 
 struct Shape {
   var name: String
@@ -204,46 +207,52 @@ func peakSuite() throws {
       format: "peak SGEMM %d³ on %d threads: %.1f GFLOP/s", size, threads, flops / seconds / 1e9))
 }
 
-/// Loss + gradient of the soft k-means loss (KMeansDifferentiable) on `--points P.npy` and
-/// `--centers C.npy` (Float), or on seeded blobs 100k×64 with k = 256: the median of 5 timed
-/// calls after one warm-up, with the loss and the gradients' norms so that a peer computing the
-/// same thing (Scripts/bench-differentiable.py: TensorFlow's GradientTape) can be checked.
-func softKMeansSuite() throws {
-  let points: Matrix<Float>
-  let centers: Matrix<Float>
-  if let path = arguments.firstIndex(of: "--points").map({ arguments[$0 + 1] }),
-    let centersPath = arguments.firstIndex(of: "--centers").map({ arguments[$0 + 1] })
-  {
-    points = try NumPyFile.read(path, as: Float.self)
-    centers = try NumPyFile.read(centersPath, as: Float.self)
-  } else {
-    let shape = Shape(name: "blobs 100k×64 k=256", rows: 100_000, dimension: 64, clusters: 256)
-    points = try blobs(shape, seed: 1)
-    centers = points.rows(0..<256)
-  }
-  let temperature = Float(
-    arguments.firstIndex(of: "--temperature").flatMap { Double(arguments[$0 + 1]) } ?? 1)
-  var times: [Double] = []
-  var loss: Float = 0
-  var gradients = (Matrix<Float>.zero, Matrix<Float>.zero)
-  for repetition in 0..<6 {
-    let time = seconds {
-      (loss, gradients) = valueWithGradient(at: points, centers) { x, c in
-        SoftKMeans.loss(points: x, centers: c, temperature: temperature)
-      }
+#if canImport(_Differentiation)
+  /// Loss + gradient of the soft k-means loss (KMeansDifferentiable) on `--points P.npy` and
+  /// `--centers C.npy` (Float), or on seeded blobs 100k×64 with k = 256: the median of 5 timed
+  /// calls after one warm-up, with the loss and the gradients' norms so that a peer computing the
+  /// same thing (Scripts/bench-differentiable.py: TensorFlow's GradientTape) can be checked.
+  func softKMeansSuite() throws {
+    let points: Matrix<Float>
+    let centers: Matrix<Float>
+    if let path = arguments.firstIndex(of: "--points").map({ arguments[$0 + 1] }),
+      let centersPath = arguments.firstIndex(of: "--centers").map({ arguments[$0 + 1] })
+    {
+      points = try NumPyFile.read(path, as: Float.self)
+      centers = try NumPyFile.read(centersPath, as: Float.self)
+    } else {
+      let shape = Shape(name: "blobs 100k×64 k=256", rows: 100_000, dimension: 64, clusters: 256)
+      points = try blobs(shape, seed: 1)
+      centers = points.rows(0..<256)
     }
-    if repetition > 0 { times.append(time) }
+    let temperature = Float(
+      arguments.firstIndex(of: "--temperature").flatMap { Double(arguments[$0 + 1]) } ?? 1)
+    var times: [Double] = []
+    var loss: Float = 0
+    var gradients = (Matrix<Float>.zero, Matrix<Float>.zero)
+    for repetition in 0..<6 {
+      let time = seconds {
+        (loss, gradients) = valueWithGradient(at: points, centers) { x, c in
+          SoftKMeans.loss(points: x, centers: c, temperature: temperature)
+        }
+      }
+      if repetition > 0 { times.append(time) }
+    }
+    func norm(_ matrix: Matrix<Float>) -> Double {
+      matrix.values.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+    }
+    let median = times.sorted()[times.count / 2]
+    print(
+      "{\"suite\": \"soft-kmeans\", \"rows\": \(points.rowCount), \"dimension\": \(points.columnCount), "
+        + "\"clusters\": \(centers.rowCount), \"threads\": \(threads), \"seconds\": \(median), "
+        + "\"loss\": \(loss), \"pointsGradientNorm\": \(norm(gradients.0)), "
+        + "\"centersGradientNorm\": \(norm(gradients.1))}")
   }
-  func norm(_ matrix: Matrix<Float>) -> Double {
-    matrix.values.reduce(0) { $0 + Double($1) * Double($1) }.squareRoot()
+#else
+  func softKMeansSuite() throws {
+    print("--suite soft-kmeans needs a Swift toolchain with the _Differentiation module")
   }
-  let median = times.sorted()[times.count / 2]
-  print(
-    "{\"suite\": \"soft-kmeans\", \"rows\": \(points.rowCount), \"dimension\": \(points.columnCount), "
-      + "\"clusters\": \(centers.rowCount), \"threads\": \(threads), \"seconds\": \(median), "
-      + "\"loss\": \(loss), \"pointsGradientNorm\": \(norm(gradients.0)), "
-      + "\"centersGradientNorm\": \(norm(gradients.1))}")
-}
+#endif
 
 switch suite {
 case "soft-kmeans": try softKMeansSuite()

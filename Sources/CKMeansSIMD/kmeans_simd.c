@@ -1,22 +1,31 @@
-// Fused distance + argmin kernels. Each row's dot products with a panel of centers are
-// accumulated over the dimension with FMAs in vector registers (8 rows × 2 panels at a time),
+// Fused distance + argmin kernels (AVX-512 and AVX2 on x86-64, NEON on AArch64). Each row's
+// dot products with a panel of centers are accumulated over the dimension with FMAs in vector
+// registers (8 rows × 2 panels at a time),
 // turned into norms[c] − 2·x·c, and compared with the row's best so far; the n × k distances
 // never reach memory. Every row sees the same sequence of operations whichever group it falls
 // in, so results do not depend on the thread count or on n.
 
 #include "kmeans_simd.h"
 
-// Sums must round like the Swift loops they replace: no fused multiply-adds.
+// Sums must round like the Swift loops they replace: no fused multiply-adds but the explicit
+// ones (GCC ignores the standard pragma: build with -ffp-contract=off there).
+#if defined(__clang__)
 #pragma STDC FP_CONTRACT OFF
+#endif
 
-#include <float.h>
-#include <math.h>
+// Freestanding headers only (the module builds for any target, with or without an SDK): the
+// compiler's builtins stand for <math.h>'s INFINITY, fmaf and fma.
+#include <stddef.h>
 #include <stdint.h>
-#include <string.h>
+
+#define KM_INFINITY __builtin_inff()
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
 #define KMEANS_X86 1
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#include <arm_neon.h>
+#define KMEANS_NEON 1
 #endif
 
 int kmeans_simd_level(void) {
@@ -24,13 +33,15 @@ int kmeans_simd_level(void) {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return 2;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return 1;
+#elif KMEANS_NEON
+  return 3;  // Advanced SIMD is part of every AArch64 CPU
 #endif
   return 0;
 }
 
-int kmeans_simd_panel_width(int level) { return level == 2 ? 16 : 8; }
+int kmeans_simd_panel_width(int level) { return level == 2 ? 16 : level == 3 ? 4 : 8; }
 
-int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : 4; }
+int kmeans_simd_panel_width_f64(int level) { return level == 2 ? 8 : level == 3 ? 2 : 4; }
 
 #define ROWS 8
 #define ROWS2 6
@@ -177,12 +188,22 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #undef KM_DOTS_BLOCK
 #endif
 
+#if KMEANS_NEON
+// Lane numbers, and the smallest of two 64-bit lanes (AArch64 has no across-lanes 64-bit min).
+static const int32_t kmeans_lanes_s32[4] = {0, 1, 2, 3};
+static const int64_t kmeans_lanes_s64[2] = {0, 1};
+static inline int64_t kmeans_rmin_s64(int64x2_t v) {
+  int64_t a = vgetq_lane_s64(v, 0), b = vgetq_lane_s64(v, 1);
+  return a < b ? a : b;
+}
+#endif
+
 // ---- float ----------------------------------------------------------------------------------
 
 #define KM_T float
 #define KM_SUFFIX f32
 #define KM_INDEX_T int32_t
-#define KM_FMA fmaf
+#define KM_FMA __builtin_fmaf
 #define KM_W_512 16
 #define KM_V_512 __m512
 #define KM_MASK512 __mmask16
@@ -225,6 +246,30 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #define KM_INDEX_MAX INT32_MAX
 #define KM_FIRST_256 _mm256_cvtss_f32
 #define KM_IFIRST_256 _mm256_cvtsi256_si32
+#define KM_PANEL_WIDTH kmeans_simd_panel_width
+#define KM_W_128 4
+#define KM_V_128 float32x4_t
+#define KM_SET1_128 vdupq_n_f32
+#define KM_LOAD_128 vld1q_f32
+#define KM_STORE_128 vst1q_f32
+#define KM_ZERO_128() vdupq_n_f32(0)
+#define KM_FMA_128(a, b, c) vfmaq_f32(c, a, b)
+#define KM_SPLAT_128 vld1q_dup_f32
+#define KM_MIN_128 vminq_f32
+#define KM_MAX_128 vmaxq_f32
+#define KM_MASK_128 uint32x4_t
+#define KM_LESS_128 vcltq_f32
+#define KM_EQUAL_128 vceqq_f32
+#define KM_SELECT_128 vbslq_f32
+#define KM_RMIN_128 vminvq_f32
+#define KM_IV_128 int32x4_t
+#define KM_IZERO_128() vdupq_n_s32(0)
+#define KM_LANES_128 vld1q_s32(kmeans_lanes_s32)
+#define KM_IADD_128 vaddq_s32
+#define KM_ISET1_128 vdupq_n_s32
+#define KM_ISELECT_128 vbslq_s32
+#define KM_IEQUAL_128 vceqq_s32
+#define KM_IRMIN_128 vminvq_s32
 #define KM_ISET1_256 _mm256_set1_epi32
 #include "kmeans_simd_assign.h"
 #undef KM_T
@@ -274,13 +319,37 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #undef KM_INDEX_MAX
 #undef KM_FIRST_256
 #undef KM_IFIRST_256
+#undef KM_PANEL_WIDTH
+#undef KM_W_128
+#undef KM_V_128
+#undef KM_SET1_128
+#undef KM_LOAD_128
+#undef KM_STORE_128
+#undef KM_ZERO_128
+#undef KM_FMA_128
+#undef KM_SPLAT_128
+#undef KM_MIN_128
+#undef KM_MAX_128
+#undef KM_MASK_128
+#undef KM_LESS_128
+#undef KM_EQUAL_128
+#undef KM_SELECT_128
+#undef KM_RMIN_128
+#undef KM_IV_128
+#undef KM_IZERO_128
+#undef KM_LANES_128
+#undef KM_IADD_128
+#undef KM_ISET1_128
+#undef KM_ISELECT_128
+#undef KM_IEQUAL_128
+#undef KM_IRMIN_128
 
 // ---- double ---------------------------------------------------------------------------------
 
 #define KM_T double
 #define KM_SUFFIX f64
 #define KM_INDEX_T int64_t
-#define KM_FMA fma
+#define KM_FMA __builtin_fma
 #define KM_W_512 8
 #define KM_V_512 __m512d
 #define KM_MASK512 __mmask8
@@ -323,15 +392,37 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
 #define KM_INDEX_MAX INT64_MAX
 #define KM_FIRST_256 _mm256_cvtsd_f64
 #define KM_IFIRST_256(c) _mm_cvtsi128_si64(_mm256_castsi256_si128(c))
+#define KM_PANEL_WIDTH kmeans_simd_panel_width_f64
+#define KM_W_128 2
+#define KM_V_128 float64x2_t
+#define KM_SET1_128 vdupq_n_f64
+#define KM_LOAD_128 vld1q_f64
+#define KM_STORE_128 vst1q_f64
+#define KM_ZERO_128() vdupq_n_f64(0)
+#define KM_FMA_128(a, b, c) vfmaq_f64(c, a, b)
+#define KM_SPLAT_128 vld1q_dup_f64
+#define KM_MIN_128 vminq_f64
+#define KM_MAX_128 vmaxq_f64
+#define KM_MASK_128 uint64x2_t
+#define KM_LESS_128 vcltq_f64
+#define KM_EQUAL_128 vceqq_f64
+#define KM_SELECT_128 vbslq_f64
+#define KM_RMIN_128 vminvq_f64
+#define KM_IV_128 int64x2_t
+#define KM_IZERO_128() vdupq_n_s64(0)
+#define KM_LANES_128 vld1q_s64(kmeans_lanes_s64)
+#define KM_IADD_128 vaddq_s64
+#define KM_ISET1_128 vdupq_n_s64
+#define KM_ISELECT_128 vbslq_s64
+#define KM_IEQUAL_128 vceqq_s64
+#define KM_IRMIN_128 kmeans_rmin_s64
 #define KM_ISET1_256 _mm256_set1_epi64x
 #include "kmeans_simd_assign.h"
 
-#if KMEANS_X86
-
 // Σ (w·)x into each row's cluster sum, W doubles per vector: every element of a sum gets the
 // same additions, in row order, as the portable loop below, so the same bits.
-#define KM_ACCUMULATE(NAME, TARGET, VD, W, WIDEN_LOAD, SET1, LOAD, STORE, ADD, MUL)             \
-  __attribute__((target(TARGET))) static void NAME(                                             \
+#define KM_ACCUMULATE(NAME, ATTRIBUTE, VD, W, WIDEN_LOAD, SET1, LOAD, STORE, ADD, MUL)          \
+  ATTRIBUTE static void NAME(                                                                   \
       const float *points, long rows, int d, const int32_t *labels, const double *weights,      \
       int lower, int upper, double *sums, long *counts, double *weight_totals) {                \
     for (long row = 0; row < rows; row++) {                                                     \
@@ -355,17 +446,24 @@ __attribute__((target("avx2,fma"))) static void dots_avx2_f64(const double *poin
     }                                                                                           \
   }
 
+#if KMEANS_X86
 #define KM_WIDEN_512(p) _mm512_cvtps_pd(_mm256_loadu_ps(p))
 #define KM_WIDEN_256(p) _mm256_cvtps_pd(_mm_loadu_ps(p))
-KM_ACCUMULATE(accumulate_avx512, "avx512f", __m512d, 8, KM_WIDEN_512, _mm512_set1_pd,
+KM_ACCUMULATE(accumulate_avx512, __attribute__((target("avx512f"))), __m512d, 8, KM_WIDEN_512, _mm512_set1_pd,
               _mm512_loadu_pd, _mm512_storeu_pd, _mm512_add_pd, _mm512_mul_pd)
-KM_ACCUMULATE(accumulate_avx2, "avx2", __m256d, 4, KM_WIDEN_256, _mm256_set1_pd, _mm256_loadu_pd,
+KM_ACCUMULATE(accumulate_avx2, __attribute__((target("avx2"))), __m256d, 4, KM_WIDEN_256, _mm256_set1_pd, _mm256_loadu_pd,
               _mm256_storeu_pd, _mm256_add_pd, _mm256_mul_pd)
 #undef KM_WIDEN_512
 #undef KM_WIDEN_256
-#undef KM_ACCUMULATE
-
 #endif
+
+#if KMEANS_NEON
+#define KM_WIDEN_128(p) vcvt_f64_f32(vld1_f32(p))
+KM_ACCUMULATE(accumulate_neon, , float64x2_t, 2, KM_WIDEN_128, vdupq_n_f64, vld1q_f64, vst1q_f64,
+              vaddq_f64, vmulq_f64)
+#undef KM_WIDEN_128
+#endif
+#undef KM_ACCUMULATE
 
 void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
                                 const int32_t *labels, const double *weights, int lower,
@@ -378,6 +476,11 @@ void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d
   }
   if (level == 1) {
     accumulate_avx2(points, rows, d, labels, weights, lower, upper, sums, counts, weight_totals);
+    return;
+  }
+#elif KMEANS_NEON
+  if (level == 3) {
+    accumulate_neon(points, rows, d, labels, weights, lower, upper, sums, counts, weight_totals);
     return;
   }
 #endif

@@ -18,7 +18,7 @@ void KM_NAME(kmeans_simd_pack)(const KM_T *centers, const KM_T *norms, int k, in
     }
     for (int l = 0; l < width; l++) {
       int c = p * width + l;
-      packed_norms[p * width + l] = c < k ? norms[c] : (KM_T)INFINITY;
+      packed_norms[p * width + l] = c < k ? norms[c] : (KM_T)KM_INFINITY;
     }
   }
 }
@@ -45,7 +45,7 @@ void KM_NAME(kmeans_simd_pack)(const KM_T *centers, const KM_T *norms, int k, in
 
 // ---- AVX-512: 8 rows × 2 panels of KM_W_512 centers; masks keep each lane's best. -------------
 #define KM_ISA(name) KM_CAT(name, avx512)
-#define KM_TARGET "avx512f"
+#define KM_TARGET_ATTRIBUTE __attribute__((target("avx512f")))
 #define KM_BITS 512
 #define KM_ROWS ROWS
 // The smallest value, then the smallest center index among the lanes holding it; the
@@ -77,13 +77,13 @@ __attribute__((target("avx2,fma"))) static inline KM_T KM_NAME(argmin_avx2)(
       KM_FROM_256(KM_BLEND_256(KM_TO_256(KM_ISET1_256(KM_INDEX_MAX)), KM_TO_256(index), at)));
   *winner = KM_IFIRST_256(c);
   KM_V_256 mine = KM_TO_256(KM_ICMPEQ_256(index, c));
-  KM_V_256 others = KM_BLEND_256(best, KM_SET1_256(INFINITY), mine);
+  KM_V_256 others = KM_BLEND_256(best, KM_SET1_256(KM_INFINITY), mine);
   return KM_FIRST_256(KM_HMIN_256(KM_MIN_256(runner, others)));
 }
 
 // ---- AVX2: 6 rows × 2 panels of KM_W_256 centers (16 ymm registers); blends keep the best. ----
 #define KM_ISA(name) KM_CAT(name, avx2)
-#define KM_TARGET "avx2,fma"
+#define KM_TARGET_ATTRIBUTE __attribute__((target("avx2,fma")))
 #define KM_BITS 256
 #define KM_ROWS ROWS2
 // Branch-free (argmin_avx2), so the data's ties and orderings cost no mispredictions.
@@ -91,7 +91,7 @@ __attribute__((target("avx2,fma"))) static inline KM_T KM_NAME(argmin_avx2)(
   do {                                                                                        \
     KM_INDEX_T winner;                                                                        \
     KM_T other = KM_NAME(argmin_avx2)(best[r], index[r],                                      \
-                                      second ? runner[r] : KM_SET1_256(INFINITY), &winner);   \
+                                      second ? runner[r] : KM_SET1_256(KM_INFINITY), &winner);   \
     labels[start + r] = (int32_t)winner;                                                      \
     if (second) second[start + r] = other;                                                    \
   } while (0)
@@ -113,19 +113,43 @@ __attribute__((target("avx2,fma"))) static inline KM_T KM_NAME(argmin_avx2)(
 
 #endif
 
-// Runs this precision's AVX-512 or AVX2 kernel `name` where `level` selects one, and returns.
-#if KMEANS_X86
-#define KM_DISPATCH(name, ...)                                                                \
+#if KMEANS_NEON
+// ---- NEON (AArch64): 8 rows × 2 panels of KM_W_128 centers; bit selects keep the best. --------
+#define KM_ISA(name) KM_CAT(name, neon)
+#define KM_TARGET_ATTRIBUTE
+#define KM_BITS 128
+#define KM_ROWS ROWS
+// The smallest value (across lanes), then the smallest center index among the lanes holding
+// it; the runner-up: every lane's second best, and the best of every other lane.
+#define KM_ROW_RESULT(r)                                                                      \
   do {                                                                                        \
-    if (level == 2) {                                                                         \
-      KM_NAME(name##_avx512)(__VA_ARGS__);                                                    \
-      return;                                                                                 \
-    }                                                                                         \
-    if (level == 1) {                                                                         \
-      KM_NAME(name##_avx2)(__VA_ARGS__);                                                      \
-      return;                                                                                 \
+    KM_T minimum = KM_RMIN_128(best[r]);                                                      \
+    KM_MASK_128 at = KM_EQUAL_128(best[r], KM_SET1_128(minimum));                             \
+    KM_INDEX_T winner =                                                                       \
+        KM_IRMIN_128(KM_ISELECT_128(at, index[r], KM_ISET1_128(KM_INDEX_MAX)));               \
+    labels[start + r] = (int32_t)winner;                                                      \
+    if (second) {                                                                             \
+      KM_MASK_128 mine = KM_IEQUAL_128(index[r], KM_ISET1_128(winner));                       \
+      KM_V_128 others = KM_SELECT_128(mine, KM_SET1_128(KM_INFINITY), best[r]);               \
+      second[start + r] = KM_RMIN_128(KM_MIN_128(runner[r], others));                         \
     }                                                                                         \
   } while (0)
+#include "kmeans_simd_isa.h"
+#endif
+
+// Runs this precision's vector kernel `name` where `level` selects one (AVX-512, AVX2 or
+// NEON), and returns.
+#define KM_RUN(wanted, isa, name, ...)                                                        \
+  if (level == (wanted)) {                                                                    \
+    KM_NAME(name##_##isa)(__VA_ARGS__);                                                       \
+    return;                                                                                   \
+  }
+#if KMEANS_X86
+#define KM_DISPATCH(name, ...)                                                                \
+  KM_RUN(2, avx512, name, __VA_ARGS__)                                                        \
+  KM_RUN(1, avx2, name, __VA_ARGS__)
+#elif KMEANS_NEON
+#define KM_DISPATCH(name, ...) KM_RUN(3, neon, name, __VA_ARGS__)
 #else
 #define KM_DISPATCH(name, ...) (void)level
 #endif
@@ -144,10 +168,10 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
                                  int32_t *labels, KM_T *second) {
   KM_DISPATCH(assign, points, n, d, packed, packed_norms, k, labels, second);
   // Portable fallback (callers use BLAS instead; kept for completeness and tests).
-  int width = level == 2 ? KM_W_512 : KM_W_256;
+  int width = KM_PANEL_WIDTH(level);
   int panels = (k + width - 1) / width;
   for (long i = 0; i < n; i++) {
-    KM_T best = (KM_T)INFINITY, runner_up = (KM_T)INFINITY;
+    KM_T best = (KM_T)KM_INFINITY, runner_up = (KM_T)KM_INFINITY;
     int32_t index = 0;
     for (int p = 0; p < panels; p++) {
       for (int l = 0; l < width; l++) {
@@ -169,7 +193,7 @@ void KM_NAME(kmeans_simd_assign)(int level, const KM_T *points, long n, int d,
 // Every lane of panel `p` for the row `x`, portably (lanes of the width `level` packs).
 static void KM_NAME(panel_lanes)(int level, const KM_T *x, int d, const KM_T *packed,
                                  const KM_T *packed_norms, long p, KM_T *values) {
-  int width = level == 2 ? KM_W_512 : KM_W_256;
+  int width = KM_PANEL_WIDTH(level);
   for (int l = 0; l < width; l++)
     values[l] = KM_NAME(lane_value)(x, d, packed, packed_norms, p, l, width);
 }
@@ -179,7 +203,7 @@ void KM_NAME(kmeans_simd_panel_values)(int level, const KM_T *x, int d, const KM
                                        int count, KM_T *values) {
   KM_DISPATCH(panel_values, x, d, packed, packed_norms, panels, count, values);
   for (int i = 0; i < count; i++) {
-    long width = level == 2 ? KM_W_512 : KM_W_256;
+    long width = KM_PANEL_WIDTH(level);
     KM_NAME(panel_lanes)(level, x, d, packed, packed_norms, panels[i], values + i * width);
   }
 }
@@ -188,7 +212,7 @@ void KM_NAME(kmeans_simd_block_values)(int level, const KM_T *points, long n, in
                                        const KM_T *packed, const KM_T *packed_norms,
                                        int panels, KM_T *values) {
   KM_DISPATCH(block_values, points, n, d, packed, packed_norms, panels, values);
-  long stride = (long)panels * (level == 2 ? KM_W_512 : KM_W_256);
+  long stride = (long)panels * (KM_PANEL_WIDTH(level));
   for (long i = 0; i < n; i++)
     for (int p = 0; p < panels; p++)
       KM_NAME(panel_lanes)(level, points + i * (long)d, d, packed, packed_norms, p,
@@ -202,6 +226,8 @@ void KM_NAME(kmeans_simd_dots)(int level, const KM_T *points, long n, int d,
     KM_NAME(dots_avx2)(points, n, d, centers, m, dots);
     return;
   }
+#else
+  (void)level;
 #endif
   for (long row = 0; row < n; row++)
     for (int i = 0; i < m; i++) {
@@ -212,6 +238,7 @@ void KM_NAME(kmeans_simd_dots)(int level, const KM_T *points, long n, int d,
 }
 
 #undef KM_DISPATCH
+#undef KM_RUN
 #undef KM_NAME
 #undef KM_CAT
 #undef KM_CAT2

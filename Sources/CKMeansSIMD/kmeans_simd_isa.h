@@ -1,9 +1,10 @@
 // The fused kernels for one precision and one vector ISA, included by kmeans_simd_assign.h once
 // per ISA. Not a public header. The includer defines:
 //
-//   KM_ISA(name)      the kernel's name for this ISA        KM_TARGET  its target attribute
-//   KM_BITS           the vector width, naming its intrinsics: KM_I(FMA) is KM_FMA_512 or
-//                     KM_FMA_256 (KM_V_, KM_W_, KM_SET1_, KM_LOAD_, KM_STORE_, KM_ZERO_,
+//   KM_ISA(name)      the kernel's name for this ISA
+//   KM_TARGET_ATTRIBUTE  its target attribute (empty where the ISA is the baseline)
+//   KM_BITS           the vector width, naming its intrinsics: KM_I(FMA) is KM_FMA_512,
+//                     KM_FMA_256 or KM_FMA_128 (KM_V_, KM_W_, KM_SET1_, KM_LOAD_, KM_STORE_, KM_ZERO_,
 //                     KM_SPLAT_, KM_MIN_, KM_MAX_, KM_MASK_, KM_LESS_, KM_SELECT_, KM_IV_,
 //                     KM_IZERO_, KM_LANES_, KM_IADD_, KM_ISET1_, KM_ISELECT_)
 //   KM_ROWS           rows per block
@@ -57,7 +58,7 @@
   for (int r = 0; r < (count); r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
 
 // KM_ROWS rows × 2 panels; with `second`, each lane also keeps its runner-up.
-__attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(assign))(
+KM_TARGET_ATTRIBUTE static void KM_NAME(KM_ISA(assign))(
     const KM_T *points, long n, int d, const KM_T *packed, const KM_T *packed_norms, int k,
     int32_t *labels, KM_T *second) {
   const int width = KM_I(W);
@@ -70,8 +71,8 @@ __attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(assign))(
     KM_I(V) best[KM_ROWS], runner[KM_ROWS];
     KM_I(IV) index[KM_ROWS];
     for (int r = 0; r < KM_ROWS; r++) {
-      best[r] = KM_I(SET1)(INFINITY);
-      runner[r] = KM_I(SET1)(INFINITY);
+      best[r] = KM_I(SET1)(KM_INFINITY);
+      runner[r] = KM_I(SET1)(KM_INFINITY);
       index[r] = KM_I(IZERO)();
     }
     int p = 0;
@@ -106,7 +107,7 @@ __attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(assign))(
 }
 
 // One row against a list of panels, four at a time.
-__attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(panel_values))(
+KM_TARGET_ATTRIBUTE static void KM_NAME(KM_ISA(panel_values))(
     const KM_T *x, int d, const KM_T *packed, const KM_T *packed_norms, const int32_t *panels,
     int count, KM_T *values) {
   const int width = KM_I(W);
@@ -139,7 +140,7 @@ __attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(panel_values))(
 
 // Rows × every panel, KM_ROWS rows × 2 panels at a time: the values of all centers for a block
 // of rows, row-major with panels·width columns.
-__attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(block_values))(
+KM_TARGET_ATTRIBUTE static void KM_NAME(KM_ISA(block_values))(
     const KM_T *points, long n, int d, const KM_T *packed, const KM_T *packed_norms, int panels,
     KM_T *values) {
   const int width = KM_I(W);
@@ -194,7 +195,7 @@ __attribute__((target(KM_TARGET))) static void KM_NAME(KM_ISA(block_values))(
 #undef KM_I1
 #undef KM_I2
 #undef KM_ISA
-#undef KM_TARGET
+#undef KM_TARGET_ATTRIBUTE
 #undef KM_BITS
 #undef KM_ROWS
 #undef KM_UPDATE

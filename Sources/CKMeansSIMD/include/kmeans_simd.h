@@ -1,5 +1,6 @@
-// Fused distance + argmin micro-kernels for swift-kmeans, compiled for AVX-512 and AVX2
-// with per-function target attributes and chosen at run time (no special compiler flags).
+// Fused distance + argmin micro-kernels for swift-kmeans: AVX-512 and AVX2 on x86-64
+// (per-function target attributes, chosen at run time: no special compiler flags) and NEON on
+// AArch64. Every kernel gives the bits of the portable loop.
 #ifndef KMEANS_SIMD_H
 #define KMEANS_SIMD_H
 
@@ -9,10 +10,11 @@
 extern "C" {
 #endif
 
-/// 2 when the CPU and OS support AVX-512F, 1 for AVX2 with FMA, 0 otherwise.
+/// 3 on AArch64 (NEON), 2 when the CPU and OS support AVX-512F, 1 for AVX2 with FMA, 0
+/// otherwise.
 int kmeans_simd_level(void);
 
-/// Centers per panel for `level` (16 for AVX-512, 8 for AVX2).
+/// Centers per panel for `level` (16 for AVX-512, 8 for AVX2 and the portable loop, 4 for NEON).
 int kmeans_simd_panel_width(int level);
 
 /// Packs `k` centers of dimension `d` (row-major) into panels of `width` centers, each stored
@@ -65,7 +67,8 @@ void kmeans_simd_dots_f32(int level, const float *points, long n, int d, const f
 void kmeans_simd_dots_f64(int level, const double *points, long n, int d,
                           const double *centers, int m, double *dots);
 
-/// Double versions: panels of 8 centers for AVX-512 and 4 for AVX2.
+/// Double versions: panels of 8 centers for AVX-512, 4 for AVX2 and the portable loop, 2 for
+/// NEON.
 int kmeans_simd_panel_width_f64(int level);
 void kmeans_simd_pack_f64(const double *centers, const double *norms, int k, int d, int width,
                           double *packed, double *packed_norms);
@@ -75,7 +78,7 @@ void kmeans_simd_assign_f64(int level, const double *points, long n, int d,
 
 /// Adds each row whose label lies in [lower, upper) into `sums` (double, k × d), `counts` and
 /// `weight_totals`, in row order (times `weights[row]` when `weights` is not NULL). The same
-/// element-wise additions as a scalar loop, eight or four doubles at a time.
+/// element-wise additions as a scalar loop, eight, four or two doubles at a time.
 void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
                                 const int32_t *labels, const double *weights, int lower,
                                 int upper, double *sums, long *counts, double *weight_totals);

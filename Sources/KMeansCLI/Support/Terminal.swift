@@ -1,9 +1,11 @@
 import Dispatch
 import Foundation
-import Synchronization
+import KMeansKernels
 
 #if canImport(Glibc)
   import Glibc
+#elseif canImport(Darwin)
+  import Darwin
 #endif
 
 /// Whether standard error is a terminal: progress bars only draw there.
@@ -55,7 +57,7 @@ final class ProgressBar {
 /// Ctrl-C as a request to stop: the first SIGINT sets a flag the training loops check (they
 /// finish the current iteration and keep the best model so far); a second one ends the process.
 enum Interrupt {
-  private static let requested = Atomic<Bool>(false)
+  private static let requested = LockedValue(false)
   nonisolated(unsafe) private static var source: DispatchSourceSignal?
 
   /// Starts listening for SIGINT.
@@ -63,7 +65,11 @@ enum Interrupt {
     signal(SIGINT, SIG_IGN)
     let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
     source.setEventHandler {
-      if requested.exchange(true, ordering: .relaxed) {
+      let already = requested.withLock { raised in
+        defer { raised = true }
+        return raised
+      }
+      if already {
         FileHandle.standardError.write(Data("\ninterrupted again: stopping now\n".utf8))
         exit(130)
       }
@@ -77,5 +83,5 @@ enum Interrupt {
   }
 
   /// Whether Ctrl-C was pressed.
-  static var isRequested: Bool { requested.load(ordering: .relaxed) }
+  static var isRequested: Bool { requested.withLock { $0 } }
 }

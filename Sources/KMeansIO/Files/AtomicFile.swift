@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansBytes
 
 #if canImport(Glibc)
   import Glibc
@@ -8,8 +9,9 @@ import KMeans
 #endif
 
 /// Writes files so that a reader sees either the old contents or the new, never a mix: the
-/// bytes go to a temporary file beside the target, which is flushed to disk (`fsync`) and then
-/// renamed over the target; the directory is synced last so the rename itself survives a crash.
+/// bytes go to a temporary file beside the target, which is flushed to disk (`fsync`;
+/// `F_FULLFSYNC` on Apple platforms) and then renamed over the target; the directory is synced
+/// last so the rename itself survives a crash.
 public enum AtomicFile {
   /// Replaces the file at `path` with `data`, atomically.
   /// - Throws: `KMeansError/fileUnreadable(path:reason:)` when any step fails; the old file
@@ -26,7 +28,7 @@ public enum AtomicFile {
     guard descriptor >= 0 else { throw failure("create a temporary file") }
     let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: false)
     let ok = (try? handle.write(contentsOf: data)) != nil
-    guard ok, fsync(descriptor) == 0 else {
+    guard ok, synchronizeToDisk(descriptor) else {
       let error = failure("write")
       close(descriptor)
       unlink(temporary)
@@ -40,7 +42,7 @@ public enum AtomicFile {
     }
     let directoryDescriptor = open(directory, O_RDONLY)
     if directoryDescriptor >= 0 {
-      fsync(directoryDescriptor)
+      synchronizeToDisk(directoryDescriptor)
       close(directoryDescriptor)
     }
   }

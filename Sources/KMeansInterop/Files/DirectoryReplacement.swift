@@ -1,5 +1,6 @@
 import Foundation
 import KMeans
+import KMeansBytes
 
 #if canImport(Glibc)
   import Glibc
@@ -56,7 +57,7 @@ enum DirectoryReplacement {
     if exists { try? manager.removeItem(atPath: aside) }
     let descriptor = open(parent, O_RDONLY)
     if descriptor >= 0 {
-      fsync(descriptor)
+      synchronizeToDisk(descriptor)
       close(descriptor)
     }
   }

@@ -1,9 +1,7 @@
 // The one file that calls BLAS. Wrappers check dimensions, skip empty products and hold no logic.
 
-import Synchronization
-
-#if canImport(Accelerate)
-  import Accelerate
+#if canImport(Darwin)
+  import CAccelerateBLAS
 #else
   import CBLAS
 #endif
@@ -18,40 +16,48 @@ func blasInt(_ value: Int) -> Int32 {
   return converted
 }
 
-/// CBLAS's general matrix product for one element type (`cblas_sgemm`, `cblas_dgemm`).
-typealias GeneralMatrixProduct<Scalar> =
+/// `C (m × n) = A (m × k, row-major, leading dimension lda) · Bᵀ` where `B` is `n × k`
+/// row-major, for one element type, with BLAS's 32-bit dimensions.
+typealias TransposedProduct<Scalar> =
   @Sendable (
-    CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, Int32, Int32, Int32, Scalar,
-    UnsafePointer<Scalar>?, Int32, UnsafePointer<Scalar>?, Int32, Scalar,
-    UnsafeMutablePointer<Scalar>?, Int32
+    Int32, Int32, Int32, UnsafePointer<Scalar>, Int32, UnsafePointer<Scalar>, Int32,
+    UnsafeMutablePointer<Scalar>, Int32
   ) -> Void
 
-/// `C (m × n) = A (m × k, row-major, leading dimension lda) · Bᵀ` where `B` is `n × k`
-/// row-major, through `product` (`cblas_sgemm` or `cblas_dgemm`); empty products are skipped.
-func blasMultiplyTransposed<Scalar: BinaryFloatingPoint & Sendable>(
-  _ product: @escaping GeneralMatrixProduct<Scalar>
+/// `product` with the package's dimensions: each checked to fit BLAS's integers, empty
+/// products skipped.
+func blasMultiplyTransposed<Scalar>(
+  _ product: @escaping TransposedProduct<Scalar>
 ) -> MultiplyTransposed<Scalar> {
-  let (one, zero): (Scalar, Scalar) = (1, 0)
-  return { m, n, k, a, lda, b, ldb, c, ldc in
+  { m, n, k, a, lda, b, ldb, c, ldc in
     guard m > 0, n > 0, k > 0 else { return }
     product(
-      CblasRowMajor, CblasNoTrans, CblasTrans, blasInt(m), blasInt(n), blasInt(k), one, a,
-      blasInt(lda), b, blasInt(ldb), zero, c, blasInt(ldc))
+      blasInt(m), blasInt(n), blasInt(k), a, blasInt(lda), b, blasInt(ldb), c, blasInt(ldc))
   }
 }
 
-/// ``blasMultiplyTransposed(_:)`` in single precision.
-let blasFloatMultiplyTransposed: MultiplyTransposed<Float> = blasMultiplyTransposed(cblas_sgemm)
-
-/// ``blasMultiplyTransposed(_:)`` in double precision.
-let blasDoubleMultiplyTransposed: MultiplyTransposed<Double> = blasMultiplyTransposed(cblas_dgemm)
+#if canImport(Darwin)
+  /// `C = A·Bᵀ` in single precision (Accelerate's `cblas_sgemm`).
+  let blasFloatMultiplyTransposed = blasMultiplyTransposed(swift_kmeans_sgemm_nt)
+  /// `C = A·Bᵀ` in double precision (Accelerate's `cblas_dgemm`).
+  let blasDoubleMultiplyTransposed = blasMultiplyTransposed(swift_kmeans_dgemm_nt)
+#else
+  /// `C = A·Bᵀ` in single precision (OpenBLAS's `cblas_sgemm`).
+  let blasFloatMultiplyTransposed = blasMultiplyTransposed {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, $0, $1, $2, 1, $3, $4, $5, $6, 0, $7, $8)
+  }
+  /// `C = A·Bᵀ` in double precision (OpenBLAS's `cblas_dgemm`).
+  let blasDoubleMultiplyTransposed = blasMultiplyTransposed {
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, $0, $1, $2, 1, $3, $4, $5, $6, 0, $7, $8)
+  }
+#endif
 
 /// Facts about the BLAS library in use, and control of its own thread pool.
 package enum BLASLibrary {
   /// A one-line description of the BLAS build and the kernel it selected for this CPU,
   /// e.g. `"OpenBLAS 0.3.21 DYNAMIC_ARCH … (kernel: Haswell)"`.
   package static var description: String {
-    #if canImport(Accelerate)
+    #if canImport(Darwin)
       return "Accelerate (vecLib)"
     #else
       let config = String(cString: openblas_get_config())
@@ -66,7 +72,7 @@ package enum BLASLibrary {
   /// OpenBLAS's setter is not safe to call from several threads at once, so calls are
   /// serialised and skipped when the count is already in force.
   package static func setThreadCount(_ count: Int) {
-    #if !canImport(Accelerate)
+    #if !canImport(Darwin)
       let wanted = max(1, count)
       threadCountInForce.withLock { current in
         guard current != wanted else { return }
@@ -83,12 +89,12 @@ package enum BLASLibrary {
   /// again.
   package static func stopIdleThreads() {
     setThreadCount(1)
-    #if !canImport(Accelerate)
+    #if !canImport(Darwin)
       swift_kmeans_stop_blas_threads()
     #endif
   }
 
-  private static let threadCountInForce = Mutex<Int>(0)
+  private static let threadCountInForce = LockedValue(0)
 }
 
 extension String {

@@ -2,15 +2,16 @@ import CKMeansSIMD
 import Foundation
 
 /// The C micro-kernels of `CKMeansSIMD`: distances and the argmin fused in AVX-512 or AVX2
-/// registers, for `Float` and `Double`. Chosen once per process from the CPU; `KMEANS_KERNEL=blas`
-/// (or `avx2`) in the environment forces the GEMM path (or AVX2) for comparisons.
+/// registers (x86-64) or NEON registers (AArch64), for `Float` and `Double`. Chosen once per
+/// process from the CPU; `KMEANS_KERNEL=blas` (or `avx2`) in the environment forces the GEMM
+/// path (or AVX2, on x86-64) for comparisons. Every kernel gives the same bits.
 package enum FusedKernel {
-  /// 2: AVX-512, 1: AVX2, 0: none (GEMM tiles instead).
+  /// 3: NEON, 2: AVX-512, 1: AVX2, 0: none (GEMM tiles instead).
   package static let level: Int32 = {
     let supported = kmeans_simd_level()
     switch ProcessInfo.processInfo.environment["KMEANS_KERNEL"] {
     case "blas": return 0
-    case "avx2": return min(supported, 1)
+    case "avx2": return supported == 1 || supported == 2 ? 1 : 0
     default: return supported
     }
   }()
@@ -18,6 +19,7 @@ package enum FusedKernel {
   /// The name of the kernel in use, for benchmarks.
   package static var name: String {
     switch level {
+    case 3: "fused NEON"
     case 2: "fused AVX-512"
     case 1: "fused AVX2"
     default: "BLAS tiles + argmin"

@@ -1,5 +1,4 @@
 import Dispatch
-import Synchronization
 
 /// Runs `body(chunk)` for every chunk in `0..<chunkCount` on up to `threadCount` workers.
 ///
@@ -18,12 +17,15 @@ package func parallelFor(
     for chunk in 0..<chunkCount { body(chunk, 0) }
     return
   }
-  let next = Atomic<Int>(0)
+  let next = LockedValue(0)
   withoutActuallyEscaping(body) { body in
     let box = UnsafeSendable(body)
     DispatchQueue.concurrentPerform(iterations: workers) { worker in
       while true {
-        let chunk = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        let chunk = next.withLock { value in
+          defer { value += 1 }
+          return value
+        }
         if chunk >= chunkCount { break }
         box.value(chunk, worker)
       }
