@@ -78,8 +78,16 @@ with tempfile.TemporaryDirectory() as scratch:
 
     # 1. SavedModels of our own models.
     CASES = os.environ.get("EXPORT_INTEROP_CASES")
-    for dtype, metric in [("float32", "euclidean"), ("float32", "cosine"),
-                          ("float64", "euclidean"), ("float64", "cosine")]:
+    ALL_CASES = [("float32", "euclidean"), ("float32", "cosine"),
+                 ("float64", "euclidean"), ("float64", "cosine")]
+    if CASES is not None:
+        known = {f"{dtype}-{metric}" for dtype, metric in ALL_CASES}
+        chosen = [case for case in CASES.split(",") if case]
+        unknown = [case for case in chosen if case not in known]
+        if not chosen or unknown:
+            sys.exit(f"EXPORT_INTEROP_CASES={CASES!r} selects no case or an unknown one "
+                     f"({', '.join(unknown) or 'none given'}); known: {', '.join(sorted(known))}")
+    for dtype, metric in ALL_CASES:
         case = f"{dtype}-{metric}"
         if CASES is not None and case not in CASES.split(","):
             continue

@@ -5,6 +5,7 @@
 // the true digit for k-means on the raw pixels, k-means on the initial encoding, and DEC.
 //
 //   swift run -c release deep-clustering [Data/digits.csv] [--epochs 60] [--seed 0]
+//     [--require-ari A]   (exit 1 when deep embedded clustering's ARI is below A: CI's floor)
 
 #if canImport(_Differentiation)
   import Foundation
@@ -151,10 +152,17 @@
     let q = DeepEmbeddedClustering.softAssignments(
       embedding: matrixProduct(centered, encoder), centers: centers)
     let labels = (0..<n).map { row in (0..<k).max { q[row, $0] < q[row, $1] } ?? 0 }
-    print(
-      String(
-        format: "deep embedded clustering:          ARI %.4f", try adjustedRandIndex(truth, labels))
-    )
+    let finalIndex = try adjustedRandIndex(truth, labels)
+    print(String(format: "deep embedded clustering:          ARI %.4f", finalIndex))
+    if let floor = option("--require-ari").flatMap(Double.init), finalIndex < floor {
+      FileHandle.standardError.write(
+        Data(
+          String(
+            format: "deep-clustering: ARI %.4f is below the required %.4f\n", finalIndex, floor
+          )
+          .utf8))
+      exit(1)
+    }
   } catch {
     FileHandle.standardError.write(Data("deep-clustering: \(error)\n".utf8))
     exit(1)

@@ -29,6 +29,7 @@ package func peakResidentBytes() -> Int {
     let rusageSelf = RUSAGE_SELF
   #endif
   var usage = rusage()
+  // Safety: getrusage fills the one rusage it is given, during the call.
   guard getrusage(rusageSelf, &usage) == 0 else { return 0 }
   #if canImport(Darwin)
     return Int(usage.ru_maxrss)  // bytes on Darwin

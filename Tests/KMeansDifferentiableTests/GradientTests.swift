@@ -157,6 +157,40 @@
     }
   }
 
+  @Suite("Reverse derivatives past the fused passes' 128-row tiles and 4,096-row chunks")
+  struct LargeGradientTests {
+    @Test(
+      "n = 4,300: toward the centers, and toward the rows on each tile and chunk edge",
+      arguments: [DistanceMetric.squaredEuclidean, .cosine])
+    func pastTheChunks(metric: DistanceMetric) throws {
+      let n = 4_300
+      let points = try randomMatrix(n, 3, seed: 11, scale: 2)
+      let centers = try randomMatrix(3, 3, seed: 12, scale: 2)
+      let loss = { (x: Matrix<Double>, c: Matrix<Double>) in
+        SoftKMeans.loss(points: x, centers: c, temperature: 0.7, metric: metric)
+      }
+      let (towardPoints, towardCenters) = gradient(at: points, centers) { x, c in
+        SoftKMeans.loss(points: x, centers: c, temperature: 0.7, metric: metric)
+      }
+      #expect(relativeError(towardCenters, numericGradient(centers) { loss(points, $0) }) <= 1e-6)
+      // Rows on both sides of a tile edge (128), a chunk edge (4,096) and the last row.
+      for row in [0, 127, 128, 4_095, 4_096, n - 1] {
+        for column in 0..<3 {
+          func shifted(_ steps: Double) -> Double {
+            var moved = points
+            moved[row, column] += steps * 1e-4
+            return loss(moved, centers)
+          }
+          let numeric = (-shifted(2) + 8 * shifted(1) - 8 * shifted(-1) + shifted(-2)) / 12e-4
+          let exact = towardPoints[row, column]
+          #expect(
+            abs(exact - numeric) <= 1e-6 * max(abs(numeric), 1e-3),
+            "row \(row) column \(column): \(exact) against \(numeric)")
+        }
+      }
+    }
+  }
+
   @Suite("Soft k-means as the temperature goes to 0")
   struct SoftKMeansLimitTests {
     @Test("the loss tends to the inertia, within τ·n·log k, and the assignments to the labels")

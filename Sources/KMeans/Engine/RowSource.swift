@@ -240,6 +240,7 @@ extension StreamRows {
 }
 
 /// A batch source shared by a stream's read and rewind closures.
+// Safety: both closures run on the training loop's thread, one call at a time.
 final class SourceBox<Source>: @unchecked Sendable {
   var source: Source
   init(_ source: Source) { self.source = source }

@@ -3,6 +3,7 @@ import Foundation
 /// Workers that are threads of one process: a stand-in for MPI ranks in tests, and the
 /// reference the MPI backend must agree with. Sums add the workers' arrays in rank order, so
 /// the bits depend only on the number of workers.
+// Safety: every mutable field is read and written with `condition` locked.
 package final class ThreadGroup: @unchecked Sendable {
   private let condition = NSCondition()
   private let size: Int

@@ -30,6 +30,10 @@ public enum StreamingKMeans {
   /// - Parameters:
   ///   - rows: a ``BatchSource`` or ``SparseBatchSource`` (rewound first), or a ``Matrix`` or
   ///     ``SparseMatrix``.
+  ///   - model: the model whose centers the rows are assigned to.
+  ///   - batchRows: the most rows read and assigned at a time.
+  ///   - threadCount: worker threads (default: all cores); the results do not depend on it.
+  ///   - body: called with each batch's labels and distances, in row order.
   /// - Throws: ``KMeansError`` for `batchRows` below 1, rows of another width than the
   ///   model's, bad rows (naming the row) or a failed read.
   public static func predict<Rows: KMeansTrainable>(

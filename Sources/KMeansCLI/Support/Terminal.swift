@@ -58,6 +58,7 @@ final class ProgressBar {
 /// finish the current iteration and keep the best model so far); a second one ends the process.
 enum Interrupt {
   private static let requested = LockedValue(false)
+  // Safety: written once, by install() at start-up before any SIGINT is handled; only kept.
   nonisolated(unsafe) private static var source: DispatchSourceSignal?
 
   /// Starts listening for SIGINT.

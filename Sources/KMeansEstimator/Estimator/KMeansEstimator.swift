@@ -17,7 +17,7 @@ import KMeansInterop
 ///
 /// Training is deterministic in the global step: after a crash, resuming from the last
 /// checkpoint reaches the same centers as an uninterrupted run with the same seed.
-public final class KMeansEstimator<Scalar: KMeansScalar>: @unchecked Sendable {
+public final class KMeansEstimator<Scalar: KMeansScalar>: Sendable {
   /// The directory holding checkpoints and `kmeans-estimator.json`.
   public let modelDirectory: String
   /// The settings.

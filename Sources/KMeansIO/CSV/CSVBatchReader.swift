@@ -1,10 +1,15 @@
 import Foundation
 import KMeans
 
+// Safety: the reader's position changes only in nextBatch and rewind, which its one owner
+// calls from one thread at a time (as the engine does); Sendable lets the owner hand it to
+// another thread, not share it.
 /// A CSV file read a block at a time and delivered in batches of rows.
 ///
 /// It holds one read block (1 MiB) and the lines of one batch; errors name the file line and
 /// column as ``CSVReader`` does. Quoted fields may not contain line breaks in this mode.
+///
+/// Read it from one thread at a time; it may move between threads.
 public final class CSVBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sendable {
   /// The file.
   public let path: String

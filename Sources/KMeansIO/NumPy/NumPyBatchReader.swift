@@ -2,12 +2,17 @@ import Foundation
 import KMeans
 import KMeansBytes
 
+// Safety: the reader's position changes only in nextBatch and rewind, which its one owner
+// calls from one thread at a time (as the engine does); Sendable lets the owner hand it to
+// another thread, not share it.
 /// A `.npy` file read in row ranges, never whole.
 ///
 /// With ``Access/memoryMapped`` (the default) the file is mapped read-only and pages of rows
 /// already delivered by ``nextBatch(maxRows:)`` are released (`madvise(MADV_DONTNEED)`); with
 /// ``Access/chunkedReads`` each range is read with `pread` into a buffer. Either way resident
 /// memory stays near one batch even for files much larger than memory.
+///
+/// Read it from one thread at a time; it may move between threads.
 public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sendable {
   /// The file.
   public let path: String

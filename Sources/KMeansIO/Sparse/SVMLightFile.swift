@@ -168,9 +168,14 @@ public enum SVMLightFile {
   }
 }
 
+// Safety: the reader's position changes only in nextBatch and rewind, which its one owner
+// calls from one thread at a time (as the engine does); Sendable lets the owner hand it to
+// another thread, not share it.
 /// An svmlight file read a block of lines at a time (a `SparseBatchSource`): memory
 /// stays bounded by the batch. A first pass over the file finds the number of columns and
 /// whether indices are zero-based (as ``SVMLightFile/read(_:as:indexBase:columnCount:)``).
+///
+/// Read it from one thread at a time; it may move between threads.
 public final class SVMLightBatchReader<Scalar: KMeansScalar>: SparseBatchSource,
   @unchecked Sendable
 {

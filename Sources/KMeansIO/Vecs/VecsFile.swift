@@ -30,9 +30,14 @@ public enum VecsFormat: String, Sendable, CaseIterable {
   }
 }
 
+// Safety: the reader's position changes only in nextBatch and rewind, which its one owner
+// calls from one thread at a time (as the engine does); Sendable lets the owner hand it to
+// another thread, not share it.
 /// A `.fvecs`/`.bvecs`/`.ivecs` file, memory-mapped and read in row ranges (every vector has
 /// the same dimension, so row i starts at i × (4 + d × element size)). Pages of rows already
 /// delivered by ``nextBatch(maxRows:)`` are released, so streaming stays in bounded memory.
+///
+/// Read it from one thread at a time; it may move between threads.
 public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sendable {
   /// The file.
   public let path: String

@@ -66,6 +66,7 @@ public final class SummaryWriter {
   /// name lookup, which can stall without a network.
   private static func hostName() -> String {
     var buffer = [CChar](repeating: 0, count: 256)
+    // Safety: gethostname writes at most buffer.count − 1 bytes into `buffer`.
     guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
     let name = String(
       decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)

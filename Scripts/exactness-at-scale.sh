@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Exactness at the sizes where blocks, pieces and groups change, on the release build (what a
+# user runs): blobs 150,000 × 64 (float32; a stream reads them in three pieces of up to 65,536
+# rows), k = 1,024 (Yinyang's groups reach their cap of 64), 3 full-batch iterations from the
+# same random centers. For each metric, every run must give the labels and the bit-identical
+# centers (compared as raw .npy bytes) of in-memory Lloyd on 2 threads:
+#   Lloyd on 1 thread; Hamerly, Yinyang and automatic in memory; Lloyd, Hamerly and Yinyang
+#   over --stream; and, with sample weights, Yinyang against Lloyd, in memory and streamed.
+# MPI ranks are checked by Scripts/mpi-tests.sh (same labels, centers within its tolerance).
+# Prints a line per check and "N passed, M failed"; exits 1 on a failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product kmeans >/dev/null || exit 1
+kmeans="$(swift build -c release --show-bin-path)/kmeans"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+
+# The data, the weights and the initial centers (Python's standard library only).
+python3 - "$work" <<'PY'
+import array, random, struct, sys
+def write(path, values, shape, code, descr):
+    header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
+        descr, ", ".join(str(s) for s in shape) + ("," if len(shape) == 1 else ""))
+    header += " " * ((64 - (10 + len(header) + 1) % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode())
+        f.write(array.array(code, values).tobytes())
+random.seed(5)
+n, d, clusters = 150_000, 64, 200
+centers = [[random.uniform(-8, 8) for _ in range(d)] for _ in range(clusters)]
+rows = []
+for _ in range(n):
+    center = centers[random.randrange(clusters)]
+    rows.extend(c + random.gauss(0, 1.5) for c in center)
+write(f"{sys.argv[1]}/data.npy", rows, (n, d), "f", "<f4")
+write(f"{sys.argv[1]}/weights.npy", [random.uniform(0.5, 3) for _ in range(n)], (n,), "d", "<f8")
+PY
+echo "     blobs 150,000 x 64 float32, k = 1,024"
+
+# run NAME ARGS...: trains, writing NAME's centers and labels; a failed run fails its checks.
+run() {
+  local name=$1; shift
+  "$kmeans" train "$work/data.npy" -k 1024 --init random --seed 7 --max-iter 3 --tol 0 \
+    --centers-output "$work/$name.centers.npy" --labels-output "$work/$name.labels.npy" "$@" \
+    >"$work/$name.log" 2>&1 || { echo "     $name failed:"; tail -n 3 "$work/$name.log"; }
+}
+same() { # same NAME REFERENCE: identical centers (bit for bit) and labels
+  if cmp -s "$work/$1.centers.npy" "$work/$2.centers.npy" \
+    && cmp -s "$work/$1.labels.npy" "$work/$2.labels.npy"; then
+    echo "ok   $1 = $2 (labels, centers bit for bit)"; passed=$((passed + 1))
+  else
+    echo "FAIL $1 != $2"; failed=$((failed + 1))
+  fi
+}
+
+for metric in euclidean cosine; do
+  m="--metric $metric"
+  run "$metric-lloyd" $m --algorithm lloyd --threads 2
+  run "$metric-lloyd-1-thread" $m --algorithm lloyd --threads 1
+  for algorithm in hamerly yinyang auto; do
+    run "$metric-$algorithm" $m --algorithm "$algorithm" --threads 2
+  done
+  for algorithm in lloyd hamerly yinyang; do
+    run "$metric-$algorithm-stream" $m --algorithm "$algorithm" --threads 2 --stream
+  done
+  for name in lloyd-1-thread hamerly yinyang auto lloyd-stream hamerly-stream yinyang-stream; do
+    same "$metric-$name" "$metric-lloyd"
+  done
+done
+w="--weights $work/weights.npy"
+run weighted-lloyd $w --algorithm lloyd --threads 2
+run weighted-yinyang $w --algorithm yinyang --threads 2
+run weighted-yinyang-stream $w --algorithm yinyang --threads 2 --stream
+same weighted-yinyang weighted-lloyd
+same weighted-yinyang-stream weighted-lloyd
+if cmp -s "$work/weighted-lloyd.centers.npy" "$work/euclidean-lloyd.centers.npy"; then
+  echo "FAIL the weights changed nothing"; failed=$((failed + 1))
+else
+  echo "ok   the weights move the centers"; passed=$((passed + 1))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
