@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test bench bench-mini-batch bench-peers bench-differentiable bench-compare format fixtures docs
+.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test exactness-test portability-test bench bench-mini-batch bench-peers bench-differentiable bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -27,6 +27,12 @@ sanitize:       ## The threaded tests under ThreadSanitizer, the parsers' under 
 
 memory-test:    ## Peak memory of streamed and in-memory training against stated bounds.
 	Scripts/memory-bounds.sh
+
+exactness-test: ## Every algorithm, in memory and streamed, bit for bit at n = 150,000, k = 1,024.
+	Scripts/exactness-at-scale.sh
+
+portability-test: ## Darwin/Linux lint; the C kernels natively and on aarch64 (qemu); macOS/iOS syntax.
+	Scripts/check-portability.sh
 
 bench:          ## Seconds per Lloyd iteration against a plain GEMM of the same shape.
 	swift run -c release kmeans-bench --suite lloyd

@@ -9,7 +9,7 @@ let applePlatforms: [Platform] = [.macOS, .iOS, .tvOS, .watchOS, .visionOS]
 let package = Package(
   name: "swift-kmeans",
   // macOS 13.3 / iOS 16.4: Accelerate's current BLAS interface; the package's own lock
-  // (`LockedValue`, `OSAllocatedUnfairLock`) stands in for `Synchronization`'s `Mutex`, which
+  // (`LockedValue`, an `NSLock`) stands in for `Synchronization`'s `Mutex`, which
   // needs macOS 15 / iOS 18.
   platforms: [.macOS("13.3"), .iOS("16.4")],
   products: [

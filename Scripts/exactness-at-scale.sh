@@ -6,12 +6,20 @@
 # centers (compared as raw .npy bytes) of in-memory Lloyd on 2 threads:
 #   Lloyd on 1 thread; Hamerly, Yinyang and automatic in memory; Lloyd, Hamerly and Yinyang
 #   over --stream; and, with sample weights, Yinyang against Lloyd, in memory and streamed.
-# MPI ranks are checked by Scripts/mpi-tests.sh (same labels, centers within its tolerance).
+# With `--mpi KMEANS_MPI` (Scripts/mpi-tests.sh passes its build), only 2 MPI ranks instead:
+# Lloyd and Yinyang under `mpirun -np 2`, both metrics, against one process's Lloyd — the same
+# labels, centers within 1e-6 relative (per-rank sums are added in another order).
 # Prints a line per check and "N passed, M failed"; exits 1 on a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product kmeans >/dev/null || exit 1
-kmeans="$(swift build -c release --show-bin-path)/kmeans"
+mpi=""
+if [ "${1:-}" = --mpi ]; then
+  mpi=$2
+  kmeans="$(dirname "$mpi")/kmeans"
+else
+  swift build -c release --product kmeans >/dev/null || exit 1
+  kmeans="$(swift build -c release --show-bin-path)/kmeans"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
@@ -40,11 +48,12 @@ PY
 echo "     blobs 150,000 x 64 float32, k = 1,024"
 
 # run NAME ARGS...: trains, writing NAME's centers and labels; a failed run fails its checks.
+# With KMEANS_RUN set to a command prefix (mpirun …), runs through it.
 run() {
   local name=$1; shift
-  "$kmeans" train "$work/data.npy" -k 1024 --init random --seed 7 --max-iter 3 --tol 0 \
-    --centers-output "$work/$name.centers.npy" --labels-output "$work/$name.labels.npy" "$@" \
-    >"$work/$name.log" 2>&1 || { echo "     $name failed:"; tail -n 3 "$work/$name.log"; }
+  ${KMEANS_RUN:-"$kmeans"} train "$work/data.npy" -k 1024 --init random --seed 7 --max-iter 3 \
+    --tol 0 --centers-output "$work/$name.centers.npy" --labels-output "$work/$name.labels.npy" \
+    "$@" >"$work/$name.log" 2>&1 || { echo "     $name failed:"; tail -n 3 "$work/$name.log"; }
 }
 same() { # same NAME REFERENCE: identical centers (bit for bit) and labels
   if cmp -s "$work/$1.centers.npy" "$work/$2.centers.npy" \
@@ -54,6 +63,40 @@ same() { # same NAME REFERENCE: identical centers (bit for bit) and labels
     echo "FAIL $1 != $2"; failed=$((failed + 1))
   fi
 }
+
+# close NAME REFERENCE: the same labels, centers within 1e-6 relative (float32 .npy files).
+close() {
+  if cmp -s "$work/$1.labels.npy" "$work/$2.labels.npy" && python3 - "$work/$1.centers.npy" \
+    "$work/$2.centers.npy" <<'PY'
+import array, sys
+def values(path):
+    data = open(path, "rb").read()
+    header = 10 + int.from_bytes(data[8:10], "little")
+    return array.array("f", data[header:])
+a, b = values(sys.argv[1]), values(sys.argv[2])
+sys.exit(0 if len(a) == len(b) and len(a) > 0
+         and all(abs(x - y) <= 1e-6 * max(1.0, abs(y)) for x, y in zip(a, b)) else 1)
+PY
+  then
+    echo "ok   $1 ~ $2 (labels equal, centers within 1e-6)"; passed=$((passed + 1))
+  else
+    echo "FAIL $1 differs from $2"; failed=$((failed + 1))
+  fi
+}
+
+if [ -n "$mpi" ]; then
+  for metric in euclidean cosine; do
+    run "$metric-lloyd" --metric $metric --algorithm lloyd --threads 2
+    for algorithm in lloyd yinyang; do
+      KMEANS_RUN="timeout 600 mpirun --oversubscribe -np 2 $mpi" \
+        run "$metric-$algorithm-2-ranks" --metric $metric --algorithm $algorithm --threads 1
+      close "$metric-$algorithm-2-ranks" "$metric-lloyd"
+    done
+  done
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  exit
+fi
 
 for metric in euclidean cosine; do
   m="--metric $metric"

@@ -19,6 +19,7 @@
 Run from the repository root: python3 Scripts/export-interop.py (installs the tools into
 .venv-tf on first use, see Scripts/interop_environment.py).
 """
+import glob
 import json
 import os
 import subprocess
@@ -310,5 +311,16 @@ with tempfile.TemporaryDirectory() as scratch:
     runs = sorted(multiplexer.Runs())
     check("TensorBoard's multiplexer sees training and evaluations side by side",
           runs == [".", "eval", "eval_held_out"], f"runs {runs}")
+    # TensorFlow's own reader (it checks every record's length and CRC, and raises
+    # DataLossError on a damaged one) reads every events file SummaryWriter wrote.
+    events = sorted(glob.glob(os.path.join(run, "events.out.tfevents.*")))
+    read_steps = set()
+    for name in events:
+        for event in tf.compat.v1.train.summary_iterator(name):
+            read_steps.update(event.step for value in event.summary.value
+                              if value.tag == "loss/raw")
+    check("tf.compat.v1.train.summary_iterator reads the training events (CRCs checked)",
+          len(events) >= 1 and {1, 2, 4, 6, 8, 10, 12} <= read_steps,
+          f"{len(events)} files, steps {sorted(read_steps)}")
 
 check.finish()

@@ -5,6 +5,8 @@
 #  2. the same seed and rank count give the same bits twice (k-means||);
 #  3. a job checkpointed on 2 ranks resumes on 4 and ends where an uninterrupted run does;
 #  4. bad input on one rank names the rank and the row;
+#  4b. 2 ranks at scale (Scripts/exactness-at-scale.sh --mpi): one process's labels, centers
+#     within 1e-6, for Lloyd and Yinyang with k = 1,024 on 150,000 rows, both metrics;
 #  5. a rank killed with SIGKILL ends the job with a message naming it, within a bounded time,
 #     and the last checkpoint still loads;
 #  5a. a damaged latest checkpoint is named by inspect, and --resume-from resumes a job from the
@@ -275,6 +277,10 @@ AGENT
 }
 check "two network-namespace hosts run one job over TCP" netns_job
 check "the two-host job equals one process" compare "$work/netns.json" "$work/netns.npy" "$work/single.json" "$work/single.npy"
+
+# At scale: 150,000 × 64, k = 1,024 (Yinyang's group cap) on 2 ranks against one process.
+check "2 ranks at scale (n = 150,000, k = 1,024): one process's labels, its centers within 1e-6" \
+  Scripts/exactness-at-scale.sh --mpi "$bin/kmeans-mpi"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
