@@ -7,7 +7,8 @@ Checked in Sources, Tests, Benchmarks, Examples and Fuzz:
 - Linux-only calls and paths (`/proc/`, `sched_getaffinity`, `get_nprocs`, `sysinfo(`,
   `MAP_POPULATE`, `O_DIRECT`, `RUSAGE_SELF.rawValue`, `epoll_`) only inside a block that is
   compiled on Linux alone (`#if canImport(Glibc)` or `#if os(Linux)`);
-- `Synchronization` (`Mutex`, `Atomic`: macOS 15 / iOS 18) only in LockedValue.swift, on Linux;
+- no `Synchronization` (`Mutex`, `Atomic`: macOS 15 / iOS 18; `LockedValue` is the package's
+  lock);
 - `_Differentiation` and `KMeansDifferentiable` imported only under
   `#if canImport(_Differentiation)` (Xcode's toolchains do not ship the module), and no other
   library target importing `KMeansDifferentiable`;
@@ -65,9 +66,7 @@ def check(path, offences):
         if LINUX_ONLY.search(code) and not linux:
             offend(number, "Linux-only API outside a Linux-only block")
         if re.search(r"\bimport Synchronization\b|\bMutex<|\bAtomic<", code):
-            allowed = path.name == "LockedValue.swift"
-            if not allowed:
-                offend(number, "Synchronization (macOS 15 / iOS 18): use LockedValue")
+            offend(number, "Synchronization (macOS 15 / iOS 18): use LockedValue")
         if re.match(r"(@testable )?import (_Differentiation|KMeansDifferentiable)\b", stripped):
             guarded = any(c.strip() == "canImport(_Differentiation)" and first
                           for c, first in conditions)
