@@ -105,13 +105,9 @@ extension KMeansMPICommand {
         let shard = try input.loadShard(
           Scalar.self, rank: communicator.rank, count: communicator.size,
           weightOptions: training.weightOptions)
-        let rows: TrainingRun<Scalar>.Input
-        switch shard.features {
-        case .dense(let matrix): rows = .dense(matrix, weights: shard.weights)
-        case .sparse(let matrix): rows = .sparse(matrix, weights: shard.weights)
-        }
         var job = DistributedJob<Scalar>(
-          shard: rows, rowOffset: shard.rowOffset, dimension: shard.features.columnCount,
+          shard: .init(shard.features.trainingRows, weights: shard.weights),
+          rowOffset: shard.rowOffset, dimension: shard.features.columnCount,
           configuration: configuration)
         job.modelDirectory = estimator.modelDir
         job.directorySettings = estimator.settings(clustering: configuration)
