@@ -9,17 +9,14 @@
 # With `--mpi KMEANS_MPI` (Scripts/mpi-tests.sh passes its build), only 2 MPI ranks instead:
 # Lloyd and Yinyang under `mpirun -np 2`, both metrics, against one process's Lloyd — the same
 # labels, centers within 1e-6 relative (per-rank sums are added in another order).
-# Prints a line per check and "N passed, M failed"; exits 1 on a failure.
+# Prints the assignment kernel that ran (KMEANS_KERNEL=avx2|blas forces one), a line per check
+# and "N passed, M failed"; exits 1 on a failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mpi=""
-if [ "${1:-}" = --mpi ]; then
-  mpi=$2
-  kmeans="$(dirname "$mpi")/kmeans"
-else
-  swift build -c release --product kmeans >/dev/null || exit 1
-  kmeans="$(swift build -c release --show-bin-path)/kmeans"
-fi
+if [ "${1:-}" = --mpi ]; then mpi=$2; fi
+swift build -c release --product kmeans >/dev/null || exit 1
+kmeans="$(swift build -c release --show-bin-path)/kmeans"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
@@ -45,7 +42,8 @@ for _ in range(n):
 write(f"{sys.argv[1]}/data.npy", rows, (n, d), "f", "<f4")
 write(f"{sys.argv[1]}/weights.npy", [random.uniform(0.5, 3) for _ in range(n)], (n,), "d", "<f8")
 PY
-echo "     blobs 150,000 x 64 float32, k = 1,024"
+echo "     blobs 150,000 x 64 float32, k = 1,024; assignment kernel: $("$kmeans" train Data/digits.csv -k 2 --label-column digit --max-iter 1 --json \
+  | python3 -c 'import json, sys; print(json.load(sys.stdin)["kernel"])')${KMEANS_KERNEL:+ (KMEANS_KERNEL=$KMEANS_KERNEL)}"
 
 # run NAME ARGS...: trains, writing NAME's centers and labels; a failed run fails its checks.
 # With KMEANS_RUN set to a command prefix (mpirun …), runs through it.

@@ -3,6 +3,8 @@ saved_model_cli), ONNX, ONNX Runtime, scikit-learn and its ONNX converter, in .v
 
 `enter()` creates the environment on first use (Python 3.11), re-runs the calling script in
 it, and from there returns the repository root and the path of a freshly built `kmeans`.
+`python3 Scripts/interop_environment.py` only creates it (CI does so in the background while
+it builds).
 """
 import os
 import subprocess
@@ -17,14 +19,19 @@ PACKAGES = ["tensorflow-cpu==2.15.1", "tensorflow-estimator==2.15.0", "onnx==1.1
 MODULES = "import tensorflow, tensorflow_estimator, tensorboard, onnx, onnxruntime, skl2onnx"
 
 
+def prepare():
+    """Creates .venv-tf with the packages unless it already imports them all."""
+    ready = os.path.exists(PYTHON) and subprocess.call(
+        [PYTHON, "-c", MODULES], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL) == 0
+    if not ready:
+        print(f"installing {' '.join(PACKAGES)} into .venv-tf ...", flush=True)
+        venv.create(VENV, with_pip=True)
+        subprocess.check_call([PYTHON, "-m", "pip", "install", "-q", *PACKAGES])
+
+
 def enter():
     if sys.prefix != VENV:
-        ready = os.path.exists(PYTHON) and subprocess.call(
-            [PYTHON, "-c", MODULES], stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL) == 0
-        if not ready:
-            print(f"installing {' '.join(PACKAGES)} into .venv-tf ...", flush=True)
-            venv.create(VENV, with_pip=True)
-            subprocess.check_call([PYTHON, "-m", "pip", "install", "-q", *PACKAGES])
+        prepare()
         os.execv(PYTHON, [PYTHON] + sys.argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     subprocess.check_call(["swift", "build", "--product", "kmeans"], cwd=ROOT,
@@ -51,3 +58,7 @@ class Checks:
     def finish(self):
         print(f"{self.passed} passed, {self.failed} failed")
         sys.exit(1 if self.failed else 0)
+
+
+if __name__ == "__main__":
+    prepare()

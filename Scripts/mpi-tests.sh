@@ -25,12 +25,13 @@ if ! command -v mpirun >/dev/null || ! pkg-config --exists ompi-c; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq libopenmpi-dev openmpi-bin iproute2 >/dev/null
 fi
-# Release builds (what a user runs), in their own folder so the MPI trait does not rebuild the
-# default one.
+# Release builds (what a user runs): kmeans-mpi in its own folder, so the MPI trait does not
+# rebuild the default one, whose kmeans is the one-process reference.
 build=(swift build -c release --traits MPI --scratch-path .build-mpi)
 "${build[@]}" --product kmeans-mpi >/dev/null || exit 1
-"${build[@]}" --product kmeans >/dev/null || exit 1
 bin=$("${build[@]}" --show-bin-path)
+swift build -c release --product kmeans >/dev/null || exit 1
+kmeans="$(swift build -c release --show-bin-path)/kmeans"
 work=$(mktemp -d)
 trap 'rm -rf "$work"; ip netns del kmeans-a 2>/dev/null; ip netns del kmeans-b 2>/dev/null' EXIT
 passed=0
@@ -89,7 +90,7 @@ sys.exit(0 if np.array_equal(la, lb) and diff <= 1e-6 else 1)
 EOF
 }
 
-"$bin/kmeans" train "$work/data.npy" --init "$work/init.npy" --output "$work/single.json" \
+"$kmeans" train "$work/data.npy" --init "$work/init.npy" --output "$work/single.json" \
   --labels-output "$work/single.npy" >/dev/null
 for np in 1 2 4; do
   run_mpi -np $np "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" \
@@ -109,7 +110,7 @@ run_mpi -np 2 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" -
   --model-dir "$work/run" --max-steps 3 --checkpoint-every 1 >/dev/null 2>&1
 run_mpi -np 4 "$bin/kmeans-mpi" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
   --model-dir "$work/run" --max-steps 6 --output "$work/resumed.json" --labels-output "$work/resumed.npy" >"$work/resume.log" 2>&1
-"$bin/kmeans" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
+"$kmeans" train "$work/data.npy" --init "$work/init.npy" --tol 0 --max-iter 6 \
   --output "$work/six.json" --labels-output "$work/six.npy" >/dev/null
 check "a 2-rank checkpoint resumes on 4 ranks (from step 3)" grep -q "resumed:     from step 3" "$work/resume.log"
 check "the resumed run ends at the uninterrupted centers" compare "$work/resumed.json" "$work/resumed.npy" "$work/six.json" "$work/six.npy"
@@ -126,7 +127,7 @@ past_step() { local step; step=$(checkpoint_step "$1"); [ -n "$step" ] && [ "$st
 
 # One model-directory run behind the library, kmeans and kmeans-mpi: what 'kmeans train'
 # refuses in a directory it trained, a 2-rank job refuses with the same words.
-"$bin/kmeans" train "$work/data.npy" -k 8 --model-dir "$work/refusing" --steps 2 >/dev/null
+"$kmeans" train "$work/data.npy" -k 8 --model-dir "$work/refusing" --steps 2 >/dev/null
 refused() { # refused MESSAGE ARGS...: the 2-rank job fails and says MESSAGE
   local message=$1; shift
   ! run_mpi -np 2 "$bin/kmeans-mpi" train --model-dir "$work/refusing" --steps 2 "$@" \
@@ -182,7 +183,7 @@ while read -r -u 3 input metric weighted algorithm; do
     options+=(--columns f0,f1,f2,f3,f4,f5)
   fi
   name="${input%.*}-$metric-$weighted-${algorithm//|/p}"
-  "$bin/kmeans" train "$work/$input" "${options[@]}" --output "$work/$name-1.json" \
+  "$kmeans" train "$work/$input" "${options[@]}" --output "$work/$name-1.json" \
     --labels-output "$work/$name-1.npy" >/dev/null 2>&1
   for np in 2 3; do
     run_mpi -np $np "$bin/kmeans-mpi" train "$work/$input" "${options[@]}" \
@@ -225,7 +226,7 @@ signal_rank killed KILL 20
 check "a killed rank ends the job (in ${elapsed} s)" test -f "$work/killed.status" -a "$(cat "$work/killed.status" 2>/dev/null)" != 0
 check "the job's message names the dead rank ($victim_rank)" \
   grep -Eq "process rank $victim_rank .*(signal 9|Killed)" "$work/killed.log"
-check "the last checkpoint of the killed job loads" "$bin/kmeans" inspect "$work/killed"
+check "the last checkpoint of the killed job loads" "$kmeans" inspect "$work/killed"
 check "and none written before the kill (step $signalled_at) was lost" \
   past_step "$work/killed" "$signalled_at"
 
@@ -235,14 +236,14 @@ latest=$(checkpoint_step "$work/killed")
 previous=$(sed -n 's/^all_model_checkpoint_paths: "[^"]*ckpt-\([0-9]*\)"$/\1/p' "$work/killed/checkpoint" | tail -n 2 | head -n 1)
 printf '\377' | dd of="$work/killed/model.ckpt-$latest.data-00000-of-00001" bs=1 seek=7 conv=notrunc 2>/dev/null
 inspect_damaged() { # inspect_damaged DIR NAME: inspect fails and names NAME as damaged
-  ! "$bin/kmeans" inspect "$1" >"$work/inspect.log" 2>&1 && grep -q "$2: DAMAGED" "$work/inspect.log"
+  ! "$kmeans" inspect "$1" >"$work/inspect.log" 2>&1 && grep -q "$2: DAMAGED" "$work/inspect.log"
 }
 check "inspect names the damaged latest checkpoint (model.ckpt-$latest)" \
   inspect_damaged "$work/killed" "model.ckpt-$latest"
 check "a 2-rank job resumes from model.ckpt-$previous (--resume-from)" run_mpi -np 2 "$bin/kmeans-mpi" \
   train "$work/big.npy" -k 64 --tol 0 --max-iter 100000 --max-steps $((latest + 2)) --model-dir "$work/killed" \
   --checkpoint-every 1 --resume-from "model.ckpt-$previous"
-check "and the directory is sound again" "$bin/kmeans" inspect "$work/killed"
+check "and the directory is sound again" "$kmeans" inspect "$work/killed"
 
 # A rank that stops answering (SIGSTOP: alive, holding its sockets, silent). The other rank's
 # watchdog must end the job within --timeout plus a few seconds, naming the rank that waited.
@@ -250,7 +251,7 @@ signal_rank stopped STOP 10
 check "a silent rank ends the job within --timeout 10 s + 20 s (in ${elapsed} s)" test -f "$work/stopped.status" -a "$elapsed" -le 30
 check "the job's message names the rank that waited ($((1 - victim_rank))) and the timeout" \
   grep -Eq "rank $((1 - victim_rank)): no answer from the other ranks within 10" "$work/stopped.log"
-check "the last checkpoint of the stopped job loads" "$bin/kmeans" inspect "$work/stopped"
+check "the last checkpoint of the stopped job loads" "$kmeans" inspect "$work/stopped"
 
 # Two hosts: network namespaces joined by a veth pair, ranks talking TCP across it.
 netns_job() {

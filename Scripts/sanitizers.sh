@@ -3,16 +3,22 @@
 # sanitizer builds into its own folder, so the plain build is not rebuilt.
 #
 #   ThreadSanitizer: the kernels' tests (the deterministic parallel-for, fused and bounded
-#   passes on several threads), every combination on 1 and 3 threads and as thread-group
-#   workers (KMeansEngineTests), Lloyd, Hamerly, mini-batch, streaming and the thread-group
-#   "ranks" of the distributed tests. Left out: AutomaticChoiceTests (the same passes at
-#   k = 520, single-purpose and slow under TSan), the command-line tests (they start the plain
-#   `kmeans` binary, so its progress bar is not instrumented) and the MPI watchdog thread
-#   (MPI itself is not built with TSan; the watchdog is checked for real in mpi-tests.sh).
+#   passes on several threads), every setting through every driver (ConfigurationWalkTests),
+#   Lloyd, mini-batch, streaming, sample weights and the thread-group "ranks" of the
+#   distributed tests; of Hamerly's and Yinyang's tests those on several threads, with weights,
+#   frozen centers and an emptied cluster, cosine and sparse rows. Left out (the same threaded
+#   passes again, at more sizes, which take minutes under TSan; the plain run checks their
+#   bits): CombinationTests, AutomaticChoiceTests and the other Hamerly and Yinyang sizes. Also
+#   left out: the command-line tests (they start the plain `kmeans` binary, so its progress bar
+#   is not instrumented) and the MPI watchdog thread (MPI itself is not built with TSan; the
+#   watchdog is checked for real in mpi-tests.sh).
 #   AddressSanitizer: every parser's tests and the fuzz regressions (the crafted files and the
 #   fuzzer's findings), the checkpoint reader and writer, the faults of a long run, and the
 #   SavedModel, ONNX and events-file writers (KMeansInteropTests), and the C ABI under
 #   malformed arguments (ABITests).
+#
+#   The ThreadSanitizer run takes one test at a time: the tests start their own threads, and
+#   running several at once on a small machine makes TSan's bookkeeping slower, not faster.
 #
 #   Scripts/sanitizers.sh [thread|address]   (default: both)
 set -euo pipefail
@@ -20,14 +26,13 @@ cd "$(dirname "$0")/.."
 Scripts/install-dependencies.sh
 which=${1:-both}
 
-thread_filter="KMeansKernelsTests|SoftAssignmentDeterminismTests|KMeansEngineTests|LloydTests|HamerlyTests|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
+thread_filter="KMeansKernelsTests|SoftAssignmentDeterminismTests|ConfigurationWalkTests|LloydTests|HamerlyTests/(sameAsLloydEverywhere|cosine|floatDigits|sparse)|YinyangTests/(weighted|farFromOrigin)|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
 address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests|ABITests"
 
 if [ "$which" = thread ] || [ "$which" = both ]; then
   echo "== ThreadSanitizer: $thread_filter"
   TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    swift test --sanitize=thread --scratch-path .build-tsan --filter "$thread_filter" \
-    --skip AutomaticChoiceTests
+    swift test --sanitize=thread --scratch-path .build-tsan --no-parallel --filter "$thread_filter"
 fi
 if [ "$which" = address ] || [ "$which" = both ]; then
   echo "== AddressSanitizer: $address_filter"

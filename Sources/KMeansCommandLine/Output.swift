@@ -19,6 +19,11 @@ package func printJSON(_ object: [String: Any]) throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
+/// The assignment kernel this process runs ("fused AVX-512", "fused AVX2", "fused NEON" or "BLAS
+/// tiles + argmin"): chosen from the CPU, or by `KMEANS_KERNEL=avx2|blas`; the JSON summaries
+/// report it as `kernel`. Every kernel gives the same bits.
+package var assignmentKernelName: String { FusedKernel.name }
+
 /// The most memory this process has held resident so far, in bytes (`getrusage`'s
 /// `ru_maxrss`): what the JSON summaries report as `peakResidentBytes`, and what the memory
 /// bound tests read from a child process.

@@ -16,6 +16,11 @@ import Testing
 ///   differ (`Scripts/mpi-tests.sh` runs a seeded sample of these cells under real `mpirun`).
 ///
 /// Lloyd, Hamerly, Yinyang and automatic are also the same bits as each other (exact bounds).
+///
+/// The cells run on 900 rows around 6 centers; the in-memory algorithms run again at scale,
+/// dense and sparse, both metrics: 30,000 rows (eight 4,096-row chunks: several per thread on
+/// 1, 2 and 3 threads, and several blocks of the cluster sums) with k = 24 (three Yinyang
+/// groups; automatic picks Hamerly there, and `AutomaticChoiceTests` shows its other choices).
 @Suite("Every combination works")
 struct CombinationTests {
   enum Layout: String, CaseIterable, Sendable { case dense, sparse }
@@ -49,11 +54,11 @@ struct CombinationTests {
     }
   }
 
-  static let rowCount = 900
-
   /// Rows around 6 centers; about half of the values zero (every row keeps one), so the
   /// sparse layout is really sparse and no row is zero under cosine.
-  static func data<Scalar: KMeansScalar>(_: Scalar.Type) throws -> Matrix<Scalar> {
+  static func data<Scalar: KMeansScalar>(
+    _: Scalar.Type, rowCount: Int
+  ) throws -> Matrix<Scalar> {
     let blobs = try TestData.blobs(
       rows: rowCount, dimension: 8, clusters: 6, seed: 21, as: Scalar.self)
     var random = RandomSource(seed: 99)
@@ -66,7 +71,9 @@ struct CombinationTests {
     return try Matrix(rowCount: rowCount, columnCount: 8, values: values)
   }
 
-  static let weights = (0..<rowCount).map { Double($0 % 5) * 0.75 + 0.25 }
+  static func weights(_ rowCount: Int) -> [Double] {
+    (0..<rowCount).map { Double($0 % 5) * 0.75 + 0.25 }
+  }
 
   func configuration(_ cell: Cell) -> KMeansConfiguration {
     var configuration = KMeansConfiguration(clusterCount: 6)
@@ -90,9 +97,84 @@ struct CombinationTests {
     if cell.float64 { try check(cell, as: Double.self) } else { try check(cell, as: Float.self) }
   }
 
+  /// At scale, weighted, 6 iterations from the same centers: Lloyd on 2 and 3 threads,
+  /// Hamerly and Yinyang on 3, automatic (Hamerly at k = 24) on 2 give the labels, centers and
+  /// inertia of Lloyd on 1 thread.
+  @Test(
+    "at scale (30,000 rows, k = 24): every algorithm and thread count gives Lloyd's bits",
+    arguments: Layout.allCases, DistanceMetric.allCases)
+  func atScale(_ layout: Layout, _ metric: DistanceMetric) throws {
+    let rowCount = 30_000
+    let dense = try Self.data(Float.self, rowCount: rowCount)
+    let weights = Self.weights(rowCount)
+    func fit(_ algorithm: LloydAlgorithm, threads: Int) throws -> KMeansFitResult<Float> {
+      var configuration = KMeansConfiguration(clusterCount: 24)
+      configuration.seed = 7
+      configuration.initialization = .random
+      configuration.metric = metric
+      configuration.algorithm = algorithm
+      configuration.maxIterations = 6
+      configuration.tolerance = 0
+      configuration.threadCount = threads
+      return layout == .dense
+        ? try KMeansModel.fit(dense, weights: weights, configuration: configuration)
+        : try KMeansModel.fit(SparseMatrix(dense), weights: weights, configuration: configuration)
+    }
+    let reference = try fit(.lloyd, threads: 1)
+    #expect(reference.model.iterationCount == 6)
+    let runs: [(LloydAlgorithm, Int)] = [
+      (.lloyd, 2), (.lloyd, 3), (.hamerly, 3), (.yinyang, 3), (.automatic, 2),
+    ]
+    for (algorithm, threads) in runs {
+      let other = try fit(algorithm, threads: threads)
+      let what = "\(algorithm) on \(threads) threads"
+      #expect(other.labels == reference.labels, "\(what): labels")
+      #expect(other.model.centers == reference.model.centers, "\(what): centers")
+      #expect(other.model.inertia == reference.model.inertia, "\(what): inertia")
+    }
+    if metric == .squaredEuclidean {
+      try expectOneStepMeans(layout, dense, weights: weights)
+    }
+  }
+
+  /// One step from given centers against sums written out here (not the engine's blocked
+  /// sums): every center becomes the weighted mean of the rows nearest to it, within 1e-6 —
+  /// so a block or chunk of rows the engine's sums miss fails, whatever the thread count.
+  func expectOneStepMeans(_ layout: Layout, _ dense: Matrix<Float>, weights: [Double]) throws {
+    let (n, d, k) = (dense.rowCount, dense.columnCount, 24)
+    let start = try Matrix<Float>(
+      rowCount: k, columnCount: d,
+      values: (0..<k).flatMap { dense.row($0 * (n / k)) })
+    let labels = try KMeansModel(centers: start, metric: .squaredEuclidean).predict(dense)
+    var sums = [Double](repeating: 0, count: k * d)
+    var totals = [Double](repeating: 0, count: k)
+    for row in 0..<n {
+      totals[labels[row]] += weights[row]
+      for column in 0..<d {
+        sums[labels[row] * d + column] += weights[row] * Double(dense[row, column])
+      }
+    }
+    var configuration = KMeansConfiguration(clusterCount: k)
+    configuration.initialization = .centers(start.converted(to: Double.self))
+    configuration.maxIterations = 1
+    configuration.threadCount = 3
+    let stepped =
+      layout == .dense
+      ? try KMeansModel.fit(dense, weights: weights, configuration: configuration)
+      : try KMeansModel.fit(SparseMatrix(dense), weights: weights, configuration: configuration)
+    #expect(totals.allSatisfy { $0 > 0 })
+    let largest =
+      (0..<(k * d)).map { index -> Double in
+        let mean = sums[index] / totals[index / d]
+        return abs(Double(stepped.model.centers.values[index]) - mean) / max(1, abs(mean))
+      }.max() ?? 0
+    #expect(largest <= 1e-6, "one step's centers differ from the rows' means by \(largest)")
+  }
+
   func check<Scalar: KMeansScalar>(_ cell: Cell, as _: Scalar.Type) throws {
-    let dense = try Self.data(Scalar.self)
-    let weights = cell.weighted ? Self.weights : nil
+    let rowCount = 900
+    let dense = try Self.data(Scalar.self, rowCount: rowCount)
+    let weights = cell.weighted ? Self.weights(rowCount) : nil
     var settings = configuration(cell)
     func fit(_ configuration: KMeansConfiguration) throws -> KMeansFitResult<Scalar> {
       switch cell.layout {
@@ -118,8 +200,8 @@ struct CombinationTests {
     settings.threadCount = 1
     let oneThread = settings
 
-    // Exact bounds: Lloyd, Hamerly and automatic agree bit for bit.
-    if cell.algorithm == .hamerly || cell.algorithm == .yinyang {
+    // Exact bounds: Hamerly, Yinyang and automatic give Lloyd's bits.
+    if [.hamerly, .yinyang, .automatic].contains(cell.algorithm) {
       var lloyd = settings
       lloyd.algorithm = .lloyd
       let plain = try fit(lloyd)
@@ -130,7 +212,7 @@ struct CombinationTests {
     for workers in [2, 4] {
       let group = Self.group(workers)
       let results = try eachWorker(workers) { rank in
-        let range = (rank * Self.rowCount / workers)..<((rank + 1) * Self.rowCount / workers)
+        let range = (rank * rowCount / workers)..<((rank + 1) * rowCount / workers)
         var run = TrainingRun<Scalar>(configuration: oneThread)
         run.collectives = group.member(rank)
         run.rowOffset = range.lowerBound
@@ -168,7 +250,7 @@ struct CombinationTests {
     let shared = directory + "/two"
     let group = Self.group(2)
     _ = try eachWorker(2) { rank in
-      let range = (rank * Self.rowCount / 2)..<((rank + 1) * Self.rowCount / 2)
+      let range = (rank * rowCount / 2)..<((rank + 1) * rowCount / 2)
       let shardWeights = weights.map { Array($0[range]) }
       var job = DistributedJob<Scalar>(
         shard: cell.layout == .dense

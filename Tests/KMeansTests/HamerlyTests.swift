@@ -14,6 +14,7 @@ struct HamerlyTests {
     configuration.algorithm = algorithm
     configuration.threadCount = threads
     configuration.tolerance = 0
+    configuration.maxIterations = 50
     configuration.seed = 17
     configuration.frozenCenterCount = frozen
     if let initial { configuration.initialization = .centers(initial) }
@@ -83,7 +84,7 @@ struct HamerlyTests {
   /// and iterations, bit for bit, and the bounds saved work.
   func expectSameAsLloyd<Scalar: KMeansScalar>(
     _ fit: (KMeansConfiguration) throws -> KMeansFitResult<Scalar>, k: Int,
-    metric: DistanceMetric, rows: Int, maxIterations: Int = 300, savesWork: Bool = true
+    metric: DistanceMetric, rows: Int, maxIterations: Int = 50, savesWork: Bool = true
   ) throws {
     var configuration = KMeansConfiguration(clusterCount: k)
     configuration.metric = metric

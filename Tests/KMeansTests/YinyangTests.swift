@@ -12,7 +12,7 @@ struct YinyangTests {
   func expectSameAsLloyd<Scalar: KMeansScalar>(
     _ fit: (KMeansConfiguration) throws -> KMeansFitResult<Scalar>, k: Int,
     metric: DistanceMetric = .squaredEuclidean, rows: Int, threads: [Int] = [2],
-    maxIterations: Int = 300, weights: Bool = false, savesWork: Bool = true
+    maxIterations: Int = 50, weights: Bool = false, savesWork: Bool = true
   ) throws {
     var configuration = KMeansConfiguration(clusterCount: k)
     configuration.metric = metric

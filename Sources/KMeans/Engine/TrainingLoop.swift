@@ -88,6 +88,20 @@ struct TrainingLoop<Scalar: KMeansScalar> {
   /// (``FullBatchStep``, ``MiniBatchStep``) and in what a restart is; the loop around the
   /// steps (``runSteps(_:trainer:state:step:absoluteTolerance:stepLimit:)``) and the restart
   /// loop (``bestOfRestarts(_:)``) are the same.
+  // Specialized for every kind of rows and scalar: what it calls (seeding, the steps, the
+  // center updates) then runs as concrete code, not through generic witnesses.
+  @_specialize(where Scalar == Float, Rows == MemoryRows<PreparedData<Float>>)
+  @_specialize(where Scalar == Double, Rows == MemoryRows<PreparedData<Double>>)
+  @_specialize(where Scalar == Float, Rows == MemoryRows<SparseData<Float>>)
+  @_specialize(where Scalar == Double, Rows == MemoryRows<SparseData<Double>>)
+  @_specialize(where Scalar == Float, Rows == StreamRows<PreparedData<Float>>)
+  @_specialize(where Scalar == Double, Rows == StreamRows<PreparedData<Double>>)
+  @_specialize(where Scalar == Float, Rows == StreamRows<SparseData<Float>>)
+  @_specialize(where Scalar == Double, Rows == StreamRows<SparseData<Double>>)
+  @_specialize(where Scalar == Float, Rows == ShardRows<PreparedData<Float>>)
+  @_specialize(where Scalar == Double, Rows == ShardRows<PreparedData<Double>>)
+  @_specialize(where Scalar == Float, Rows == ShardRows<SparseData<Float>>)
+  @_specialize(where Scalar == Double, Rows == ShardRows<SparseData<Double>>)
   func train<Rows: RowSource>(
     _ rows: inout Rows, resume: Resume? = nil, stepLimit: Int64? = nil
   ) throws -> Result where Rows.Data.Scalar == Scalar {

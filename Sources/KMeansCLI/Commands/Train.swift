@@ -346,7 +346,7 @@ extension KMeansCommand {
           "iterationSeconds": model.iterationStatistics.map(\.seconds),
           "iterationLosses": model.iterationStatistics.map(\.loss),
           "iterationSteps": model.iterationStatistics.map(\.iteration),
-          "peakResidentBytes": peakResidentBytes(),
+          "peakResidentBytes": peakResidentBytes(), "kernel": assignmentKernelName,
         ]
         if let summaryFile { summary["summaries"] = summaryFile }
         if let agreement { summary["adjustedRandIndex"] = agreement }

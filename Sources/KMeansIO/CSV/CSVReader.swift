@@ -70,6 +70,8 @@ public struct CSVDataset<Scalar: KMeansScalar>: Sendable {
 /// an unknown column.
 public enum CSVReader {
   /// Reads the file at `path`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public static func read<Scalar: KMeansScalar>(
     _ path: String, options: CSVReadOptions = CSVReadOptions(), as _: Scalar.Type = Scalar.self
   ) throws -> CSVDataset<Scalar> {

@@ -37,6 +37,8 @@ public enum NumPyFile {
   ///
   /// The file is read in 8 MiB pieces decoded straight into the matrix, so the peak memory is
   /// the matrix plus one piece (not the file plus the matrix).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public static func read<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self
   ) throws -> Matrix<Scalar> {

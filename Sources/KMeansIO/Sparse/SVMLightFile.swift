@@ -29,6 +29,8 @@ public enum SVMLightFile {
   /// Reads the svmlight file at `path` as `Scalar` values; `indexBase` says how the file numbers
   /// its features (default: detect, as scikit-learn does), `columnCount` is the number of
   /// features (nil: the largest index + 1).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public static func read<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self, indexBase: IndexBase = .automatic,
     columnCount: Int? = nil

@@ -9,6 +9,8 @@ import KMeansBytes
 /// other formats (`csc`, `coo`, …) are errors that say how to convert them.
 public enum SciPySparseFile {
   /// Reads a CSR matrix from `path`.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public static func read<Scalar: KMeansScalar>(_ path: String, as _: Scalar.Type = Scalar.self)
     throws -> SparseMatrix<Scalar>
   {

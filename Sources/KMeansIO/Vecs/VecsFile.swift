@@ -128,6 +128,8 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
 /// (labels, one 1-dimensional vector per row). ``VecsReader`` reads them a batch at a time.
 public enum VecsFile {
   /// Every row of an `.fvecs`, `.bvecs` or `.ivecs` file (see ``VecsReader``).
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
   public static func read<Scalar: KMeansScalar>(_ path: String, as _: Scalar.Type = Scalar.self)
     throws -> Matrix<Scalar>
   {
