@@ -309,9 +309,7 @@ def ours(data, k, *, init=None, iterations=None, float64=False, cosine=False, mi
     # The iterations alone are kept in results.json as `loopPerIteration`.
     steps = summary.get("iterationSeconds") or [summary["seconds"]]
     return {"seconds": summary["seconds"], "iterations": summary["iterations"],
-            "inertia": summary["inertia"], "rss": rss,
-            "perIteration": summary["seconds"] / max(1, summary["iterations"]),
-            "loopPerIteration": sum(steps) / len(steps)}
+            "inertia": summary["inertia"], "rss": rss, "loopPerIteration": sum(steps) / len(steps)}
 
 
 def peer(impl, data, k, *, init=None, iterations=None, dtype="float32", cosine=False, mppc=None):
@@ -465,9 +463,9 @@ for name, task, label, result in rows:
     groups.setdefault((name, task), []).append((label, result))
 for (name, task), entries in groups.items():
     peers = [r for label, r in entries if not label.startswith("swift-kmeans")]
-    best_iter = min(r["seconds"] / max(1, r["iterations"]) for r in peers)
-    for r in peers:
+    for label, r in entries:
         r["perIteration"] = r["seconds"] / max(1, r["iterations"])
+    best_iter = min(r["perIteration"] for r in peers)
     best_total = min(r["seconds"] for r in peers)
     best_inertia = min(r["inertia"] for r in peers)
     best_rss = min(r["rss"] for r in peers)

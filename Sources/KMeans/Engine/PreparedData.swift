@@ -210,8 +210,6 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
   }
 
   /// The rows, flattened for a collective (values only).
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
   func serialized(_ rowIndices: [Int]) -> [Double] {
     rowsMatrix(rowIndices).values.map(Double.init)
   }

@@ -33,8 +33,6 @@ extension KMeansTrainer {
   /// farthest from their centers, farthest first), which leaves its old cluster; a cosine mean
   /// of zero length keeps the old center. With `tfCompat`, centers are sums / (count + 1e-6), so
   /// an empty cluster becomes the zero vector.
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
   package static func centersFromSums(
     _ totals: ClusterSums, old: Matrix<Scalar>, relocating candidates: [RelocationCandidate],
     metric: DistanceMetric, tfCompat: Bool, frozen: Int = 0
@@ -94,8 +92,6 @@ extension KMeansTrainer {
   /// TensorFlow's mini-batch rule on the updated copy: c ← c + (S − k·c)/(n + k), n ← n + k,
   /// for each center that received k > 0 points summing to S (with sample weights, k is the
   /// weight received and S the weighted sum, as scikit-learn's `MiniBatchKMeans`).
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
   mutating func miniBatchUpdate(_ batch: ClusterSums) -> Double {
     let d = clusters.columnCount
     var target = stepsPerIteration > 1 ? updatedCopy : clusters
@@ -119,8 +115,6 @@ extension KMeansTrainer {
     return Self.squaredShift(from: before, to: target)
   }
 
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
   package static func squaredShift(from old: Matrix<Scalar>, to new: Matrix<Scalar>) -> Double {
     var shift = 0.0
     for row in 0..<old.rowCount {
