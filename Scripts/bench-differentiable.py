@@ -11,6 +11,7 @@ Run from the repository root: python3 Scripts/bench-differentiable.py [--rows N]
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,10 +67,12 @@ theirs = {"seconds": sorted(times)[2], "loss": float(loss.numpy()),
           "pointsGradientNorm": float(np.linalg.norm(towards_x.numpy())),
           "centersGradientNorm": float(np.linalg.norm(towards_c.numpy()))}
 
+# `_` as a shell sets it: SwiftPM's manifest cache is keyed on the environment.
+swift_environment = dict(os.environ, _=shutil.which("swift") or "swift")
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans-bench"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL)
+                      stdout=subprocess.DEVNULL, env=swift_environment)
 binaries = subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"],
-                                   cwd=ROOT, text=True).strip()
+                                   cwd=ROOT, text=True, env=swift_environment).strip()
 with tempfile.TemporaryDirectory() as scratch:
     np.save(os.path.join(scratch, "points.npy"), points)
     np.save(os.path.join(scratch, "centers.npy"), centers)

@@ -20,7 +20,7 @@ never assigns the rows outside the sample, and our time includes every row's lab
 AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers` measures our AVX2 kernels (the peers are
 not affected).
 """
-import json, os, subprocess, sys, time, venv
+import json, os, shutil, subprocess, sys, time, venv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv-peers")
@@ -323,10 +323,12 @@ def peer(impl, data, k, *, init=None, iterations=None, dtype="float32", cosine=F
 
 
 print(f"building swift-kmeans (release) …", flush=True)
+# `_` as a shell sets it: SwiftPM's manifest cache is keyed on the environment.
+SWIFT_ENVIRONMENT = dict(os.environ, _=shutil.which("swift") or "swift")
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL)
+                      stdout=subprocess.DEVNULL, env=SWIFT_ENVIRONMENT)
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans-bench"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL)
+                      stdout=subprocess.DEVNULL, env=SWIFT_ENVIRONMENT)
 peak_line = subprocess.check_output(
     [os.path.join(ROOT, ".build", "release", "kmeans-bench"), "--suite", "peak", "--threads",
      str(THREADS)] + (["--quick"] if quick else []), cwd=ROOT).decode()

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the DocC archive of every library module (KMeans, KMeansIO, KMeansEstimator,
 # KMeansInterop, KMeansDifferentiable), or of the modules named as arguments, into
-# .build/docs/MODULE.doccarchive, and fails when DocC warns about anything (an undocumented
-# parameter, a broken symbol link): the documentation stays complete.
+# .build/docs/MODULE.doccarchive — one DocC invocation for all of them — and fails when DocC
+# warns about anything (an undocumented parameter, a broken symbol link): the documentation
+# stays complete. A warning names its file, and so its module.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 modules=("$@")
@@ -10,25 +11,26 @@ modules=("$@")
 mkdir -p .build/docs
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-status=0
+targets=()
+for module in "${modules[@]}"; do targets+=(--target "$module"); done
+echo "== ${modules[*]}"
+if ! swift package --disable-sandbox generate-documentation "${targets[@]}" \
+  --output-path .build/docs > "$log" 2>&1; then
+  cat "$log"
+  echo "DocC failed" >&2
+  exit 1
+fi
+# DocC's own diagnostics (the compiler's build warnings are not about the documentation).
+diagnostics() {
+  grep -E "^(warning|error):|\.(md|swift):[0-9]+:[0-9]+: (warning|error):" "$log" \
+    | grep -v "/\.build/\|/Sources/CKMeansSIMD/\|system-packager"
+}
+if diagnostics > /dev/null; then
+  diagnostics >&2
+  echo "DocC warnings (above)" >&2
+  exit 1
+fi
 for module in "${modules[@]}"; do
-  echo "== $module"
-  if ! swift package --disable-sandbox generate-documentation --target "$module" \
-    --output-path ".build/docs/$module.doccarchive" > "$log" 2>&1; then
-    cat "$log"
-    echo "DocC failed for $module" >&2
-    status=1
-    continue
-  fi
-  # DocC's own diagnostics (the compiler's build warnings are not about the documentation).
-  if grep -E "^(warning|error):|\.(md|swift):[0-9]+:[0-9]+: (warning|error):" "$log" \
-    | grep -v "/\.build/\|/Sources/CKMeansSIMD/\|system-packager" > /dev/null; then
-    grep -E "^(warning|error):|\.(md|swift):[0-9]+:[0-9]+: (warning|error):" "$log" \
-      | grep -v "/\.build/\|/Sources/CKMeansSIMD/\|system-packager" >&2
-    echo "DocC warnings in $module (above)" >&2
-    status=1
-  else
-    echo "   .build/docs/$module.doccarchive, no warnings"
-  fi
+  [ -d ".build/docs/$module.doccarchive" ] || { echo "DocC wrote no $module.doccarchive" >&2; exit 1; }
+  echo "   .build/docs/$module.doccarchive, no warnings"
 done
-exit $status

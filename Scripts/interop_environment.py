@@ -7,6 +7,7 @@ it, and from there returns the repository root and the path of a freshly built `
 it builds).
 """
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -29,15 +30,27 @@ def prepare():
         subprocess.check_call([PYTHON, "-m", "pip", "install", "-q", *PACKAGES])
 
 
+def swift_environment():
+    """This process's environment as a shell gives `swift`: `_` names the executable.
+
+    SwiftPM keys its cache of package manifests on the environment; a `swift build` started
+    from Python inherits `_` = python and would recompile SwiftProtobuf, here and again at the
+    next `swift build` from the shell.
+    """
+    environment = dict(os.environ)
+    environment["_"] = shutil.which("swift") or "swift"
+    return environment
+
+
 def enter():
     if sys.prefix != VENV:
         prepare()
         os.execv(PYTHON, [PYTHON] + sys.argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     subprocess.check_call(["swift", "build", "--product", "kmeans"], cwd=ROOT,
-                          stdout=subprocess.DEVNULL)
+                          stdout=subprocess.DEVNULL, env=swift_environment())
     binaries = subprocess.check_output(["swift", "build", "--show-bin-path"], cwd=ROOT,
-                                       text=True).strip()
+                                       text=True, env=swift_environment()).strip()
     return ROOT, os.path.join(binaries, "kmeans")
 
 

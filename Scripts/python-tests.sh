@@ -7,12 +7,39 @@
 #  3. the same bits as the `kmeans` command (the same settings through both);
 #  4. the same wheel under NumPy 1.x (.venv-python-numpy1), known answers and the API tests;
 #  5. the same wheel under Python 3.9 (.venv-python39) where the machine has one (pyenv's).
-# ruff checks the Python sources' lint and format first.
+# ruff checks the Python sources' lint and format first. The environments of 4 and 5 install
+# in the background while 1–3 run (their packages come from PyPI; the wheel goes in last).
+# Each step line starts with the seconds since the script started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { echo "-- $1"; }
 started=$SECONDS
+step() { echo "-- ($((SECONDS - started)) s) $1"; }
+
+python39=""
+for candidate in /root/.pyenv/versions/3.9.*/bin/python /usr/bin/python3.9; do
+  if [ -x "$candidate" ] && "$candidate" -c "import sys; assert sys.version_info[:2] == (3, 9)" 2>/dev/null; then
+    python39=$candidate
+    break
+  fi
+done
+logs=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$logs"' EXIT
+(python3 -m venv --clear .venv-python-numpy1 &&
+  .venv-python-numpy1/bin/pip install -q --disable-pip-version-check "numpy<2" scipy scikit-learn pytest) \
+  >"$logs/numpy1" 2>&1 &
+numpy1_environment=$!
+python39_environment=""
+if [ -n "$python39" ]; then
+  ("$python39" -m venv --clear .venv-python39 &&
+    .venv-python39/bin/pip install -q --disable-pip-version-check numpy scipy scikit-learn pytest) \
+    >"$logs/python39" 2>&1 &
+  python39_environment=$!
+fi
+# wait_for PID NAME: the background install of an environment, its log shown if it failed.
+wait_for() {
+  wait "$1" || { cat "$logs/$2"; echo "installing the $2 environment failed" >&2; exit 1; }
+}
 
 step "fresh virtual environment with NumPy 2, SciPy, scikit-learn, pandas, pytest, ruff"
 python3 -m venv --clear .venv-python
@@ -69,24 +96,15 @@ SWIFT_KMEANS_CLI="$(swift build -c release --show-bin-path)/kmeans" SWIFT_KMEANS
   .venv-python/bin/python -m pytest -q -p no:cacheprovider python/tests/test_same_as_cli.py
 
 step "the wheel under NumPy 1.x"
-python3 -m venv --clear .venv-python-numpy1
-.venv-python-numpy1/bin/pip install -q --disable-pip-version-check "numpy<2" scipy scikit-learn pytest
+wait_for "$numpy1_environment" numpy1
 .venv-python-numpy1/bin/pip install -q --disable-pip-version-check --no-deps "$wheel"
 .venv-python-numpy1/bin/python -c "import numpy; print('numpy', numpy.__version__)"
 .venv-python-numpy1/bin/python -m pytest -q -p no:cacheprovider \
   python/tests/test_known_answers.py python/tests/test_api.py python/tests/test_errors.py
 
 step "the wheel under the oldest Python supported (3.9), where the machine has one"
-python39=""
-for candidate in /root/.pyenv/versions/3.9.*/bin/python /usr/bin/python3.9; do
-  if [ -x "$candidate" ] && "$candidate" -c "import sys; assert sys.version_info[:2] == (3, 9)" 2>/dev/null; then
-    python39=$candidate
-    break
-  fi
-done
 if [ -n "$python39" ]; then
-  "$python39" -m venv --clear .venv-python39
-  .venv-python39/bin/pip install -q --disable-pip-version-check numpy scipy scikit-learn pytest
+  wait_for "$python39_environment" python39
   .venv-python39/bin/pip install -q --disable-pip-version-check --no-deps "$wheel"
   .venv-python39/bin/python -c "import sys, numpy, sklearn; print(sys.version.split()[0], 'numpy', numpy.__version__, 'scikit-learn', sklearn.__version__)"
   (cd python/tests && ../../.venv-python39/bin/python -m pytest -q -p no:cacheprovider .)

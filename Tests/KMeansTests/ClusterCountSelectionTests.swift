@@ -18,7 +18,7 @@ struct ClusterCountSelectionTests {
 
   @Test("a sweep over well-separated blobs suggests their number")
   func sweepFindsBlobs() throws {
-    let data = try TestData.blobs(rows: 3000, dimension: 4, clusters: 5, seed: 12, as: Double.self)
+    let data = try TestData.blobs(rows: 1200, dimension: 4, clusters: 5, seed: 12, as: Double.self)
     var configuration = KMeansConfiguration(clusterCount: 2)
     configuration.restarts = 3
     let trials = try ClusterCountSelection.sweep(
@@ -26,7 +26,7 @@ struct ClusterCountSelectionTests {
     #expect(trials.map(\.k) == Array(2...9))
     #expect(ClusterCountSelection.bestSilhouette(trials) == 5)
     #expect(ClusterCountSelection.elbow(trials) == 5)
-    #expect(trials.allSatisfy { $0.labels.count == 3000 })
+    #expect(trials.allSatisfy { $0.labels.count == 1200 })
     // The plot marks both suggestions, one point per trial on each curve, and escapes the title.
     let plot = SweepPlot.svg(trials, title: "blobs <5> & more", elbow: 5, bestSilhouette: 5)
     #expect(plot.hasPrefix("<svg") && plot.hasSuffix("</svg>\n"))

@@ -91,6 +91,25 @@ def _wheel_file() -> str:
     )
 
 
+def _environment_outside_pip(swift: str) -> dict:
+    """The environment of the shell that ran pip, without what pip's isolated build adds.
+
+    SwiftPM recompiles a dependency (SwiftProtobuf) when the environment differs from the one
+    its cached package manifests were read in, so a wheel built in pip's environment would cost
+    a rebuild here and another at the next ``swift build`` in the shell.
+    """
+    environment = dict(os.environ)
+    if "pip-build-env-" in environment.get("PYTHONPATH", ""):
+        for name in ("PYTHONPATH", "PYTHONNOUSERSITE"):
+            environment.pop(name, None)
+    for name in ("PEP517_BACKEND_PATH", "PEP517_BUILD_BACKEND", "PIP_BUILD_TRACKER"):
+        environment.pop(name, None)
+    entries = environment.get("PATH", "").split(os.pathsep)
+    environment["PATH"] = os.pathsep.join(e for e in entries if "pip-build-env-" not in e)
+    environment["_"] = swift  # what a shell sets for the command it runs
+    return environment
+
+
 def _build_engine() -> str:
     swift = os.environ.get("SWIFT_KMEANS_SWIFT") or shutil.which("swift")
     if not swift:
@@ -110,13 +129,15 @@ def _build_engine() -> str:
         scratch,
     ]
     print("running", " ".join(command), file=sys.stderr)
-    subprocess.run(command, check=True, cwd=_root(), stdout=sys.stderr)
+    environment = _environment_outside_pip(swift)
+    subprocess.run(command, check=True, cwd=_root(), stdout=sys.stderr, env=environment)
     output = subprocess.run(
         [swift, "build", "-c", "release", "--scratch-path", scratch, "--show-bin-path"],
         check=True,
         cwd=_root(),
         capture_output=True,
         text=True,
+        env=environment,
     ).stdout.strip()
     library = os.path.join(output, PRODUCT)
     if not os.path.exists(library):
