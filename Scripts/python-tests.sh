@@ -24,7 +24,7 @@ for candidate in /root/.pyenv/versions/3.9.*/bin/python /usr/bin/python3.9; do
   fi
 done
 logs=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$logs"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$logs"' EXIT
 (python3 -m venv --clear .venv-python-numpy1 &&
   .venv-python-numpy1/bin/pip install -q --disable-pip-version-check "numpy<2" scipy scikit-learn pytest) \
   >"$logs/numpy1" 2>&1 &
