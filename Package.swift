@@ -192,7 +192,8 @@ let package = Package(
       name: "KMeansEngineTests",
       dependencies: ["KMeans", "KMeansIO", "KMeansEstimator", "KMeansMPI", "KMeansTestSupport"]),
     .testTarget(
-      name: "KMeansIOTests", dependencies: ["KMeansIO", "KMeansTestSupport"], exclude: ["Fixtures"]),
+      name: "KMeansIOTests", dependencies: ["KMeansIO", "KMeansBytes", "KMeansTestSupport"],
+      exclude: ["Fixtures"]),
     .testTarget(
       name: "KMeansEstimatorTests",
       dependencies: ["KMeansEstimator", "KMeansBytes", "KMeansTestSupport"],

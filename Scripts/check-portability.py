@@ -83,7 +83,8 @@ def main():
     files = 0
     for root in ROOTS:
         for path in sorted(pathlib.Path(root).rglob("*.swift")):
-            if "Protos/Generated" in str(path):
+            # Generated protocol buffers, and build folders (Fuzz/.build holds checkouts).
+            if "Protos/Generated" in str(path) or any(p.startswith(".build") for p in path.parts):
                 continue
             files += 1
             check(path, offences)

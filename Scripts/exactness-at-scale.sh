@@ -6,6 +6,7 @@
 # centers (compared as raw .npy bytes) of in-memory Lloyd on 2 threads:
 #   Lloyd on 1 thread; Hamerly, Yinyang and automatic in memory; Lloyd, Hamerly and Yinyang
 #   over --stream; and, with sample weights, Yinyang against Lloyd, in memory and streamed.
+#   Then `kmeans predict` with the model must give the training labels.
 # With `--mpi KMEANS_MPI` (Scripts/mpi-tests.sh passes its build), only 2 MPI ranks instead:
 # Lloyd and Yinyang under `mpirun -np 2`, both metrics, against one process's Lloyd — the same
 # labels, centers within 1e-6 relative (per-rank sums are added in another order).
@@ -15,8 +16,14 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 mpi=""
 if [ "${1:-}" = --mpi ]; then mpi=$2; fi
-swift build -c release --product kmeans >/dev/null || exit 1
-kmeans="$(swift build -c release --show-bin-path)/kmeans"
+# KMEANS_BINARY names a kmeans already built (Scripts/mpi-tests.sh's, built before the MPI
+# trait recompiled the package); otherwise the release build's.
+if [ -n "${KMEANS_BINARY:-}" ]; then
+  kmeans=$KMEANS_BINARY
+else
+  swift build -c release --product kmeans >/dev/null || exit 1
+  kmeans="$(swift build -c release --show-bin-path)/kmeans"
+fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 passed=0
@@ -51,7 +58,8 @@ run() {
   local name=$1; shift
   ${KMEANS_RUN:-"$kmeans"} train "$work/data.npy" -k 1024 --init random --seed 7 --max-iter 3 \
     --tol 0 --centers-output "$work/$name.centers.npy" --labels-output "$work/$name.labels.npy" \
-    "$@" >"$work/$name.log" 2>&1 || { echo "     $name failed:"; tail -n 3 "$work/$name.log"; }
+    --output "$work/$name.json" "$@" >"$work/$name.log" 2>&1 \
+    || { echo "     $name failed:"; tail -n 3 "$work/$name.log"; }
 }
 same() { # same NAME REFERENCE: identical centers (bit for bit) and labels
   if cmp -s "$work/$1.centers.npy" "$work/$2.centers.npy" \
@@ -109,6 +117,14 @@ for metric in euclidean cosine; do
   for name in lloyd-1-thread hamerly yinyang auto lloyd-stream hamerly-stream yinyang-stream; do
     same "$metric-$name" "$metric-lloyd"
   done
+  # The labels training returns are the labels its model predicts.
+  "$kmeans" predict --model "$work/$metric-lloyd.json" "$work/data.npy" --threads 2 \
+    --output "$work/$metric-predict.labels.npy" >/dev/null 2>&1
+  if cmp -s "$work/$metric-predict.labels.npy" "$work/$metric-lloyd.labels.npy"; then
+    echo "ok   predict with $metric-lloyd's model = its training labels"; passed=$((passed + 1))
+  else
+    echo "FAIL predict with $metric-lloyd's model != its training labels"; failed=$((failed + 1))
+  fi
 done
 w="--weights $work/weights.npy"
 run weighted-lloyd $w --algorithm lloyd --threads 2

@@ -2,12 +2,17 @@ import Foundation
 
 /// The little-endian element types binary files store (`.npy`, `.fvecs`, checkpoints).
 package enum StoredElement: Sendable, Equatable {
-  case float32, float64, int32, int64, uint8
+  case float32, float64, int32, int64, uint8, int8
+  /// IEEE 754 binary16.
+  case float16
+  /// bfloat16: the upper 16 bits of a float32.
+  case bfloat16
 
   /// Bytes per element.
   package var byteCount: Int {
     switch self {
-    case .uint8: 1
+    case .uint8, .int8: 1
+    case .float16, .bfloat16: 2
     case .float32, .int32: 4
     case .float64, .int64: 8
     }
@@ -45,6 +50,9 @@ extension Array where Element == UInt8 {
       case .int32: appendLittleEndian(Int32(clamping: Int64(exactly: value.rounded()) ?? 0))
       case .int64: appendLittleEndian(Int64(exactly: value.rounded()) ?? 0)
       case .uint8: append(UInt8(clamping: Int(exactly: value.rounded()) ?? 0))
+      case .int8: append(UInt8(bitPattern: Int8(clamping: Int(exactly: value.rounded()) ?? 0)))
+      case .float16: appendLittleEndian(HalfPrecision.halfBits(Float(value)))
+      case .bfloat16: appendLittleEndian(HalfPrecision.bfloat16Bits(Float(value)))
       }
     }
   }
@@ -59,6 +67,9 @@ extension Array where Element == UInt8 {
       case .float32: appendLittleEndian(Float(value))
       case .float64: appendLittleEndian(Double(value))
       case .uint8: append(UInt8(clamping: value))
+      case .int8: append(UInt8(bitPattern: Int8(clamping: value)))
+      case .float16: appendLittleEndian(HalfPrecision.halfBits(Float(value)))
+      case .bfloat16: appendLittleEndian(HalfPrecision.bfloat16Bits(Float(value)))
       }
     }
   }
@@ -150,8 +161,16 @@ package enum LittleEndian {
         case .int32: return Int(base.littleEndian(Int32.self, at: at))
         case .int64: return Int(base.littleEndian(Int64.self, at: at))
         case .uint8: return Int(raw[at])
-        case .float32: return Int(base.littleEndianFloat(at: at))
-        case .float64: return Int(base.littleEndianDouble(at: at))
+        case .int8: return Int(Int8(bitPattern: raw[at]))
+        case .float32: return Int(exactly: base.littleEndianFloat(at: at).rounded(.towardZero)) ?? 0
+        case .float64:
+          return Int(exactly: base.littleEndianDouble(at: at).rounded(.towardZero)) ?? 0
+        case .float16:
+          let value = HalfPrecision.float(fromHalf: base.littleEndian(UInt16.self, at: at))
+          return Int(exactly: value.rounded(.towardZero)) ?? 0
+        case .bfloat16:
+          let value = HalfPrecision.float(fromBFloat16: base.littleEndian(UInt16.self, at: at))
+          return Int(exactly: value.rounded(.towardZero)) ?? 0
         }
       }
     }
@@ -179,6 +198,20 @@ package enum LittleEndian {
     case .uint8:
       for index in 0..<count {
         output[index] = Scalar(bytes.load(fromByteOffset: index, as: UInt8.self))
+      }
+    case .int8:
+      for index in 0..<count {
+        output[index] = Scalar(bytes.load(fromByteOffset: index, as: Int8.self))
+      }
+    case .float16:
+      for index in 0..<count {
+        output[index] = Scalar(
+          HalfPrecision.float(fromHalf: bytes.littleEndian(UInt16.self, at: index * 2)))
+      }
+    case .bfloat16:
+      for index in 0..<count {
+        output[index] = Scalar(
+          HalfPrecision.float(fromBFloat16: bytes.littleEndian(UInt16.self, at: index * 2)))
       }
     }
   }

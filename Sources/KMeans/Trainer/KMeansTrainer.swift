@@ -141,10 +141,14 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
       relocatedClusters: result.relocatedClusters, syncRanAtStart: result.syncRanAtStart)
   }
 
-  /// The centers a step assigns to: the assigning copy, unit length under cosine.
+  /// The centers a step assigns to: the assigning copy, unit length under cosine — the
+  /// centers as they are when already of unit length (as every update leaves them), exactly
+  /// the centers a ``KMeansModel`` of them predicts with. (Normalizing unit rows again can move
+  /// a value by an ulp, and so turn a near tie: training's labels would then differ from
+  /// `predict`'s.)
   func assigningCenters(transposed: Bool) -> PreparedCenters<Scalar> {
     PreparedCenters(
-      metric == .cosine ? clusters.l2NormalizedRows() : clusters, transposed: transposed)
+      metric == .cosine ? clusters.unitRowsIfNeeded() : clusters, transposed: transposed)
   }
 
   /// The one training step every driver runs: assign the worker's rows (the assigner's

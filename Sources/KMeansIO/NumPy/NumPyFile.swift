@@ -3,6 +3,9 @@ import KMeans
 import KMeansBytes
 
 /// The element types of a `.npy` file that swift-kmeans reads and writes (little-endian).
+///
+/// Half-precision and 8-bit data (embeddings saved as float16, bfloat16 from `ml_dtypes`,
+/// quantized uint8 or int8 vectors) are read exactly: every such value is a `Float`.
 public enum NumPyElementType: String, Sendable, CaseIterable {
   /// `<f4`
   case float32 = "<f4"
@@ -12,6 +15,15 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
   case int32 = "<i4"
   /// `<i8`
   case int64 = "<i8"
+  /// `<f2`: IEEE 754 half precision (binary16), NumPy's `float16`.
+  case float16 = "<f2"
+  /// `<V2`: two raw bytes, which is how `np.save` stores `ml_dtypes.bfloat16`; read as
+  /// bfloat16 (the upper half of a float32).
+  case bfloat16 = "<V2"
+  /// `|u1`: unsigned bytes.
+  case uint8 = "<u1"
+  /// `|i1`: signed bytes.
+  case int8 = "<i1"
 
   var byteCount: Int { stored.byteCount }
 
@@ -22,15 +34,25 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
     case .float64: .float64
     case .int32: .int32
     case .int64: .int64
+    case .float16: .float16
+    case .bfloat16: .bfloat16
+    case .uint8: .uint8
+    case .int8: .int8
     }
+  }
+
+  /// The header's `descr`: one-byte types carry `|` (no byte order), as NumPy writes them.
+  var descr: String {
+    byteCount == 1 ? "|" + rawValue.dropFirst() : rawValue
   }
 }
 
 /// NumPy's `.npy` format (versions 1.0, 2.0 and 3.0): a magic string, a Python-literal header
 /// (`descr`, `fortran_order`, `shape`), then the raw little-endian array in C order.
 ///
-/// Reading accepts float32, float64, int32 and int64 arrays of one or two dimensions (one
-/// dimension reads as a single column). Big-endian data, Fortran order, other types and
+/// Reading accepts float32, float64, float16, bfloat16 (as `ml_dtypes` saves it), int32, int64,
+/// uint8 and int8 arrays of one or two dimensions (one dimension reads as a single column),
+/// converted exactly to the working precision. Big-endian data, Fortran order, other types and
 /// truncated files are errors that name the file and the problem.
 public enum NumPyFile {
   /// Reads a 1- or 2-dimensional array as a matrix of `Scalar`.
@@ -85,12 +107,14 @@ public enum NumPyFile {
     }
   }
 
-  /// A 1-dimensional int32 or int64 array held in memory; `path` names it in errors.
+  /// A 1-dimensional int8, uint8, int32 or int64 array held in memory; `path` names it in
+  /// errors.
   static func decodeIntegers(_ data: Data, path: String) throws -> [Int] {
     let header = try parseHeader(data, path: path)
-    guard header.type == .int32 || header.type == .int64, header.shape.count == 1 else {
+    let integerTypes: [NumPyElementType] = [.int32, .int64, .uint8, .int8]
+    guard integerTypes.contains(header.type), header.shape.count == 1 else {
       throw KMeansError.unsupportedFormat(
-        path: path, reason: "expected a 1-dimensional int32 or int64 array")
+        path: path, reason: "expected a 1-dimensional int8, uint8, int32 or int64 array")
     }
     try header.checkData(fileLength: data.count, path: path)
     guard
@@ -188,7 +212,7 @@ public enum NumPyFile {
   static func encode(type: NumPyElementType, shape: [Int], payload: Data) -> Data {
     let shapeText =
       shape.count == 1 ? "(\(shape[0]),)" : "(\(shape.map(String.init).joined(separator: ", ")))"
-    var header = "{'descr': '\(type.rawValue)', 'fortran_order': False, 'shape': \(shapeText), }"
+    var header = "{'descr': '\(type.descr)', 'fortran_order': False, 'shape': \(shapeText), }"
     let unpadded = 10 + header.utf8.count + 1
     header += String(repeating: " ", count: (64 - unpadded % 64) % 64) + "\n"
     var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0])
@@ -271,7 +295,7 @@ public enum NumPyFile {
       let reason =
         descr.hasPrefix(">")
         ? "big-endian data ('\(descr)') is not supported; save it little-endian"
-        : "element type '\(descr)' is not supported (use float32, float64, int32 or int64)"
+        : "element type '\(descr)' is not supported (use float32, float64, float16, bfloat16, int32, int64, uint8 or int8)"
       throw KMeansError.unsupportedFormat(path: path, reason: reason)
     }
     guard let order = value(of: "fortran_order") else {
