@@ -29,8 +29,12 @@ trap 'rm -rf "$work"' EXIT
 passed=0
 failed=0
 
-# The data, the weights and the initial centers (Python's standard library only).
-python3 - "$work" <<'PY'
+# The data and the weights (Python's standard library only), made once per version of this
+# script and kept under .build/exactness-at-scale for the next runs (each kernel's, MPI's).
+cache=".build/exactness-at-scale/$(sha256sum Scripts/exactness-at-scale.sh | cut -c1-16)"
+if [ ! -f "$cache/weights.npy" ]; then
+  mkdir -p "$cache.$$"
+  python3 - "$cache.$$" <<'PY'
 import array, random, struct, sys
 def write(path, values, shape, code, descr):
     header = "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }" % (
@@ -49,6 +53,10 @@ for _ in range(n):
 write(f"{sys.argv[1]}/data.npy", rows, (n, d), "f", "<f4")
 write(f"{sys.argv[1]}/weights.npy", [random.uniform(0.5, 3) for _ in range(n)], (n,), "d", "<f8")
 PY
+  mv -T "$cache.$$" "$cache" 2>/dev/null || rm -rf "$cache.$$"
+fi
+ln -s "$PWD/$cache/data.npy" "$work/data.npy"
+ln -s "$PWD/$cache/weights.npy" "$work/weights.npy"
 echo "     blobs 150,000 x 64 float32, k = 1,024; assignment kernel: $("$kmeans" train Data/digits.csv -k 2 --label-column digit --max-iter 1 --json \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["kernel"])')${KMEANS_KERNEL:+ (KMEANS_KERNEL=$KMEANS_KERNEL)}"
 

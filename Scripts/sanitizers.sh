@@ -2,8 +2,9 @@
 # The test suite's threaded and parsing parts under the sanitizers (run by .ci/run). Each
 # sanitizer builds into its own folder, so the plain build is not rebuilt.
 #
-#   ThreadSanitizer: the kernels' tests (the deterministic parallel-for, fused and bounded
-#   passes on several threads), every setting through every driver (ConfigurationWalkTests),
+#   ThreadSanitizer: the deterministic parallel-for (the kernels' own tests run on one thread:
+#   their passes on several threads come through the tests below), every setting through every
+#   driver (ConfigurationWalkTests),
 #   Lloyd, mini-batch, streaming, sample weights and the thread-group "ranks" of the
 #   distributed tests; of Hamerly's and Yinyang's tests those on several threads, with weights,
 #   frozen centers and an emptied cluster, cosine and sparse rows. Left out (the same threaded
@@ -26,7 +27,7 @@ cd "$(dirname "$0")/.."
 Scripts/install-dependencies.sh
 which=${1:-both}
 
-thread_filter="KMeansKernelsTests|SoftAssignmentDeterminismTests|ConfigurationWalkTests|LloydTests|HamerlyTests/(sameAsLloydEverywhere|cosine|floatDigits|sparse)|YinyangTests/(weighted|farFromOrigin)|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
+thread_filter="NearestCenterKernelTests/parallelForCoversEveryChunk|SoftAssignmentDeterminismTests|ConfigurationWalkTests|LloydTests|HamerlyTests/(sameAsLloydEverywhere|cosine|floatDigits|sparse)|YinyangTests/(weighted|farFromOrigin)|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
 address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests|ABITests"
 
 if [ "$which" = thread ] || [ "$which" = both ]; then
