@@ -11,14 +11,13 @@ Run from the repository root: python3 Scripts/bench-differentiable.py [--rows N]
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_environment import enter  # noqa: E402
+from interop_environment import enter, swift_environment  # noqa: E402
 
 ROOT, _ = enter()
 import numpy as np  # noqa: E402
@@ -67,12 +66,10 @@ theirs = {"seconds": sorted(times)[2], "loss": float(loss.numpy()),
           "pointsGradientNorm": float(np.linalg.norm(towards_x.numpy())),
           "centersGradientNorm": float(np.linalg.norm(towards_c.numpy()))}
 
-# `_` as a shell sets it: SwiftPM's manifest cache is keyed on the environment.
-swift_environment = dict(os.environ, _=shutil.which("swift") or "swift")
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans-bench"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL, env=swift_environment)
+                      stdout=subprocess.DEVNULL, env=swift_environment())
 binaries = subprocess.check_output(["swift", "build", "-c", "release", "--show-bin-path"],
-                                   cwd=ROOT, text=True, env=swift_environment).strip()
+                                   cwd=ROOT, text=True, env=swift_environment()).strip()
 with tempfile.TemporaryDirectory() as scratch:
     np.save(os.path.join(scratch, "points.npy"), points)
     np.save(os.path.join(scratch, "centers.npy"), centers)

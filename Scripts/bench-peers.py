@@ -20,7 +20,7 @@ never assigns the rows outside the sample, and our time includes every row's lab
 AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers` measures our AVX2 kernels (the peers are
 not affected).
 """
-import json, os, shutil, subprocess, sys, time, venv
+import json, os, subprocess, sys, time, venv
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VENV = os.path.join(ROOT, ".venv-peers")
@@ -323,12 +323,13 @@ def peer(impl, data, k, *, init=None, iterations=None, dtype="float32", cosine=F
 
 
 print(f"building swift-kmeans (release) …", flush=True)
-# `_` as a shell sets it: SwiftPM's manifest cache is keyed on the environment.
-SWIFT_ENVIRONMENT = dict(os.environ, _=shutil.which("swift") or "swift")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interop_environment import swift_environment  # noqa: E402
+
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL, env=SWIFT_ENVIRONMENT)
+                      stdout=subprocess.DEVNULL, env=swift_environment())
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans-bench"], cwd=ROOT,
-                      stdout=subprocess.DEVNULL, env=SWIFT_ENVIRONMENT)
+                      stdout=subprocess.DEVNULL, env=swift_environment())
 peak_line = subprocess.check_output(
     [os.path.join(ROOT, ".build", "release", "kmeans-bench"), "--suite", "peak", "--threads",
      str(THREADS)] + (["--quick"] if quick else []), cwd=ROOT).decode()

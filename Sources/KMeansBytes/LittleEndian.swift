@@ -162,18 +162,22 @@ package enum LittleEndian {
         case .int64: return Int(base.littleEndian(Int64.self, at: at))
         case .uint8: return Int(raw[at])
         case .int8: return Int(Int8(bitPattern: raw[at]))
-        case .float32: return Int(exactly: base.littleEndianFloat(at: at).rounded(.towardZero)) ?? 0
-        case .float64:
-          return Int(exactly: base.littleEndianDouble(at: at).rounded(.towardZero)) ?? 0
+        case .float32: return truncated(Double(base.littleEndianFloat(at: at)))
+        case .float64: return truncated(base.littleEndianDouble(at: at))
         case .float16:
-          let value = HalfPrecision.float(fromHalf: base.littleEndian(UInt16.self, at: at))
-          return Int(exactly: value.rounded(.towardZero)) ?? 0
+          return truncated(
+            Double(HalfPrecision.float(fromHalf: base.littleEndian(UInt16.self, at: at))))
         case .bfloat16:
-          let value = HalfPrecision.float(fromBFloat16: base.littleEndian(UInt16.self, at: at))
-          return Int(exactly: value.rounded(.towardZero)) ?? 0
+          return truncated(
+            Double(HalfPrecision.float(fromBFloat16: base.littleEndian(UInt16.self, at: at))))
         }
       }
     }
+  }
+
+  /// A stored float as an integer, toward zero; 0 for NaN, infinities and values past `Int`.
+  private static func truncated(_ value: Double) -> Int {
+    Int(exactly: value.rounded(.towardZero)) ?? 0
   }
 
   @_specialize(where Scalar == Float)
