@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test exactness-test portability-test bench bench-mini-batch bench-peers bench-differentiable bench-compare format fixtures docs
+.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test exactness-test portability-test bench bench-mini-batch bench-peers bench-bfloat16 bench-differentiable bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -22,7 +22,7 @@ mpi-test:       ## Distributed training over Open MPI, incl. two network-namespa
 fuzz:           ## Fuzz every parser for SECONDS each (default 300), two at a time (libFuzzer + ASan).
 	Scripts/fuzz.sh all $(or $(SECONDS),300)
 
-sanitize:       ## The threaded tests under ThreadSanitizer, the parsers' under AddressSanitizer.
+sanitize:       ## The threaded tests under ThreadSanitizer, the parsers' and ABI's under AddressSanitizer.
 	Scripts/sanitizers.sh
 
 memory-test:    ## Peak memory of streamed and in-memory training against stated bounds.
@@ -42,6 +42,9 @@ bench-mini-batch: ## Seeding (k-means++, AFK-MC², k-MC²) and mini-batch agains
 
 bench-peers:    ## swift-kmeans against scikit-learn and FAISS (installs them into .venv-peers).
 	python3 Scripts/bench-peers.py
+
+bench-bfloat16: ## Lloyd with the bfloat16 screen against the float32 kernels, d = 384 … 1,536.
+	python3 Scripts/bench-bfloat16.py
 
 bench-differentiable: ## Soft k-means loss + gradient against TensorFlow's GradientTape (.venv-tf).
 	python3 Scripts/bench-differentiable.py

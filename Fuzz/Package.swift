@@ -1,5 +1,6 @@
 // swift-tools-version:5.4
-// Fuzz targets for every parser of swift-kmeans, one executable per parser. Build and run them
+// Fuzz targets for every parser of swift-kmeans, one executable per parser, and one for the C
+// ABI (FuzzABI, over the dynamic library product `SwiftKMeans`). Build and run them
 // with `Scripts/fuzz.sh TARGET SECONDS`, which puts the libFuzzer and AddressSanitizer flags on
 // the `swift build` command line (never `unsafeFlags` here or in the main package).
 //
@@ -26,4 +27,8 @@ let package = Package(
       ])
   ]
     + targets.map { .executableTarget(name: $0, dependencies: ["FuzzSupport"]) }
+    + [
+      .executableTarget(
+        name: "FuzzABI", dependencies: [.product(name: "SwiftKMeans", package: "swift-kmeans")])
+    ]
 )

@@ -7,7 +7,8 @@
 #   FUZZ_BUILD=debug Scripts/fuzz.sh ...    a debug build: a third of the build time, about a
 #                                           third of the executions per second (CI's smoke run)
 #
-# TARGET: csv npy npz svmlight vecs checkpoint-index checkpoint-state estimator-json model-json.
+# TARGET: csv npy npz svmlight vecs checkpoint-index checkpoint-state estimator-json model-json,
+# and abi (the C ABI's calls with shapes, settings and values from the input).
 # The targets live in Fuzz/ (a package of their own); the sanitizer flags go on the `swift
 # build` command line, never into a Package.swift. Seeds come from the test fixtures and
 # Fuzz/Seeds; the growing corpus is kept in .build/fuzz/corpus/TARGET between runs. A finding
@@ -21,13 +22,13 @@ root=$PWD
 declare -A product=(
   [csv]=FuzzCSV [npy]=FuzzNumPy [npz]=FuzzNPZ [svmlight]=FuzzSVMLight [vecs]=FuzzVecs
   [checkpoint-index]=FuzzCheckpointIndex [checkpoint-state]=FuzzCheckpointState
-  [estimator-json]=FuzzEstimatorJSON [model-json]=FuzzModelJSON
+  [estimator-json]=FuzzEstimatorJSON [model-json]=FuzzModelJSON [abi]=FuzzABI
 )
 declare -A dictionary=(
   [csv]=csv [npy]=npy [npz]=npz [svmlight]=svmlight [vecs]=vecs [checkpoint-index]=checkpoint
-  [checkpoint-state]=checkpoint-state [estimator-json]=json [model-json]=json
+  [checkpoint-state]=checkpoint-state [estimator-json]=json [model-json]=json [abi]=abi
 )
-all_targets=(csv npy npz svmlight vecs checkpoint-index checkpoint-state estimator-json model-json)
+all_targets=(csv npy npz svmlight vecs checkpoint-index checkpoint-state estimator-json model-json abi)
 
 if [ "${1:-}" = list ]; then printf '%s\n' "${all_targets[@]}"; exit 0; fi
 if [ $# -lt 2 ]; then sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; fi
@@ -101,6 +102,7 @@ PY
       cp $est/tf-tiny-checkpoint/saver_v1/checkpoint "$dir/saver" ;;
     estimator-json) cp Fuzz/Seeds/estimator.json "$dir/" ;;
     model-json) cp Fuzz/Seeds/model.json "$dir/" ;;
+    abi) cp Fuzz/Seeds/abi-* "$dir/" ;;
   esac
   if [ -d "$regressions/$target" ]; then cp "$regressions/$target"/* "$dir/" 2>/dev/null || true; fi
 }

@@ -97,7 +97,7 @@ let small = Shape(name: "blobs 100k×32 k=64", rows: 100_000, dimension: 32, clu
 let large = Shape(name: "blobs 1M×64 k=256", rows: 1_000_000, dimension: 64, clusters: 256)
 
 print("BLAS: \(BLASLibrary.description)")
-print("Float assignment kernel: \(FusedKernel.name) (KMEANS_KERNEL=blas|avx2 to compare)")
+print("Float assignment kernel: \(FusedKernel.name) (KMEANS_KERNEL=blas|avx2|avx512 to compare)")
 
 /// Seconds per Lloyd iteration against a plain GEMM of the same shape.
 func lloydSuite() throws {

@@ -19,9 +19,10 @@ package func printJSON(_ object: [String: Any]) throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
-/// The assignment kernel this process runs ("fused AVX-512", "fused AVX2", "fused NEON" or "BLAS
-/// tiles + argmin"): chosen from the CPU, or by `KMEANS_KERNEL=avx2|blas`; the JSON summaries
-/// report it as `kernel`. Every kernel gives the same bits.
+/// The assignment kernel this process runs ("fused AVX-512, bfloat16 screening", "fused
+/// AVX-512", "fused AVX2", "fused NEON" or "BLAS tiles + argmin"): chosen from the CPU, or by
+/// `KMEANS_KERNEL=avx512|avx2|blas`; the JSON summaries report it as `kernel`. Every kernel
+/// gives the same bits.
 package var assignmentKernelName: String { FusedKernel.name }
 
 /// The most memory this process has held resident so far, in bytes (`getrusage`'s

@@ -41,6 +41,14 @@ struct KernelSelectionTests {
       case "avx2": #expect(FusedKernel.level == (expected == 1 || expected == 2 ? 1 : 0))
       default: #expect(FusedKernel.level == expected)
       }
+      // The bfloat16 screen runs wherever the CPU has AVX512_BF16 and no kernel is forced.
+      #if arch(x86_64)
+        let bfloat16 = flags.contains("avx512f") && flags.contains("avx512_bf16")
+        #expect((kmeans_simd_has_bf16() != 0) == bfloat16)
+        let forced = ProcessInfo.processInfo.environment["KMEANS_KERNEL"] != nil
+        #expect(FusedKernel.screensWithBFloat16 == (bfloat16 && !forced))
+        #expect(FusedKernel.name.hasSuffix("bfloat16 screening") == (bfloat16 && !forced))
+      #endif
     #endif
   }
 }

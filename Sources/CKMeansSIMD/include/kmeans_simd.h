@@ -83,6 +83,26 @@ void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d
                                 const int32_t *labels, const double *weights, int lower,
                                 int upper, double *sums, long *counts, double *weight_totals);
 
+/// 1 when the CPU and OS support AVX512_BF16 (vdpbf16ps) besides AVX-512F, else 0.
+int kmeans_simd_has_bf16(void);
+
+/// The floats of scratch kmeans_simd_assign_bf16_f32 needs for dimension `d` and `k` centers.
+long kmeans_bf16_scratch_floats(int d, int k);
+
+/// The labels of kmeans_simd_assign_f32 (no runner-up), bit for bit, screened with bfloat16
+/// products: each row's winner over bfloat16 values is kept where the margin to its runner-up
+/// exceeds a proven bound on the bfloat16 error; the other rows are assigned again by
+/// kmeans_simd_assign_f32(level, …, packed, packed_norms, …). `centers` are the k × d centers
+/// row-major, `norms` their ‖c‖² (NULL for zeros: cosine on unit rows); `packed` and
+/// `packed_norms` the same centers packed for `level`. The bfloat16 pass runs vdpbf16ps where
+/// the CPU has it and `emulate` is 0, else a portable emulation of it (same bound, same
+/// labels). `scratch` holds kmeans_bf16_scratch_floats(d, k) floats. Returns the number of
+/// rows confirmed in float32.
+long kmeans_simd_assign_bf16_f32(int level, int emulate, const float *points, long n, int d,
+                                 const float *centers, const float *norms, int k,
+                                 const float *packed, const float *packed_norms,
+                                 int32_t *labels, float *scratch);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,8 +3,9 @@ import Foundation
 
 /// The C micro-kernels of `CKMeansSIMD`: distances and the argmin fused in AVX-512 or AVX2
 /// registers (x86-64) or NEON registers (AArch64), for `Float` and `Double`. Chosen once per
-/// process from the CPU; `KMEANS_KERNEL=blas` (or `avx2`) in the environment forces the GEMM
-/// path (or AVX2, on x86-64) for comparisons. Every kernel gives the same bits.
+/// process from the CPU; `KMEANS_KERNEL=blas` (or `avx2`, or `avx512`) in the environment
+/// forces the GEMM path (or AVX2, or AVX-512 without bfloat16 screening, on x86-64) for
+/// comparisons. Every kernel gives the same bits.
 package enum FusedKernel {
   /// 3: NEON, 2: AVX-512, 1: AVX2, 0: none (GEMM tiles instead).
   package static let level: Int32 = {
@@ -16,11 +17,21 @@ package enum FusedKernel {
     }
   }()
 
+  /// Whether `Float` assignments that need no runner-up (Lloyd, mini-batch, predict) are
+  /// screened with bfloat16 products (`vdpbf16ps`) and confirmed in float32: on AVX-512 CPUs
+  /// with AVX512_BF16 unless `KMEANS_KERNEL` names a kernel. Each row's bfloat16 winner is
+  /// kept only where its margin over every other center exceeds a proven bound on the
+  /// bfloat16 error; the other rows' candidates are evaluated by the float32 kernel. The
+  /// labels are the float32 kernel's, bit for bit (`kmeans_simd_assign_bf16_f32`).
+  package static let screensWithBFloat16: Bool =
+    level == 2 && kmeans_simd_has_bf16() != 0
+    && ProcessInfo.processInfo.environment["KMEANS_KERNEL"] == nil
+
   /// The name of the kernel in use, for benchmarks.
   package static var name: String {
     switch level {
     case 3: "fused NEON"
-    case 2: "fused AVX-512"
+    case 2: screensWithBFloat16 ? "fused AVX-512, bfloat16 screening" : "fused AVX-512"
     case 1: "fused AVX2"
     default: "BLAS tiles + argmin"
     }
@@ -101,6 +112,10 @@ package enum FusedKernel {
   ) {
     let d = block.dimension
     let k = block.centerCount
+    if Scalar.self == Float.self, second == nil, level == 2, screensWithBFloat16, k > 1 {
+      let count = kmeans_bf16_scratch_floats(Int32(d), Int32(k))
+      if scratch.screening.count < count { scratch.screening = Array(repeating: 0, count: count) }
+    }
     if block.packedCenters == nil || level != self.level {
       let width = panelWidth(Scalar.self, level: level)
       let panels = (k + width - 1) / width
@@ -117,25 +132,45 @@ package enum FusedKernel {
           packedBlock.packedCenters = (
             UnsafePointer(packed.baseAddress!), UnsafePointer(norms.baseAddress!)
           )
-          assignPacked(
-            packedBlock, labels: labels, distances: distances, level: level, second: second)
+          scratch.screening.withUnsafeMutableBufferPointer { screening in
+            assignPacked(
+              packedBlock, labels: labels, distances: distances, level: level, second: second,
+              screening: screening.baseAddress)
+          }
         }
       }
       return
     }
-    assignPacked(block, labels: labels, distances: distances, level: level, second: second)
+    scratch.screening.withUnsafeMutableBufferPointer { screening in
+      assignPacked(
+        block, labels: labels, distances: distances, level: level, second: second,
+        screening: screening.baseAddress)
+    }
   }
 
-  /// ``assign(_:labels:distances:scratch:level:second:)`` on a block whose centers are packed.
+  /// ``assign(_:labels:distances:scratch:level:second:)`` on a block whose centers are packed;
+  /// with `screening` (``screensWithBFloat16``, no runner-up), through the bfloat16 screen.
   @inlinable
   static func assignPacked<Scalar: KMeansScalar>(
     _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
-    distances: UnsafeMutablePointer<Scalar>, level: Int32, second: UnsafeMutablePointer<Scalar>?
+    distances: UnsafeMutablePointer<Scalar>, level: Int32, second: UnsafeMutablePointer<Scalar>?,
+    screening: UnsafeMutablePointer<Float>?
   ) {
     let d = block.dimension
     let k = block.centerCount
     let (packed, packedNorms) = block.packedCenters!
-    if Scalar.self == Float.self {
+    if Scalar.self == Float.self, second == nil, level == 2, screensWithBFloat16, k > 1,
+      let screening
+    {
+      _ = kmeans_simd_assign_bf16_f32(
+        level, 0, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
+        block.rowCount, Int32(d),
+        UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
+        block.distance == .cosine
+          ? nil : UnsafeRawPointer(block.centerSquaredNorms).assumingMemoryBound(to: Float.self),
+        Int32(k), UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),
+        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), labels, screening)
+    } else if Scalar.self == Float.self {
       kmeans_simd_assign_f32(
         level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
         block.rowCount, Int32(d), UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),

@@ -11,6 +11,8 @@ package struct AssignmentScratch<Scalar: KMeansScalar>: @unchecked Sendable {
   @usableFromInline var runnerUp: [Scalar] = []
   /// A chunk's labels before a pass, to count the changed ones.
   @usableFromInline var previousLabels: [Int32] = []
+  /// The bfloat16 screen's centers, values and confirmation lists (``FusedKernel``).
+  @usableFromInline var screening: [Float] = []
 
   package init() {}
 
