@@ -1,4 +1,5 @@
 import CKMeansSIMD
+import KMeansKernels
 import Testing
 
 /// The bfloat16 screen (`kmeans_simd_assign_bf16_f32`) gives the float32 kernel's labels bit for
@@ -31,22 +32,38 @@ struct BFloat16ScreeningTests {
     return labels
   }
 
-  /// The screen's labels, and the rows it confirmed in float32.
+  /// The screen's labels and distances, and the rows it confirmed in float32.
   static func screened(_ problem: Problem, level: Int32, emulate: Bool) -> (
-    labels: [Int32], confirmed: Int
+    labels: [Int32], distances: [Float], confirmed: Int
   ) {
     let (packed, packedNorms) = pack(problem, level: level)
     let d = Int32(problem.dimension)
     let k = Int32(problem.centerCount)
     var labels = [Int32](repeating: -1, count: problem.rowCount)
+    var distances = [Float](repeating: .nan, count: problem.rowCount)
     var scratch = [Float](repeating: .nan, count: kmeans_bf16_scratch_floats(d, k))
     let norms = problem.cosine ? nil : squaredNorms(problem)
     let confirmed = norms.withOptionalPointer { norms in
       kmeans_simd_assign_bf16_f32(
         level, emulate ? 1 : 0, problem.rows, problem.rowCount, d, problem.centers, norms, k,
-        packed, packedNorms, &labels, &scratch)
+        packed, packedNorms, &labels, &distances, &scratch)
     }
-    return (labels, confirmed)
+    return (labels, distances, confirmed)
+  }
+
+  /// Each row's distance to its labelled center as the Swift engine computes it.
+  static func engineDistances(_ problem: Problem, labels: [Int32]) -> [Float] {
+    let d = problem.dimension
+    return problem.rows.withUnsafeBufferPointer { rows in
+      problem.centers.withUnsafeBufferPointer { centers in
+        labels.enumerated().map { row, label in
+          let x = rows.baseAddress! + row * d
+          let c = centers.baseAddress! + Int(label) * d
+          return problem.cosine
+            ? max(0, 1 - VectorKernels.dot(x, c, d)) : VectorKernels.squaredDistance(x, c, d)
+        }
+      }
+    }
   }
 
   static func squaredNorms(_ problem: Problem) -> [Float] {
@@ -77,11 +94,20 @@ struct BFloat16ScreeningTests {
     for level in levels {
       let expected = reference(problem, level: level)
       for emulate in kmeans_simd_has_bf16() != 0 ? [true, false] : [true] {
-        let (labels, confirmed) = screened(problem, level: level, emulate: emulate)
+        let (labels, distances, confirmed) = screened(problem, level: level, emulate: emulate)
         let wrong = zip(labels, expected).enumerated().first { $0.element.0 != $0.element.1 }
         #expect(
           wrong == nil,
           "\(comment): level \(level), \(emulate ? "emulated" : "vdpbf16ps"): row \(wrong?.offset ?? -1) got \(wrong?.element.0 ?? -1), float32 \(wrong?.element.1 ?? -1)"
+        )
+        let engine = engineDistances(problem, labels: expected)
+        let far = distances.indices.first {
+          distances[$0].bitPattern != engine[$0].bitPattern
+            && !(distances[$0].isNaN && engine[$0].isNaN)
+        }
+        #expect(
+          far == nil,
+          "\(comment): level \(level): row \(far ?? -1)'s distance \(far.map { distances[$0] } ?? 0), engine's \(far.map { engine[$0] } ?? 0)"
         )
         fewest = min(fewest, confirmed)
       }

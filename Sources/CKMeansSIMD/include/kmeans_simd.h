@@ -96,12 +96,14 @@ long kmeans_bf16_scratch_floats(int d, int k);
 /// row-major, `norms` their ‖c‖² (NULL for zeros: cosine on unit rows); `packed` and
 /// `packed_norms` the same centers packed for `level`. The bfloat16 pass runs vdpbf16ps where
 /// the CPU has it and `emulate` is 0, else a portable emulation of it (same bound, same
-/// labels). `scratch` holds kmeans_bf16_scratch_floats(d, k) floats. Returns the number of
-/// rows confirmed in float32.
+/// labels). With `distances`, each row's distance to its center as the Swift engine computes
+/// it (VectorKernels: ‖x − c‖² from the differences, or max(0, 1 − x·c) when `norms` is NULL),
+/// while the rows are in cache. `scratch` holds kmeans_bf16_scratch_floats(d, k) floats.
+/// Returns the number of rows confirmed in float32.
 long kmeans_simd_assign_bf16_f32(int level, int emulate, const float *points, long n, int d,
                                  const float *centers, const float *norms, int k,
                                  const float *packed, const float *packed_norms,
-                                 int32_t *labels, float *scratch);
+                                 int32_t *labels, float *distances, float *scratch);
 
 #ifdef __cplusplus
 }

@@ -169,7 +169,9 @@ package enum FusedKernel {
         block.distance == .cosine
           ? nil : UnsafeRawPointer(block.centerSquaredNorms).assumingMemoryBound(to: Float.self),
         Int32(k), UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),
-        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), labels, screening)
+        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), labels,
+        UnsafeMutableRawPointer(distances).assumingMemoryBound(to: Float.self), screening)
+      return  // the distances too, as the loop below computes them
     } else if Scalar.self == Float.self {
       kmeans_simd_assign_f32(
         level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),

@@ -20,7 +20,8 @@ package enum VectorKernels {
   }
 
   /// Σᵢ term(xᵢ, yᵢ): eight lanes over the first multiple of 8 elements (summed lane by lane,
-  /// then across), then the rest in order — the one summation order of both loops above.
+  /// then across in lane order from 0), then the rest in order — the one summation order of both
+  /// loops above, and of the bfloat16 screen's distances (`kmeans_simd_assign_bf16_f32`).
   @inlinable @inline(__always)
   static func sum<Scalar: KMeansScalar>(
     _ x: UnsafePointer<Scalar>, _ y: UnsafePointer<Scalar>, _ count: Int,
@@ -35,7 +36,8 @@ package enum VectorKernels {
       lanes += term(a, b)
       index += 8
     }
-    var total = lanes.sum()
+    var total: Scalar = 0
+    for lane in 0..<8 { total += lanes[lane] }
     while index < count {
       total += scalarTerm(x[index], y[index])
       index += 1
