@@ -57,7 +57,7 @@ PY
 fi
 ln -s "$PWD/$cache/data.npy" "$work/data.npy"
 ln -s "$PWD/$cache/weights.npy" "$work/weights.npy"
-echo "     blobs 150,000 x 64 float32, k = 1,024; assignment kernel: $("$kmeans" train Data/digits.csv -k 2 --label-column digit --max-iter 1 --json \
+echo "     blobs 150,000 x 64 float32, k = 1,024; assignment kernel: $("$kmeans" train "$work/data.npy" -k 1024 --init random --max-iter 1 --json \
   | python3 -c 'import json, sys; print(json.load(sys.stdin)["kernel"])')${KMEANS_KERNEL:+ (KMEANS_KERNEL=$KMEANS_KERNEL)}"
 
 # run NAME ARGS...: trains, writing NAME's centers and labels; a failed run fails its checks.

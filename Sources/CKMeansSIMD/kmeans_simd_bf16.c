@@ -546,6 +546,16 @@ long kmeans_simd_assign_bf16_f32(int level, int emulate, const float *points, lo
                    labels + start);
     bf16_distances(points, start, rows, d, centers, labels, norms == NULL, level, distances);
     confirmed += count;
+    // Data so crowded that a quarter of the rows need float32 (e.g. no cluster structure) are
+    // faster in float32 alone: the rest of the call goes there (the same labels either way).
+    long done = start + rows;
+    if (done >= 512 && done < n && confirmed * 4 > done) {
+      kmeans_simd_assign_f32(level, points + done * (long)d, n - done, d, packed, packed_norms,
+                             k, labels + done, NULL);
+      bf16_distances(points, done, n - done, d, centers, labels, norms == NULL, level,
+                     distances);
+      return confirmed + (n - done);
+    }
   }
   return confirmed;
 }

@@ -19,11 +19,15 @@ package func printJSON(_ object: [String: Any]) throws {
   print(String(decoding: data, as: UTF8.self))
 }
 
-/// The assignment kernel this process runs ("fused AVX-512, bfloat16 screening", "fused
-/// AVX-512", "fused AVX2", "fused NEON" or "BLAS tiles + argmin"): chosen from the CPU, or by
+/// The assignment kernel this process runs on `columns`-wide rows and `clusters` centers, in
+/// `Float` or not ("fused AVX-512, bfloat16 screening", "fused AVX-512", "fused AVX2", "fused
+/// NEON" or "BLAS tiles + argmin"): chosen from the CPU and the shape (the bfloat16 screen
+/// takes Float rows of ≥ 64 columns and ≥ 16,384 products a row), or by
 /// `KMEANS_KERNEL=avx512|avx2|blas`; the JSON summaries report it as `kernel`. Every kernel
 /// gives the same bits.
-package var assignmentKernelName: String { FusedKernel.name }
+package func assignmentKernelName(columns: Int, clusters: Int, float: Bool) -> String {
+  FusedKernel.name(dimension: columns, centers: clusters, float: float)
+}
 
 /// The most memory this process has held resident so far, in bytes (`getrusage`'s
 /// `ru_maxrss`): what the JSON summaries report as `peakResidentBytes`, and what the memory

@@ -225,6 +225,22 @@ struct BFloat16ScreeningTests {
     Self.expectExact(problem, "zeros, NaN, ∞ and the largest float")
   }
 
+  @Test("crowded centers (tight bunches): after 512 rows the rest of the call in float32")
+  func crowdedRowsFallBack() {
+    // 64 centers in 8 tight bunches: nearly every row is within the bound of several.
+    var problem = Self.random(rows: 2_000, centers: 64, dimension: 16, cosine: false, seed: 21)
+    for c in 8..<64 {
+      for j in 0..<16 {
+        problem.centers[c * 16 + j] =
+          problem.centers[(c % 8) * 16 + j] + problem.centers[c * 16 + j] * 1e-4
+      }
+    }
+    let confirmed = Self.expectExact(problem, "crowded")
+    // More than a quarter of the first 512 rows need float32 here, so the other 1,488 rows
+    // are labelled there too (and counted).
+    #expect(confirmed >= 1_488 + 128)
+  }
+
   @Test(
     "embedding-like rows (unit length, 384 columns, 256 centers): most rows decided by the screen")
   func embeddingWidth() {

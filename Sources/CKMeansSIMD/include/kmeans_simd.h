@@ -99,7 +99,8 @@ long kmeans_bf16_scratch_floats(int d, int k);
 /// labels). With `distances`, each row's distance to its center as the Swift engine computes
 /// it (VectorKernels: ‖x − c‖² from the differences, or max(0, 1 − x·c) when `norms` is NULL),
 /// while the rows are in cache. `scratch` holds kmeans_bf16_scratch_floats(d, k) floats.
-/// Returns the number of rows confirmed in float32.
+/// Where more than a quarter of the first 512 or more rows needed float32, the call's other
+/// rows go to kmeans_simd_assign_f32 directly. Returns the number of rows labelled in float32.
 long kmeans_simd_assign_bf16_f32(int level, int emulate, const float *points, long n, int d,
                                  const float *centers, const float *norms, int k,
                                  const float *packed, const float *packed_norms,

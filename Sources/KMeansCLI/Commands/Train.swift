@@ -346,7 +346,9 @@ extension KMeansCommand {
           "iterationSeconds": model.iterationStatistics.map(\.seconds),
           "iterationLosses": model.iterationStatistics.map(\.loss),
           "iterationSteps": model.iterationStatistics.map(\.iteration),
-          "peakResidentBytes": peakResidentBytes(), "kernel": assignmentKernelName,
+          "peakResidentBytes": peakResidentBytes(),
+          "kernel": assignmentKernelName(
+            columns: columns, clusters: model.clusterCount, float: Scalar.self == Float.self),
         ]
         if let summaryFile { summary["summaries"] = summaryFile }
         if let agreement { summary["adjustedRandIndex"] = agreement }

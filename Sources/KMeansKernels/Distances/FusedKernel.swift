@@ -27,6 +27,23 @@ package enum FusedKernel {
     level == 2 && kmeans_simd_has_bf16() != 0
     && ProcessInfo.processInfo.environment["KMEANS_KERNEL"] == nil
 
+  /// Whether a `Float` block of `dimension` columns against `centers` centers is screened in
+  /// bfloat16 (``screensWithBFloat16``): where the pass's arithmetic outweighs the screen's
+  /// per-row work (rounding the row, its bound, its distance) — at least 64 columns and
+  /// 16,384 products per row; measured slower below (e.g. 100k × 32, k = 64).
+  @inlinable
+  package static func screens(dimension: Int, centers: Int) -> Bool {
+    screensWithBFloat16 && dimension >= 64 && dimension * centers >= 16_384
+  }
+
+  /// The name of the kernel that assigns `Float` (`float`) or `Double` rows of `dimension`
+  /// columns to `centers` centers: ``name`` without "bfloat16 screening" where that shape is
+  /// not screened (``screens(dimension:centers:)``).
+  package static func name(dimension: Int, centers: Int, float: Bool) -> String {
+    level == 2 && screensWithBFloat16 && !(float && screens(dimension: dimension, centers: centers))
+      ? "fused AVX-512" : name
+  }
+
   /// The name of the kernel in use, for benchmarks.
   package static var name: String {
     switch level {
@@ -112,7 +129,7 @@ package enum FusedKernel {
   ) {
     let d = block.dimension
     let k = block.centerCount
-    if Scalar.self == Float.self, second == nil, level == 2, screensWithBFloat16, k > 1 {
+    if Scalar.self == Float.self, second == nil, level == 2, screens(dimension: d, centers: k) {
       let count = kmeans_bf16_scratch_floats(Int32(d), Int32(k))
       if scratch.screening.count < count { scratch.screening = Array(repeating: 0, count: count) }
     }
@@ -159,7 +176,7 @@ package enum FusedKernel {
     let d = block.dimension
     let k = block.centerCount
     let (packed, packedNorms) = block.packedCenters!
-    if Scalar.self == Float.self, second == nil, level == 2, screensWithBFloat16, k > 1,
+    if Scalar.self == Float.self, second == nil, level == 2, screens(dimension: d, centers: k),
       let screening
     {
       _ = kmeans_simd_assign_bf16_f32(
