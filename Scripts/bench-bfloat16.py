@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "Scripts"))
-from interop_environment import swift_environment  # noqa: E402
+from interop_environment import cpu_model_and_flags, swift_environment  # noqa: E402
 
 WORK = ROOT / ".build" / "bench-bfloat16"
 BINARY = ROOT / ".build" / "release" / "kmeans"
@@ -158,22 +157,7 @@ def main():
         check=True,
         stdout=subprocess.DEVNULL,
     )
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in open("/proc/cpuinfo")
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    flags = next(
-        (
-            line.split(":", 1)[1].split()
-            for line in open("/proc/cpuinfo")
-            if line.startswith("flags")
-        ),
-        [],
-    )
+    cpu, flags = cpu_model_and_flags()
     isa = ", ".join(f for f in ["avx2", "avx512f", "avx512_bf16"] if f in flags)
     print(
         f"CPU: {cpu} ({isa}); {arguments.threads} threads; cosine, Lloyd, from the same "

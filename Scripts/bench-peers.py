@@ -324,7 +324,7 @@ def peer(impl, data, k, *, init=None, iterations=None, dtype="float32", cosine=F
 
 print(f"building swift-kmeans (release) …", flush=True)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interop_environment import swift_environment  # noqa: E402
+from interop_environment import cpu_model_and_flags, swift_environment  # noqa: E402
 
 subprocess.check_call(["swift", "build", "-c", "release", "--product", "kmeans"], cwd=ROOT,
                       stdout=subprocess.DEVNULL, env=swift_environment())
@@ -336,12 +336,7 @@ peak_line = subprocess.check_output(
 our_kernel = peak_line.splitlines()[0].removeprefix("BLAS: ")
 our_assignment_kernel = peak_line.splitlines()[1].split(":", 1)[1].split("(")[0].strip()
 peak = float(peak_line.split(":")[-1].split()[0])
-with open("/proc/cpuinfo") as cpuinfo:
-    info = cpuinfo.read()
-cpu_model = next((line.split(":", 1)[1].strip() for line in info.splitlines()
-                  if line.startswith("model name")), "unknown CPU")
-flags = next((line.split(":", 1)[1].split() for line in info.splitlines()
-              if line.startswith("flags")), [])
+cpu_model, flags = cpu_model_and_flags()
 isa = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
 
 iterations = 20

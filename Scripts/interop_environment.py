@@ -30,6 +30,20 @@ def prepare():
         subprocess.check_call([PYTHON, "-m", "pip", "install", "-q", *PACKAGES])
 
 
+def cpu_model_and_flags():
+    """The CPU's model name and feature flags from /proc/cpuinfo ("unknown CPU" and no flags
+    where it cannot be read), for the benchmarks' headers."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            lines = cpuinfo.read().splitlines()
+    except OSError:
+        return "unknown CPU", []
+    model = next((line.split(":", 1)[1].strip() for line in lines
+                  if line.startswith("model name")), "unknown CPU")
+    flags = next((line.split(":", 1)[1].split() for line in lines if line.startswith("flags")), [])
+    return model, flags
+
+
 def swift_environment():
     """This process's environment as a shell gives `swift`: `_` names the executable.
 

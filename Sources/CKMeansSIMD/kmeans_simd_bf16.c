@@ -370,6 +370,11 @@ typedef struct {
   float *values;                 // per pair
 } bf16_confirmation;
 
+// A row with nothing finite to go by: the float32 kernel over every center.
+static void bf16_whole_row(const bf16_confirmation *c, const float *row, int32_t *label) {
+  kmeans_simd_assign_f32(c->level, row, 1, c->d, c->packed, c->packed_norms, c->k, label, NULL);
+}
+
 static void bf16_confirm(const bf16_confirmation *c, const float *const *rows,
                          const int *unproven, int count, const float *values16, long stride,
                          const float *best, const double *slack, int32_t *labels) {
@@ -378,8 +383,7 @@ static void bf16_confirm(const bf16_confirmation *c, const float *const *rows,
     int r = unproven[i];
     if (!(slack[r] < __builtin_inf() && best[r] > -__builtin_inff() &&
           best[r] < __builtin_inff())) {
-      kmeans_simd_assign_f32(c->level, rows[r], 1, c->d, c->packed, c->packed_norms, c->k,
-                             labels + r, NULL);
+      bf16_whole_row(c, rows[r], labels + r);
       continue;
     }
     for (int center = 0; center < c->k; center++) {
@@ -410,8 +414,7 @@ static void bf16_confirm(const bf16_confirmation *c, const float *const *rows,
     if (winner >= 0) {
       labels[r] = winner;
     } else {
-      kmeans_simd_assign_f32(c->level, rows[r], 1, c->d, c->packed, c->packed_norms, c->k,
-                             labels + r, NULL);
+      bf16_whole_row(c, rows[r], labels + r);
     }
     winner = -1;
     top = __builtin_inff();
@@ -422,6 +425,18 @@ static void bf16_confirm(const bf16_confirmation *c, const float *const *rows,
 // eight lanes over the first multiple of 8 columns, each the sum of its terms in order, the
 // lanes added in order from 0, then the other columns in order; each term (xⱼ − cⱼ)², or
 // xⱼ·cⱼ and then max(0, 1 − x·c) for cosine. Computed while the block's rows are in cache.
+// Its end, shared by both loops: the eight lanes added in order from 0, the columns from `j`
+// on in order, and the cosine clamp.
+static float bf16_distance_end(const float lanes[8], const float *x, const float *c, int j,
+                               int d, int cosine) {
+  float total = 0;
+  for (int l = 0; l < 8; l++) total += lanes[l];
+  for (; j < d; j++) total += cosine ? x[j] * c[j] : (x[j] - c[j]) * (x[j] - c[j]);
+  if (!cosine) return total;
+  float value = 1 - total;
+  return value >= 0 ? value : 0;
+}
+
 static float bf16_distance(const float *x, const float *c, int d, int cosine) {
   float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   int j = 0;
@@ -430,12 +445,7 @@ static float bf16_distance(const float *x, const float *c, int d, int cosine) {
       float a = x[j + l], b = c[j + l];
       lanes[l] += cosine ? a * b : (a - b) * (a - b);
     }
-  float total = 0;
-  for (int l = 0; l < 8; l++) total += lanes[l];
-  for (; j < d; j++) total += cosine ? x[j] * c[j] : (x[j] - c[j]) * (x[j] - c[j]);
-  if (!cosine) return total;
-  float value = 1 - total;
-  return value >= 0 ? value : 0;
+  return bf16_distance_end(lanes, x, c, j, d, cosine);
 }
 
 #if KMEANS_X86
@@ -451,13 +461,9 @@ __attribute__((target("avx2"))) static float bf16_distance_avx2(const float *x, 
                          : _mm256_mul_ps(_mm256_sub_ps(a, b), _mm256_sub_ps(a, b));
     lanes = _mm256_add_ps(lanes, term);
   }
-  float lane[8], total = 0;
+  float lane[8];
   _mm256_storeu_ps(lane, lanes);
-  for (int l = 0; l < 8; l++) total += lane[l];
-  for (; j < d; j++) total += cosine ? x[j] * c[j] : (x[j] - c[j]) * (x[j] - c[j]);
-  if (!cosine) return total;
-  float value = 1 - total;
-  return value >= 0 ? value : 0;
+  return bf16_distance_end(lane, x, c, j, d, cosine);
 }
 #endif
 

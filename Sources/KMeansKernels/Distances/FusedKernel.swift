@@ -36,6 +36,17 @@ package enum FusedKernel {
     screensWithBFloat16 && dimension >= 64 && dimension * centers >= 16_384
   }
 
+  /// Whether an assignment of `Scalar` rows at `level`, with or without a runner-up, of a
+  /// `dimension × centers` shape goes through the bfloat16 screen: Float, no runner-up, AVX-512
+  /// and a shape ``screens(dimension:centers:)`` takes.
+  @inlinable
+  static func screens<Scalar: KMeansScalar>(
+    _: Scalar.Type, level: Int32, runnerUp: Bool, dimension: Int, centers: Int
+  ) -> Bool {
+    Scalar.self == Float.self && !runnerUp && level == 2
+      && screens(dimension: dimension, centers: centers)
+  }
+
   /// The name of the kernel that assigns `Float` (`float`) or `Double` rows of `dimension`
   /// columns to `centers` centers: ``name`` without "bfloat16 screening" where that shape is
   /// not screened (``screens(dimension:centers:)``).
@@ -129,7 +140,7 @@ package enum FusedKernel {
   ) {
     let d = block.dimension
     let k = block.centerCount
-    if Scalar.self == Float.self, second == nil, level == 2, screens(dimension: d, centers: k) {
+    if screens(Scalar.self, level: level, runnerUp: second != nil, dimension: d, centers: k) {
       let count = kmeans_bf16_scratch_floats(Int32(d), Int32(k))
       if scratch.screening.count < count { scratch.screening = Array(repeating: 0, count: count) }
     }
@@ -176,7 +187,7 @@ package enum FusedKernel {
     let d = block.dimension
     let k = block.centerCount
     let (packed, packedNorms) = block.packedCenters!
-    if Scalar.self == Float.self, second == nil, level == 2, screens(dimension: d, centers: k),
+    if screens(Scalar.self, level: level, runnerUp: second != nil, dimension: d, centers: k),
       let screening
     {
       _ = kmeans_simd_assign_bf16_f32(
