@@ -93,7 +93,7 @@ let package = Package(
     .target(
       name: "KMeansCommandLine",
       dependencies: [
-        "KMeans", "KMeansIO", "KMeansKernels", "KMeansEstimator",
+        "KMeans", "KMeansIO", "KMeansKernels", "KMeansEstimator", "CMalloc",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
@@ -123,6 +123,8 @@ let package = Package(
       pkgConfig: "zlib",
       providers: [.apt(["zlib1g-dev"])]
     ),
+    /// glibc's `mallopt`, with which the command-line tools keep large freed blocks for reuse.
+    .systemLibrary(name: "CMalloc"),
     /// Open MPI (`libopenmpi-dev`), for KMeansMPI with the `MPI` trait.
     .systemLibrary(
       name: "CMPI",
@@ -146,8 +148,9 @@ let package = Package(
       ]
     ),
     /// The byte layer under the file formats: little-endian encoding and decoding, memory-mapped
-    /// files, zlib inflation, CRC32C, text numbers.
-    .target(name: "KMeansBytes", dependencies: ["CZlib"]),
+    /// files, zlib inflation, CRC32C, text numbers; half-precision and byte elements widened by
+    /// the vector code of `CKMeansSIMD`.
+    .target(name: "KMeansBytes", dependencies: ["CZlib", "CKMeansSIMD"]),
     /// Fused distance + argmin micro-kernels in C: AVX-512 and AVX2 (per-function target
     /// attributes, picked at run time) on x86-64, NEON on AArch64.
     .target(name: "CKMeansSIMD"),

@@ -26,7 +26,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "Scripts"))
-from interop_environment import cpu_model_and_flags, swift_environment  # noqa: E402
+from interop_environment import (  # noqa: E402
+    build_release,
+    cpu_model_and_flags,
+    swift_environment,
+)
 
 WORK = ROOT / ".build" / "bench-bfloat16"
 BINARY = ROOT / ".build" / "release" / "kmeans"
@@ -150,13 +154,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="a fifth of the rows, one k each")
     arguments = parser.parse_args()
     np = numpy(arguments.threads)
-    subprocess.run(
-        ["swift", "build", "-c", "release", "--product", "kmeans"],
-        cwd=ROOT,
-        env=swift_environment(),
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    build_release(ROOT)
     cpu, flags = cpu_model_and_flags()
     isa = ", ".join(f for f in ["avx2", "avx512f", "avx512_bf16"] if f in flags)
     print(

@@ -56,6 +56,17 @@ def swift_environment():
     return environment
 
 
+def build_release(root, product="kmeans"):
+    """`swift build -c release --product PRODUCT` in `root`, quietly (errors still print)."""
+    subprocess.run(
+        ["swift", "build", "-c", "release", "--product", product],
+        cwd=root,
+        env=swift_environment(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
 def enter():
     if sys.prefix != VENV:
         prepare()

@@ -1,3 +1,4 @@
+import CKMeansSIMD
 import Foundation
 
 /// The little-endian element types binary files store (`.npy`, `.fvecs`, checkpoints).
@@ -200,24 +201,61 @@ package enum LittleEndian {
         output[index] = Scalar(bytes.littleEndian(Int64.self, at: index * 8))
       }
     case .uint8:
+      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(bytes.load(fromByteOffset: index, as: UInt8.self))
       }
     case .int8:
+      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(bytes.load(fromByteOffset: index, as: Int8.self))
       }
     case .float16:
+      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(
           HalfPrecision.float(fromHalf: bytes.littleEndian(UInt16.self, at: index * 2)))
       }
     case .bfloat16:
+      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(
           HalfPrecision.float(fromBFloat16: bytes.littleEndian(UInt16.self, at: index * 2)))
       }
     }
+  }
+
+  /// The vector ISA the widening code may use (`kmeans_simd_level`), read once.
+  static let simdLevel = kmeans_simd_level()
+
+  /// float16, bfloat16, uint8 and int8 widened to `Float` or `Double` by the C kernels
+  /// (F16C or AVX-512 where the CPU has them; the same values as the loops here, a NaN made
+  /// quiet); false for another element or scalar type.
+  static func widenInVectors<Scalar: BinaryFloatingPoint>(
+    _ element: StoredElement, count: Int, from bytes: UnsafeRawPointer,
+    into output: UnsafeMutablePointer<Scalar>
+  ) -> Bool {
+    let code: Int32
+    switch element {
+    case .float16: code = KMEANS_ELEMENT_FLOAT16
+    case .bfloat16: code = KMEANS_ELEMENT_BFLOAT16
+    case .uint8: code = KMEANS_ELEMENT_UINT8
+    case .int8: code = KMEANS_ELEMENT_INT8
+    default: return false
+    }
+    if Scalar.self == Float.self {
+      output.withMemoryRebound(to: Float.self, capacity: count) {
+        kmeans_widen_f32(simdLevel, code, bytes, count, $0)
+      }
+      return true
+    }
+    if Scalar.self == Double.self {
+      output.withMemoryRebound(to: Double.self, capacity: count) {
+        kmeans_widen_f64(simdLevel, code, bytes, count, $0)
+      }
+      return true
+    }
+    return false
   }
 }
 

@@ -150,6 +150,46 @@ package final class MappedFile: @unchecked Sendable {
     return values
   }
 
+  /// The payload bytes of `rows` of a TEXMEX vector file (each row a 4-byte dimension, then
+  /// `width` elements of `elementBytes` bytes), headers dropped, row after row; throws for a
+  /// vector of another dimension or rows past the end.
+  package func vectorPayloads(width: Int, elementBytes: Int, rows: Range<Int>) throws -> [UInt8] {
+    let headerBytes = 4
+    guard width >= 0, elementBytes > 0, rows.lowerBound >= 0,
+      case (let rowBytes, let overflow) = width.multipliedReportingOverflow(by: elementBytes),
+      !overflow, rowBytes <= Int.max - headerBytes,
+      LittleEndian.fits(
+        offset: 0, count: rows.upperBound, width: headerBytes + rowBytes, within: length)
+    else {
+      throw Failure(reason: "rows \(rows) lie past the end of the file")
+    }
+    let stride = headerBytes + rowBytes
+    let copied =
+      try mapping == nil ? self.bytes((rows.lowerBound * stride)..<(rows.upperBound * stride)) : []
+    var payloads = [UInt8](repeating: 0, count: rows.count * rowBytes)
+    var failure: Failure? = nil
+    payloads.withUnsafeMutableBytes { target in
+      copied.withUnsafeBytes { copied in
+        guard rows.count > 0 else { return }
+        let base =
+          mapping.map { $0 + rows.lowerBound * stride } ?? UnsafeRawPointer(copied.baseAddress!)
+        for index in 0..<rows.count {
+          let header = Int32(littleEndian: (base + index * stride).loadUnaligned(as: Int32.self))
+          guard header == width else {
+            failure = Failure(
+              reason:
+                "vector \(rows.lowerBound + index) has dimension \(header), vector 0 has \(width)")
+            return
+          }
+          (target.baseAddress! + index * rowBytes).copyMemory(
+            from: base + index * stride + headerBytes, byteCount: rowBytes)
+        }
+      }
+    }
+    if let failure { throw failure }
+    return payloads
+  }
+
   /// Releases the resident pages before byte `offset` (they are read again if asked for).
   package func release(before offset: Int) {
     guard let mapping else { return }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import KMeans
+import KMeansCommandLine
 
 /// The `kmeans` command: train, predict, score, transform.
 @main
@@ -25,4 +26,10 @@ struct KMeansCommand: ParsableCommand {
       Export.self,
     ]
   )
+
+  /// Tunes the process (``ProcessTuning``), then parses the arguments and runs the command.
+  static func main() {
+    ProcessTuning.reuseLargeAllocations()
+    main(nil)
+  }
 }

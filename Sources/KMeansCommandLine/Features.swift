@@ -3,15 +3,18 @@ import Foundation
 import KMeans
 import KMeansIO
 
-/// The features of a data file: a dense matrix (CSV, `.npy`, `.fvecs`) or a sparse one
-/// (svmlight, SciPy `.npz`), with what each command does to them.
+/// The features of a data file: a dense matrix (CSV, `.npy`, `.fvecs`), one kept at its own
+/// width (float16, bfloat16, uint8 or int8 `.npy`, `.bvecs`), or a sparse one (svmlight, SciPy
+/// `.npz`), with what each command does to them.
 package enum Features<Scalar: KMeansScalar>: KMeansTrainable {
   case dense(Matrix<Scalar>)
+  case compact(CompactMatrix<Scalar>)
   case sparse(SparseMatrix<Scalar>)
 
   package var rowCount: Int {
     switch self {
     case .dense(let matrix): matrix.rowCount
+    case .compact(let matrix): matrix.rowCount
     case .sparse(let matrix): matrix.rowCount
     }
   }
@@ -19,6 +22,7 @@ package enum Features<Scalar: KMeansScalar>: KMeansTrainable {
   package var columnCount: Int {
     switch self {
     case .dense(let matrix): matrix.columnCount
+    case .compact(let matrix): matrix.columnCount
     case .sparse(let matrix): matrix.columnCount
     }
   }
@@ -27,7 +31,17 @@ package enum Features<Scalar: KMeansScalar>: KMeansTrainable {
   package var trainingRows: TrainingRows<Scalar> {
     switch self {
     case .dense(let matrix): .dense(matrix)
+    case .compact(let matrix): .compact(matrix)
     case .sparse(let matrix): .sparse(matrix)
+    }
+  }
+
+  /// The rows as a dense matrix (compact rows widened).
+  package var denseMatrix: Matrix<Scalar>? {
+    switch self {
+    case .dense(let matrix): matrix
+    case .compact(let matrix): matrix.widened()
+    case .sparse: nil
     }
   }
 
@@ -59,6 +73,23 @@ package enum Features<Scalar: KMeansScalar>: KMeansTrainable {
 }
 
 extension InputOptions {
+  /// A float16, bfloat16, uint8 or int8 `.npy` file, or a `.bvecs` file, kept at its own width;
+  /// nil for other files.
+  package func loadCompact<Scalar: KMeansScalar>(
+    _: Scalar.Type, weightOptions: WeightOptions? = nil
+  ) throws -> CompactMatrix<Scalar>? {
+    let lowered = data.lowercased()
+    guard lowered.hasSuffix(".npy") || VecsFormat(path: data) == .bvecs else { return nil }
+    if columns != nil || labelColumn != nil {
+      throw ValidationError("--columns and --label-column apply to CSV files only")
+    }
+    if weightOptions?.weightColumn != nil {
+      throw ValidationError("--weight-column applies to CSV files; use --weights FILE.npy")
+    }
+    if lowered.hasSuffix(".npy") { return try NumPyFile.readCompact(data, as: Scalar.self) }
+    return try VecsReader<Scalar>(data).readCompact()
+  }
+
   /// File extensions read as sparse matrices.
   package static func isSparse(_ path: String) -> Bool {
     let lowered = path.lowercased()
@@ -73,6 +104,11 @@ extension InputOptions {
     _: Scalar.Type, weightOptions: WeightOptions? = nil, featureNames: [String]? = nil,
     columnCount: Int? = nil
   ) throws -> (Features<Scalar>, names: [String]?, labels: [String]?, weights: [Double]?) {
+    if let compact = try loadCompact(Scalar.self, weightOptions: weightOptions) {
+      return (
+        .compact(compact), nil, nil, try weightOptions?.loadFile(rowCount: compact.rowCount)
+      )
+    }
     guard isSparse else {
       let (matrix, names, labels, weights) = try loadWeighted(
         Scalar.self, weightOptions: weightOptions, featureNames: featureNames)

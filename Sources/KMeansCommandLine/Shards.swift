@@ -54,6 +54,7 @@ extension InputOptions {
     let shard: Features<Scalar>
     switch features {
     case .dense(let matrix): shard = .dense(matrix.rows(range))
+    case .compact(let matrix): shard = .compact(matrix.rows(range))
     case .sparse(let matrix): shard = .sparse(matrix.rows(Array(range)))
     }
     return ShardRows(

@@ -94,6 +94,7 @@ package struct DistributedJob<Scalar: KMeansScalar> {
     switch shard {
     case .dense(let matrix, let rowWeights): (rows, weights) = (.dense(matrix), rowWeights)
     case .sparse(let matrix, let rowWeights): (rows, weights) = (.sparse(matrix), rowWeights)
+    case .compact(let matrix, let rowWeights): (rows, weights) = (.compact(matrix), rowWeights)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("a distributed job reads its rows into memory")
     }

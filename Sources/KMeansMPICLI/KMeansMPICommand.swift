@@ -27,6 +27,12 @@ struct KMeansMPICommand: ParsableCommand {
     version: "\(KMeansLibrary.version)",
     subcommands: [Train.self, BenchAllreduce.self]
   )
+
+  /// Tunes the process (``ProcessTuning``), then parses the arguments and runs the command.
+  static func main() {
+    ProcessTuning.reuseLargeAllocations()
+    main(nil)
+  }
 }
 
 extension KMeansMPICommand {

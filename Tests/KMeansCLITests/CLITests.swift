@@ -218,6 +218,62 @@ struct CLITests {
     }
   }
 
+  /// A JSON summary without what depends on the run's timing, memory and output path.
+  static func withoutTimings(_ json: String) throws -> String {
+    var summary = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+    for key in ["seconds", "iterationSeconds", "peakResidentBytes", "model"] { summary[key] = nil }
+    return String(
+      decoding: try JSONSerialization.data(withJSONObject: summary, options: [.sortedKeys]),
+      as: UTF8.self)
+  }
+
+  @Test(
+    "uint8 .npy kept as bytes: train, predict, score and transform give the float32 file's bits")
+  func compactFiles() throws {
+    let directory = try Command.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var options = CSVReadOptions()
+    options.labelColumn = CSVColumn("digit")
+    let digits = try CSVReader.read("Data/digits.csv", options: options, as: Float.self).matrix
+    // The pixels (0 … 16) as a uint8 array, written as NumPy writes one.
+    let header = "{'descr': '|u1', 'fortran_order': False, 'shape': (\(digits.rowCount), 64), }"
+    let padded = header.padding(toLength: 117, withPad: " ", startingAt: 0) + "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, 118, 0] + Array(padded.utf8)
+    bytes += digits.values.map { UInt8($0) }
+    let compact = directory.appendingPathComponent("digits-u8.npy").path
+    let wide = directory.appendingPathComponent("digits-f32.npy").path
+    try Data(bytes).write(to: URL(fileURLWithPath: compact))
+    try NumPyFile.write(digits, to: wide)
+    var outputs: [String: [String]] = [:]
+    for path in [compact, wide] {
+      let stem = directory.appendingPathComponent(URL(fileURLWithPath: path).lastPathComponent).path
+      let train = try Command.run([
+        "train", path, "-k", "10", "--seed", "2", "--json", "--output", stem + ".json",
+        "--labels-output", stem + "-labels.npy", "--metric", "cosine",
+      ])
+      #expect(train.status == 0, "\(train.standardError)")
+      let predict = try Command.run(["predict", "--model", stem + ".json", path, "--json"])
+      let score = try Command.run(["score", "--model", stem + ".json", path, "--json"])
+      let transform = try Command.run([
+        "transform", "--model", stem + ".json", path, "--output", stem + "-distances.npy",
+      ])
+      #expect(predict.status == 0 && score.status == 0 && transform.status == 0)
+      outputs[path] = [
+        try Self.withoutTimings(train.standardOutput),
+        predict.standardOutput, score.standardOutput,
+        try String(
+          decoding: Data(contentsOf: URL(fileURLWithPath: stem + "-labels.npy")), as: UTF8.self),
+        try String(
+          decoding: Data(contentsOf: URL(fileURLWithPath: stem + "-distances.npy")), as: UTF8.self),
+      ]
+    }
+    for (index, part) in ["train", "predict", "score", "labels", "distances"].enumerated() {
+      #expect(outputs[compact]?[index] == outputs[wide]?[index], "\(part) differs")
+    }
+    #expect(outputs[compact]?[0].contains("\"inertia\"") == true)
+  }
+
   @Test("sweep: table, suggestions, SVG plot; evaluate: metrics")
   func sweepAndEvaluate() throws {
     let directory = try Command.temporaryDirectory()

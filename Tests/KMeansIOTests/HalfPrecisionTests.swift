@@ -43,6 +43,22 @@ struct HalfPrecisionTests {
     #expect(opened.columnCount == (try Self.expected(file)[0].count))
   }
 
+  @Test(
+    "each file kept at its own width widens to the values NumPy reads; other types are not compact",
+    arguments: files)
+  func keptCompact(file: String) throws {
+    let expected = try Self.expected(file).flatMap { $0 }.map(\.bitPattern)
+    let path = Fixtures.path(file)
+    let compact = try #require(try NumPyFile.readCompact(path, as: Float.self))
+    #expect(compact.element.rawValue == file.split(separator: "-")[0].description)
+    #expect(Self.bits(compact.widened()) == expected)
+    #expect(
+      Self.bits(try #require(try NumPyFile.readCompact(path, as: Double.self)).widened())
+        == expected)
+    #expect(try NumPyFile.readCompact(Fixtures.path("float64-3x2.npy"), as: Float.self) == nil)
+    #expect(throws: KMeansError.self) { try NumPyFile.readCompact("/no/such.npy", as: Float.self) }
+  }
+
   @Test("uint8 and int8 labels read as integers")
   func integerLabels() throws {
     #expect(try NumPyFile.readIntegers(Fixtures.path("uint8-labels.npy")) == [0, 1, 2, 255, 7])

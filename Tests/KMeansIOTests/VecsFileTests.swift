@@ -38,6 +38,8 @@ struct VecsFileTests {
       let reader = try VecsReader<Float>(path)
       #expect(reader.totalRows == 4 && reader.columnCount == 3)
       #expect(try reader.readAll() == expected)
+      // .bvecs is kept as bytes; the others are not compact.
+      #expect(try reader.readCompact()?.widened() == (name == "a.bvecs" ? expected : nil))
       var source = reader
       var batches: [Matrix<Float>] = []
       while let batch = try source.nextBatch(maxRows: 3) { batches.append(batch) }
@@ -45,6 +47,22 @@ struct VecsFileTests {
       #expect(try source.nextBatch(maxRows: 3) == nil)
       try source.rewind()
       #expect(try source.nextBatch(maxRows: 1) == expected.rows(0..<1))
+    }
+  }
+
+  @Test(".bvecs kept as bytes names a vector of another dimension")
+  func compactMixedDimensions() throws {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/mixed.bvecs"
+    var data = vecs([[1, 2, 3], [4, 5, 6], [7, 8, 9]], elementSize: 1, asFloat: false)
+    data[7] = 4  // vector 1's dimension
+    try data.write(to: URL(fileURLWithPath: path))
+    #expect(
+      throws: KMeansError.corruptFile(
+        path: path, reason: "vector 1 has dimension 4, vector 0 has 3")
+    ) {
+      try VecsReader<Float>(path).readCompact()
     }
   }
 

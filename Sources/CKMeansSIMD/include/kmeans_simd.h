@@ -29,6 +29,23 @@ void kmeans_simd_pack_f32(const float *centers, const float *norms, int k, int d
 void kmeans_simd_assign_f32(int level, const float *points, long n, int d, const float *packed,
                             const float *packed_norms, int k, int32_t *labels, float *second);
 
+/// 1 when the CPU supports F16C (vcvtph2ps) and AVX2, else 0.
+int kmeans_simd_has_f16c(void);
+
+/// The element codes of kmeans_widen_f32 and kmeans_widen_f64.
+#define KMEANS_ELEMENT_FLOAT16 0  // IEEE binary16
+#define KMEANS_ELEMENT_BFLOAT16 1 // the upper half of a float
+#define KMEANS_ELEMENT_UINT8 2
+#define KMEANS_ELEMENT_INT8 3
+
+/// Widens `count` compact elements at `source` (little-endian, packed) to floats, `element`
+/// one of the KMEANS_ELEMENT_ codes. Exact (each such
+/// value is a float); a NaN comes out quiet with its payload. AVX-512 at `level` 2, AVX2 with
+/// F16C at `level` 1 (where the CPU has F16C), else a portable loop: the same bits.
+void kmeans_widen_f32(int level, int element, const void *source, long count, float *target);
+/// kmeans_widen_f32 to doubles.
+void kmeans_widen_f64(int level, int element, const void *source, long count, double *target);
+
 #ifdef __cplusplus
 }
 #endif

@@ -15,6 +15,8 @@ struct BatchFeed<Data: ClusterableData> {
   let batchSize: Int
   let seed: UInt64
   let inMemory: Data?
+  /// Whether batches are drawn in a shuffled order (rows in memory), not read in file order.
+  let shuffles: Bool
   let rowOffset: Int
   let collectives: any Collectives
   private var epoch = -1
@@ -29,9 +31,10 @@ struct BatchFeed<Data: ClusterableData> {
     self.batchSize = batchSize
     self.seed = loop.configuration.seed
     self.inMemory = rows.allRows
+    self.shuffles = rows.isInMemory
     self.rowOffset = loop.rowOffset
     self.collectives = loop.collectives
-    if inMemory == nil && loop.collectives.size > 1 {
+    if !rows.isInMemory && loop.collectives.size > 1 {
       throw KMeansError.invalidConfiguration(
         "mini-batch training over several workers needs each worker's rows in memory")
     }
@@ -42,7 +45,7 @@ struct BatchFeed<Data: ClusterableData> {
   mutating func batch<Rows: RowSource>(forStep step: Int64, rows: inout Rows) throws -> Batch
   where Rows.Data == Data {
     let position = Int(step) % batchesPerEpoch
-    if let data = inMemory {
+    if shuffles, let rowCount = rows.rowCount {
       let stepEpoch = Int(step) / batchesPerEpoch
       if stepEpoch != epoch {
         epoch = stepEpoch
@@ -52,7 +55,7 @@ struct BatchFeed<Data: ClusterableData> {
       let global = order[start..<min(totalRows, start + batchSize)]
       // This worker's rows of the batch, in batch order, and where they start in it.
       var local: [Int] = []
-      for row in global where row >= rowOffset && row < rowOffset + data.rowCount {
+      for row in global where row >= rowOffset && row < rowOffset + rowCount {
         local.append(row - rowOffset)
       }
       var offset = 0
@@ -60,7 +63,12 @@ struct BatchFeed<Data: ClusterableData> {
         let counts = try collectives.gather([Double(local.count)]).map { Int($0[0]) }
         offset = counts.prefix(collectives.rank).reduce(0, +)
       }
-      return Batch(data: data.gathered(local), rowOffset: offset)
+      if let data = inMemory { return Batch(data: data.gathered(local), rowOffset: offset) }
+      // Rows kept compact: just the batch's rows, widened.
+      guard let fetched = try rows.fetchRows(local.isEmpty ? [0] : local) else {
+        throw KMeansError.emptyInput("no rows")
+      }
+      return Batch(data: local.isEmpty ? fetched.gathered([]) : fetched, rowOffset: offset)
     }
     // A stream: the next `batchSize` rows in file order.
     if position == 0 || step != lastStreamStep + 1 {

@@ -64,6 +64,21 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     }
   }
 
+  /// Points already checked and normalised for `metric` (compact rows widened and prepared
+  /// in one pass), with `weights` validated here as ``init(_:metric:threadCount:weights:firstRow:allowZeroWeight:)``
+  /// validates them.
+  init(
+    prepared points: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int,
+    weights: [Double]?, firstRow: Int, allowZeroWeight: Bool
+  ) throws {
+    if let weights {
+      try Self.validate(
+        weights: weights, rowCount: points.rowCount, firstRow: firstRow,
+        allowZeroTotal: allowZeroWeight)
+    }
+    self.init(points: points, metric: metric, threadCount: threadCount, weights: weights)
+  }
+
   /// Checks sample weights: one per row, each finite and ≥ 0, with a positive total (unless
   /// `allowZeroTotal`: a batch of a stream may weigh nothing).
   /// - Throws: ``KMeansError/invalidWeight(row:value:)`` or

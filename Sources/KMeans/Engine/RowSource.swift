@@ -16,9 +16,20 @@ protocol RowSource<Data> {
   mutating func startPass() throws
   /// The next piece of at most `maxRows` rows of the pass, or nil at its end.
   mutating func nextPiece(maxRows: Int) throws -> Data?
+  /// Whether every row is held in memory (read in pieces or not): full-batch Lloyd then keeps
+  /// bounds automatically (``LloydAlgorithm/automatic``).
+  var isInMemory: Bool { get }
+  /// The given rows (sorted indices among the worker's rows; any order where ``isInMemory``)
+  /// and their weights; nil when `rowIndices` is empty.
+  mutating func fetchRows(_ rowIndices: [Int]) throws -> Data?
+  /// Every row, in memory (seeding on all rows of a small stream).
+  mutating func loadAll() throws -> Data?
 }
 
 extension RowSource {
+  /// Whether ``allRows`` holds the rows.
+  var isInMemory: Bool { allRows != nil }
+
   /// The given rows (sorted indices among the worker's rows) and their weights; nil when
   /// `rowIndices` is empty.
   mutating func fetchRows(_ rowIndices: [Int]) throws -> Data? {

@@ -98,6 +98,8 @@ struct TrainingLoop<Scalar: KMeansScalar> {
   @_specialize(where Scalar == Double, Rows == StreamRows<PreparedData<Double>>)
   @_specialize(where Scalar == Float, Rows == StreamRows<SparseData<Float>>)
   @_specialize(where Scalar == Double, Rows == StreamRows<SparseData<Double>>)
+  @_specialize(where Scalar == Float, Rows == CompactRows<Float>)
+  @_specialize(where Scalar == Double, Rows == CompactRows<Double>)
   @_specialize(where Scalar == Float, Rows == ShardRows<PreparedData<Float>>)
   @_specialize(where Scalar == Double, Rows == ShardRows<PreparedData<Double>>)
   @_specialize(where Scalar == Float, Rows == ShardRows<SparseData<Float>>)

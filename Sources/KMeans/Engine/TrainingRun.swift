@@ -9,6 +9,8 @@ package struct TrainingRun<Scalar: KMeansScalar> {
   package enum Input {
     case dense(Matrix<Scalar>, weights: [Double]?)
     case sparse(SparseMatrix<Scalar>, weights: [Double]?)
+    /// Rows kept at their own width, widened a piece at a time.
+    case compact(CompactMatrix<Scalar>, weights: [Double]?)
     case stream(any BatchSource<Scalar>)
     case sparseStream(any SparseBatchSource<Scalar>)
   }
@@ -56,6 +58,19 @@ package struct TrainingRun<Scalar: KMeansScalar> {
       return try trainInMemory(PreparedData.self, matrix, weights: weights)
     case .sparse(let matrix, let weights):
       return try trainInMemory(SparseData.self, matrix, weights: weights)
+    case .compact(let matrix, let weights):
+      var rows: CompactRows<Scalar>? = nil
+      var failure: KMeansError? = nil
+      do {
+        rows = try CompactRows(
+          matrix, weights: weights, metric: configuration.metric, threadCount: threads)
+      } catch let error as KMeansError {
+        guard collectives.size > 1 else { throw error }
+        failure = error
+      }
+      try collectives.agreeOnFailure(failure)
+      guard var rows else { throw KMeansError.emptyInput("no rows") }
+      return try train(&rows)
     case .stream(let source):
       var rows = StreamRows(source, metric: configuration.metric, threadCount: threads)
       return try train(&rows)
@@ -110,6 +125,7 @@ extension TrainingRun.Input {
     switch rows {
     case .dense(let matrix): self = .dense(matrix, weights: weights)
     case .sparse(let matrix): self = .sparse(matrix, weights: weights)
+    case .compact(let matrix): self = .compact(matrix, weights: weights)
     case .stream(let source): self = .stream(source)
     case .sparseStream(let source): self = .sparseStream(source)
     }

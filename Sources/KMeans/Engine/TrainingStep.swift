@@ -60,7 +60,7 @@ struct FullBatchStep<Rows: RowSource>: TrainingStep {
     lastStep = Int64(loop.configuration.maxIterations)
     // Automatic bounds only for rows in memory (a stream keeps its memory to the piece: the
     // bounds would add 4 bytes a row) and where they pay off (dense rows).
-    inMemory = rows.allRows != nil
+    inMemory = rows.isInMemory
   }
 
   private static func assigner(rowCount: Int, loop: TrainingLoop<Scalar>, inMemory: Bool)

@@ -59,6 +59,11 @@ extension MiniBatchKMeans {
       return try KMeansModel.fitInMemory(
         SparseData(matrix, metric: settings.metric, threadCount: threads, weights: weights),
         configuration: settings, stepProgress: progress, isCancelled: isCancelled)
+    case .compact(let matrix):
+      return try KMeansModel.fitInMemory(
+        PreparedData(
+          matrix.widened(), metric: settings.metric, threadCount: threads, weights: weights),
+        configuration: settings, stepProgress: progress, isCancelled: isCancelled)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration(
         "MiniBatchKMeans.fit takes rows in memory; pass a source to KMeansModel.fit")

@@ -68,26 +68,64 @@ extension KMeansModel {
         SparseData(matrix, metric: metric, threadCount: threads, weights: weights),
         configuration: configuration, progress: observer.progress,
         isCancelled: observer.isCancelled)
+    case .compact(let matrix):
+      var rows = try CompactRows(matrix, weights: weights, metric: metric, threadCount: threads)
+      return try fitCompact(&rows, configuration: configuration, observer: observer)
     case .stream(let source):
       var rows = StreamRows(source, metric: metric, threadCount: threads)
-      return try fitStream(&rows, configuration: configuration, observer: observer)
+      return try fitPieces(&rows, configuration: configuration, observer: observer)
     case .sparseStream(let source):
       var rows = StreamRows(sparse: source, metric: metric, threadCount: threads)
-      return try fitStream(&rows, configuration: configuration, observer: observer)
+      return try fitPieces(&rows, configuration: configuration, observer: observer)
     }
   }
 
-  /// The streamed driver of `fit`: the one loop over a source read a piece at a time.
-  static func fitStream<Data: ClusterableData<Scalar>>(
-    _ rows: inout StreamRows<Data>, configuration: KMeansConfiguration,
-    observer: TrainingObserver
-  ) throws -> KMeansFitResult<Scalar> {
+  /// The driver of `fit` over rows read a piece at a time (a stream, or compact rows): the one
+  /// loop.
+  static func fitPieces<Rows: RowSource>(
+    _ rows: inout Rows, configuration: KMeansConfiguration, observer: TrainingObserver
+  ) throws -> KMeansFitResult<Scalar> where Rows.Data.Scalar == Scalar {
     var loop = TrainingLoop<Scalar>(configuration: configuration)
     loop.progress = observer.progress
     loop.isCancelled = observer.isCancelled
     let result = try loop.train(&rows)
     return KMeansFitResult(
       model: result.model, labels: result.labels.map(Int.init), distances: result.distances)
+  }
+
+  /// The driver of `fit` on a ``CompactMatrix``: the one loop over its rows widened a piece at
+  /// a time; with `maxPointsPerCenter`, on a uniform sample widened whole, then every row
+  /// assigned (as ``fitInMemory(_:configuration:progress:stepProgress:isCancelled:)`` does).
+  static func fitCompact(
+    _ rows: inout CompactRows<Scalar>, configuration: KMeansConfiguration,
+    observer: TrainingObserver
+  ) throws -> KMeansFitResult<Scalar> {
+    let n = rows.matrix.rowCount
+    let k = configuration.effectiveClusterCount
+    var loop = TrainingLoop<Scalar>(configuration: configuration)
+    loop.configuration.maxPointsPerCenter = nil
+    // n > k·m, written so that a huge m cannot overflow.
+    guard let perCenter = configuration.maxPointsPerCenter, perCenter <= (n - 1) / k else {
+      return try fitPieces(&rows, configuration: loop.configuration, observer: observer)
+    }
+    loop.progress = observer.progress
+    loop.isCancelled = observer.isCancelled
+    // FAISS's max_points_per_centroid: train on a sample, then assign every row.
+    let sampled = TrainingLoop<Scalar>.uniformSample(
+      of: k * perCenter, from: n, seed: configuration.seed)
+    guard let sample = try rows.fetchRows(sampled) else {
+      throw KMeansError.emptyInput("no rows")
+    }
+    let distinct = sample.distinctRowCount(upTo: k)
+    guard distinct >= k else {
+      throw KMeansError.tooFewDistinctPoints(distinct: distinct, clusterCount: k)
+    }
+    var sampleRows = MemoryRows(sample)
+    let result = try loop.train(&sampleRows)
+    let (labels, distances, inertia) = try loop.finalAssignment(&rows, trainer: result.trainer)
+    var model = result.model
+    model.inertia = inertia
+    return KMeansFitResult(model: model, labels: labels.map(Int.init), distances: distances)
   }
 
   /// The in-memory driver of dense and sparse `fit`: the one loop on one worker.

@@ -2,7 +2,8 @@
 /// memory and for sources read a batch at a time, so that one
 /// ``KMeansModel/fit(_:weights:configuration:observer:)`` trains on any of them.
 ///
-/// ``Matrix``, ``SparseMatrix``, every ``BatchSource`` and every ``SparseBatchSource`` conform.
+/// ``Matrix``, ``CompactMatrix``, ``SparseMatrix``, every ``BatchSource`` and every
+/// ``SparseBatchSource`` conform.
 public protocol KMeansTrainable<Scalar> {
   /// The precision of the rows.
   associatedtype Scalar: KMeansScalar
@@ -16,6 +17,9 @@ public enum TrainingRows<Scalar: KMeansScalar> {
   case dense(Matrix<Scalar>)
   /// Sparse (CSR) rows in memory, never densified.
   case sparse(SparseMatrix<Scalar>)
+  /// Dense rows in memory at their own width (float16, bfloat16, uint8, int8), widened a
+  /// piece at a time as the engine reads them.
+  case compact(CompactMatrix<Scalar>)
   /// Dense rows read a batch at a time (one pass per full-batch iteration); sample weights
   /// come from the source (``BatchSource/lastBatchWeights``, e.g. ``WeightedBatches``).
   case stream(any BatchSource<Scalar>)
@@ -54,6 +58,7 @@ extension TrainingRows {
     switch self {
     case .dense(let matrix): matrix.columnCount
     case .sparse(let matrix): matrix.columnCount
+    case .compact(let matrix): matrix.columnCount
     case .stream(let source): source.columnCount
     case .sparseStream(let source): source.columnCount
     }
@@ -62,7 +67,7 @@ extension TrainingRows {
   /// Whether the rows are sparse (in memory or streamed).
   public var isSparse: Bool {
     switch self {
-    case .dense, .stream: false
+    case .dense, .compact, .stream: false
     case .sparse, .sparseStream: true
     }
   }
@@ -71,7 +76,7 @@ extension TrainingRows {
   /// (``WeightedBatches``), so that they stay beside their rows.
   package func refuseWeightsBesideStream(_ weights: [Double]?) throws {
     switch self {
-    case .dense, .sparse: return
+    case .dense, .sparse, .compact: return
     case .stream, .sparseStream:
       guard weights == nil else {
         throw KMeansError.invalidConfiguration(
@@ -90,6 +95,11 @@ extension TrainingRows {
   ) throws {
     switch self {
     case .dense, .sparse: try body(self, nil)
+    case .compact(let matrix):
+      for start in stride(from: 0, to: matrix.rowCount, by: max(1, maxRows)) {
+        let rows = start..<min(matrix.rowCount, start + max(1, maxRows))
+        try body(.dense(matrix.widened(rows: rows, threadCount: 1)), nil)
+      }
     case .stream(var source):
       try source.rewind()
       while let batch = try source.nextBatch(maxRows: maxRows) {

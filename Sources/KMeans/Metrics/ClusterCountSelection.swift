@@ -56,6 +56,13 @@ public enum ClusterCountSelection {
         ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
         progress: progress, rows: SparseData(matrix, metric: metric, threadCount: threads),
         geometry: matrix, fit: fit)
+    case .compact(let matrix):
+      // The silhouette and the indices read every row many times: widened once.
+      let widened = matrix.widened(rows: 0..<matrix.rowCount, threadCount: threads)
+      return try sweep(
+        ks: ks, configuration: configuration, silhouetteSampleSize: silhouetteSampleSize,
+        progress: progress, rows: PreparedData(widened, metric: metric, threadCount: threads),
+        geometry: widened, fit: fit)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("a sweep needs the rows in memory")
     }

@@ -34,6 +34,12 @@ public enum ClusteringMetrics {
       return try silhouette(
         SparseData(matrix, metric: metric, threadCount: threads), labels: labels,
         sampleSize: sampleSize, seed: seed)
+    case .compact(let matrix):
+      try checkLabels(labels, rows: matrix.rowCount)
+      return try silhouette(
+        PreparedData(
+          matrix.widened(rows: 0..<matrix.rowCount, threadCount: threads), metric: metric,
+          threadCount: threads), labels: labels, sampleSize: sampleSize, seed: seed)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("the silhouette needs the rows in memory")
     }
@@ -138,6 +144,7 @@ public enum ClusteringMetrics {
     switch rows {
     case .dense(let matrix): return try ClusterGeometry(matrix, labels: labels)
     case .sparse(let matrix): return try ClusterGeometry(matrix, labels: labels)
+    case .compact(let matrix): return try ClusterGeometry(matrix.widened(), labels: labels)
     case .stream, .sparseStream:
       throw KMeansError.invalidConfiguration("the cluster indices need the rows in memory")
     }

@@ -113,6 +113,10 @@ extension KMeansModel {
     case .sparse(let matrix):
       try check(matrix.columnCount)
       try sparse(SparseData(matrix, metric: metric, threadCount: threads, weights: weights))
+    case .compact(let matrix):
+      try check(matrix.columnCount)
+      let pieces = try CompactRows(matrix, weights: weights, metric: metric, threadCount: threads)
+      try pieces.forEachPiece { piece, _ in try dense(piece) }
     case .stream(let source):
       try check(source.columnCount)
       var pieces = StreamRows(source, metric: metric, threadCount: threads)

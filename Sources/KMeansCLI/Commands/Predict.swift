@@ -86,7 +86,7 @@ extension KMeansCommand {
       // A bisecting model predicts by walking its tree from the root.
       if let path = modelOptions.model, !path.lowercased().hasSuffix(".npy"),
         let tree = try ModelFile.readHierarchy(path, as: Scalar.self),
-        case .dense(let matrix) = data
+        let matrix = data.denseMatrix
       {
         labels = try tree.predict(matrix)
       } else {

@@ -153,8 +153,8 @@ extension KMeansCommand {
       _ data: Features<Scalar>, names: [String]?, truth: [String]?, weights: [Double]?,
       configuration: KMeansConfiguration, strategy: BisectingArgument
     ) throws {
-      guard case .dense(let matrix) = data else {
-        throw ValidationError("--bisecting needs dense data (CSV, .npy, .fvecs)")
+      guard let matrix = data.denseMatrix else {
+        throw ValidationError("--bisecting needs dense data (CSV, .npy, .fvecs, .bvecs)")
       }
       let started = Date()
       let (tree, labels) = try BisectingKMeansModel<Scalar>.fit(
@@ -294,6 +294,7 @@ extension KMeansCommand {
                     (name, (0..<matrix.rowCount).map { matrix[$0, index] })
                   }))
             } ?? .matrix(matrix)
+        case .compact(let matrix): estimatorInput = .matrix(matrix.widened())
         case .sparse(let matrix): estimatorInput = .sparse(matrix)
         }
         training = try trainer.train(

@@ -27,6 +27,17 @@ public enum NumPyElementType: String, Sendable, CaseIterable {
 
   var byteCount: Int { stored.byteCount }
 
+  /// The compact element type that keeps this type's values at their own width, or nil.
+  public var compactElement: CompactElement? {
+    switch self {
+    case .float16: .float16
+    case .bfloat16: .bfloat16
+    case .uint8: .uint8
+    case .int8: .int8
+    case .float32, .float64, .int32, .int64: nil
+    }
+  }
+
   /// The kernels' name for this element type.
   var stored: StoredElement {
     switch self {
@@ -104,6 +115,38 @@ public enum NumPyFile {
       throw error
     } catch {
       throw KMeansError.fileUnreadable(path: path, reason: "\(error)")
+    }
+  }
+
+  /// Reads a 1- or 2-dimensional float16, bfloat16, uint8 or int8 array at its own width (half
+  /// or a quarter of float32's memory), to be widened to `Scalar` as the engine reads it; nil
+  /// for an array of another type (read it with ``read(_:as:)``).
+  /// - Throws: `KMeansError` naming the file for a missing, malformed or truncated file.
+  public static func readCompact<Scalar: KMeansScalar>(
+    _ path: String, as _: Scalar.Type = Scalar.self
+  ) throws -> CompactMatrix<Scalar>? {
+    let file: MappedFile
+    do {
+      file = try MappedFile(path: path)
+    } catch let failure as MappedFile.Failure {
+      throw KMeansError.fileUnreadable(
+        path: path,
+        reason: FileManager.default.fileExists(atPath: path) ? failure.reason : "no such file")
+    }
+    do {
+      var head = Data(try file.bytes(0..<min(file.length, 1 << 16)))
+      let location = try headerLocation(head, path: path)
+      if location.start + location.length > head.count {
+        head = Data(try file.bytes(0..<(location.start + location.length)))
+      }
+      let header = try parseHeader(head, path: path)
+      guard let element = header.type.compactElement else { return nil }
+      try header.checkData(fileLength: file.length, path: path)
+      let bytes = try file.bytes(header.dataOffset..<(header.dataOffset + header.byteCount))
+      return try CompactMatrix(
+        rowCount: header.rows, columnCount: header.columns, element: element, bytes: bytes)
+    } catch let failure as MappedFile.Failure {
+      throw KMeansError.fileUnreadable(path: path, reason: failure.reason)
     }
   }
 

@@ -105,6 +105,21 @@ public final class VecsReader<Scalar: KMeansScalar>: BatchSource, @unchecked Sen
   /// Every vector.
   public func readAll() throws -> Matrix<Scalar> { try rows(0..<totalRows) }
 
+  /// Every vector of a `.bvecs` file kept as bytes (a quarter of float32's memory), widened
+  /// as the engine reads them; nil for `.fvecs` and `.ivecs`.
+  /// - Throws: `KMeansError/corruptFile(path:reason:)` for a vector of another dimension.
+  public func readCompact() throws -> CompactMatrix<Scalar>? {
+    guard format == .bvecs else { return nil }
+    do {
+      let bytes = try file.vectorPayloads(
+        width: columnCount, elementBytes: 1, rows: 0..<totalRows)
+      return try CompactMatrix(
+        rowCount: totalRows, columnCount: columnCount, element: .uint8, bytes: bytes)
+    } catch let failure as MappedFile.Failure {
+      throw KMeansError.corruptFile(path: path, reason: failure.reason)
+    }
+  }
+
   /// The next vectors in file order, releasing the pages of those delivered before.
   public func nextBatch(maxRows: Int) throws -> Matrix<Scalar>? {
     guard maxRows > 0 else {

@@ -249,7 +249,22 @@ extension _KernelTable {
       let target = output + row * dimension
       let norm = VectorKernels.dot(source, source, dimension).squareRoot()
       if norm > 0 {
-        for column in 0..<dimension { target[column] = source[column] / norm }
+        // Sixteen quotients at a time (each one IEEE division: the bits of the scalar loop);
+        // `target` may be `source` (rows normalised in place).
+        let divisor = SIMD16<Scalar>(repeating: norm)
+        let stride = MemoryLayout<Scalar>.stride
+        var column = 0
+        while column + 16 <= dimension {
+          let values = UnsafeRawPointer(source).loadUnaligned(
+            fromByteOffset: column * stride, as: SIMD16<Scalar>.self)
+          UnsafeMutableRawPointer(target).storeBytes(
+            of: values / divisor, toByteOffset: column * stride, as: SIMD16<Scalar>.self)
+          column += 16
+        }
+        while column < dimension {
+          target[column] = source[column] / norm
+          column += 1
+        }
       } else {
         for column in 0..<dimension { target[column] = 0 }
         if firstZero == nil { firstZero = row }
@@ -262,6 +277,27 @@ extension _KernelTable {
   static func firstNonFinite(_ points: UnsafePointer<Scalar>, rows: Int, dimension: Int) -> (
     row: Int, column: Int
   )? {
+    // Every value times 0, summed in 32 independent lanes: 0 exactly when every value is
+    // finite (x·0 is NaN for NaN and ±∞), whatever the order. Then, only for a block that
+    // holds one, the row and column.
+    let count = rows * dimension
+    let raw = UnsafeRawPointer(points)
+    let stride = MemoryLayout<Scalar>.stride
+    var first = SIMD16<Scalar>.zero
+    var second = SIMD16<Scalar>.zero
+    var index = 0
+    while index + 32 <= count {
+      first += raw.loadUnaligned(fromByteOffset: index * stride, as: SIMD16<Scalar>.self) * 0
+      second +=
+        raw.loadUnaligned(fromByteOffset: (index + 16) * stride, as: SIMD16<Scalar>.self) * 0
+      index += 32
+    }
+    var tail = Scalar.zero
+    while index < count {
+      tail += points[index] * 0
+      index += 1
+    }
+    if ((first + second).sum() + tail).isFinite { return nil }
     for row in 0..<rows {
       let line = points + row * dimension
       // A cheap sum first: it is finite exactly when every term is (barring overflow).
