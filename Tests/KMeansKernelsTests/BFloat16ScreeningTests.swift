@@ -241,6 +241,65 @@ struct BFloat16ScreeningTests {
     #expect(confirmed >= 1_488 + 128)
   }
 
+  /// Labels through `FusedKernel.assign` (the engine's entry: the screen where it applies)
+  /// with `scratch`, which lives for a pass.
+  static func engineLabels(_ problem: Problem, scratch: inout AssignmentScratch<Float>)
+    -> [Int32]
+  {
+    let norms = squaredNorms(problem)
+    var labels = [Int32](repeating: -1, count: problem.rowCount)
+    var distances = [Float](repeating: .nan, count: problem.rowCount)
+    problem.rows.withUnsafeBufferPointer { rows in
+      problem.centers.withUnsafeBufferPointer { centers in
+        norms.withUnsafeBufferPointer { norms in
+          let block = DistanceBlock(
+            points: rows.baseAddress!, rowCount: problem.rowCount, dimension: problem.dimension,
+            centers: centers.baseAddress!, centerCount: problem.centerCount,
+            centerSquaredNorms: norms.baseAddress!, distance: .squaredEuclidean)
+          FusedKernel.assign(
+            block, labels: &labels, distances: &distances, scratch: &scratch,
+            level: FusedKernel.level)
+        }
+      }
+    }
+    return labels
+  }
+
+  @Test("a worker whose call found the rows crowded labels the rest of its pass in float32")
+  func crowdedPassKeepsToFloat32() throws {
+    // The screen runs here only with AVX512_BF16 (and no KMEANS_KERNEL).
+    guard FusedKernel.screens(dimension: 64, centers: 256) else { return }
+    // 256 centers in 8 tight bunches: nearly every row is within the bound of several.
+    var crowded = Self.random(rows: 1_024, centers: 256, dimension: 64, cosine: false, seed: 5)
+    for c in 8..<256 {
+      for j in 0..<64 {
+        crowded.centers[c * 64 + j] =
+          crowded.centers[(c % 8) * 64 + j] + crowded.centers[c * 64 + j] * 1e-4
+      }
+    }
+    // The same centers spread out (each its own direction), rows near them: all decided by
+    // the screen.
+    var separated = crowded
+    for c in 0..<256 {
+      for j in 0..<64 { separated.centers[c * 64 + j] = j == c % 64 ? Float(10 + c / 64) : 0 }
+    }
+    for row in 0..<1_024 {
+      for j in 0..<64 {
+        separated.rows[row * 64 + j] =
+          separated.centers[(row % 256) * 64 + j] + crowded.rows[row * 64 + j] * 0.01
+      }
+    }
+    var fresh = AssignmentScratch<Float>()
+    #expect(Self.engineLabels(separated, scratch: &fresh) == Self.reference(separated, level: 2))
+    #expect(!fresh.screenGaveUp)
+    var pass = AssignmentScratch<Float>()
+    #expect(Self.engineLabels(crowded, scratch: &pass) == Self.reference(crowded, level: 2))
+    #expect(pass.screenGaveUp)
+    // The rest of the pass: float32, the same labels.
+    #expect(Self.engineLabels(separated, scratch: &pass) == Self.reference(separated, level: 2))
+    #expect(pass.screenGaveUp)
+  }
+
   @Test(
     "embedding-like rows (unit length, 384 columns, 256 centers): most rows decided by the screen")
   func embeddingWidth() {

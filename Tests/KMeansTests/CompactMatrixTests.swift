@@ -1,7 +1,8 @@
 import Foundation
-import KMeans
 import KMeansTestSupport
 import Testing
+
+@testable import KMeans
 
 /// Rows kept at their own width (float16, bfloat16, uint8, int8) train, predict and score to the
 /// bits of the same rows widened beforehand — over several pieces, with every algorithm, on one
@@ -36,8 +37,8 @@ struct CompactMatrixTests {
     }
   }
 
-  /// `rows` rows of `columns` values around 20 centers, stored as `element` (no zero rows);
-  /// 9,000 rows span two pieces on one thread (8,192 rows a piece), 20,000 two on two threads.
+  /// `rows` rows of `columns` values around 20 centers, stored as `element` (no zero rows):
+  /// 9,000 rows are three chunks of 4,096 rows, the last one ragged.
   static func data(_ element: CompactElement, rows: Int = 9_000, columns: Int = 6) throws
     -> CompactMatrix<Float>
   {
@@ -85,7 +86,8 @@ struct CompactMatrixTests {
     #expect(
       label == nil && compact.labels.count == widened.labels.count,
       "\(context) row \(label?.offset ?? -1)")
-    #expect(compact.model.centers.values == widened.model.centers.values, "\(context) centers")
+    let sameCenters = compact.model.centers.values == widened.model.centers.values
+    #expect(sameCenters, "\(context) centers")
     let distance = zip(compact.distances, widened.distances).enumerated().first {
       $0.element.0.bitPattern != $0.element.1.bitPattern
     }
@@ -98,25 +100,38 @@ struct CompactMatrixTests {
     "full batch: the widened rows' bits, with every algorithm, one thread or two, with weights",
     arguments: fullBatchCases)
   func fullBatch(element: CompactElement, metric: DistanceMetric) throws {
-    let small = try Self.data(element)
-    let large = try Self.data(element, rows: 20_000)
-    #expect(large.byteCount == 20_000 * 6 * element.byteCount)
+    let compact = try Self.data(element)
+    let widened = compact.widened()
+    #expect(compact.byteCount == 9_000 * 6 * element.byteCount)
+    // Not periodic in the piece size, so that a piece given another piece's weights shows.
+    let weights = (0..<compact.rowCount).map { 0.5 + Double(($0 &* 7_919) % 97) / 32 }
     for algorithm in LloydAlgorithm.allCases {
-      for threads in algorithm == .automatic ? [1, 2] : [1] {
-        let compact = threads == 1 ? small : large
-        let widened = compact.widened()
-        // Not periodic in the piece size, so that a piece given another piece's weights shows.
-        let weights = (0..<compact.rowCount).map { 0.5 + Double(($0 &* 7_919) % 97) / 32 }
+      for threads in algorithm == .automatic ? [1, 2] : [2] {
         let configuration = Self.configuration(metric, algorithm: algorithm, threads: threads)
         let context = "\(element) \(metric) \(algorithm) \(threads) threads"
+        let reference = try KMeansModel.fit(widened, configuration: configuration)
         Self.expectSame(
-          try KMeansModel.fit(compact, configuration: configuration),
-          try KMeansModel.fit(widened, configuration: configuration), context)
-        if algorithm == .automatic {
+          try KMeansModel.fit(compact, configuration: configuration), reference, context)
+        // The engine over pieces of one and of two chunks (a fit's pieces are 8 × threads
+        // chunks: one piece here): the same bits.
+        for pieceRows in [4_096, 8_192] {
+          var rows = try CompactRows(
+            compact, weights: nil, metric: metric, threadCount: threads, pieceRows: pieceRows)
+          let pieces = try TrainingLoop<Float>(configuration: configuration).train(&rows)
           Self.expectSame(
-            try KMeansModel.fit(compact, weights: weights, configuration: configuration),
+            KMeansFitResult(
+              model: pieces.model, labels: pieces.labels.map(Int.init), distances: pieces.distances),
+            reference, context + " pieces of \(pieceRows) rows")
+        }
+        if algorithm == .automatic {
+          var rows = try CompactRows(
+            compact, weights: weights, metric: metric, threadCount: threads, pieceRows: 4_096)
+          let pieces = try TrainingLoop<Float>(configuration: configuration).train(&rows)
+          Self.expectSame(
+            KMeansFitResult(
+              model: pieces.model, labels: pieces.labels.map(Int.init), distances: pieces.distances),
             try KMeansModel.fit(widened, weights: weights, configuration: configuration),
-            context + " weighted")
+            context + " weighted, pieces of 4,096 rows")
         }
       }
     }

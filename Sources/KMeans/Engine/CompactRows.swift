@@ -1,8 +1,8 @@
 import KMeansKernels
 
 /// A worker's rows kept at their own width (``CompactMatrix``), read as pieces of widened rows:
-/// `2 × threadCount` chunks a piece, so every worker has two chunks and memory holds the
-/// compact rows plus one widened piece. Pieces start on chunk boundaries, so every pass adds
+/// `8 × threadCount` chunks a piece, so that the passes run whole chunks (fewer chunks a worker
+/// would be cut into smaller calls) and memory holds the compact rows plus one widened piece. Pieces start on chunk boundaries, so every pass adds
 /// the same numbers in the same order as a pass over the widened rows in memory: the same
 /// bits. The rows are in memory, so full-batch Lloyd keeps its bounds (``isInMemory``) and
 /// seeding and mini-batches widen just the rows they draw.
@@ -39,7 +39,7 @@ struct CompactRows<Scalar: KMeansScalar>: RowSource {
     self.weights = weights
     self.metric = metric
     self.threadCount = max(1, threadCount)
-    self.pieceRows = pieceRows ?? 2 * self.threadCount * PreparedData<Scalar>.chunkRows
+    self.pieceRows = pieceRows ?? 8 * self.threadCount * PreparedData<Scalar>.chunkRows
   }
 
   /// Rows `range`, widened, checked and (under cosine) normalised in one parallel pass, as

@@ -140,7 +140,10 @@ package enum FusedKernel {
   ) {
     let d = block.dimension
     let k = block.centerCount
-    if screens(Scalar.self, level: level, runnerUp: second != nil, dimension: d, centers: k) {
+    let screened =
+      !scratch.screenGaveUp
+      && screens(Scalar.self, level: level, runnerUp: second != nil, dimension: d, centers: k)
+    if screened {
       let count = kmeans_bf16_scratch_floats(Int32(d), Int32(k))
       if scratch.screening.count < count { scratch.screening = Array(repeating: 0, count: count) }
     }
@@ -160,37 +163,40 @@ package enum FusedKernel {
           packedBlock.packedCenters = (
             UnsafePointer(packed.baseAddress!), UnsafePointer(norms.baseAddress!)
           )
-          scratch.screening.withUnsafeMutableBufferPointer { screening in
+          let inFloat32 = scratch.screening.withUnsafeMutableBufferPointer { screening in
             assignPacked(
               packedBlock, labels: labels, distances: distances, level: level, second: second,
-              screening: screening.baseAddress)
+              screening: screened ? screening.baseAddress : nil)
           }
+          if screened && 4 * inFloat32 > block.rowCount { scratch.screenGaveUp = true }
         }
       }
       return
     }
-    scratch.screening.withUnsafeMutableBufferPointer { screening in
+    let inFloat32 = scratch.screening.withUnsafeMutableBufferPointer { screening in
       assignPacked(
         block, labels: labels, distances: distances, level: level, second: second,
-        screening: screening.baseAddress)
+        screening: screened ? screening.baseAddress : nil)
     }
+    if screened && 4 * inFloat32 > block.rowCount { scratch.screenGaveUp = true }
   }
 
   /// ``assign(_:labels:distances:scratch:level:second:)`` on a block whose centers are packed;
   /// with `screening` (``screensWithBFloat16``, no runner-up), through the bfloat16 screen.
+  /// Returns the rows the screen left to float32 (0 without the screen).
   @inlinable
   static func assignPacked<Scalar: KMeansScalar>(
     _ block: DistanceBlock<Scalar>, labels: UnsafeMutablePointer<Int32>,
     distances: UnsafeMutablePointer<Scalar>, level: Int32, second: UnsafeMutablePointer<Scalar>?,
     screening: UnsafeMutablePointer<Float>?
-  ) {
+  ) -> Int {
     let d = block.dimension
     let k = block.centerCount
     let (packed, packedNorms) = block.packedCenters!
     if screens(Scalar.self, level: level, runnerUp: second != nil, dimension: d, centers: k),
       let screening
     {
-      _ = kmeans_simd_assign_bf16_f32(
+      return kmeans_simd_assign_bf16_f32(
         level, 0, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
         block.rowCount, Int32(d),
         UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
@@ -199,7 +205,7 @@ package enum FusedKernel {
         Int32(k), UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),
         UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), labels,
         UnsafeMutableRawPointer(distances).assumingMemoryBound(to: Float.self), screening)
-      return  // the distances too, as the loop below computes them
+      // The distances too, as the loop below computes them.
     } else if Scalar.self == Float.self {
       kmeans_simd_assign_f32(
         level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
@@ -222,6 +228,7 @@ package enum FusedKernel {
         ? max(0, 1 - VectorKernels.dot(point, center, d))
         : VectorKernels.squaredDistance(point, center, d)
     }
+    return 0
   }
 
   /// Every distance of the block's rows to its few centers, `rowCount × centerCount`

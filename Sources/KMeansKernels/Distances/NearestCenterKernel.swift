@@ -13,6 +13,10 @@ package struct AssignmentScratch<Scalar: KMeansScalar>: @unchecked Sendable {
   @usableFromInline var previousLabels: [Int32] = []
   /// The bfloat16 screen's centers, values and confirmation lists (``FusedKernel``).
   @usableFromInline var screening: [Float] = []
+  /// Whether a call of this pass found the rows too crowded for the bfloat16 screen (a quarter
+  /// of them needed float32): the worker's other calls of the pass go to the float32 kernel
+  /// (the same labels; the screen would cost more than it saves).
+  package var screenGaveUp = false
 
   package init() {}
 
