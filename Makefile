@@ -1,5 +1,5 @@
 # Shortcuts for swift-kmeans development. Each target is one command a user can also type.
-.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test exactness-test portability-test bench bench-mini-batch bench-peers bench-bfloat16 bench-differentiable bench-compare format fixtures docs
+.PHONY: demo test python-test interop-test export-test mpi-test fuzz sanitize memory-test exactness-test portability-test bench bench-mini-batch bench-peers bench-bfloat16 bench-half-precision bench-differentiable bench-compare format fixtures docs
 
 demo:           ## Cluster the bundled digits and report agreement with the true digits.
 	Scripts/install-dependencies.sh && swift run -c release kmeans train Data/digits.csv -k 10 --label-column digit --n-init 4
@@ -45,6 +45,9 @@ bench-peers:    ## swift-kmeans against scikit-learn and FAISS (installs them in
 
 bench-bfloat16: ## Lloyd with the bfloat16 screen against the float32 kernels, d = 384 … 1,536.
 	python3 Scripts/bench-bfloat16.py
+
+bench-half-precision: ## float16, bfloat16 and uint8 files kept compact against float32: time, memory, bits.
+	python3 Scripts/bench-half-precision.py
 
 bench-differentiable: ## Soft k-means loss + gradient against TensorFlow's GradientTape (.venv-tf).
 	python3 Scripts/bench-differentiable.py

@@ -8,8 +8,11 @@ package struct InputOptions: ParsableArguments {
   package init() {}
 
   @Argument(
-    help:
-      "The data: CSV (header optional), NumPy .npy (2-D), .fvecs/.bvecs/.ivecs, or sparse svmlight (.svm, .svmlight, .libsvm) and SciPy CSR .npz."
+    help: ArgumentHelp(
+      "The data: CSV (header optional), NumPy .npy (2-D), .fvecs/.bvecs/.ivecs, or sparse svmlight (.svm, .svmlight, .libsvm) and SciPy CSR .npz.",
+      discussion:
+        "float16, bfloat16, uint8 and int8 .npy files and .bvecs files are kept in memory at their own width and widened as they are read: the float32 file's results in half or a quarter of its memory."
+    )
   )
   package var data: String
 

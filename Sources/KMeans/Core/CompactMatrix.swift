@@ -3,7 +3,7 @@ import KMeansKernels
 @_exported import enum KMeansKernels.CompactElement
 
 /// A dense, row-major `rowCount × columnCount` matrix kept in a compact element type —
-/// float16, bfloat16, uint8 or int8 (``CompactElement``) — and trained, predicted and scored
+/// float16, bfloat16, uint8 or int8 (`CompactElement`) — and trained, predicted and scored
 /// in `Scalar` (`Float`, or `Double`): half or a quarter of a float32 matrix's memory.
 ///
 /// The engine widens the rows a piece at a time as it reads them (a few thousand rows per

@@ -89,8 +89,8 @@ struct CompactRows<Scalar: KMeansScalar>: RowSource {
   }
 
   mutating func loadAll() throws -> PreparedData<Scalar>? {
-    try PreparedData(
-      matrix.widened(rows: 0..<matrix.rowCount, threadCount: threadCount), metric: metric,
-      threadCount: threadCount, weights: weights)
+    // One piece of every row: widened and normalised in place (the weights were checked whole
+    // by init).
+    try piece(0..<matrix.rowCount)
   }
 }
