@@ -187,6 +187,8 @@ package enum LittleEndian {
     _ element: StoredElement, count: Int, from bytes: UnsafeRawPointer,
     into output: UnsafeMutablePointer<Scalar>
   ) {
+    // The compact types in vectors; the loops below are the definition (and the other types).
+    if widenInVectors(element, count: count, from: bytes, into: output) { return }
     switch element {
     case .float32:
       for index in 0..<count { output[index] = Scalar(bytes.littleEndianFloat(at: index * 4)) }
@@ -201,23 +203,19 @@ package enum LittleEndian {
         output[index] = Scalar(bytes.littleEndian(Int64.self, at: index * 8))
       }
     case .uint8:
-      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(bytes.load(fromByteOffset: index, as: UInt8.self))
       }
     case .int8:
-      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(bytes.load(fromByteOffset: index, as: Int8.self))
       }
     case .float16:
-      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(
           HalfPrecision.float(fromHalf: bytes.littleEndian(UInt16.self, at: index * 2)))
       }
     case .bfloat16:
-      if widenInVectors(element, count: count, from: bytes, into: output) { return }
       for index in 0..<count {
         output[index] = Scalar(
           HalfPrecision.float(fromBFloat16: bytes.littleEndian(UInt16.self, at: index * 2)))

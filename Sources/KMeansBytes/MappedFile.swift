@@ -112,41 +112,14 @@ package final class MappedFile: @unchecked Sendable {
   package func decodeRows<Scalar: BinaryFloatingPoint>(
     _ element: StoredElement, width: Int, rows: Range<Int>, as _: Scalar.Type = Scalar.self
   ) throws -> [Scalar] {
-    let headerBytes = 4
-    guard width >= 0,
-      case (let rowBytes, let overflow) = width.multipliedReportingOverflow(by: element.byteCount),
-      !overflow, rowBytes <= Int.max - headerBytes,
-      LittleEndian.fits(
-        offset: 0, count: rows.upperBound, width: headerBytes + rowBytes, within: length),
-      rows.lowerBound >= 0
-    else {
-      throw Failure(reason: "rows \(rows) lie past the end of the file")
-    }
-    let stride = headerBytes + width * element.byteCount
     var values = [Scalar](repeating: 0, count: rows.count * width)
-    var failure: Failure? = nil
-    let bytes =
-      try mapping == nil ? self.bytes((rows.lowerBound * stride)..<(rows.upperBound * stride)) : []
-    values.withUnsafeMutableBufferPointer { target in
-      bytes.withUnsafeBytes { copied in
-        let base =
-          mapping.map { $0 + rows.lowerBound * stride } ?? UnsafeRawPointer(copied.baseAddress!)
-        for index in 0..<rows.count {
-          let header = Int32(
-            littleEndian: (base + index * stride).loadUnaligned(as: Int32.self))
-          guard header == width else {
-            failure = Failure(
-              reason:
-                "vector \(rows.lowerBound + index) has dimension \(header), vector 0 has \(width)")
-            return
-          }
-          LittleEndian.decode(
-            element, count: width, from: base + index * stride + headerBytes,
-            into: target.baseAddress! + index * width)
-        }
+    try values.withUnsafeMutableBufferPointer { target in
+      try forEachVector(width: width, elementBytes: element.byteCount, rows: rows) {
+        index, payload in
+        LittleEndian.decode(
+          element, count: width, from: payload, into: target.baseAddress! + index * width)
       }
     }
-    if let failure { throw failure }
     return values
   }
 
@@ -154,6 +127,24 @@ package final class MappedFile: @unchecked Sendable {
   /// `width` elements of `elementBytes` bytes), headers dropped, row after row; throws for a
   /// vector of another dimension or rows past the end.
   package func vectorPayloads(width: Int, elementBytes: Int, rows: Range<Int>) throws -> [UInt8] {
+    let rowBytes = width * elementBytes
+    var payloads = [UInt8](repeating: 0, count: rows.count * rowBytes)
+    try payloads.withUnsafeMutableBytes { target in
+      try forEachVector(width: width, elementBytes: elementBytes, rows: rows) { index, payload in
+        (target.baseAddress! + index * rowBytes).copyMemory(from: payload, byteCount: rowBytes)
+      }
+    }
+    return payloads
+  }
+
+  /// Calls `body` with the position among `rows` and the payload of each vector of a TEXMEX
+  /// file (a 4-byte little-endian dimension that must equal `width`, then `width` elements of
+  /// `elementBytes` bytes), in order; throws for rows past the end or a vector of another
+  /// dimension (after the vectors before it).
+  private func forEachVector(
+    width: Int, elementBytes: Int, rows: Range<Int>,
+    _ body: (_ index: Int, _ payload: UnsafeRawPointer) -> Void
+  ) throws {
     let headerBytes = 4
     guard width >= 0, elementBytes > 0, rows.lowerBound >= 0,
       case (let rowBytes, let overflow) = width.multipliedReportingOverflow(by: elementBytes),
@@ -163,31 +154,23 @@ package final class MappedFile: @unchecked Sendable {
     else {
       throw Failure(reason: "rows \(rows) lie past the end of the file")
     }
+    guard !rows.isEmpty else { return }
     let stride = headerBytes + rowBytes
     let copied =
       try mapping == nil ? self.bytes((rows.lowerBound * stride)..<(rows.upperBound * stride)) : []
-    var payloads = [UInt8](repeating: 0, count: rows.count * rowBytes)
-    var failure: Failure? = nil
-    payloads.withUnsafeMutableBytes { target in
-      copied.withUnsafeBytes { copied in
-        guard rows.count > 0 else { return }
-        let base =
-          mapping.map { $0 + rows.lowerBound * stride } ?? UnsafeRawPointer(copied.baseAddress!)
-        for index in 0..<rows.count {
-          let header = Int32(littleEndian: (base + index * stride).loadUnaligned(as: Int32.self))
-          guard header == width else {
-            failure = Failure(
-              reason:
-                "vector \(rows.lowerBound + index) has dimension \(header), vector 0 has \(width)")
-            return
-          }
-          (target.baseAddress! + index * rowBytes).copyMemory(
-            from: base + index * stride + headerBytes, byteCount: rowBytes)
+    try copied.withUnsafeBytes { copied in
+      let base =
+        mapping.map { $0 + rows.lowerBound * stride } ?? UnsafeRawPointer(copied.baseAddress!)
+      for index in 0..<rows.count {
+        let header = Int32(littleEndian: (base + index * stride).loadUnaligned(as: Int32.self))
+        guard header == width else {
+          throw Failure(
+            reason:
+              "vector \(rows.lowerBound + index) has dimension \(header), vector 0 has \(width)")
         }
+        body(index, base + index * stride + headerBytes)
       }
     }
-    if let failure { throw failure }
-    return payloads
   }
 
   /// Releases the resident pages before byte `offset` (they are read again if asked for).

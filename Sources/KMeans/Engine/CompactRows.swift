@@ -2,9 +2,9 @@ import KMeansKernels
 
 /// A worker's rows kept at their own width (``CompactMatrix``), read as pieces of widened rows:
 /// `8 × threadCount` chunks a piece, so that the passes run whole chunks (fewer chunks a worker
-/// would be cut into smaller calls) and memory holds the compact rows plus one widened piece. Pieces start on chunk boundaries, so every pass adds
-/// the same numbers in the same order as a pass over the widened rows in memory: the same
-/// bits. The rows are in memory, so full-batch Lloyd keeps its bounds (``isInMemory``) and
+/// would be cut into smaller calls) and memory holds the compact rows plus one widened piece.
+/// Pieces start on chunk boundaries, so every pass adds the same numbers in the same order as
+/// a pass over the widened rows in memory: the same bits. The rows are in memory, so full-batch Lloyd keeps its bounds (``isInMemory``) and
 /// seeding and mini-batches widen just the rows they draw.
 struct CompactRows<Scalar: KMeansScalar>: RowSource {
   typealias Data = PreparedData<Scalar>
@@ -53,10 +53,10 @@ struct CompactRows<Scalar: KMeansScalar>: RowSource {
     if let zero = prepared.zeroRow {
       throw KMeansError.zeroRowUnderCosine(row: range.lowerBound + zero)
     }
-    return try PreparedData(
+    // The weights were checked whole by init.
+    return PreparedData(
       prepared: prepared.rows, metric: metric, threadCount: threadCount,
-      weights: weights.map { Array($0[range]) }, firstRow: range.lowerBound,
-      allowZeroWeight: true)
+      weights: weights.map { Array($0[range]) })
   }
 
   func forEachPiece(_ body: (PreparedData<Scalar>, Int) throws -> Void) throws {
@@ -89,8 +89,7 @@ struct CompactRows<Scalar: KMeansScalar>: RowSource {
   }
 
   mutating func loadAll() throws -> PreparedData<Scalar>? {
-    // One piece of every row: widened and normalised in place (the weights were checked whole
-    // by init).
+    // One piece of every row: widened and normalised in place.
     try piece(0..<matrix.rowCount)
   }
 }

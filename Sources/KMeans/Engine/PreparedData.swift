@@ -64,18 +64,13 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     }
   }
 
-  /// Points already checked and normalised for `metric` (compact rows widened and prepared
-  /// in one pass), with `weights` validated here as ``init(_:metric:threadCount:weights:firstRow:allowZeroWeight:)``
-  /// validates them.
+  /// Points already checked and normalised for `metric`, and their weights already
+  /// validated (compact rows widened and prepared in one pass, a piece of rows whose weights
+  /// were checked whole).
   init(
-    prepared points: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int,
-    weights: [Double]?, firstRow: Int, allowZeroWeight: Bool
-  ) throws {
-    if let weights {
-      try Self.validate(
-        weights: weights, rowCount: points.rowCount, firstRow: firstRow,
-        allowZeroTotal: allowZeroWeight)
-    }
+    prepared points: Matrix<Scalar>, metric: DistanceMetric, threadCount: Int, weights: [Double]?
+  ) {
+    precondition(weights == nil || weights?.count == points.rowCount, "one weight per row")
     self.init(points: points, metric: metric, threadCount: threadCount, weights: weights)
   }
 

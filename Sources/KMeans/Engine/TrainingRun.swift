@@ -59,17 +59,10 @@ package struct TrainingRun<Scalar: KMeansScalar> {
     case .sparse(let matrix, let weights):
       return try trainInMemory(SparseData.self, matrix, weights: weights)
     case .compact(let matrix, let weights):
-      var rows: CompactRows<Scalar>? = nil
-      var failure: KMeansError? = nil
-      do {
-        rows = try CompactRows(
+      var rows = try everyWorkerAgreeing {
+        try CompactRows(
           matrix, weights: weights, metric: configuration.metric, threadCount: threads)
-      } catch let error as KMeansError {
-        guard collectives.size > 1 else { throw error }
-        failure = error
       }
-      try collectives.agreeOnFailure(failure)
-      guard var rows else { throw KMeansError.emptyInput("no rows") }
       return try train(&rows)
     case .stream(let source):
       var rows = StreamRows(source, metric: configuration.metric, threadCount: threads)
@@ -85,20 +78,30 @@ package struct TrainingRun<Scalar: KMeansScalar> {
   private func trainInMemory<Data: ClusterableData<Scalar>>(
     _: Data.Type, _ input: Data.Input, weights: [Double]?
   ) throws -> Outcome {
-    var data: Data? = nil
-    var failure: KMeansError? = nil
-    do {
-      data = try Data(
+    let data = try everyWorkerAgreeing {
+      try Data(
         input, metric: configuration.metric, threadCount: configuration.resolvedThreadCount,
         weights: weights, firstRow: rowOffset, allowZeroWeight: collectives.size > 1)
+    }
+    var rows = MemoryRows(data)
+    return try train(&rows)
+  }
+
+  /// The rows `make` prepares; with several workers, every worker learns whether any failed
+  /// (``Collectives/agreeOnFailure(_:)``: a worker that failed throws its own error, the others
+  /// one naming the first rank that failed).
+  private func everyWorkerAgreeing<Rows>(_ make: () throws -> Rows) throws -> Rows {
+    var rows: Rows? = nil
+    var failure: KMeansError? = nil
+    do {
+      rows = try make()
     } catch let error as KMeansError {
       guard collectives.size > 1 else { throw error }
       failure = error
     }
     try collectives.agreeOnFailure(failure)
-    guard let data else { throw KMeansError.emptyInput("no rows") }
-    var rows = MemoryRows(data)
-    return try train(&rows)
+    guard let rows else { throw KMeansError.emptyInput("no rows") }
+    return rows
   }
 
   private func train<Rows: RowSource>(_ rows: inout Rows) throws -> Outcome

@@ -67,6 +67,17 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
     }
   }
 
+  /// Every row of a float16, bfloat16, uint8 or int8 file kept at its own width (half or a
+  /// quarter of float32's memory), widened as the engine reads it; nil for other types.
+  /// - Throws: `KMeansError/fileUnreadable(path:reason:)` when the bytes cannot be read.
+  public func readCompact() throws -> CompactMatrix<Scalar>? {
+    guard let element = type.compactElement else { return nil }
+    let byteCount = totalRows * columnCount * type.byteCount
+    let bytes = try Self.reading(path) { try file.bytes(dataOffset..<(dataOffset + byteCount)) }
+    return try CompactMatrix(
+      rowCount: totalRows, columnCount: columnCount, element: element, bytes: bytes)
+  }
+
   /// The given rows converted to `Scalar` (random access; no pages are released).
   /// - Throws: `KMeansError/shapeMismatch(_:)` for rows outside the file.
   public func rows(_ range: Range<Int>) throws -> Matrix<Scalar> {

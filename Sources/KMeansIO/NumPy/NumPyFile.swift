@@ -125,29 +125,7 @@ public enum NumPyFile {
   public static func readCompact<Scalar: KMeansScalar>(
     _ path: String, as _: Scalar.Type = Scalar.self
   ) throws -> CompactMatrix<Scalar>? {
-    let file: MappedFile
-    do {
-      file = try MappedFile(path: path)
-    } catch let failure as MappedFile.Failure {
-      throw KMeansError.fileUnreadable(
-        path: path,
-        reason: FileManager.default.fileExists(atPath: path) ? failure.reason : "no such file")
-    }
-    do {
-      var head = Data(try file.bytes(0..<min(file.length, 1 << 16)))
-      let location = try headerLocation(head, path: path)
-      if location.start + location.length > head.count {
-        head = Data(try file.bytes(0..<(location.start + location.length)))
-      }
-      let header = try parseHeader(head, path: path)
-      guard let element = header.type.compactElement else { return nil }
-      try header.checkData(fileLength: file.length, path: path)
-      let bytes = try file.bytes(header.dataOffset..<(header.dataOffset + header.byteCount))
-      return try CompactMatrix(
-        rowCount: header.rows, columnCount: header.columns, element: element, bytes: bytes)
-    } catch let failure as MappedFile.Failure {
-      throw KMeansError.fileUnreadable(path: path, reason: failure.reason)
-    }
+    try NumPyBatchReader<Scalar>(path).readCompact()
   }
 
   /// A 1-dimensional int8, uint8, int32 or int64 array held in memory; `path` names it in
