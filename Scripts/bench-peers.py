@@ -9,7 +9,7 @@ builds `kmeans` and `kmeans-bench` in release mode, writes seeded data sets unde
 bundled OpenBLAS picks its best kernel only with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset:
 they are unset for the peer processes only; our processes keep the environment they were given.
 
-    python3 Scripts/bench-peers.py [--quick] [--large] [--only NAME,...]
+    python3 Scripts/bench-peers.py [--quick] [--large] [--only NAME,...] [--repeat N]
 
 --large adds the FAISS-sized rows (1M×64 and 500k×128 at k = 4,096 and 16,384, unit 200k×384 at
 k = 1,000): about an hour on 2 cores, most of it FAISS's. Without it, large k is measured on
@@ -18,7 +18,8 @@ words, --task WORD,... the tasks likewise (e.g. --task "32 rows"). When FAISS tr
 (32 rows per center) its time runs through the `index.search` that labels every row: its train
 never assigns the rows outside the sample, and our time includes every row's label. On an
 AVX-512 machine, `KMEANS_KERNEL=avx2 make bench-peers` measures our AVX2 kernels (the peers are
-not affected).
+not affected). The runs to convergence from each side's defaults and the mini-batch runs are
+each the median (by time) of --repeat N runs (default 5); the fixed-iteration rows run once.
 """
 import json, os, subprocess, sys, time, venv
 
@@ -190,6 +191,17 @@ if "--only" in sys.argv:
 tasks = None
 if "--task" in sys.argv:
     tasks = set(sys.argv[sys.argv.index("--task") + 1].split(","))
+
+
+repeats = int(sys.argv[sys.argv.index("--repeat") + 1]) if "--repeat" in sys.argv else 5
+
+
+def median_run(job):
+    """The run of median time among `repeats` runs of `job` (each in its own process)."""
+    runs = sorted((job() for _ in range(repeats)), key=lambda result: result["seconds"])
+    result = dict(runs[len(runs) // 2])
+    result["runs"] = len(runs)
+    return result
 
 
 def wanted(task):
@@ -400,16 +412,17 @@ for name, make, k, cosine in datasets:
                            ("scikit-learn lloyd", lambda: peer("sklearn-default", data, k))]:
             if not wanted(task):
                 continue
-            print(f"  {task}: {label} …", flush=True)
-            rows.append((name, task, label, job()))
-    if "1M" in name:
+            print(f"  {task}: {label} (median of {repeats}) …", flush=True)
+            rows.append((name, task, label, median_run(job)))
+    if not sparse:
+        # scikit-learn's MiniBatchKMeans is Euclidean: on unit rows both sides run Euclidean.
         task = "mini-batch (batch 1024, defaults)"
         for label, job in [("swift-kmeans Float", lambda: ours(data, k, mini_batch=True)),
                            ("scikit-learn MiniBatchKMeans", lambda: peer("sklearn-minibatch", data, k))]:
             if not wanted(task):
                 continue
-            print(f"  {task}: {label} …", flush=True)
-            rows.append((name, task, label, job()))
+            print(f"  {task}: {label} (median of {repeats}) …", flush=True)
+            rows.append((name, task, label, median_run(job)))
 
 # Large k and embeddings, converged from each side's defaults (FAISS: random centroids, 25
 # iterations); large k also with both sides sampling 32 rows per center.
@@ -427,8 +440,8 @@ for name, make, k, cosine in large_k + [("unit 20k×384 k=100 cosine", lambda: u
     for label, job in jobs:
         if not wanted(task):
             continue
-        print(f"  {task}: {label} …", flush=True)
-        result = job()
+        print(f"  {task}: {label} (median of {repeats}) …", flush=True)
+        result = median_run(job)
         rows.append((name, task, label, result))
         if "kernel" in result:
             kernels[label] = result["kernel"]
@@ -479,6 +492,8 @@ print("×peer: ratio to the best scikit-learn/FAISS figure of the same data and 
       "better); ×bound: s/iter over 2·n·k·d / peak SGEMM.")
 print("s/iter: every engine's fit time (seeding, iterations and the final labels; not loading) "
       "over its iterations (mini-batch: its steps).")
+print(f"Converged and mini-batch rows: the run of median time of {repeats} on each side; the "
+      "fixed-iteration rows: one run.")
 print("Cosine: swift-kmeans minimises 1 − cos; the peers run Euclidean k-means on the same unit "
       "vectors (their inertia is not comparable).")
 with open(os.path.join(WORK, "results.json"), "w") as f:

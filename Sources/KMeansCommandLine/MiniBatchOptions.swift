@@ -33,7 +33,7 @@ package struct MiniBatchOptions: ParsableArguments {
     help: ArgumentHelp(
       "Rows the mini-batch centers are seeded from (a weighted sample).",
       discussion:
-        "Default: max(3 × max(batch size, k), 256 × k) rows; scikit-learn's init_size is 3 × max(batch size, k), which misses clusters on well-separated data."
+        "Default: 256 × k rows, fewer where seeding them costs more than the automatic --seeding-sample budget, never fewer than scikit-learn's 3 × max(batch size, k) (which alone misses clusters on well-separated data)."
     ))
   package var initSize: Int?
 

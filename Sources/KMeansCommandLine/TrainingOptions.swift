@@ -23,7 +23,7 @@ package struct TrainingOptions: ParsableArguments {
     help: ArgumentHelp(
       "Seed (k-means++, AFK-MC², k-MC², random) from a weighted sample of this many rows; training then uses all rows.",
       discussion:
-        "Default: automatic, a sample of max(65536, 256k) rows when the data has at least four times as many."
+        "Default: automatic. All rows while greedy k-means++ on them costs at most 2^28 multiply-adds ((2 + ln k)·n·k·d); otherwise a sample of max(2k, n / (4(2 + ln k)), 2^28 / ((2 + ln k)·k·d)) rows (all rows when that is more than half of them)."
     ))
   package var seedingSample: Int?
 

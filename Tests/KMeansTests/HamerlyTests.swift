@@ -1,7 +1,8 @@
 import Foundation
-import KMeans
 import KMeansTestSupport
 import Testing
+
+@testable import KMeans
 
 /// Hamerly's bounds must change the work, never the result.
 @Suite("Hamerly's exact bounded Lloyd")
@@ -169,5 +170,65 @@ struct SeedingSampleTests {
     #expect(sampled.model.inertia < 1.02 * full.model.inertia)
     configuration.seedingSampleSize = 10
     #expect(throws: KMeansError.self) { try configuration.validate() }
+  }
+
+  @Test("automatic seeding reads all rows within the work budget, else a sample sized by it")
+  func automaticSampleSize() {
+    func sample(_ n: Int, _ k: Int, _ d: Int) -> Int? {
+      KMeansConfiguration.automaticSeedingSample(rowCount: n, clusterCount: k, columnCount: d)
+    }
+    // (2 + ln k)·n·k·d within 2²⁸: all rows (digits, iris, small sets).
+    #expect(sample(1797, 10, 64) == nil)
+    #expect(sample(60_000, 8, 32) == nil)
+    // 20,000 embeddings of 384 at k = 100: the budget's 2²⁸ / ((2 + ln 100)·100·384) rows.
+    #expect(sample(20_000, 100, 384) == 1058)
+    // Large k: n / (4(2 + ln k)) or 2k rows, as before the budget.
+    #expect(sample(200_000, 4096, 64) == 8192)
+    #expect(sample(1_000_000, 4096, 64) == 24_231)
+    // Never more than half of the rows, never fewer than 2k.
+    #expect(sample(3000, 1000, 384) == nil)
+    for (n, k, d) in [
+      (50_000, 16, 512), (300_000, 256, 64), (40_000, 2000, 96), (20_000, 100, 384),
+    ] {
+      guard let size = sample(n, k, d) else {
+        Issue.record("no sample for \(n)×\(d), k = \(k)")
+        continue
+      }
+      #expect(size >= 2 * k && 2 * size <= n)
+      let steps = 2 + log(Double(k))
+      #expect(Double(size) >= Double(n) / (4 * steps))
+      #expect(
+        Double(size) >= Double(KMeansConfiguration.seedingWorkBudget) / (steps * Double(k * d)) - 1)
+    }
+    // Mini-batch: 256 rows a cluster within the budget, never fewer than scikit-learn's.
+    let miniBatch = MiniBatchConfiguration()
+    #expect(
+      miniBatch.automaticInitializationSize(rowCount: 20_000, clusterCount: 100, columnCount: 384)
+        == 3072)
+    #expect(
+      miniBatch.automaticInitializationSize(rowCount: 100_000, clusterCount: 64, columnCount: 32)
+        == 16_384)
+    #expect(
+      miniBatch.automaticInitializationSize(rowCount: 1_000_000, clusterCount: 256, columnCount: 64)
+        == 33_134)
+  }
+
+  @Test("fit seeds from the automatic sample: the same centers as that sample size given")
+  func automaticSampleIsUsed() throws {
+    let data = try TestData.blobs(
+      rows: 20_000, dimension: 128, clusters: 64, seed: 3, as: Float.self)
+    let size = try #require(
+      KMeansConfiguration.automaticSeedingSample(
+        rowCount: 20_000, clusterCount: 64, columnCount: 128))
+    #expect(size == 5320)
+    var configuration = KMeansConfiguration(clusterCount: 64)
+    configuration.maxIterations = 2
+    let automatic = try KMeansModel.fit(data, configuration: configuration)
+    configuration.seedingSampleSize = size
+    let given = try KMeansModel.fit(data, configuration: configuration)
+    configuration.seedingSampleSize = Int.max
+    let all = try KMeansModel.fit(data, configuration: configuration)
+    #expect(automatic.model.centers == given.model.centers)
+    #expect(automatic.model.centers != all.model.centers)
   }
 }

@@ -406,7 +406,8 @@ class MiniBatchKMeans(_BaseKMeans):
     max_no_improvement : int or None, default=10
         Stop after this many steps without improvement of the smoothed batch loss.
     init_size : int or None, default=None
-        Rows sampled for seeding; None: max(3·max(batch_size, k), 256·k).
+        Rows sampled for seeding; None: 256·k, fewer where seeding them would cost more
+        than full-batch seeding's automatic budget, never fewer than 3·max(batch_size, k).
     n_init : 'auto' or int, default='auto'
         Seedings tried on the sample (the best inertia wins); 'auto': 3 for 'random', else 1.
     reassignment_ratio : float, default=0.01

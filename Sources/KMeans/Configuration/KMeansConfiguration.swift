@@ -180,13 +180,15 @@ public struct KMeansConfiguration: Sendable, Equatable {
   public var algorithm: LloydAlgorithm = .automatic
   /// Full-batch seeding (k-means++, AFK-MC², k-MC², random) reads a seeded uniform sample of
   /// this many rows (with their weights) instead of all rows; Lloyd then runs on all rows.
-  /// Greedy k-means++ costs about (2 + ln k)·n·k·d, more than many Lloyd iterations when n and
-  /// k are large, and a sample of a few hundred rows per cluster finds the same structure.
-  /// nil (default): automatic — a sample of max(65 536, 256·k) rows when the data has at
-  /// least four times as many, all rows otherwise; from ``largeClusterCount`` clusters on, a
-  /// sample of max(2k, n / (4(2 + ln k))) rows (seeding then costs about one Lloyd pass:
-  /// at k = 4,096 on 200,000 rows it took 49 s on all rows, 4.4 s on this sample, with a
-  /// final inertia 0.2 % higher); `Int.max`: always all rows. Never with
+  /// Greedy k-means++ on s rows costs about (2 + ln k)·s·k·d multiply-adds in k passes over
+  /// the rows: on 20,000 × 384 embeddings at k = 100 that took 5 times as long as the Lloyd
+  /// iterations after it, while a sample of a few rows per cluster finds the same structure
+  /// (Lloyd on every row does the rest).
+  /// nil (default): automatic — all rows while that costs at most
+  /// ``seedingWorkBudget`` multiply-adds; otherwise a sample of
+  /// max(2k, n / (4(2 + ln k)), budget / ((2 + ln k)·k·d)) rows (seeding then costs about a
+  /// quarter of a Lloyd pass of arithmetic, or the budget, whichever is more), or all rows
+  /// when the sample would be more than half of them. `Int.max`: always all rows. Never with
   /// `tfCompat`. The sample is a priority sample (Duffield et al., 2007): rows are drawn ∝
   /// weight and keep a weight that stands for the rows left out, so heavy rows are never
   /// missed. With mini-batch training, the rows the centers are seeded from, unless
@@ -205,24 +207,33 @@ public struct KMeansConfiguration: Sendable, Equatable {
   public var miniBatch: MiniBatchConfiguration? = nil
 
   /// How many rows full-batch seeding reads from `rowCount` rows (nil: all of them).
-  func seedingSample(rowCount: Int) -> Int? {
+  func seedingSample(rowCount: Int, columnCount: Int) -> Int? {
     guard !tfCompat else { return nil }
     switch initialization {
     case .kMeansPlusPlus, .afkmc2, .kmc2, .random: break
     case .randomWithReplacement, .custom, .centers, .kMeansParallel: return nil
     }
     if let seedingSampleSize { return seedingSampleSize < rowCount ? seedingSampleSize : nil }
-    let k = effectiveClusterCount
-    if k >= Self.largeClusterCount {
-      // Large k: greedy k-means++ on s rows costs about (2 + ln k)·s·k·d at memory speed; s =
-      // n / (4(2 + ln k)) keeps that near one Lloyd pass, and 2k rows keep it a choice.
-      let size = max(2 * k, Int(Double(rowCount) / (4 * (2 + log(Double(k))))))
-      return size < rowCount ? size : nil
-    }
-    // Automatic: only when the sample is at most a quarter of the rows.
-    let size = max(65_536, 256 * k)
-    return 4 * size <= rowCount ? size : nil
+    return Self.automaticSeedingSample(
+      rowCount: rowCount, clusterCount: effectiveClusterCount, columnCount: columnCount)
   }
+
+  /// The rows automatic seeding reads (nil: all of them); see ``seedingSampleSize``.
+  static func automaticSeedingSample(rowCount n: Int, clusterCount k: Int, columnCount d: Int)
+    -> Int?
+  {
+    let steps = 2 + log(Double(k))
+    let perRow = steps * Double(k) * Double(max(1, d))
+    guard Double(n) * perRow > Double(seedingWorkBudget) else { return nil }
+    let size = max(
+      2 * k, Int((Double(n) / (4 * steps)).rounded(.up)),
+      Int(Double(seedingWorkBudget) / perRow))
+    return 2 * size <= n ? size : nil
+  }
+
+  /// The multiply-adds automatic seeding may spend on all rows (2²⁸, a few milliseconds)
+  /// before it seeds from a sample; see ``seedingSampleSize``.
+  public static let seedingWorkBudget = 1 << 28
 
   /// Which bounds full-batch Lloyd keeps with these settings, on rows where
   /// ``LloydAlgorithm/automatic`` takes them (`automatically`: dense rows in memory) or not
@@ -240,8 +251,9 @@ public struct KMeansConfiguration: Sendable, Equatable {
     }
   }
 
-  /// The number of clusters from which automatic seeding reads a sample sized for large k
-  /// (see ``seedingSampleSize``).
+  /// The number of clusters from which automatic seeding used to read a sample sized for
+  /// large k; automatic seeding is now sized by ``seedingWorkBudget`` for every k.
+  @available(*, deprecated, message: "automatic seeding is sized by seedingWorkBudget for every k")
   public static let largeClusterCount = 512
 
   /// A configuration for `clusterCount` clusters with every other field at its default.

@@ -42,7 +42,9 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
   ) throws {
     guard data.rowCount > 0 else { throw KMeansError.emptyInput("the data has no rows") }
     guard data.columnCount > 0 else { throw KMeansError.emptyInput("the data has no columns") }
-    if let bad = RowChecks.firstNonFinite(data.denseRows) {
+    let (values, nonFinite, zeroRow) = RowChecks.prepared(
+      data.denseRows, normalize: metric == .cosine, threadCount: threadCount)
+    if let bad = nonFinite {
       throw KMeansError.nonFiniteValue(row: firstRow + bad.row, column: bad.column)
     }
     if let weights {
@@ -50,12 +52,11 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
         weights: weights, rowCount: data.rowCount, firstRow: firstRow,
         allowZeroTotal: allowZeroWeight)
     }
+    if let zeroRow { throw KMeansError.zeroRowUnderCosine(row: firstRow + zeroRow) }
     self.weights = weights
     self.metric = metric
     self.threadCount = threadCount
-    if metric == .cosine {
-      let (values, zeroRow) = RowChecks.normalizedRows(data.denseRows)
-      if let zeroRow { throw KMeansError.zeroRowUnderCosine(row: firstRow + zeroRow) }
+    if let values {
       // swift-format-ignore: NeverUseForceTry
       self.points = try! Matrix(
         rowCount: data.rowCount, columnCount: data.columnCount, values: values)
@@ -179,12 +180,12 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
 
   func candidatePotentials(
     _ candidates: PreparedCenters<Scalar>, closest: inout [Scalar],
-    candidateDistances: inout [Scalar], pending: Int?
+    candidateDistances: inout [Scalar], rowNorms: inout [Scalar], pending: Int?
   ) -> [Double] {
     SeedingPass.candidatePotentials(
       rows, candidates: candidates.kernel, distance: kernelDistance, weights: weights,
       chunkRows: Self.chunkRows, threadCount: threadCount, closest: &closest,
-      candidateDistances: &candidateDistances, pending: pending)
+      candidateDistances: &candidateDistances, rowNorms: &rowNorms, pending: pending)
   }
 
   func deserialized(_ message: [Double], weights: [Double]?) -> PreparedData {

@@ -100,6 +100,7 @@ extension TrainingLoop {
     let chosen = entries.prefix(size).sorted { $0.row < $1.row }
     let localRows = chosen.map { $0.row - offset }.filter { $0 >= 0 && $0 < (rows.rowCount ?? 0) }
     let local = try rows.fetchRows(localRows)
+    if collectives.size == 1, !weighted, let local { return local }
     let message = try collectives.gatherJoined(local?.serialized(Array(0..<localRows.count)) ?? [])
     let anyWeighted = try collectives.sum(weighted ? 1 : 0) > 0
     let weights = anyWeighted ? chosen.map { max($0.weight, threshold) } : nil

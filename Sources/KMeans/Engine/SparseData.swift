@@ -108,7 +108,7 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
 
   func candidatePotentials(
     _ candidates: PreparedCenters<Scalar>, closest: inout [Scalar],
-    candidateDistances: inout [Scalar], pending: Int?
+    candidateDistances: inout [Scalar], rowNorms _: inout [Scalar], pending: Int?
   ) -> [Double] {
     SeedingPass.candidatePotentials(
       rows, candidates: candidates.transposed ?? candidates.kernel.transposed(),

@@ -65,10 +65,11 @@ protocol ClusterableData<Scalar>: Sendable {
   /// Σ (x − mean)² per column over every row (zeros included), in row order.
   func columnSquaredDeviations(from mean: [Double]) -> [Double]
   /// Greedy k-means++'s pass (see `SeedingPass`): per chunk, Σ wᵢ·min(closestᵢ, dᵢⱼ) for
-  /// each candidate j.
+  /// each candidate j. `rowNorms` starts empty and keeps what the kernels compute once for
+  /// every step (dense rows: ‖x‖²).
   func candidatePotentials(
     _ candidates: PreparedCenters<Scalar>, closest: inout [Scalar],
-    candidateDistances: inout [Scalar], pending: Int?
+    candidateDistances: inout [Scalar], rowNorms: inout [Scalar], pending: Int?
   ) -> [Double]
 
   // MARK: Rows

@@ -146,7 +146,8 @@ struct TrainingLoop<Scalar: KMeansScalar> {
         configuration: configuration, mode: .fullBatch, restart: restart)
       try seed(
         &trainer, rows: &rows, restart: restart, totalRows: scale.rowCount,
-        sampleSize: configuration.seedingSample(rowCount: scale.rowCount))
+        sampleSize: configuration.seedingSample(
+          rowCount: scale.rowCount, columnCount: rows.columnCount))
       var state = LoopState()
       step.reset()
       let run = try runSteps(
@@ -182,7 +183,8 @@ struct TrainingLoop<Scalar: KMeansScalar> {
       n,
       max(
         miniBatch.initializationSize ?? configuration.seedingSampleSize
-          ?? max(3 * max(miniBatch.batchSize, k), 256 * k), k))
+          ?? miniBatch.automaticInitializationSize(
+            rowCount: n, clusterCount: k, columnCount: rows.columnCount), k))
     var sample: Rows.Data? = nil
     return try bestOfRestarts(configuration.restarts) { restart in
       var candidate = try KMeansTrainer<Scalar>(

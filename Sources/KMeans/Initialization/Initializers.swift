@@ -134,6 +134,7 @@ extension SeedableData {
     var (chosen, closest) = seedingStart(existing: existing, random: &random)
     let m = max(1, candidates)
     var buffer = [Scalar](repeating: 0, count: n * m)
+    var rowNorms: [Scalar] = []
     // Σ w·D² per chunk, in row order.
     var totals = seedingChunkTotals(closest)
     // The winner of the previous step: its distances are still in the buffer, and `closest`
@@ -155,7 +156,7 @@ extension SeedableData {
       }
       let partials = candidatePotentials(
         prepareCenters(rowsMatrix(candidateRows)), closest: &closest, candidateDistances: &buffer,
-        pending: previous)
+        rowNorms: &rowNorms, pending: previous)
       var best = 0
       var bestPotential = Double.infinity
       for column in 0..<m {

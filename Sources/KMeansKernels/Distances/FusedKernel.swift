@@ -235,10 +235,13 @@ package enum FusedKernel {
   /// row-major: ‖x‖² − 2x·c + ‖c‖² clamped at 0, or 1 − x·c (the formulas of the GEMM path),
   /// the dot products from the SIMD kernel for a few centers (two rows × six centers in
   /// registers, the centers read in place). k-means++ uses it for its 2 + ln k candidates a
-  /// step, where a GEMM spends as long packing the rows as multiplying them.
+  /// step, where a GEMM spends as long packing the rows as multiplying them. `rowNorms`: the
+  /// rows' ‖x‖² as ``VectorKernels/dot(_:_:_:)`` gives them (k-means++ computes them once for
+  /// all its steps), or nil to compute them here.
   @inlinable
   package static func candidateDistances<Scalar: KMeansScalar>(
-    _ block: DistanceBlock<Scalar>, output: UnsafeMutablePointer<Scalar>
+    _ block: DistanceBlock<Scalar>, rowNorms: UnsafePointer<Scalar>? = nil,
+    output: UnsafeMutablePointer<Scalar>
   ) {
     let d = block.dimension
     let m = block.centerCount
@@ -262,7 +265,7 @@ package enum FusedKernel {
         for j in 0..<m { line[j] = max(0, 1 - line[j]) }
       } else {
         let point = block.points + row * d
-        let rowNorm = VectorKernels.dot(point, point, d)
+        let rowNorm = rowNorms?[row] ?? VectorKernels.dot(point, point, d)
         for j in 0..<m { line[j] = max(0, rowNorm - 2 * line[j] + block.centerSquaredNorms[j]) }
       }
     }

@@ -33,13 +33,14 @@ package enum SeedingPass {
   /// One step of greedy k-means++ over dense rows: lowers `closest` by column `pending` of the
   /// previous step's `candidateDistances` (the winner's distances), writes every row's
   /// distances to the m candidates into `candidateDistances` (`n × m`), and returns per chunk
-  /// Σ wᵢ·min(closestᵢ, dᵢⱼ) for each candidate j (`chunks × m`).
+  /// Σ wᵢ·min(closestᵢ, dᵢⱼ) for each candidate j (`chunks × m`). `rowNorms` keeps the rows'
+  /// ‖x‖² from the first step on (squared Euclidean with the SIMD kernels; else unused).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   package static func candidatePotentials<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, candidates: KernelCenters<Scalar>, distance: DistanceKind,
     weights: [Double]?, chunkRows: Int, threadCount: Int, closest: inout [Scalar],
-    candidateDistances: inout [Scalar], pending: Int?
+    candidateDistances: inout [Scalar], rowNorms: inout [Scalar], pending: Int?
   ) -> [Double] {
     let d = rows.columnCount
     let m = candidates.count
@@ -47,10 +48,20 @@ package enum SeedingPass {
     // With the SIMD kernels, each tile of rows runs against the candidates in registers;
     // otherwise GEMM tiles.
     let simd = FusedKernel.level > 0
+    // ‖x‖² once for every step (the same dot products the kernel would take each step).
+    let needsNorms = simd && distance == .squaredEuclidean
+    if needsNorms && rowNorms.count != rows.rowCount {
+      rowNorms = rows.withPointer { points in
+        (0..<rows.rowCount).map { row in
+          VectorKernels.dot(points + row * d, points + row * d, d)
+        }
+      }
+    }
+    let norms = needsNorms ? rowNorms : []
     return candidates.withBlock(rows, distance: distance) { block in
       let shared = UnsafeSendable(block)
       return frame(
-        rowCount: rows.rowCount, width: m, weights: weights, chunkRows: chunkRows,
+        rowCount: rows.rowCount, width: m, dimension: d, weights: weights, chunkRows: chunkRows,
         threadCount: threadCount, closest: &closest, candidateDistances: &candidateDistances,
         pending: pending
       ) { range, output in
@@ -61,7 +72,11 @@ package enum SeedingPass {
           part.rowCount = min(tile, range.upperBound - start)
           let target = output + (start - range.lowerBound) * m
           if simd {
-            FusedKernel.candidateDistances(part, output: target)
+            norms.withUnsafeBufferPointer { norms in
+              FusedKernel.candidateDistances(
+                part, rowNorms: needsNorms ? norms.baseAddress.map { $0 + start } : nil,
+                output: target)
+            }
           } else {
             Scalar._kernels.allDistances(part, target)
           }
@@ -71,7 +86,7 @@ package enum SeedingPass {
     }
   }
 
-  /// ``candidatePotentials(_:candidates:distance:weights:chunkRows:threadCount:closest:candidateDistances:pending:)``
+  /// ``candidatePotentials(_:candidates:distance:weights:chunkRows:threadCount:closest:candidateDistances:rowNorms:pending:)``
   /// for sparse rows, the candidates transposed.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
@@ -81,11 +96,15 @@ package enum SeedingPass {
     candidateDistances: inout [Scalar], pending: Int?
   ) -> [Double] {
     let first = rows.firstRow
+    // The work per row is its nonzeros.
+    let averageNonzeros = max(
+      1, (rows.rowOffsets[first + rows.rowCount] - rows.rowOffsets[first]) / max(1, rows.rowCount))
     return rows.withRows { sparseRows in
       candidates.withCenters(distance: distance) { centerView in
         let shared = UnsafeSendable((sparseRows, centerView))
         return frame(
-          rowCount: rows.rowCount, width: candidates.count, weights: weights,
+          rowCount: rows.rowCount, width: candidates.count,
+          dimension: averageNonzeros, weights: weights,
           chunkRows: chunkRows, threadCount: threadCount, closest: &closest,
           candidateDistances: &candidateDistances, pending: pending
         ) { range, output in
@@ -101,14 +120,18 @@ package enum SeedingPass {
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   static func frame<Scalar: KMeansScalar>(
-    rowCount n: Int, width m: Int, weights: [Double]?, chunkRows: Int, threadCount: Int,
+    rowCount n: Int, width m: Int, dimension: Int, weights: [Double]?, chunkRows: Int,
+    threadCount: Int,
     closest: inout [Scalar], candidateDistances: inout [Scalar], pending: Int?,
     distances: @Sendable (_ rows: Range<Int>, _ output: UnsafeMutablePointer<Scalar>) -> Void
   ) -> [Double] {
     precondition(closest.count == n && candidateDistances.count >= n * m)
     let chunks = (n + chunkRows - 1) / chunkRows
-    // Few chunks for the workers (a 2,000-row seeding sample is one chunk): the distances are
-    // computed on pieces of 512 rows, then each chunk's sums, in row order as always.
+    // A step of less than about 2²² multiply-adds (d = 384, m = 6: under 1,800 rows) runs on
+    // one thread: waking the workers costs more than they save. Few chunks for the workers
+    // (a 4,000-row seeding sample is one chunk): the distances are computed on pieces of 512
+    // rows, then each chunk's sums, in row order as always.
+    let threadCount = n * m * dimension >= 1 << 22 ? threadCount : 1
     let piecesPerChunk =
       threadCount > 1 && chunks < 8 * threadCount ? max(1, chunkRows / 512) : 1
     let pieceRows = (chunkRows + piecesPerChunk - 1) / piecesPerChunk

@@ -96,22 +96,20 @@ package enum Widening {
     _ element: CompactElement, _ bytes: RowStorage<UInt8>, columnCount: Int, rows: Range<Int>,
     threadCount: Int, normalize: Bool, as _: Scalar.Type = Scalar.self
   ) -> (values: [Scalar], nonFinite: (row: Int, column: Int)?, zeroRow: Int?) {
-    // Each block's first non-finite value and first zero row, reduced in block order.
-    let nonFinite = LockedValue([Int: (row: Int, column: Int)]())
-    let zeroRows = LockedValue([Int: Int]())
+    let nonFinite = FirstByBlock<(row: Int, column: Int)>()
+    let zeroRows = FirstByBlock<Int>()
     let values = widenBlocks(
       element, bytes, columnCount: columnCount, rows: rows, threadCount: threadCount
     ) { (start: UnsafeMutablePointer<Scalar>, block, first, blockRows) in
       if let bad = Scalar._kernels.firstNonFinite(start, blockRows, columnCount) {
-        nonFinite.withLock { $0[block] = (first + bad.row, bad.column) }
+        nonFinite.report((first + bad.row, bad.column), block: block)
         return
       }
       if normalize, let zero = Scalar._kernels.normalizeRows(start, blockRows, columnCount, start) {
-        zeroRows.withLock { $0[block] = first + zero }
+        zeroRows.report(first + zero, block: block)
       }
     }
-    let firstNonFinite = nonFinite.withLock { $0.min { $0.key < $1.key }?.value }
-    return (values, firstNonFinite, zeroRows.withLock { $0.min { $0.key < $1.key }?.value })
+    return (values, nonFinite.first, zeroRows.first)
   }
 
   /// Widens rows `rows` into a new array in blocks of about 256 KiB of output (so that each
@@ -129,8 +127,8 @@ package enum Widening {
     guard count > 0 else { return [] }
     let width = element.byteCount
     let level = FusedKernel.level
-    let rowsPerBlock = max(1, (1 << 18) / max(1, columnCount * MemoryLayout<Scalar>.stride))
-    let blocks = (rows.count + rowsPerBlock - 1) / rowsPerBlock
+    let blocks = RowBlocks(
+      rowCount: rows.count, bytesPerRow: columnCount * MemoryLayout<Scalar>.stride)
     return [Scalar](unsafeUninitializedCapacity: count) { output, initialized in
       bytes.withUnsafeBufferPointer { source in
         let shared = UnsafeSendable(
@@ -138,15 +136,13 @@ package enum Widening {
             UnsafeRawPointer(source.baseAddress! + rows.lowerBound * columnCount * width),
             output.baseAddress!
           ))
-        parallelFor(chunkCount: blocks, threadCount: blocks > 1 ? threadCount : 1) { block, _ in
-          let first = block * rowsPerBlock
-          let blockRows = min(rows.count, first + rowsPerBlock) - first
+        blocks.forEach(threadCount: threadCount) { block, blockRows in
           let (input, target) = shared.value
-          let start = target + first * columnCount
+          let start = target + blockRows.lowerBound * columnCount
           widen(
-            element, input + first * columnCount * width, count: blockRows * columnCount,
-            into: start, level: level)
-          body(start, block, first, blockRows)
+            element, input + blockRows.lowerBound * columnCount * width,
+            count: blockRows.count * columnCount, into: start, level: level)
+          body(start, block, blockRows.lowerBound, blockRows.count)
         }
       }
       initialized = count

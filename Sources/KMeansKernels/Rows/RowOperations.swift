@@ -26,6 +26,53 @@ package enum RowChecks {
     return (output, zeroRow)
   }
 
+  /// ``firstNonFinite(_:)`` and, with `normalize`, ``normalizedRows(_:)`` in one parallel
+  /// pass over blocks of about 256 KiB (each block checked, then scaled into the new array
+  /// while it is in cache): the same values and the same first bad row and column.
+  /// - Returns: the unit rows (nil without `normalize`, or when a value is not finite), the
+  ///   first (row, column) holding NaN or ±∞, and under `normalize` the first zero row.
+  @_specialize(where Scalar == Float)
+  @_specialize(where Scalar == Double)
+  package static func prepared<Scalar: KMeansScalar>(
+    _ rows: DenseRows<Scalar>, normalize: Bool, threadCount: Int
+  ) -> (values: [Scalar]?, nonFinite: (row: Int, column: Int)?, zeroRow: Int?) {
+    let n = rows.rowCount
+    let d = rows.columnCount
+    let blocks = RowBlocks(rowCount: n, bytesPerRow: d * MemoryLayout<Scalar>.stride)
+    let nonFinite = FirstByBlock<(row: Int, column: Int)>()
+    let zeroRows = FirstByBlock<Int>()
+    let values = rows.withPointer { base -> [Scalar]? in
+      let input = UnsafeSendable(base)
+      guard normalize, n * d > 0 else {
+        blocks.forEach(threadCount: threadCount) { block, range in
+          let source = input.value + range.lowerBound * d
+          if let bad = Scalar._kernels.firstNonFinite(source, range.count, d) {
+            nonFinite.report((range.lowerBound + bad.row, bad.column), block: block)
+          }
+        }
+        return nil
+      }
+      return [Scalar](unsafeUninitializedCapacity: n * d) { output, initialized in
+        let target = UnsafeSendable(output.baseAddress!)
+        blocks.forEach(threadCount: threadCount) { block, range in
+          let source = input.value + range.lowerBound * d
+          if let bad = Scalar._kernels.firstNonFinite(source, range.count, d) {
+            nonFinite.report((range.lowerBound + bad.row, bad.column), block: block)
+            return
+          }
+          if let zero = Scalar._kernels.normalizeRows(
+            source, range.count, d, target.value + range.lowerBound * d)
+          {
+            zeroRows.report(range.lowerBound + zero, block: block)
+          }
+        }
+        initialized = n * d
+      }
+    }
+    if let bad = nonFinite.first { return (nil, bad, nil) }
+    return (values, nil, zeroRows.first)
+  }
+
   /// The distance between rows `first` and `second` of `rows`: ‖x − y‖², or 1 − x·y for unit
   /// rows, clamped at 0.
   @_specialize(where Scalar == Float)
