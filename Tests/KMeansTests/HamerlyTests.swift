@@ -110,6 +110,19 @@ struct HamerlyTests {
     if savesWork { #expect(work.dropFirst().reduce(0, +) < work.dropFirst().count * rows) }
   }
 
+  // 96 columns × 200 centers: a shape the bfloat16 screen takes on CPUs with AVX512_BF16, so
+  // that Lloyd's labels come through the screen and Hamerly's (which need a runner-up) from
+  // the float32 kernel. Five times as many centers as blobs: the bounds save little here.
+  @Test(
+    "embedding widths (the bfloat16 screen's shapes): the same as Lloyd, both metrics",
+    arguments: DistanceMetric.allCases)
+  func screenedWidths(metric: DistanceMetric) throws {
+    let data = try TestData.blobs(rows: 3000, dimension: 96, clusters: 40, seed: 8, as: Float.self)
+    try expectSameAsLloyd(
+      { try KMeansModel.fit(data, configuration: $0) }, k: 200, metric: metric, rows: 3000,
+      maxIterations: 12, savesWork: false)
+  }
+
   @Test("cosine (bounds between unit vectors): the same as Lloyd, Float and Double")
   func cosine() throws {
     let data = try TestData.blobs(rows: 6000, dimension: 10, clusters: 25, seed: 2, as: Double.self)
