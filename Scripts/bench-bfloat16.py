@@ -3,8 +3,8 @@
 
     python3 Scripts/bench-bfloat16.py [--threads T] [--quick]
 
-For each data set — the bundled-benchmark sentence embeddings (20,000 × 384, unit rows, from
-Scripts/bench-peers.py's cache when present) and unit-length mixtures at d = 384, 768 and
+For each data set — the peer benchmark's unit blobs (20,000 × 384 rows scaled to unit length,
+from Scripts/bench-peers.py's cache when present) and unit-length mixtures at d = 384, 768 and
 1,536 — and each k, `kmeans train --algorithm lloyd` runs from the same initial centers with
 the default kernel (on CPUs with AVX512_BF16: "fused AVX-512, bfloat16 screening"), with
 `KMEANS_KERNEL=avx512` (the float32 AVX-512 kernel alone) and with `KMEANS_KERNEL=avx2`. It
@@ -65,7 +65,7 @@ def data_sets(np, quick):
     sets = []
     embeddings = ROOT / ".build" / "bench-peers" / "unit-20000x384.npy"
     if embeddings.exists():
-        sets.append(("sentence embeddings 20k×384", embeddings, [100, 1000]))
+        sets.append(("unit blobs 20k×384", embeddings, [100, 1000]))
     for rows, dimension, ks in [
         (100_000, 384, [256, 1024]),
         (50_000, 768, [256, 1024]),
