@@ -23,7 +23,7 @@ package struct TrainingOptions: ParsableArguments {
     help: ArgumentHelp(
       "Seed (k-means++, AFK-MC², k-MC², random) from a weighted sample of this many rows; training then uses all rows.",
       discussion:
-        "Default: automatic. All rows while greedy k-means++ on them costs at most 2^28 multiply-adds ((2 + ln k)·n·k·d); otherwise a sample of max(2k, n / (4(2 + ln k)), 2^28 / ((2 + ln k)·k·d), 256k) rows, 256k only where that costs at most two Lloyd passes; all rows when the sample would be more than an eighth of them."
+        "Default: automatic. All rows while greedy k-means++ on them costs at most 2^28 multiply-adds ((2 + ln k)·n·k·d); otherwise a sample of max(2k, 2^28 / ((2 + ln k)·k·d), s) rows, s = 256k where that costs at most two Lloyd passes, else n / (4(2 + ln k)); all rows when the sample would be more than an eighth of them."
     ))
   package var seedingSample: Int?
 

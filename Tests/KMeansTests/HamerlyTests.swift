@@ -201,6 +201,8 @@ struct SeedingSampleTests {
     // 256 rows a cluster where that costs at most two Lloyd passes.
     #expect(sample(1_000_000, 256, 64) == 65_536)
     #expect(sample(500_000, 128, 128) == 32_768)
+    // A stream of 4M rows keeps a small sample in memory.
+    #expect(sample(4_194_304, 64, 64) == 16_384)
     // A sample of more than an eighth of the rows: all rows.
     #expect(sample(3000, 1000, 384) == nil)
     #expect(sample(100_000, 64, 32) == nil)
@@ -213,7 +215,7 @@ struct SeedingSampleTests {
       }
       #expect(size >= 2 * k && 8 * size <= n)
       let steps = 2 + log(Double(k))
-      #expect(Double(size) >= Double(n) / (4 * steps))
+      #expect(Double(size) >= min(Double(n) / (4 * steps), Double(256 * k)))
       #expect(
         Double(size) >= Double(KMeansConfiguration.seedingWorkBudget) / (steps * Double(k * d)) - 1)
     }

@@ -181,16 +181,16 @@ public struct KMeansConfiguration: Sendable, Equatable {
   /// Full-batch seeding (k-means++, AFK-MC², k-MC², random) reads a seeded uniform sample of
   /// this many rows (with their weights) instead of all rows; Lloyd then runs on all rows.
   /// Greedy k-means++ on s rows costs about (2 + ln k)·s·k·d multiply-adds in k passes over
-  /// the rows: on 20,000 × 384 embeddings at k = 100 that took 5 times as long as the Lloyd
-  /// iterations after it, while a sample of a few rows per cluster finds the same structure
+  /// the rows: on 20,000 unit rows of 384 columns at k = 100 it took 5 times as long as the
+  /// Lloyd iterations after it, while a sample of a few rows per cluster finds the same structure
   /// (Lloyd on every row does the rest).
   /// nil (default): automatic — all rows while that costs at most
-  /// ``seedingWorkBudget`` multiply-adds; otherwise a sample of
-  /// max(2k, n / (4(2 + ln k)), budget / ((2 + ln k)·k·d), 256k) rows, the last only where
-  /// 256 rows a cluster cost at most two Lloyd passes of arithmetic (well-separated blobs need
-  /// them: 100k × 32 at k = 64 missed a blob in 3 of 6 seeds from 21,000 rows, in none from all
-  /// rows) — unless that is more than an eighth of the rows, when all rows are read (a sample
-  /// that saves less is not worth its risk). `Int.max`: always all rows. Never with
+  /// ``seedingWorkBudget`` multiply-adds; otherwise a sample of max(2k, budget / ((2 + ln k)·k·d),
+  /// s) rows, s = 256k where 256 rows a cluster cost at most two Lloyd passes of arithmetic
+  /// (well-separated blobs need them: 100k × 32 at k = 64 missed a blob in 3 of 6 seeds from
+  /// 21,000 rows, in none from all rows), else n / (4(2 + ln k)), about a quarter of a pass —
+  /// unless that is more than an eighth of the rows, when all rows are read (a sample that
+  /// saves less is not worth its risk). `Int.max`: always all rows. Never with
   /// `tfCompat`. The sample is a priority sample (Duffield et al., 2007): rows are drawn ∝
   /// weight and keep a weight that stands for the rows left out, so heavy rows are never
   /// missed. With mini-batch training, the rows the centers are seeded from, unless
@@ -227,11 +227,11 @@ public struct KMeansConfiguration: Sendable, Equatable {
     let steps = 2 + log(Double(k))
     let perRow = steps * Double(k) * Double(max(1, d))
     guard Double(n) * perRow > Double(seedingWorkBudget) else { return nil }
-    // 256 rows a cluster where seeding them costs at most two Lloyd passes of arithmetic.
-    let perCluster = Double(256 * k) * steps <= Double(2 * n) ? 256 * k : 0
-    let size = max(
-      2 * k, Int((Double(n) / (4 * steps)).rounded(.up)),
-      Int(Double(seedingWorkBudget) / perRow), perCluster)
+    // 256 rows a cluster where seeding them costs at most two Lloyd passes of arithmetic;
+    // elsewhere (large k, few rows a cluster) about a quarter of a pass.
+    let affordable = Double(256 * k) * steps <= Double(2 * n)
+    let share = affordable ? 256 * k : Int((Double(n) / (4 * steps)).rounded(.up))
+    let size = max(2 * k, Int(Double(seedingWorkBudget) / perRow), share)
     return 8 * size <= n ? size : nil
   }
 

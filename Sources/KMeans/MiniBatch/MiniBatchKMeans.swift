@@ -26,7 +26,7 @@ public struct MiniBatchConfiguration: Sendable, Equatable {
   /// scikit-learn's 3 × max(batchSize, k), at most all rows. scikit-learn's `init_size` of
   /// 3 × max(batchSize, k) on well-separated blobs (100k×32, k = 64) missed a cluster in 4 of 6
   /// seeds, ending at 1.25–1.31× the full-batch inertia; with 256 rows per cluster every seed
-  /// ended within 0.01 % of it. On 20,000 × 384 embeddings at k = 100, seeding 256 × k rows
+  /// ended within 0.01 % of it. On 20,000 unit rows of 384 columns at k = 100, seeding 256 × k rows
   /// (all of them) took 0.24 s of a 0.37 s run; the budget keeps it to 3,072 rows. Set
   /// 3 × max(batchSize, k) for scikit-learn's figure.
   public var initializationSize: Int? = nil
