@@ -10,7 +10,8 @@
 #   frozen centers and an emptied cluster, cosine rows. Left out (the same threaded passes
 #   again, at more sizes, which take minutes under TSan; the plain run checks their bits):
 #   CombinationTests, AutomaticChoiceTests, the sparse rows (the same parallel-for over another
-#   kernel) and the other Hamerly and Yinyang sizes. Also
+#   kernel), the other Hamerly and Yinyang sizes, and the automatic seeding size's tests (the
+#   seeding sample's threaded pass is SeedingSampleTests/sampledSeeding's). Also
 #   left out: the command-line tests (they start the plain `kmeans` binary, so its progress bar
 #   is not instrumented) and the MPI watchdog thread (MPI itself is not built with TSan; the
 #   watchdog is checked for real in mpi-tests.sh).
@@ -29,7 +30,7 @@ cd "$(dirname "$0")/.."
 Scripts/install-dependencies.sh
 which=${1:-both}
 
-thread_filter="NearestCenterKernelTests/parallelForCoversEveryChunk|SoftAssignmentDeterminismTests|ConfigurationWalkTests|LloydTests|HamerlyTests/(sameAsLloydEverywhere|cosine|floatDigits)|YinyangTests/weighted|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests|SampleWeightTests"
+thread_filter="NearestCenterKernelTests/parallelForCoversEveryChunk|SoftAssignmentDeterminismTests|ConfigurationWalkTests|LloydTests|HamerlyTests/(sameAsLloydEverywhere|cosine|floatDigits)|YinyangTests/weighted|MiniBatchTests|StreamingTests|DistributedTests|SeedingSampleTests/sampledSeeding|SampleWeightTests"
 address_filter="KMeansIOTests|KMeansEstimatorTests|KMeansInteropTests|ModelPersistenceTests|ErrorTests|AgreementArgumentTests|ABITests"
 
 if [ "$which" = thread ] || [ "$which" = both ]; then

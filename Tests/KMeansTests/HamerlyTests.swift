@@ -117,10 +117,10 @@ struct HamerlyTests {
     "embedding widths (the bfloat16 screen's shapes): the same as Lloyd, both metrics",
     arguments: DistanceMetric.allCases)
   func screenedWidths(metric: DistanceMetric) throws {
-    let data = try TestData.blobs(rows: 3000, dimension: 96, clusters: 40, seed: 8, as: Float.self)
+    let data = try TestData.blobs(rows: 1200, dimension: 96, clusters: 40, seed: 8, as: Float.self)
     try expectSameAsLloyd(
-      { try KMeansModel.fit(data, configuration: $0) }, k: 200, metric: metric, rows: 3000,
-      maxIterations: 12, savesWork: false)
+      { try KMeansModel.fit(data, configuration: $0) }, k: 200, metric: metric, rows: 1200,
+      maxIterations: 8, savesWork: false)
   }
 
   @Test("cosine (bounds between unit vectors): the same as Lloyd, Float and Double")
