@@ -465,6 +465,90 @@ KM_ACCUMULATE(accumulate_neon, , float64x2_t, 2, KM_WIDEN_128, vdupq_n_f64, vld1
 #endif
 #undef KM_ACCUMULATE
 
+// ---- finiteness --------------------------------------------------------------------------
+
+// Whether a value's exponent field is all ones (NaN or ±∞), on its bits.
+#define KM_NONFINITE_32(bits) (((bits) & 0x7F800000u) == 0x7F800000u)
+#define KM_NONFINITE_64(bits) (((bits) & 0x7FF0000000000000ull) == 0x7FF0000000000000ull)
+
+// Each value's bits (copied out, not aliased) tested in order.
+#define KM_ALL_FINITE_PORTABLE(NAME, T, BITS, NONFINITE)                                      \
+  static int NAME(const T *values, long count) {                                              \
+    int bad = 0;                                                                              \
+    for (long i = 0; i < count; i++) {                                                        \
+      BITS bits;                                                                              \
+      __builtin_memcpy(&bits, values + i, sizeof bits);                                       \
+      bad |= NONFINITE(bits);                                                                 \
+    }                                                                                         \
+    return !bad;                                                                              \
+  }
+KM_ALL_FINITE_PORTABLE(all_finite_portable_f32, float, uint32_t, KM_NONFINITE_32)
+KM_ALL_FINITE_PORTABLE(all_finite_portable_f64, double, uint64_t, KM_NONFINITE_64)
+#undef KM_ALL_FINITE_PORTABLE
+
+#if KMEANS_X86
+// Four vectors a step (W values each): each value's bits ANDed with the exponent mask and
+// compared with it; the comparisons ORed, tested once a step.
+#define KM_ALL_FINITE_512(NAME, T, W, SET1, CMPEQ, MASK, PORTABLE, EXPONENT)                   \
+  __attribute__((target("avx512f"))) static int NAME(const T *values, long count) {          \
+    const __m512i mask = SET1(EXPONENT);                                                      \
+    long i = 0;                                                                               \
+    for (; i + 4 * W <= count; i += 4 * W) {                                                  \
+      MASK bad = 0;                                                                           \
+      for (int part = 0; part < 4 * W; part += W)                                             \
+        bad |= CMPEQ(_mm512_and_si512(_mm512_loadu_si512((const void *)(values + i + part)), \
+                                      mask),                                                  \
+                     mask);                                                                   \
+      if (bad) return 0;                                                                      \
+    }                                                                                         \
+    return PORTABLE(values + i, count - i);                                                   \
+  }
+#define KM_ALL_FINITE_256(NAME, T, W, SET1, CMPEQ, PORTABLE, EXPONENT)                        \
+  __attribute__((target("avx2"))) static int NAME(const T *values, long count) {             \
+    const __m256i mask = SET1(EXPONENT);                                                      \
+    long i = 0;                                                                               \
+    for (; i + 4 * W <= count; i += 4 * W) {                                                  \
+      __m256i bad = _mm256_setzero_si256();                                                   \
+      for (int part = 0; part < 4 * W; part += W) {                                           \
+        __m256i bits = _mm256_loadu_si256((const __m256i *)(values + i + part));              \
+        bad = _mm256_or_si256(bad, CMPEQ(_mm256_and_si256(bits, mask), mask));                \
+      }                                                                                       \
+      if (!_mm256_testz_si256(bad, bad)) return 0;                                            \
+    }                                                                                         \
+    return PORTABLE(values + i, count - i);                                                   \
+  }
+KM_ALL_FINITE_512(all_finite_avx512_f32, float, 16, _mm512_set1_epi32, _mm512_cmpeq_epi32_mask,
+                  __mmask16, all_finite_portable_f32, 0x7F800000)
+KM_ALL_FINITE_512(all_finite_avx512_f64, double, 8, _mm512_set1_epi64, _mm512_cmpeq_epi64_mask,
+                  __mmask8, all_finite_portable_f64, 0x7FF0000000000000ll)
+KM_ALL_FINITE_256(all_finite_avx2_f32, float, 8, _mm256_set1_epi32, _mm256_cmpeq_epi32,
+                  all_finite_portable_f32, 0x7F800000)
+KM_ALL_FINITE_256(all_finite_avx2_f64, double, 4, _mm256_set1_epi64x, _mm256_cmpeq_epi64,
+                  all_finite_portable_f64, 0x7FF0000000000000ll)
+#undef KM_ALL_FINITE_512
+#undef KM_ALL_FINITE_256
+#endif
+
+int kmeans_simd_all_finite_f32(int level, const float *values, long count) {
+#if KMEANS_X86
+  if (level == 2) return all_finite_avx512_f32(values, count);
+  if (level == 1) return all_finite_avx2_f32(values, count);
+#endif
+  (void)level;
+  return all_finite_portable_f32(values, count);
+}
+
+int kmeans_simd_all_finite_f64(int level, const double *values, long count) {
+#if KMEANS_X86
+  if (level == 2) return all_finite_avx512_f64(values, count);
+  if (level == 1) return all_finite_avx2_f64(values, count);
+#endif
+  (void)level;
+  return all_finite_portable_f64(values, count);
+}
+#undef KM_NONFINITE_32
+#undef KM_NONFINITE_64
+
 void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d,
                                 const int32_t *labels, const double *weights, int lower,
                                 int upper, double *sums, long *counts, double *weight_totals) {

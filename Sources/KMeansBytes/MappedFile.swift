@@ -90,15 +90,16 @@ package final class MappedFile: @unchecked Sendable {
       throw Failure(reason: "\(count) values at byte \(offset) lie past the end of the file")
     }
     let byteCount = count * element.byteCount
-    var values = [Scalar](repeating: 0, count: count)
-    guard count > 0 else { return values }
+    guard count > 0 else { return [] }
     if let mapping {
-      values.withUnsafeMutableBufferPointer { target in
+      // Every value is written by the decoding: no zero fill first.
+      return [Scalar](unsafeUninitializedCapacity: count) { target, initialized in
         LittleEndian.decode(
           element, count: count, from: mapping + offset, into: target.baseAddress!)
+        initialized = count
       }
-      return values
     }
+    var values = [Scalar](repeating: 0, count: count)
     LittleEndian.decode(
       element, count: count, from: Data(try bytes(offset..<(offset + byteCount))), at: 0,
       into: &values)

@@ -1,3 +1,4 @@
+import CKMeansSIMD
 import Testing
 
 @testable import KMeansKernels
@@ -74,5 +75,115 @@ struct RowPreparationTests {
       #expect(prepared.nonFinite == nil)
       #expect(RowChecks.normalizedRows(Self.view(values, columns)).zeroRow == 341)
     }
+  }
+
+  @Test("rows copied into huge pages (over 8 MiB) keep the serial pass's bits")
+  func largeCopy() {
+    let columns = 384
+    let values = Self.rows(6_000, columns)
+    #expect(values.count * MemoryLayout<Float>.stride >= LargePages.minimumBytes)
+    let serial = RowChecks.normalizedRows(Self.view(values, columns))
+    let prepared = RowChecks.prepared(Self.view(values, columns), normalize: true, threadCount: 2)
+    #expect(prepared.values?.map(\.bitPattern) == serial.values.map(\.bitPattern))
+  }
+
+  /// Column moments by their definition: each block's rows summed in row order from zero,
+  /// then the blocks' totals added in block order.
+  static func blockedMoments(_ values: [Float], _ columns: Int, mean: [Double]?) -> [Double] {
+    let n = values.count / columns
+    let blockRows = RowChecks.momentBlockRows(rowCount: n)
+    var totals = [Double](repeating: 0, count: columns)
+    for start in stride(from: 0, to: max(n, 1), by: blockRows) {
+      var block = [Double](repeating: 0, count: columns)
+      for row in start..<min(n, start + blockRows) {
+        for column in 0..<columns {
+          let value = Double(values[row * columns + column])
+          if let mean {
+            block[column] += (value - mean[column]) * (value - mean[column])
+          } else {
+            block[column] += value
+          }
+        }
+      }
+      for column in 0..<columns {
+        totals[column] = n <= blockRows ? block[column] : totals[column] + block[column]
+      }
+    }
+    return totals
+  }
+
+  // Blocks of 1,024 rows up to 65,536 rows, then 64 blocks (70,000 rows: 1,094 a block).
+  @Test(
+    "column sums and squared deviations: block sums in block order, the same bits on 1 and 2 threads",
+    arguments: [1, 1_023, 1_024, 1_025, 5_000, 70_000])
+  func columnMoments(rows: Int) {
+    let columns = 5
+    let values = Self.rows(rows, columns)
+    let mean = (0..<columns).map { Double($0) - 2.5 }
+    let exactSums = (0..<columns).map { column in
+      (0..<rows).reduce(0.0) { $0 + Double(values[$1 * columns + column]) }
+    }
+    for threads in [1, 2] {
+      let sums = RowChecks.columnMoments(
+        Self.view(values, columns), weights: nil, mean: nil, threadCount: threads)
+      let deviations = RowChecks.columnMoments(
+        Self.view(values, columns), weights: nil, mean: mean, threadCount: threads)
+      #expect(
+        sums.map(\.bitPattern) == Self.blockedMoments(values, columns, mean: nil).map(\.bitPattern))
+      #expect(
+        deviations.map(\.bitPattern)
+          == Self.blockedMoments(values, columns, mean: mean).map(\.bitPattern))
+      for column in 0..<columns {
+        #expect(
+          abs(sums[column] - exactSums[column]) <= 1e-9 * max(1, abs(exactSums[column]))
+            * Double(rows))
+        #expect(deviations[column] > 0)
+      }
+    }
+  }
+
+  /// The levels of the finiteness scan this machine can run: the portable loop, AVX2, AVX-512.
+  static var scanLevels: [Int32] { (0...kmeans_simd_level()).filter { $0 <= 2 } }
+
+  // Across the vector steps (64 floats and 32 doubles with AVX-512, 32 and 16 with AVX2) and
+  // their tails.
+  @Test(
+    "the finiteness scan finds NaN and ±∞ at every position, float and double, at every level",
+    arguments: [1, 15, 16, 31, 32, 33, 63, 64, 65, 130, 200])
+  func finitenessScan(count: Int) {
+    let specials: [Double] = [.nan, .infinity, -.infinity, .signalingNaN]
+    for level in Self.scanLevels {
+      var floats = (0..<count).map { Float($0) * 0.5 - 3 }
+      var doubles = floats.map(Double.init)
+      // Finite extremes are finite.
+      floats[count / 2] = .greatestFiniteMagnitude
+      doubles[count / 2] = -.greatestFiniteMagnitude
+      #expect(kmeans_simd_all_finite_f32(level, floats, count) == 1)
+      #expect(kmeans_simd_all_finite_f64(level, doubles, count) == 1)
+      for position in Set([0, count / 3, count - 1]) {
+        for special in specials {
+          var badFloats = floats
+          var badDoubles = doubles
+          badFloats[position] = Float(special)
+          badDoubles[position] = special
+          #expect(kmeans_simd_all_finite_f32(level, badFloats, count) == 0)
+          #expect(kmeans_simd_all_finite_f64(level, badDoubles, count) == 0)
+        }
+      }
+    }
+  }
+
+  @Test("the first bad double in row order is named")
+  func firstBadDouble() {
+    let columns = 7
+    var values = Self.rows(300, columns).map(Double.init)
+    values[250 * columns + 1] = .infinity
+    values[40 * columns + 6] = .nan
+    let rows = DenseRows(storage: values, rowCount: 300, columnCount: columns)
+    let found = RowChecks.firstNonFinite(rows)
+    #expect(found?.row == 40 && found?.column == 6)
+    let clean = DenseRows(
+      storage: Self.rows(300, columns).map(Double.init), rowCount: 300, columnCount: columns)
+    #expect(RowChecks.firstNonFinite(clean) == nil)
   }
 }

@@ -100,6 +100,11 @@ void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d
                                 const int32_t *labels, const double *weights, int lower,
                                 int upper, double *sums, long *counts, double *weight_totals);
 
+/// 1 when none of `count` values is NaN or ±∞ (an exponent field of all ones), else 0:
+/// 64 floats (32 doubles) a step with AVX-512, 32 (16) with AVX2.
+int kmeans_simd_all_finite_f32(int level, const float *values, long count);
+int kmeans_simd_all_finite_f64(int level, const double *values, long count);
+
 /// 1 when the CPU and OS support AVX512_BF16 (vdpbf16ps) besides AVX-512F, else 0.
 int kmeans_simd_has_bf16(void);
 

@@ -214,10 +214,12 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     return best
   }
 
-  func columnSums() -> [Double] { RowChecks.columnMoments(rows, weights: nil, mean: nil) }
+  func columnSums() -> [Double] {
+    RowChecks.columnMoments(rows, weights: nil, mean: nil, threadCount: threadCount)
+  }
 
   func columnSquaredDeviations(from mean: [Double]) -> [Double] {
-    RowChecks.columnMoments(rows, weights: nil, mean: mean)
+    RowChecks.columnMoments(rows, weights: nil, mean: mean, threadCount: threadCount)
   }
 
   /// The rows, flattened for a collective (values only).

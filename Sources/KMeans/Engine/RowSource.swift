@@ -174,8 +174,11 @@ struct StreamRows<Data: ClusterableData>: RowSource {
   }
 }
 
-/// Rows per piece of a stream: a multiple of both chunk sizes.
-let streamPieceRows = 16 * AssignmentPass.denseChunkRows
+/// Rows per piece of a stream: a multiple of both chunk sizes, and small enough (12 MiB of
+/// 384 float32 columns) that a piece decoded from the file is still in cache when it is
+/// checked, assigned and summed (65,536-row pieces made each of those a pass over memory: a
+/// pass over 1M × 384 float16 rows took 0.43 s instead of 0.30 s).
+let streamPieceRows = 2 * AssignmentPass.denseChunkRows
 
 extension StreamRows {
   /// Dense rows from `source`, prepared for `metric` on `threadCount` workers.
