@@ -87,59 +87,92 @@ struct RowPreparationTests {
     #expect(prepared.values?.map(\.bitPattern) == serial.values.map(\.bitPattern))
   }
 
-  /// Column moments by their definition: each block's rows summed in row order from zero,
-  /// then the blocks' totals added in block order.
-  static func blockedMoments(_ values: [Float], _ columns: Int, mean: [Double]?) -> [Double] {
+  /// Column moments by their definition: each block's mean from its sum in row order, its
+  /// squared deviations in row order, the blocks merged in block order.
+  static func blockedMoments(_ values: [Double], _ columns: Int) -> ColumnMoments {
     let n = values.count / columns
-    let blockRows = RowChecks.momentBlockRows(rowCount: n)
-    var totals = [Double](repeating: 0, count: columns)
-    for start in stride(from: 0, to: max(n, 1), by: blockRows) {
-      var block = [Double](repeating: 0, count: columns)
-      for row in start..<min(n, start + blockRows) {
+    let blockRows = ColumnMoments.blockRows(rowCount: n)
+    var total = ColumnMoments(columnCount: columns)
+    for start in stride(from: 0, to: n, by: blockRows) {
+      let rows = start..<min(n, start + blockRows)
+      var mean = [Double](repeating: 0, count: columns)
+      var deviations = [Double](repeating: 0, count: columns)
+      for row in rows {
+        for column in 0..<columns { mean[column] += values[row * columns + column] }
+      }
+      for column in 0..<columns { mean[column] *= 1 / Double(rows.count) }
+      for row in rows {
         for column in 0..<columns {
-          let value = Double(values[row * columns + column])
-          if let mean {
-            block[column] += (value - mean[column]) * (value - mean[column])
-          } else {
-            block[column] += value
-          }
+          let deviation = values[row * columns + column] - mean[column]
+          deviations[column] += deviation * deviation
         }
       }
-      for column in 0..<columns {
-        totals[column] = n <= blockRows ? block[column] : totals[column] + block[column]
-      }
+      total.merge(
+        ColumnMoments(count: Double(rows.count), mean: mean, squaredDeviations: deviations))
     }
-    return totals
+    return total
+  }
+
+  /// Each column's variance by two plain passes over all rows.
+  static func twoPassVariances(_ values: [Double], _ columns: Int) -> [Double] {
+    let n = values.count / columns
+    return (0..<columns).map { column in
+      let mean = (0..<n).reduce(0.0) { $0 + values[$1 * columns + column] } / Double(n)
+      return (0..<n).reduce(0.0) {
+        $0 + (values[$1 * columns + column] - mean) * (values[$1 * columns + column] - mean)
+      } / Double(n)
+    }
   }
 
   // Blocks of 1,024 rows up to 65,536 rows, then 64 blocks (70,000 rows: 1,094 a block).
   @Test(
-    "column sums and squared deviations: block sums in block order, the same bits on 1 and 2 threads",
+    "column moments: block moments merged in block order, the same bits on 1 and 2 threads",
     arguments: [1, 1_023, 1_024, 1_025, 5_000, 70_000])
   func columnMoments(rows: Int) {
     let columns = 5
-    let values = Self.rows(rows, columns)
-    let mean = (0..<columns).map { Double($0) - 2.5 }
-    let exactSums = (0..<columns).map { column in
-      (0..<rows).reduce(0.0) { $0 + Double(values[$1 * columns + column]) }
-    }
+    let floats = Self.rows(rows, columns)
+    let values = floats.map(Double.init)
+    let expected = Self.blockedMoments(values, columns)
+    let variances = Self.twoPassVariances(values, columns)
     for threads in [1, 2] {
-      let sums = RowChecks.columnMoments(
-        Self.view(values, columns), weights: nil, mean: nil, threadCount: threads)
-      let deviations = RowChecks.columnMoments(
-        Self.view(values, columns), weights: nil, mean: mean, threadCount: threads)
+      let moments = ColumnMoments(Self.view(floats, columns), threadCount: threads)
+      #expect(moments.count == Double(rows))
+      #expect(moments.mean.map(\.bitPattern) == expected.mean.map(\.bitPattern))
       #expect(
-        sums.map(\.bitPattern) == Self.blockedMoments(values, columns, mean: nil).map(\.bitPattern))
-      #expect(
-        deviations.map(\.bitPattern)
-          == Self.blockedMoments(values, columns, mean: mean).map(\.bitPattern))
+        moments.squaredDeviations.map(\.bitPattern)
+          == expected.squaredDeviations.map(\.bitPattern))
       for column in 0..<columns {
-        #expect(
-          abs(sums[column] - exactSums[column]) <= 1e-9 * max(1, abs(exactSums[column]))
-            * Double(rows))
-        #expect(deviations[column] > 0)
+        let variance = moments.squaredDeviations[column] / Double(rows)
+        #expect(abs(variance - variances[column]) <= 1e-12 * max(1, variances[column]))
       }
     }
+  }
+
+  @Test("merged moments are the moments of the union, stable far from the origin")
+  func mergedMoments() {
+    let columns = 3
+    // Values near 10⁹ with variances of about 1: Σx² − (Σx)²/n would lose every digit (its
+    // rounding alone is about 10² here); the merged moments keep six.
+    let values = Self.rows(3_000, columns).map { 1e9 + Double($0) / 16 }
+    let whole = Self.blockedMoments(values, columns)
+    var halves = Self.blockedMoments(Array(values[..<(1_000 * columns)]), columns)
+    halves.merge(Self.blockedMoments(Array(values[(1_000 * columns)...]), columns))
+    var withEmpty = ColumnMoments(columnCount: columns)
+    withEmpty.merge(whole)
+    withEmpty.merge(ColumnMoments(columnCount: columns))
+    #expect(withEmpty == whole)
+    let variances = Self.twoPassVariances(values, columns)
+    for column in 0..<columns {
+      #expect(variances[column] > 0.5)
+      for moments in [whole, halves] {
+        let variance = moments.squaredDeviations[column] / moments.count
+        #expect(abs(variance - variances[column]) <= 1e-6 * variances[column])
+      }
+    }
+    #expect(halves.count == 3_000)
+    let packed = ColumnMoments(packed: whole.packed[...], columnCount: columns)
+    #expect(packed == whole)
+    #expect(abs(whole.meanVariance - variances.reduce(0, +) / 3) <= 1e-6 * whole.meanVariance)
   }
 
   /// The levels of the finiteness scan this machine can run: the portable loop, AVX2, AVX-512.

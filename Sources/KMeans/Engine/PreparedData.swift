@@ -214,13 +214,7 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     return best
   }
 
-  func columnSums() -> [Double] {
-    RowChecks.columnMoments(rows, weights: nil, mean: nil, threadCount: threadCount)
-  }
-
-  func columnSquaredDeviations(from mean: [Double]) -> [Double] {
-    RowChecks.columnMoments(rows, weights: nil, mean: mean, threadCount: threadCount)
-  }
+  func columnMoments() -> ColumnMoments { ColumnMoments(rows, threadCount: threadCount) }
 
   /// The rows, flattened for a collective (values only).
   func serialized(_ rowIndices: [Int]) -> [Double] {

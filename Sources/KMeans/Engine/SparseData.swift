@@ -239,6 +239,16 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
     matrix.dense().converted(to: Double.self)
   }
 
+  /// The moments from two passes over the stored values: the column sums, then the squared
+  /// deviations from their means.
+  func columnMoments() -> ColumnMoments {
+    let count = Double(rowCount)
+    let mean = count > 0 ? columnSums().map { $0 / count } : columnSums()
+    return ColumnMoments(
+      count: count, mean: mean, squaredDeviations: columnSquaredDeviations(from: mean))
+  }
+
+  /// Σ x per column, over the stored values in order.
   func columnSums() -> [Double] {
     var sums = [Double](repeating: 0, count: columnCount)
     for position in 0..<matrix.nonZeroCount {

@@ -60,10 +60,9 @@ protocol ClusterableData<Scalar>: Sendable {
   func allDistances(to centers: PreparedCenters<Scalar>) -> [Scalar]
   /// Every distance to every center as a `rows × k` matrix.
   func allScoresMatrix(to centers: PreparedCenters<Scalar>) -> Matrix<Scalar>
-  /// Σ x per column, in row order (unweighted: the tolerance's scale is scikit-learn's).
-  func columnSums() -> [Double]
-  /// Σ (x − mean)² per column over every row (zeros included), in row order.
-  func columnSquaredDeviations(from mean: [Double]) -> [Double]
+  /// The rows' count, column means and squared deviations from them (unweighted: the
+  /// tolerance's scale is scikit-learn's).
+  func columnMoments() -> ColumnMoments
   /// Greedy k-means++'s pass (see `SeedingPass`): per chunk, Σ wᵢ·min(closestᵢ, dᵢⱼ) for
   /// each candidate j. `rowNorms` starts empty and keeps what the kernels compute once for
   /// every step (dense rows: ‖x‖²).

@@ -43,37 +43,37 @@ struct TrainingLoop<Scalar: KMeansScalar> {
   // MARK: Data scale
 
   /// The rows over all workers and the mean over features of the per-feature variance
-  /// (scikit-learn's scale for `tolerance`), from two passes: the column means, then the
-  /// squared deviations from them. Also checks that some row has a positive weight.
+  /// (scikit-learn's scale for `tolerance`), from one pass: each piece's ``ColumnMoments``,
+  /// merged in piece order, then (over MPI) the workers' merged in rank order. Also checks
+  /// that some row has a positive weight.
   func dataScale<Rows: RowSource>(_ rows: inout Rows, needsVariance: Bool) throws -> (
     rowCount: Int, variance: Double
   ) where Rows.Data.Scalar == Scalar {
     let d = rows.columnCount
-    var sums = [Double](repeating: 0, count: d + 2)
+    var totals = [0.0, 0.0]
+    var moments = ColumnMoments(columnCount: needsVariance ? d : 0)
     try rows.forEachPiece { piece, _ in
+      if needsVariance { moments.merge(piece.columnMoments()) }
+      totals[0] += Double(piece.rowCount)
+      totals[1] += piece.totalWeight
+    }
+    if collectives.size > 1 {
+      try collectives.sum(&totals)
       if needsVariance {
-        let columns = piece.columnSums()
-        for column in 0..<d { sums[column] += columns[column] }
+        let parts = try collectives.gather(moments.packed)
+        moments = ColumnMoments(columnCount: d)
+        for part in parts {
+          moments.merge(ColumnMoments(packed: part[...], columnCount: d))
+        }
       }
-      sums[d] += Double(piece.rowCount)
-      sums[d + 1] += piece.totalWeight
     }
-    if collectives.size > 1 { try collectives.sum(&sums) }
-    let n = sums[d]
+    let n = totals[0]
     guard n > 0 else { throw KMeansError.emptyInput("the data has no rows") }
-    guard sums[d + 1] > 0 else {
+    guard totals[1] > 0 else {
       throw KMeansError.invalidConfiguration(
-        "the sample weights sum to \(sums[d + 1]); at least one must be positive")
+        "the sample weights sum to \(totals[1]); at least one must be positive")
     }
-    guard needsVariance else { return (Int(n), 0) }
-    let mean = (0..<d).map { sums[$0] / n }
-    var deviations = [Double](repeating: 0, count: d)
-    try rows.forEachPiece { piece, _ in
-      let part = piece.columnSquaredDeviations(from: mean)
-      for column in 0..<d { deviations[column] += part[column] }
-    }
-    if collectives.size > 1 { try collectives.sum(&deviations) }
-    return (Int(n), deviations.reduce(0, +) / (n * Double(d)))
+    return (Int(n), needsVariance ? moments.meanVariance : 0)
   }
 
   /// A run's state to continue from (a checkpoint).

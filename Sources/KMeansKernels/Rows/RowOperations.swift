@@ -102,54 +102,6 @@ package enum RowChecks {
     }
   }
 
-  /// The rows a block of ``columnMoments(_:weights:mean:threadCount:)`` sums: 1,024, or more
-  /// where that would make over 64 blocks. It depends on `rowCount` alone, so the totals'
-  /// bits do not depend on the thread count.
-  package static func momentBlockRows(rowCount: Int) -> Int {
-    max(1024, (rowCount + 63) / 64)
-  }
-
-  /// Per column: Σ x (with `mean` nil), or Σ (x − mean)² (with `mean`), in `Double`: each
-  /// block of ``momentBlockRows(rowCount:)`` rows summed in row order (the blocks in parallel),
-  /// then the blocks' totals added in block order.
-  @_specialize(where Scalar == Float)
-  @_specialize(where Scalar == Double)
-  package static func columnMoments<Scalar: KMeansScalar>(
-    _ rows: DenseRows<Scalar>, weights: [Double]?, mean: [Double]?, threadCount: Int = 1
-  ) -> [Double] {
-    let n = rows.rowCount
-    let d = rows.columnCount
-    let blockRows = momentBlockRows(rowCount: n)
-    let blockCount = max(1, (n + blockRows - 1) / blockRows)
-    var blockTotals = [Double](repeating: 0, count: blockCount * d)
-    rows.withPointer { base in
-      blockTotals.withUnsafeMutableBufferPointer { totalsBuffer in
-        let shared = UnsafeSendable((base, totalsBuffer.baseAddress!))
-        parallelFor(chunkCount: blockCount, threadCount: threadCount) { block, _ in
-          let (base, totalsBase) = shared.value
-          let totals = totalsBase + block * d
-          for row in (block * blockRows)..<min(n, (block + 1) * blockRows) {
-            let line = base + row * d
-            if let mean {
-              for column in 0..<d {
-                let deviation = Double(line[column]) - mean[column]
-                totals[column] += deviation * deviation
-              }
-            } else {
-              for column in 0..<d { totals[column] += Double(line[column]) }
-            }
-          }
-        }
-      }
-    }
-    guard blockCount > 1 else { return blockTotals }
-    var totals = [Double](repeating: 0, count: d)
-    for block in 0..<blockCount {
-      for column in 0..<d { totals[column] += blockTotals[block * d + column] }
-    }
-    return totals
-  }
-
   /// The given rows, copied in the given order (row-major values).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
