@@ -79,11 +79,14 @@ package final class MappedFile: @unchecked Sendable {
     return bytes
   }
 
-  /// `count` elements of `element` from byte `offset`, converted to `Scalar`.
+  /// `count` elements of `element` from byte `offset`, converted to `Scalar`. A mapped file's
+  /// values are decoded in up to `threadCount` parts at once where there are at least 2¹⁶ of
+  /// them a part (each value converts alone: the same bits).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   package func decode<Scalar: BinaryFloatingPoint>(
-    _ element: StoredElement, count: Int, at offset: Int, as _: Scalar.Type = Scalar.self
+    _ element: StoredElement, count: Int, at offset: Int, as _: Scalar.Type = Scalar.self,
+    threadCount: Int = 1
   ) throws -> [Scalar] {
     guard LittleEndian.fits(offset: offset, count: count, width: element.byteCount, within: length)
     else {
@@ -93,9 +96,23 @@ package final class MappedFile: @unchecked Sendable {
     guard count > 0 else { return [] }
     if let mapping {
       // Every value is written by the decoding: no zero fill first.
+      let parts = max(1, min(threadCount, count >> 16))
       return [Scalar](unsafeUninitializedCapacity: count) { target, initialized in
-        LittleEndian.decode(
-          element, count: count, from: mapping + offset, into: target.baseAddress!)
+        let base = UnsafeSendablePointers(
+          source: UnsafeRawPointer(mapping + offset), target: target.baseAddress!)
+        let width = element.byteCount
+        let decodePart: @Sendable (Int) -> Void = { part in
+          let lower = count * part / parts
+          let upper = count * (part + 1) / parts
+          LittleEndian.decode(
+            element, count: upper - lower, from: base.source + lower * width,
+            into: base.target + lower)
+        }
+        if parts == 1 {
+          decodePart(0)
+        } else {
+          DispatchQueue.concurrentPerform(iterations: parts, execute: decodePart)
+        }
         initialized = count
       }
     }
@@ -187,4 +204,11 @@ package final class MappedFile: @unchecked Sendable {
 
   /// Forgets what was released (after a rewind).
   package func resetRelease() { released = 0 }
+}
+
+/// A mapped file's bytes and a decoding's target, shared by the parts decoded at once (each
+/// part reads and writes its own range).
+private struct UnsafeSendablePointers<Scalar>: @unchecked Sendable {
+  let source: UnsafeRawPointer
+  let target: UnsafeMutablePointer<Scalar>
 }

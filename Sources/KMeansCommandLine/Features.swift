@@ -141,9 +141,10 @@ package enum StreamSource<Scalar: KMeansScalar> {
 
 extension InputOptions {
   /// The data file as a stream, with the sample weights asked for: `--weight-column` from the
-  /// CSV file itself, `--weights FILE` read beside it batch for batch.
+  /// CSV file itself, `--weights FILE` read beside it batch for batch; a `.npy` file's rows
+  /// converted on `threadCount` threads (nil: one per active core).
   package func openStream<Scalar: KMeansScalar>(
-    _: Scalar.Type, weightOptions: WeightOptions?
+    _: Scalar.Type, weightOptions: WeightOptions?, threadCount: Int?
   ) throws -> StreamSource<Scalar> {
     if isSparse {
       if columns != nil || labelColumn != nil || weightOptions?.weightColumn != nil {
@@ -167,7 +168,10 @@ extension InputOptions {
       }
       options.weightColumn = CSVColumn(weightColumn)
     }
-    let source = try openBatchSource(data, csvOptions: options, as: Scalar.self)
+    let source = try openBatchSource(
+      data, csvOptions: options,
+      decodingThreadCount: threadCount ?? ProcessInfo.processInfo.activeProcessorCount,
+      as: Scalar.self)
     guard let path = weightOptions?.weights else { return .dense(source) }
     return .dense(try WeightedBatches(source, weights: try weightStream(path)))
   }

@@ -70,6 +70,43 @@ struct StreamingTests {
     }
   }
 
+  /// A version 1.0 `.npy` file of `rows × columns` float16 values, NaN and ±∞ among them.
+  static func float16File(_ path: String, rows: Int, columns: Int) throws -> [Float] {
+    var header = "{'descr': '<f2', 'fortran_order': False, 'shape': (\(rows), \(columns)), }"
+    while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+    header += "\n"
+    var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
+    bytes += [UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+    bytes += Array(header.utf8)
+    var values: [Float] = []
+    for index in 0..<(rows * columns) {
+      let pattern = UInt16(truncatingIfNeeded: index &* 40_503)
+      let value = Float16(bitPattern: pattern)
+      values.append(Float(value))
+      bytes += [UInt8(pattern & 0xFF), UInt8(pattern >> 8)]
+    }
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return values
+  }
+
+  @Test(
+    "a mapped float16 file decodes to the same bits on 1, 2 and 3 threads",
+    arguments: [1, 2, 3])
+  func parallelDecoding(threads: Int) throws {
+    let directory = try temporaryDirectoryURL()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("half.npy").path
+    // 700 × 384 values: three parts of at least 2¹⁶ on 3 threads.
+    let expected = try Self.float16File(path, rows: 700, columns: 384)
+    let reader = try NumPyBatchReader<Float>(path)
+    reader.decodingThreadCount = threads
+    var source = reader
+    var decoded: [Float] = []
+    while let batch = try source.nextBatch(maxRows: 650) { decoded += batch.values }
+    #expect(decoded.map(\.bitPattern) == expected.map(\.bitPattern))
+    #expect(expected.contains { $0.isNaN } && expected.contains { $0.isInfinite })
+  }
+
   @Test("streamed predict equals in-memory predict; streamed labels file round-trips")
   func streamedPredict() throws {
     let directory = try temporaryDirectoryURL()

@@ -56,7 +56,7 @@ extension KMeansCommand {
       }
       let writer = try NumPyLabelWriter(path: output ?? "")
       let summary: StreamingKMeans.Summary
-      switch try options.openStream(Scalar.self, weightOptions: nil) {
+      switch try options.openStream(Scalar.self, weightOptions: nil, threadCount: threads) {
       case .dense(var source):
         summary = try StreamingKMeans.predict(&source, model: model, threadCount: threads) {
           labels, _ in try writer.append(labels)

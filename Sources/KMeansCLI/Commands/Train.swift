@@ -215,7 +215,9 @@ extension KMeansCommand {
         csvLabels?.append(contentsOf: labels)
         predicted.append(contentsOf: labels)
       }
-      switch try input.openStream(Scalar.self, weightOptions: training.weightOptions) {
+      switch try input.openStream(
+        Scalar.self, weightOptions: training.weightOptions, threadCount: training.threads)
+      {
       case .dense(var source):
         model = try KMeansModel.fit(source, configuration: configuration, observer: observer).model
         finish()
@@ -270,14 +272,7 @@ extension KMeansCommand {
         }, isCancelled: { Interrupt.isRequested })
       let training: KMeansEstimator<Scalar>.TrainingReport
       if stream {
-        switch try input.openStream(Scalar.self, weightOptions: self.training.weightOptions) {
-        case .dense(let source):
-          training = try trainer.train(
-            source, steps: estimator.steps, maxSteps: estimator.maxSteps, observer: observer)
-        case .sparse(let source):
-          training = try trainer.train(
-            source, steps: estimator.steps, maxSteps: estimator.maxSteps, observer: observer)
-        }
+        training = try trainStreamed(trainer, observer: observer)
       } else {
         let (features, names, _, weights) = try input.loadFeatures(
           Scalar.self, weightOptions: self.training.weightOptions)
@@ -329,6 +324,23 @@ extension KMeansCommand {
         fitted, rows: features.rowCount, columns: features.columnCount,
         sizes: clusterSizes(labels, clusterCount: model.clusterCount), agreement: agreement,
         seconds: Date().timeIntervalSince(started), summaryFile: training.summaryFile)
+    }
+
+    /// Trains `trainer` on the data file read a piece at a time (`--model-dir` with
+    /// `--stream`).
+    func trainStreamed<Scalar: KMeansScalar>(
+      _ trainer: KMeansEstimator<Scalar>, observer: TrainingObserver
+    ) throws -> KMeansEstimator<Scalar>.TrainingReport {
+      switch try input.openStream(
+        Scalar.self, weightOptions: training.weightOptions, threadCount: training.threads)
+      {
+      case .dense(let source):
+        return try trainer.train(
+          source, steps: estimator.steps, maxSteps: estimator.maxSteps, observer: observer)
+      case .sparse(let source):
+        return try trainer.train(
+          source, steps: estimator.steps, maxSteps: estimator.maxSteps, observer: observer)
+      }
     }
 
     func report<Scalar: KMeansScalar>(

@@ -34,6 +34,10 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
   /// How this reader brings rows in.
   public let access: Access
 
+  /// The threads that convert a memory-mapped file's rows to `Scalar` at once (the values
+  /// are the same on any number). Default: 1.
+  public var decodingThreadCount = 1
+
   private let type: NumPyElementType
   private let file: MappedFile
   private let dataOffset: Int
@@ -87,7 +91,8 @@ public final class NumPyBatchReader<Scalar: KMeansScalar>: BatchSource, @uncheck
     let count = range.count * columnCount
     let offset = dataOffset + range.lowerBound * columnCount * type.byteCount
     let values: [Scalar] = try Self.reading(path) {
-      try file.decode(type.stored, count: count, at: offset)
+      try file.decode(
+        type.stored, count: count, at: offset, threadCount: max(1, decodingThreadCount))
     }
     return try Matrix(rowCount: range.count, columnCount: columnCount, values: values)
   }

@@ -1,12 +1,16 @@
 import KMeans
 
 /// Opens a file as a batch source: `.npy`, `.fvecs`, `.bvecs` and `.ivecs` memory-mapped,
-/// anything else as CSV.
+/// anything else as CSV. A `.npy` file's rows are converted on `decodingThreadCount` threads
+/// (``NumPyBatchReader/decodingThreadCount``).
 public func openBatchSource<Scalar: KMeansScalar>(
-  _ path: String, csvOptions: CSVReadOptions = CSVReadOptions(), as _: Scalar.Type = Scalar.self
+  _ path: String, csvOptions: CSVReadOptions = CSVReadOptions(), decodingThreadCount: Int = 1,
+  as _: Scalar.Type = Scalar.self
 ) throws -> any BatchSource<Scalar> {
   if path.lowercased().hasSuffix(".npy") {
-    return try NumPyBatchReader<Scalar>(path)
+    let reader = try NumPyBatchReader<Scalar>(path)
+    reader.decodingThreadCount = decodingThreadCount
+    return reader
   }
   if VecsFormat(path: path) != nil {
     return try VecsReader<Scalar>(path)
