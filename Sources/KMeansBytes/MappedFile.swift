@@ -80,8 +80,8 @@ package final class MappedFile: @unchecked Sendable {
   }
 
   /// `count` elements of `element` from byte `offset`, converted to `Scalar`. A mapped file's
-  /// values are decoded in up to `threadCount` parts at once where there are at least 2¹⁶ of
-  /// them a part (each value converts alone: the same bits).
+  /// values, converted to `Float` or `Double`, are decoded in up to `threadCount` parts at once
+  /// where there are at least 2¹⁶ of them a part (each value converts alone: the same bits).
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   package func decode<Scalar: BinaryFloatingPoint>(
@@ -98,20 +98,30 @@ package final class MappedFile: @unchecked Sendable {
       // Every value is written by the decoding: no zero fill first.
       let parts = max(1, min(threadCount, count >> 16))
       return [Scalar](unsafeUninitializedCapacity: count) { target, initialized in
-        let base = UnsafeSendablePointers(
-          source: UnsafeRawPointer(mapping + offset), target: target.baseAddress!)
-        let width = element.byteCount
-        let decodePart: @Sendable (Int) -> Void = { part in
-          let lower = count * part / parts
-          let upper = count * (part + 1) / parts
-          LittleEndian.decode(
-            element, count: upper - lower, from: base.source + lower * width,
-            into: base.target + lower)
-        }
-        if parts == 1 {
-          decodePart(0)
+        let source = mapping + offset
+        if parts > 1, Scalar.self == Float.self || Scalar.self == Double.self {
+          // Parts of Float or Double values: the closures the threads share name no generic
+          // type.
+          let shared = UnsafeSendablePointers(
+            source: source, target: UnsafeMutableRawPointer(target.baseAddress!))
+          let width = element.byteCount
+          let isFloat = Scalar.self == Float.self
+          DispatchQueue.concurrentPerform(iterations: parts) { part in
+            let lower = count * part / parts
+            let upper = count * (part + 1) / parts
+            let from = shared.source + lower * width
+            if isFloat {
+              LittleEndian.decode(
+                element, count: upper - lower, from: from,
+                into: shared.target.assumingMemoryBound(to: Float.self) + lower)
+            } else {
+              LittleEndian.decode(
+                element, count: upper - lower, from: from,
+                into: shared.target.assumingMemoryBound(to: Double.self) + lower)
+            }
+          }
         } else {
-          DispatchQueue.concurrentPerform(iterations: parts, execute: decodePart)
+          LittleEndian.decode(element, count: count, from: source, into: target.baseAddress!)
         }
         initialized = count
       }
@@ -208,7 +218,7 @@ package final class MappedFile: @unchecked Sendable {
 
 /// A mapped file's bytes and a decoding's target, shared by the parts decoded at once (each
 /// part reads and writes its own range).
-private struct UnsafeSendablePointers<Scalar>: @unchecked Sendable {
+private struct UnsafeSendablePointers: @unchecked Sendable {
   let source: UnsafeRawPointer
-  let target: UnsafeMutablePointer<Scalar>
+  let target: UnsafeMutableRawPointer
 }
