@@ -43,30 +43,29 @@ package enum RowChecks {
     let zeroRows = FirstByBlock<Int>()
     let values = rows.withPointer { base -> [Scalar]? in
       let input = UnsafeSendable(base)
-      guard normalize, n * d > 0 else {
-        blocks.forEach(threadCount: threadCount) { block, range in
-          let source = input.value + range.lowerBound * d
-          if let bad = Scalar._kernels.firstNonFinite(source, range.count, d) {
-            nonFinite.report((range.lowerBound + bad.row, bad.column), block: block)
-          }
-        }
-        return nil
-      }
-      return [Scalar](unsafeUninitializedCapacity: n * d) { output, initialized in
-        LargePages.advise(UnsafeMutableRawBufferPointer(output))
-        let target = UnsafeSendable(output.baseAddress!)
+      // Each block checked, then (given a target) scaled into it while in cache.
+      func pass(into target: UnsafeSendable<UnsafeMutablePointer<Scalar>>?) {
         blocks.forEach(threadCount: threadCount) { block, range in
           let source = input.value + range.lowerBound * d
           if let bad = Scalar._kernels.firstNonFinite(source, range.count, d) {
             nonFinite.report((range.lowerBound + bad.row, bad.column), block: block)
             return
           }
-          if let zero = Scalar._kernels.normalizeRows(
-            source, range.count, d, target.value + range.lowerBound * d)
+          if let target,
+            let zero = Scalar._kernels.normalizeRows(
+              source, range.count, d, target.value + range.lowerBound * d)
           {
             zeroRows.report(range.lowerBound + zero, block: block)
           }
         }
+      }
+      guard normalize, n * d > 0 else {
+        pass(into: nil)
+        return nil
+      }
+      return [Scalar](unsafeUninitializedCapacity: n * d) { output, initialized in
+        LargePages.advise(UnsafeMutableRawBufferPointer(output))
+        pass(into: UnsafeSendable(output.baseAddress!))
         initialized = n * d
       }
     }
