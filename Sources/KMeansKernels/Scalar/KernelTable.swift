@@ -275,26 +275,21 @@ extension _KernelTable {
     return firstZero
   }
 
-  /// The first NaN or infinity, by row and column.
-  static func firstNonFinite(_ points: UnsafePointer<Scalar>, rows: Int, dimension: Int) -> (
-    row: Int, column: Int
-  )? {
-    let count = rows * dimension
-    // Float and Double: the exponent bits of every value tested in C, 16 or 8 at a time.
+  /// Whether none of `count` values is NaN or ±∞. Float and Double: their exponent bits
+  /// tested in C, 16 or 8 at a time. Any other scalar: every value times 0, summed in 32
+  /// independent lanes — 0 exactly when every value is finite (x·0 is NaN for NaN and ±∞),
+  /// whatever the order.
+  static func allFinite(_ points: UnsafePointer<Scalar>, count: Int) -> Bool {
     if Scalar.self == Float.self {
-      let finite = points.withMemoryRebound(to: Float.self, capacity: count) {
-        kmeans_simd_all_finite_f32(FusedKernel.level, $0, count)
+      return points.withMemoryRebound(to: Float.self, capacity: count) {
+        kmeans_simd_all_finite_f32(FusedKernel.level, $0, count) != 0
       }
-      if finite != 0 { return nil }
-    } else if Scalar.self == Double.self {
-      let finite = points.withMemoryRebound(to: Double.self, capacity: count) {
-        kmeans_simd_all_finite_f64(FusedKernel.level, $0, count)
-      }
-      if finite != 0 { return nil }
     }
-    // Every value times 0, summed in 32 independent lanes: 0 exactly when every value is
-    // finite (x·0 is NaN for NaN and ±∞), whatever the order. Then, only for a block that
-    // holds one, the row and column.
+    if Scalar.self == Double.self {
+      return points.withMemoryRebound(to: Double.self, capacity: count) {
+        kmeans_simd_all_finite_f64(FusedKernel.level, $0, count) != 0
+      }
+    }
     let raw = UnsafeRawPointer(points)
     let stride = MemoryLayout<Scalar>.stride
     var first = SIMD16<Scalar>.zero
@@ -311,7 +306,15 @@ extension _KernelTable {
       tail += points[index] * 0
       index += 1
     }
-    if ((first + second).sum() + tail).isFinite { return nil }
+    return ((first + second).sum() + tail).isFinite
+  }
+
+  /// The first NaN or infinity, by row and column: only for a block that holds
+  /// one (``allFinite(_:count:)``), the rows are searched.
+  static func firstNonFinite(_ points: UnsafePointer<Scalar>, rows: Int, dimension: Int) -> (
+    row: Int, column: Int
+  )? {
+    guard !allFinite(points, count: rows * dimension) else { return nil }
     for row in 0..<rows {
       let line = points + row * dimension
       // A cheap sum first: it is finite exactly when every term is (barring overflow).
