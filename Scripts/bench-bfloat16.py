@@ -1,18 +1,21 @@
 #!/usr/bin/env python3
-"""Lloyd iterations with the bfloat16 screen against the float32 kernels, at embedding widths.
+"""Lloyd iterations with the bfloat16 screen against the float32 kernels and the GEMM bound.
 
     python3 Scripts/bench-bfloat16.py [--threads T] [--quick]
 
-For each data set — the peer benchmark's unit blobs (20,000 × 384 rows scaled to unit length,
-from Scripts/bench-peers.py's cache when present) and unit-length mixtures at d = 384, 768 and
-1,536 — and each k, `kmeans train --algorithm lloyd` runs from the same initial centers with
-the default kernel (on CPUs with AVX512_BF16: "fused AVX-512, bfloat16 screening"), with
-`KMEANS_KERNEL=avx512` (the float32 AVX-512 kernel alone) and with `KMEANS_KERNEL=avx2`. It
-prints the median seconds per iteration of each, the ratio to the bfloat16 run, the float32
-kernel's time over the GEMM bound (one NumPy/OpenBLAS float32 product n × d · d × k on the same
-threads, best of 3), and checks that every run's labels, centers and inertia are the same bits.
-Data are made once into .build/bench-bfloat16/ (NumPy; from Scripts/interop_environment.py's
-.venv-tf when the system Python lacks it). Nothing else should be running.
+For each data set — the peer benchmark's blobs (1M × 64 at k = 256 and 100k × 32 at k = 64,
+Euclidean) and unit blobs (20,000 × 384 rows scaled to unit length), from Scripts/bench-peers.py's
+cache when present, and unit-length mixtures at d = 384, 768 and 1,536 for k = 100 … 4,096 —
+`kmeans train --algorithm lloyd` runs from the same initial centers with the default kernel (on
+CPUs with AVX512_BF16: "fused AVX-512, bfloat16 screening"), with `KMEANS_KERNEL=avx512` (the
+float32 AVX-512 kernel alone) and with `KMEANS_KERNEL=avx2`. It prints the median seconds per
+iteration of each, the ratio to the bfloat16 run, each float32 kernel's time over its GEMM bound
+(one NumPy/OpenBLAS float32 product n × d · d × k on the same threads, best of 3, in a process
+without OPENBLAS_L2_SIZE: for AVX-512 with OpenBLAS's own choice of kernel, for AVX2 with
+OPENBLAS_CORETYPE=Haswell, its AVX2 kernel — the bound on a machine without AVX-512), and checks
+that every run's labels, centers and inertia are the same bits. Data are made once into
+.build/bench-bfloat16/ (NumPy; from Scripts/interop_environment.py's .venv-tf when the system
+Python lacks it). Nothing else should be running.
 """
 
 import argparse
@@ -63,21 +66,23 @@ def mixture(np, rows, dimension, clusters, seed):
 def data_sets(np, quick):
     WORK.mkdir(parents=True, exist_ok=True)
     sets = []
-    embeddings = ROOT / ".build" / "bench-peers" / "unit-20000x384.npy"
-    if embeddings.exists():
-        sets.append(("unit blobs 20k×384", embeddings, [100, 1000]))
-    for rows, dimension, ks in [
-        (100_000, 384, [256, 1024]),
-        (50_000, 768, [256, 1024]),
-        (25_000, 1536, [256, 1024]),
+    peers = ROOT / ".build" / "bench-peers"
+    for name, file, ks, metric in [
+        ("blobs 1M×64", "blobs-1Mx64.npy", [256], "euclidean"),
+        ("blobs 100k×32", "blobs-100kx32.npy", [64], "euclidean"),
+        ("unit blobs 20k×384", "unit-20000x384.npy", [100, 1000], "cosine"),
     ]:
+        if (peers / file).exists() and not quick:
+            sets.append((name, peers / file, ks, metric))
+    for rows, dimension in [(100_000, 384), (50_000, 768), (25_000, 1536)]:
+        ks = [100, 256, 1024, 4096]
         if quick:
             rows //= 5
-            ks = ks[:1]
+            ks = [256]
         path = WORK / f"mixture-{rows}x{dimension}.npy"
         if not path.exists():
             np.save(path, mixture(np, rows, dimension, 2000, seed=dimension))
-        sets.append((f"unit mixture {rows // 1000}k×{dimension}", path, ks))
+        sets.append((f"unit mixture {rows // 1000}k×{dimension}", path, ks, "cosine"))
     return sets
 
 
@@ -90,21 +95,41 @@ def initial_centers(np, path, k):
     return out
 
 
-def gemm_seconds(np, path, k):
-    """The best of 3 float32 GEMMs of the data against k of its rows: the shape's bound."""
-    import time  # noqa: PLC0415
+GEMM = """
+import sys, time
+import numpy as np
+data = np.load(sys.argv[1])
+centers = np.ascontiguousarray(data[: int(sys.argv[2])].T)
+best = float("inf")
+for _ in range(3):
+    start = time.perf_counter()
+    np.dot(data, centers)
+    best = min(best, time.perf_counter() - start)
+print(best)
+"""
 
-    data = np.load(path)
-    centers = np.ascontiguousarray(data[:k].T)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        np.dot(data, centers)
-        best = min(best, time.perf_counter() - start)
-    return best
+
+def gemm_seconds(path, k, threads, core=None):
+    """The best of 3 float32 GEMMs of the data against k of its rows: the shape's bound, in a
+    process whose OpenBLAS chooses its own kernel (no OPENBLAS_CORETYPE or OPENBLAS_L2_SIZE),
+    or runs `core`'s ("Haswell": its AVX2 kernel, the bound of an AVX2 machine)."""
+    environment = dict(os.environ)
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        environment.pop(name, None)
+    if core:
+        environment["OPENBLAS_CORETYPE"] = core
+    environment["OPENBLAS_NUM_THREADS"] = str(threads)
+    output = subprocess.run(
+        [sys.executable, "-c", GEMM, str(path), str(k)],
+        env=environment,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(output.split()[-1])
 
 
-def train(path, init, k, threads, kernel, iterations):
+def train(path, init, k, threads, kernel, iterations, metric):
     environment = swift_environment()
     environment.pop("KMEANS_KERNEL", None)
     if kernel:
@@ -121,7 +146,7 @@ def train(path, init, k, threads, kernel, iterations):
             "--init",
             str(init),
             "--metric",
-            "cosine",
+            metric,
             "--algorithm",
             "lloyd",
             "--max-iter",
@@ -158,20 +183,21 @@ def main():
     cpu, flags = cpu_model_and_flags()
     isa = ", ".join(f for f in ["avx2", "avx512f", "avx512_bf16"] if f in flags)
     print(
-        f"CPU: {cpu} ({isa}); {arguments.threads} threads; cosine, Lloyd, from the same "
+        f"CPU: {cpu} ({isa}); {arguments.threads} threads; Lloyd, from the same "
         "initial centers; median seconds per iteration after the first"
     )
     print(
-        "| data | k | bfloat16 screen ms | float32 AVX-512 ms | × | AVX2 ms | × | "
-        "GEMM ms | float32 × GEMM | same bits |"
+        "| data | metric | k | bfloat16 screen ms | float32 AVX-512 ms | × | AVX2 ms | × | "
+        "GEMM ms | AVX-512 × GEMM | AVX2 GEMM ms | AVX2 × AVX2 GEMM | same bits |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     failures = 0
-    for name, path, ks in data_sets(np, arguments.quick):
+    for name, path, ks, metric in data_sets(np, arguments.quick):
         for k in ks:
             init = initial_centers(np, path, k)
+            iterations = 6 if k >= 4096 else 12
             runs = {
-                kernel: train(path, init, k, arguments.threads, kernel, 12)
+                kernel: train(path, init, k, arguments.threads, kernel, iterations, metric)
                 for kernel in [None, "avx512", "avx2"]
             }
             screen = runs[None]
@@ -180,12 +206,14 @@ def main():
                 for run in runs.values()
             )
             failures += not same
-            gemm = gemm_seconds(np, path, k)
+            gemm = gemm_seconds(path, k, arguments.threads)
+            gemm_avx2 = gemm_seconds(path, k, arguments.threads, core="Haswell")
             print(
-                f"| {name} | {k} | {screen[1] * 1e3:.2f} ({screen[0]['kernel']}) | "
+                f"| {name} | {metric} | {k} | {screen[1] * 1e3:.2f} ({screen[0]['kernel']}) | "
                 f"{runs['avx512'][1] * 1e3:.2f} | {runs['avx512'][1] / screen[1]:.2f} | "
                 f"{runs['avx2'][1] * 1e3:.2f} | {runs['avx2'][1] / screen[1]:.2f} | "
                 f"{gemm * 1e3:.2f} | {runs['avx512'][1] / gemm:.2f} | "
+                f"{gemm_avx2 * 1e3:.2f} | {runs['avx2'][1] / gemm_avx2:.2f} | "
                 f"{'yes' if same else 'NO'} |",
                 flush=True,
             )

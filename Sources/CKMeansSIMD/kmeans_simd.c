@@ -579,3 +579,115 @@ void kmeans_simd_accumulate_f32(int level, const float *points, long rows, int d
     counts[label] += 1;
   }
 }
+
+// The distance of each row to its labelled center as the Swift engine computes it
+// (VectorKernels.sum): eight lanes over the first multiple of 8 columns, each the sum of its
+// terms in order, the lanes added in order from 0, then the other columns in order; each term
+// (xⱼ − cⱼ)², or xⱼ·cⱼ and then max(0, 1 − x·c) for cosine. One chain of additions per row is
+// bound by the adder's latency, so the AVX2 loop runs four rows' chains side by side, each
+// row's operations unchanged: the same bits as the portable loop and the Swift one.
+static float label_distance_end(const float lanes[8], const float *x, const float *c, int j,
+                                int d, int cosine) {
+  float total = 0;
+  for (int l = 0; l < 8; l++) total += lanes[l];
+  for (; j < d; j++) total += cosine ? x[j] * c[j] : (x[j] - c[j]) * (x[j] - c[j]);
+  if (!cosine) return total;
+  float value = 1 - total;
+  return value >= 0 ? value : 0;
+}
+
+static float label_distance_portable(const float *x, const float *c, int d, int cosine) {
+  float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int j = 0;
+  for (; j + 8 <= d; j += 8)
+    for (int l = 0; l < 8; l++) {
+      float a = x[j + l], b = c[j + l];
+      lanes[l] += cosine ? a * b : (a - b) * (a - b);
+    }
+  return label_distance_end(lanes, x, c, j, d, cosine);
+}
+
+#if KMEANS_X86
+#define KM_DOT_TERM(a, b) _mm256_mul_ps(a, b)
+#define KM_SQUARE_TERM(a, b) _mm256_mul_ps(_mm256_sub_ps(a, b), _mm256_sub_ps(a, b))
+#define KM_FOUR_CHAINS(TERM)                                                                \
+  for (int j = 0; j < whole; j += 8) {                                                      \
+    l0 = _mm256_add_ps(l0, TERM(_mm256_loadu_ps(x[0] + j), _mm256_loadu_ps(c[0] + j)));     \
+    l1 = _mm256_add_ps(l1, TERM(_mm256_loadu_ps(x[1] + j), _mm256_loadu_ps(c[1] + j)));     \
+    l2 = _mm256_add_ps(l2, TERM(_mm256_loadu_ps(x[2] + j), _mm256_loadu_ps(c[2] + j)));     \
+    l3 = _mm256_add_ps(l3, TERM(_mm256_loadu_ps(x[3] + j), _mm256_loadu_ps(c[3] + j)));     \
+  }
+__attribute__((target("avx2"))) static void label_distances_avx2(
+    const float *points, long rows, int d, const float *centers, const int32_t *labels,
+    int cosine, float *distances) {
+  int whole = d & ~7;
+  long r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *x[4], *c[4];
+    for (int i = 0; i < 4; i++) {
+      x[i] = points + (r + i) * (long)d;
+      c[i] = centers + (long)labels[r + i] * d;
+    }
+    __m256 l0 = _mm256_setzero_ps(), l1 = l0, l2 = l0, l3 = l0;
+    if (cosine) {
+      KM_FOUR_CHAINS(KM_DOT_TERM)
+    } else {
+      KM_FOUR_CHAINS(KM_SQUARE_TERM)
+    }
+    float lanes[4][8];
+    _mm256_storeu_ps(lanes[0], l0);
+    _mm256_storeu_ps(lanes[1], l1);
+    _mm256_storeu_ps(lanes[2], l2);
+    _mm256_storeu_ps(lanes[3], l3);
+    for (int i = 0; i < 4; i++)
+      distances[r + i] = label_distance_end(lanes[i], x[i], c[i], whole, d, cosine);
+  }
+  for (; r < rows; r++) {
+    const float *x0 = points + r * (long)d, *c0 = centers + (long)labels[r] * d;
+    __m256 lanes = _mm256_setzero_ps();
+    for (int j = 0; j < whole; j += 8) {
+      __m256 a = _mm256_loadu_ps(x0 + j), b = _mm256_loadu_ps(c0 + j);
+      lanes = _mm256_add_ps(lanes, cosine ? KM_DOT_TERM(a, b) : KM_SQUARE_TERM(a, b));
+    }
+    float lane[8];
+    _mm256_storeu_ps(lane, lanes);
+    distances[r] = label_distance_end(lane, x0, c0, whole, d, cosine);
+  }
+}
+#undef KM_FOUR_CHAINS
+#undef KM_DOT_TERM
+#undef KM_SQUARE_TERM
+#endif
+
+void kmeans_simd_label_distances_f32(int level, const float *points, long rows, int d,
+                                     const float *centers, const int32_t *labels, int cosine,
+                                     float *distances) {
+#if KMEANS_X86
+  if (level == 1 || level == 2) {
+    label_distances_avx2(points, rows, d, centers, labels, cosine, distances);
+    return;
+  }
+#endif
+  (void)level;
+  for (long r = 0; r < rows; r++)
+    distances[r] = label_distance_portable(points + r * (long)d,
+                                           centers + (long)labels[r] * d, d, cosine);
+}
+
+// kmeans_simd_assign_f32, then the winners' distances, 24 rows at a time (three blocks of the
+// AVX-512 kernel, four of the AVX2 one): the rows are still in the level-1 cache when their
+// distances are summed, instead of read again from memory after the whole pass.
+void kmeans_simd_assign_distances_f32(int level, const float *points, long n, int d,
+                                      const float *packed, const float *packed_norms, int k,
+                                      const float *centers, int cosine, int32_t *labels,
+                                      float *distances, float *second) {
+  const long group = 24;
+  for (long start = 0; start < n; start += group) {
+    long rows = n - start < group ? n - start : group;
+    const float *x = points + start * (long)d;
+    kmeans_simd_assign_f32(level, x, rows, d, packed, packed_norms, k, labels + start,
+                           second ? second + start : NULL);
+    kmeans_simd_label_distances_f32(level, x, rows, d, centers, labels + start, cosine,
+                                    distances + start);
+  }
+}

@@ -421,67 +421,14 @@ static void bf16_confirm(const bf16_confirmation *c, const float *const *rows,
   }
 }
 
-// The distance of row x to its center c as the Swift engine computes it (VectorKernels.sum):
-// eight lanes over the first multiple of 8 columns, each the sum of its terms in order, the
-// lanes added in order from 0, then the other columns in order; each term (xⱼ − cⱼ)², or
-// xⱼ·cⱼ and then max(0, 1 − x·c) for cosine. Computed while the block's rows are in cache.
-// Its end, shared by both loops: the eight lanes added in order from 0, the columns from `j`
-// on in order, and the cosine clamp.
-static float bf16_distance_end(const float lanes[8], const float *x, const float *c, int j,
-                               int d, int cosine) {
-  float total = 0;
-  for (int l = 0; l < 8; l++) total += lanes[l];
-  for (; j < d; j++) total += cosine ? x[j] * c[j] : (x[j] - c[j]) * (x[j] - c[j]);
-  if (!cosine) return total;
-  float value = 1 - total;
-  return value >= 0 ? value : 0;
-}
-
-static float bf16_distance(const float *x, const float *c, int d, int cosine) {
-  float lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int j = 0;
-  for (; j + 8 <= d; j += 8)
-    for (int l = 0; l < 8; l++) {
-      float a = x[j + l], b = c[j + l];
-      lanes[l] += cosine ? a * b : (a - b) * (a - b);
-    }
-  return bf16_distance_end(lanes, x, c, j, d, cosine);
-}
-
-#if KMEANS_X86
-// bf16_distance with its eight lanes in one AVX register (a multiply, then an add: the same
-// operations, so the same bits).
-__attribute__((target("avx2"))) static float bf16_distance_avx2(const float *x, const float *c,
-                                                                int d, int cosine) {
-  __m256 lanes = _mm256_setzero_ps();
-  int j = 0;
-  for (; j + 8 <= d; j += 8) {
-    __m256 a = _mm256_loadu_ps(x + j), b = _mm256_loadu_ps(c + j);
-    __m256 term = cosine ? _mm256_mul_ps(a, b)
-                         : _mm256_mul_ps(_mm256_sub_ps(a, b), _mm256_sub_ps(a, b));
-    lanes = _mm256_add_ps(lanes, term);
-  }
-  float lane[8];
-  _mm256_storeu_ps(lane, lanes);
-  return bf16_distance_end(lane, x, c, j, d, cosine);
-}
-#endif
-
+// The winners' distances as the Swift engine computes them (kmeans_simd_label_distances_f32),
+// while the block's rows are in cache.
 static void bf16_distances(const float *points, long start, long rows, int d,
                            const float *centers, const int32_t *labels, int cosine, int level,
                            float *distances) {
   if (!distances) return;
-  for (long r = 0; r < rows; r++) {
-    const float *x = points + (start + r) * (long)d, *c = centers + (long)labels[start + r] * d;
-#if KMEANS_X86
-    if (level == 1 || level == 2) {
-      distances[start + r] = bf16_distance_avx2(x, c, d, cosine);
-      continue;
-    }
-#endif
-    (void)level;
-    distances[start + r] = bf16_distance(x, c, d, cosine);
-  }
+  kmeans_simd_label_distances_f32(level, points + start * (long)d, rows, d, centers,
+                                  labels + start, cosine, distances + start);
 }
 
 long kmeans_simd_assign_bf16_f32(int level, int emulate, const float *points, long n, int d,

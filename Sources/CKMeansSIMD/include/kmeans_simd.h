@@ -93,6 +93,23 @@ void kmeans_simd_assign_f64(int level, const double *points, long n, int d,
                             const double *packed, const double *packed_norms, int k,
                             int32_t *labels, double *second);
 
+/// The distance of each row of `points` (rows × d) to its center `centers[labels[row]]`, as
+/// the Swift engine's `VectorKernels` computes it: eight lanes over the first multiple of 8
+/// columns summed in order, the lanes added from 0, then the other columns; each term
+/// (xⱼ − cⱼ)², or for `cosine` xⱼ·cⱼ and then max(0, 1 − x·c). The same bits at every level.
+void kmeans_simd_label_distances_f32(int level, const float *points, long rows, int d,
+                                     const float *centers, const int32_t *labels, int cosine,
+                                     float *distances);
+
+/// kmeans_simd_assign_f32 (labels, and the runner-ups where `second` is not NULL) followed by
+/// kmeans_simd_label_distances_f32 (the winners' distances to `centers`, the unpacked
+/// centers), a few rows at a time so the rows are read from memory once. The same bits as the
+/// two calls.
+void kmeans_simd_assign_distances_f32(int level, const float *points, long n, int d,
+                                      const float *packed, const float *packed_norms, int k,
+                                      const float *centers, int cosine, int32_t *labels,
+                                      float *distances, float *second);
+
 /// Adds each row whose label lies in [lower, upper) into `sums` (double, k × d), `counts` and
 /// `weight_totals`, in row order (times `weights[row]` when `weights` is not NULL). The same
 /// element-wise additions as a scalar loop, eight, four or two doubles at a time.

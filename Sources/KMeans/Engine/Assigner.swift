@@ -77,18 +77,32 @@ struct Assigner<Scalar: KMeansScalar>: Sendable {
     }
   }
 
+  /// The bounds this pass keeps: none, Hamerly's or Yinyang's (nil geometry: the first pass).
+  private var passBounds: PassBounds<Scalar> {
+    switch strategy {
+    case .none: .none
+    case .hamerly: .hamerly(geometry)
+    case .yinyang: .yinyang(groupGeometry)
+    }
+  }
+
   /// Assigns one piece of the rows (the worker's rows `offset ..< offset + piece.rowCount`).
   mutating func assign<Data: ClusterableData<Scalar>>(
     _ piece: Data, at offset: Int, to centers: PreparedCenters<Scalar>
   ) -> PassTotals {
-    let bounds: PassBounds<Scalar> =
-      switch strategy {
-      case .none: .none
-      case .hamerly: .hamerly(geometry)
-      case .yinyang: .yinyang(groupGeometry)
-      }
     return piece.assignmentPass(
-      to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: hasLabels)
+      to: centers, bounds: passBounds, into: &buffers, at: offset, countChanges: hasLabels)
+  }
+
+  /// ``assign(_:at:to:)`` that also adds the piece's rows into `sums` where the pass can
+  /// while they are in cache (`summed`); otherwise the caller accumulates them.
+  mutating func assign<Data: ClusterableData<Scalar>>(
+    _ piece: Data, at offset: Int, to centers: PreparedCenters<Scalar>,
+    summingInto sums: inout ClusterSumsAccumulator<Scalar>
+  ) -> (totals: PassTotals, summed: Bool) {
+    return piece.assignmentPass(
+      to: centers, bounds: passBounds, into: &buffers, at: offset, countChanges: hasLabels,
+      summingInto: &sums)
   }
 
   /// Ends a pass against `centers`.

@@ -141,6 +141,39 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     }
   }
 
+  func assignmentPass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool,
+    summingInto sums: inout ClusterSumsAccumulator<Scalar>
+  ) -> (totals: PassTotals, summed: Bool) {
+    sums.withFusedSums(rows, weights: weights, at: offset, threadCount: threadCount) { fused in
+      guard let fused else {
+        let totals = assignmentPass(
+          to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: countChanges)
+        return (totals, false)
+      }
+      let totals =
+        switch bounds {
+        case .none:
+          AssignmentPass.nearest(
+            rows, to: centers.kernel, distance: kernelDistance, weights: weights,
+            threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges,
+            sums: fused)
+        case .hamerly(let geometry):
+          AssignmentPass.bounded(
+            rows, to: centers.kernel, distance: kernelDistance, geometry: geometry,
+            weights: weights, threadCount: threadCount, into: &buffers, at: offset,
+            countChanges: countChanges, sums: fused)
+        case .yinyang(let geometry):
+          AssignmentPass.grouped(
+            rows, to: centers.kernel, distance: kernelDistance, geometry: geometry,
+            weights: weights, threadCount: threadCount, into: &buffers, at: offset,
+            countChanges: countChanges, sums: fused)
+        }
+      return (totals, true)
+    }
+  }
+
   static var supportsGroupedBounds: Bool { true }
 
   func accumulate(

@@ -49,6 +49,14 @@ protocol ClusterableData<Scalar>: Sendable {
     to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals
+  /// ``assignmentPass(to:bounds:into:at:countChanges:)`` that also adds the rows into `sums`
+  /// where it can while they are in cache (`summed` true), with the bits of ``accumulate(labels:labelOffset:at:into:)``
+  /// after the pass; otherwise (`summed` false) the caller accumulates them.
+  func assignmentPass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool,
+    summingInto sums: inout ClusterSumsAccumulator<Scalar>
+  ) -> (totals: PassTotals, summed: Bool)
   /// Whether ``PassBounds/yinyang(_:)`` runs on such rows (dense rows).
   static var supportsGroupedBounds: Bool { get }
   /// Adds the rows (times their weights) with labels `labels[labelOffset...]` into `sums`, as
@@ -124,4 +132,17 @@ enum PassBounds<Scalar: KMeansScalar> {
   case hamerly(BoundGeometry<Scalar>?)
   /// Yinyang's: one lower bound per row and group of centers (dense rows only).
   case yinyang(GroupedBoundGeometry<Scalar>?)
+}
+
+extension ClusterableData {
+  /// The pass alone: such rows leave the sums to ``accumulate(labels:labelOffset:at:into:)``.
+  func assignmentPass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool,
+    summingInto sums: inout ClusterSumsAccumulator<Scalar>
+  ) -> (totals: PassTotals, summed: Bool) {
+    let totals = assignmentPass(
+      to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: countChanges)
+    return (totals, false)
+  }
 }

@@ -193,12 +193,14 @@ public struct KMeansTrainer<Scalar: KMeansScalar>: Sendable {
     var reassigned = 0
     assigner.beginPass(assigning)
     try rows.forEachPiece { piece, offset in
-      let totals = assigner.assign(piece, at: offset, to: assigning)
+      let (totals, summed) = assigner.assign(piece, at: offset, to: assigning, summingInto: &sums)
       totals.addLoss(to: &loss)
       changed += totals.changedLabels
       reassigned += totals.reassignedRows
-      piece.accumulate(
-        labels: assigner.buffers.labels, labelOffset: offset, at: offset, into: &sums)
+      if !summed {
+        piece.accumulate(
+          labels: assigner.buffers.labels, labelOffset: offset, at: offset, into: &sums)
+      }
     }
     assigner.endPass(assigning)
     // One reduction per step: the sums, the loss, the counts and the stop flag.

@@ -207,11 +207,17 @@ package enum FusedKernel {
         UnsafeMutableRawPointer(distances).assumingMemoryBound(to: Float.self), screening)
       // The distances too, as the loop below computes them.
     } else if Scalar.self == Float.self {
-      kmeans_simd_assign_f32(
+      // The labels, then the winners' distances as the loop below computes them, a few rows
+      // at a time while the rows are in cache.
+      kmeans_simd_assign_distances_f32(
         level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Float.self),
         block.rowCount, Int32(d), UnsafeRawPointer(packed).assumingMemoryBound(to: Float.self),
-        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), Int32(k), labels,
+        UnsafeRawPointer(packedNorms).assumingMemoryBound(to: Float.self), Int32(k),
+        UnsafeRawPointer(block.centers).assumingMemoryBound(to: Float.self),
+        block.distance == .cosine ? 1 : 0, labels,
+        UnsafeMutableRawPointer(distances).assumingMemoryBound(to: Float.self),
         second.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: Float.self) })
+      return 0
     } else {
       kmeans_simd_assign_f64(
         level, UnsafeRawPointer(block.points).assumingMemoryBound(to: Double.self),

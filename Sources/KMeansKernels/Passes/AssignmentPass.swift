@@ -84,14 +84,14 @@ package enum AssignmentPass {
   package static func nearest<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
     weights: [Double]?, threadCount: Int, into buffers: inout AssignmentBuffers<Scalar>,
-    at offset: Int, countChanges: Bool
+    at offset: Int, countChanges: Bool, sums: FusedSums? = nil
   ) -> PassTotals {
     let d = rows.columnCount
     return centers.withPackedBlock(rows, distance: distance) { block in
       let shared = UnsafeSendable(block)
       return frame(
         rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
-        buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+        buffers: &buffers, at: offset, weights: weights, countChanges: countChanges, sums: sums
       ) { range, labels, distances, _, scratch in
         var part = shared.value
         part.points += range.lowerBound * d
@@ -134,13 +134,14 @@ package enum AssignmentPass {
 
   /// Hamerly's pass over dense rows: with `geometry` nil, the first pass (every distance, and
   /// the bounds); otherwise the bounded pass from the labels and bounds in `buffers`. Labels
-  /// and distances are exactly those of ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)``.
+  /// and distances are exactly those of ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:sums:)``.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   package static func bounded<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
     geometry: BoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
-    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool,
+    sums: FusedSums? = nil
   ) -> PassTotals {
     precondition(buffers.boundsPerRow == 1, "buffers without Hamerly's bounds")
     let d = rows.columnCount
@@ -154,7 +155,7 @@ package enum AssignmentPass {
           let shared = UnsafeSendable((block, gapBuffer.baseAddress, shiftBuffer.baseAddress))
           return frame(
             rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
-            buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+            buffers: &buffers, at: offset, weights: weights, countChanges: countChanges, sums: sums
           ) { range, labels, distances, lowerBounds, scratch in
             let (block, gaps, shifts) = shared.value
             var part = block
@@ -176,13 +177,14 @@ package enum AssignmentPass {
   /// Yinyang's pass over dense rows (``GroupedBoundKernel``): with `geometry` nil, the first
   /// pass (every distance, and `groupCount` bounds per row); otherwise the filtered pass from
   /// the labels and bounds in `buffers`. Labels and distances are exactly those of
-  /// ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:)``.
+  /// ``nearest(_:to:distance:weights:threadCount:into:at:countChanges:sums:)``.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)
   package static func grouped<Scalar: KMeansScalar>(
     _ rows: DenseRows<Scalar>, to centers: KernelCenters<Scalar>, distance: DistanceKind,
     geometry: GroupedBoundGeometry<Scalar>?, weights: [Double]?, threadCount: Int,
-    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool,
+    sums: FusedSums? = nil
   ) -> PassTotals {
     let groupCount = buffers.boundsPerRow
     precondition(groupCount > 0 && geometry.map { $0.groupCount == groupCount } ?? true)
@@ -191,7 +193,7 @@ package enum AssignmentPass {
       let shared = UnsafeSendable((block, geometry))
       return frame(
         rowCount: rows.rowCount, chunkRows: denseChunkRows, threadCount: threadCount,
-        buffers: &buffers, at: offset, weights: weights, countChanges: countChanges
+        buffers: &buffers, at: offset, weights: weights, countChanges: countChanges, sums: sums
       ) { range, labels, distances, bounds, scratch in
         let (block, geometry) = shared.value
         var part = block
@@ -207,7 +209,7 @@ package enum AssignmentPass {
     }
   }
 
-  /// ``bounded(_:to:distance:geometry:weights:threadCount:into:at:countChanges:)`` for sparse
+  /// ``bounded(_:to:distance:geometry:weights:threadCount:into:at:countChanges:sums:)`` for sparse
   /// rows; `transposed` is `centers` in the sparse kernels' layout.
   @_specialize(where Scalar == Float)
   @_specialize(where Scalar == Double)

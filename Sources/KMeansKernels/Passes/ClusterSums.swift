@@ -202,6 +202,79 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
   }
 }
 
+/// Cluster sums taken inside an assignment pass, while each range's rows are still in cache:
+/// the pass's rows cut at the accumulator's block boundaries (`parts`, relative to the pass's
+/// first row, in row order) and `add`, which adds a range of one part's rows, given a pointer
+/// at their labels, to that part's block. Each part is worked by one worker in row order, so
+/// the sums have the bits of a separate pass after the assignment.
+package struct FusedSums: Sendable {
+  package let parts: [Range<Int>]
+  package let add: @Sendable (_ rows: Range<Int>, _ labels: UnsafePointer<Int32>) -> Void
+}
+
+extension ClusterSumsAccumulator {
+  /// The rows `offset ..< offset + count` cut at the block boundaries, relative to `offset`.
+  package func blockParts(offset: Int, count: Int) -> [Range<Int>] {
+    var parts: [Range<Int>] = []
+    var start = offset
+    while start < offset + count {
+      let end = min(offset + count, (start / blockRows + 1) * blockRows)
+      parts.append((start - offset)..<(end - offset))
+      start = end
+    }
+    return parts
+  }
+
+  /// Runs `body` with the sums of dense `rows` (the worker's rows from `offset` on, `weights`
+  /// one per row or nil) to be taken inside the assignment pass, or with nil where a separate
+  /// pass is better: where the pass would have fewer than four block parts a worker (the
+  /// workers would idle: 20,000 rows are 5 blocks), the sums are left to ``add(_:labels:labelOffset:weights:at:threadCount:)``.
+  package mutating func withFusedSums<Result>(
+    _ rows: DenseRows<Scalar>, weights: [Double]?, at offset: Int, threadCount: Int,
+    _ body: (FusedSums?) -> Result
+  ) -> Result {
+    precondition(rows.columnCount == dimension && offset + rows.rowCount <= rowCount)
+    let parts = blockParts(offset: offset, count: rows.rowCount)
+    guard threadCount == 1 || parts.count >= 4 * threadCount else { return body(nil) }
+    if blockCount > 1 && blockSums.isEmpty {
+      blockSums = [Double](repeating: 0, count: blockCount * clusterCount * dimension)
+      blockCounts = [Int](repeating: 0, count: blockCount * clusterCount)
+      blockWeights = [Double](repeating: 0, count: blockCount * clusterCount)
+    }
+    let k = clusterCount
+    let d = dimension
+    let blockRows = blockRows
+    let blocked = blockCount > 1
+    var result: Result?
+    func run(
+      _ sums: UnsafeMutablePointer<Double>, _ counts: UnsafeMutablePointer<Int>,
+      _ weightTotals: UnsafeMutablePointer<Double>
+    ) {
+      rows.withPointer { pointBase in
+        weights.withOptionalPointer { weightBase in
+          let shared = UnsafeSendable((pointBase, weightBase, sums, counts, weightTotals))
+          let fused = FusedSums(parts: parts) { range, labels in
+            let (points, weights, sums, counts, weightTotals) = shared.value
+            // One block takes the whole part (0 + x is x: the totals themselves).
+            let block = blocked ? (offset + range.lowerBound) / blockRows : 0
+            Scalar._kernels.accumulate(
+              points + range.lowerBound * d, range.count, d, labels,
+              weights.map { $0 + range.lowerBound }, 0..<k, sums + block * k * d,
+              counts + block * k, weightTotals + block * k)
+          }
+          result = body(fused)
+        }
+      }
+    }
+    if blocked {
+      withSumPointers(&blockSums, &blockCounts, &blockWeights, run)
+    } else {
+      withSumPointers(&direct.sums, &direct.counts, &direct.weights, run)
+    }
+    return result!
+  }
+}
+
 /// Runs `body` with pointers to one set of sum buffers: the sums, the counts and the weight
 /// totals (none empty).
 private func withSumPointers(
