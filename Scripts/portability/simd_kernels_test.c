@@ -173,6 +173,10 @@ int main(void) {
       check_f32(level, n, d, k, trial % 3 == 0);
       check_f64(level, n, d, k, trial % 3 == 1);
     }
+    // Centers over 256 KiB: the rows in blocks, each pair of panels over a whole block (two
+    // blocks and a part, an unpaired last panel).
+    check_f32(level, 560, 260, 260, 0);
+    check_f64(level, 350, 200, 170, 1);
     for (int d = 1; d <= 19; d++) check_accumulate(level, 50 + d, d, 7, d % 2);
     printf("level %d (%s): %s\n", level, names[level], failures == before ? "ok" : "FAILED");
   }

@@ -57,7 +57,46 @@
   const KM_T *x[count];                                                                       \
   for (int r = 0; r < (count); r++) x[r] = points + (start + (r < rows ? r : 0)) * (long)d;
 
-// KM_ROWS rows × 2 panels; with `second`, each lane also keeps its runner-up.
+// One group of KM_ROWS rows (from `start`) against `count` panels (1 or 2, from panel `p`):
+// its lanes' best values, runner-ups and indices are read from the block's state, updated with
+// the panels' values, and written back.
+#define KM_GROUP_PANELS(count)                                                                \
+  do {                                                                                        \
+    long start = first + (long)g * KM_ROWS;                                                   \
+    int rows = n - start < KM_ROWS ? (int)(n - start) : KM_ROWS;                              \
+    KM_ROW_POINTERS(KM_ROWS)                                                                  \
+    KM_I(V) *best = best_state[g], *runner = runner_state[g];                                 \
+    KM_I(IV) *index = index_state[g];                                                         \
+    const KM_T *a = packed + (long)p * d * width;                                             \
+    KM_I(V) acc_a[KM_ROWS], acc_b[KM_ROWS];                                                   \
+    if ((count) == 2) {                                                                       \
+      KM_SUMS_2(KM_ROWS, a, a + (long)d * width)                                              \
+    } else {                                                                                  \
+      KM_SUMS_1(KM_ROWS, a)                                                                   \
+    }                                                                                         \
+    KM_I(V) na = KM_I(LOAD)(packed_norms + p * width);                                        \
+    KM_I(IV) ia = KM_I(IADD)(lane, KM_I(ISET1)(p * width));                                   \
+    for (int r = 0; r < KM_ROWS; r++) {                                                       \
+      KM_I(V) va = KM_I(FMA)(minus_two, acc_a[r], na);                                        \
+      KM_UPDATE(va, ia);                                                                      \
+    }                                                                                         \
+    if ((count) == 2) {                                                                       \
+      KM_I(V) nb = KM_I(LOAD)(packed_norms + (p + 1) * width);                                \
+      KM_I(IV) ib = KM_I(IADD)(lane, KM_I(ISET1)((p + 1) * width));                           \
+      for (int r = 0; r < KM_ROWS; r++) {                                                     \
+        KM_I(V) vb = KM_I(FMA)(minus_two, acc_b[r], nb);                                      \
+        KM_UPDATE(vb, ib);                                                                    \
+      }                                                                                       \
+    }                                                                                         \
+    (void)rows;                                                                               \
+  } while (0)
+
+// KM_ROWS rows × 2 panels; with `second`, each lane also keeps its runner-up. Where the
+// centers outgrow the level-2 cache (k·d values over 256 KiB), the rows go in blocks of up
+// to 32 groups whose values take about 256 KiB, and each pair of panels passes over a whole
+// block before the next pair: the pair stays in cache instead of being read again from
+// memory for every group. Each row still meets the panels in order with the same operations,
+// so the same bits.
 KM_TARGET_ATTRIBUTE static void KM_NAME(KM_ISA(assign))(
     const KM_T *points, long n, int d, const KM_T *packed, const KM_T *packed_norms, int k,
     int32_t *labels, KM_T *second) {
@@ -65,46 +104,38 @@ KM_TARGET_ATTRIBUTE static void KM_NAME(KM_ISA(assign))(
   int panels = (k + width - 1) / width;
   const KM_I(IV) lane = KM_I(LANES);
   const KM_I(V) minus_two = KM_I(SET1)(-2.0);
-  for (long start = 0; start < n; start += KM_ROWS) {
-    int rows = n - start < KM_ROWS ? (int)(n - start) : KM_ROWS;
-    KM_ROW_POINTERS(KM_ROWS)
-    KM_I(V) best[KM_ROWS], runner[KM_ROWS];
-    KM_I(IV) index[KM_ROWS];
-    for (int r = 0; r < KM_ROWS; r++) {
-      best[r] = KM_I(SET1)(KM_INFINITY);
-      runner[r] = KM_I(SET1)(KM_INFINITY);
-      index[r] = KM_I(IZERO)();
-    }
+  enum { KM_MAX_GROUPS = 32 };
+  long group_bytes = (long)d * (long)sizeof(KM_T) * KM_ROWS;
+  long block_groups = (long)k * d * (long)sizeof(KM_T) <= 256 * 1024 ? 1 : 256 * 1024 / group_bytes;
+  block_groups = block_groups < 1 ? 1 : block_groups > KM_MAX_GROUPS ? KM_MAX_GROUPS : block_groups;
+  KM_I(V) best_state[KM_MAX_GROUPS][KM_ROWS], runner_state[KM_MAX_GROUPS][KM_ROWS];
+  KM_I(IV) index_state[KM_MAX_GROUPS][KM_ROWS];
+  for (long first = 0; first < n; first += block_groups * KM_ROWS) {
+    long block_rows = n - first < block_groups * KM_ROWS ? n - first : block_groups * KM_ROWS;
+    int groups = (int)((block_rows + KM_ROWS - 1) / KM_ROWS);
+    for (int g = 0; g < groups; g++)
+      for (int r = 0; r < KM_ROWS; r++) {
+        best_state[g][r] = KM_I(SET1)(KM_INFINITY);
+        runner_state[g][r] = KM_I(SET1)(KM_INFINITY);
+        index_state[g][r] = KM_I(IZERO)();
+      }
     int p = 0;
-    for (; p + 1 < panels; p += 2) {
-      const KM_T *a = packed + (long)p * d * width;
-      KM_I(V) acc_a[KM_ROWS], acc_b[KM_ROWS];
-      KM_SUMS_2(KM_ROWS, a, a + (long)d * width)
-      KM_I(V) na = KM_I(LOAD)(packed_norms + p * width);
-      KM_I(V) nb = KM_I(LOAD)(packed_norms + (p + 1) * width);
-      KM_I(IV) ia = KM_I(IADD)(lane, KM_I(ISET1)(p * width));
-      KM_I(IV) ib = KM_I(IADD)(lane, KM_I(ISET1)((p + 1) * width));
-      for (int r = 0; r < KM_ROWS; r++) {
-        KM_I(V) va = KM_I(FMA)(minus_two, acc_a[r], na);
-        KM_UPDATE(va, ia);
-        KM_I(V) vb = KM_I(FMA)(minus_two, acc_b[r], nb);
-        KM_UPDATE(vb, ib);
-      }
+    for (; p + 1 < panels; p += 2)
+      for (int g = 0; g < groups; g++) KM_GROUP_PANELS(2);
+    // The last, unpaired panel alone (not twice).
+    if (p < panels)
+      for (int g = 0; g < groups; g++) KM_GROUP_PANELS(1);
+    for (int g = 0; g < groups; g++) {
+      long start = first + (long)g * KM_ROWS;
+      int rows = n - start < KM_ROWS ? (int)(n - start) : KM_ROWS;
+      KM_I(V) *best = best_state[g], *runner = runner_state[g];
+      KM_I(IV) *index = index_state[g];
+      (void)runner;
+      for (int r = 0; r < rows; r++) KM_ROW_RESULT(r);
     }
-    if (p < panels) {
-      // The last, unpaired panel alone (not twice).
-      KM_I(V) acc_a[KM_ROWS];
-      KM_SUMS_1(KM_ROWS, packed + (long)p * d * width)
-      KM_I(V) na = KM_I(LOAD)(packed_norms + p * width);
-      KM_I(IV) ia = KM_I(IADD)(lane, KM_I(ISET1)(p * width));
-      for (int r = 0; r < KM_ROWS; r++) {
-        KM_I(V) va = KM_I(FMA)(minus_two, acc_a[r], na);
-        KM_UPDATE(va, ia);
-      }
-    }
-    for (int r = 0; r < rows; r++) KM_ROW_RESULT(r);
   }
 }
+#undef KM_GROUP_PANELS
 
 // One row against a list of panels, four at a time.
 KM_TARGET_ATTRIBUTE static void KM_NAME(KM_ISA(panel_values))(

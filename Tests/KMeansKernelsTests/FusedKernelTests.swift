@@ -19,6 +19,9 @@ struct FusedKernelTests {
     Case(rows: 333, dimension: 7, centers: 13, cosine: false),  // nothing a multiple of a lane
     Case(rows: 9, dimension: 1, centers: 1, cosine: false),
     Case(rows: 517, dimension: 33, centers: 40, cosine: true),
+    // Centers over 256 KiB: rows in blocks (248 Float rows, 120 Double rows at AVX-512), each
+    // pair of panels over a whole block; a partial block and an unpaired last panel.
+    Case(rows: 300, dimension: 260, centers: 260, cosine: true),
   ]
 
   /// The vector levels this machine runs: NEON (3) on AArch64; AVX2 (1), and AVX-512 (2)
@@ -124,9 +127,13 @@ struct FusedKernelTests {
     }
   }
 
-  @Test("the fused kernels give the same bits wherever a row falls in its group")
-  func independentOfGrouping() throws {
-    let c = Case(rows: 203, dimension: 19, centers: 37, cosine: false)
+  @Test(
+    "the fused kernels give the same bits wherever a row falls in its group or block",
+    arguments: [
+      Case(rows: 203, dimension: 19, centers: 37, cosine: false),
+      Case(rows: 400, dimension: 260, centers: 270, cosine: false),
+    ])
+  func independentOfGrouping(c: Case) throws {
     let (points, centers) = data(c, as: Float.self)
     let (doublePoints, doubleCenters) = data(c, as: Double.self)
     for level in Self.levels where level > 0 {
