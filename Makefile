@@ -43,7 +43,7 @@ bench-mini-batch: ## Seeding (k-means++, AFK-MC², k-MC²) and mini-batch agains
 bench-peers:    ## swift-kmeans against scikit-learn and FAISS (installs them into .venv-peers).
 	python3 Scripts/bench-peers.py
 
-bench-bfloat16: ## Lloyd with the bfloat16 screen against the float32 kernels, d = 384 … 1,536.
+bench-bfloat16: ## Lloyd: the bfloat16 screen, the float32 kernels and the GEMM bound, d = 32 … 1,536.
 	python3 Scripts/bench-bfloat16.py
 
 bench-half-precision: ## float16, bfloat16 and uint8 files kept compact against float32: time, memory, bits.

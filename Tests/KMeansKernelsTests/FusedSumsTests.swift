@@ -170,13 +170,18 @@ struct FusedSumsTests {
   func fewBlocksStaySeparate() {
     let (n, d) = (20_000, 4)
     let rows = DenseRows(storage: Self.values(n * d, seed: 3), rowCount: n, columnCount: d)
-    var sums = ClusterSumsAccumulator<Float>(clusterCount: 3, dimension: d, rowCount: n)
-    // 20,000 rows are 5 blocks of 4,096: fewer than 4 for each of 2 workers.
-    #expect(sums.blockParts(offset: 0, count: n).count == 5)
+    // k = 1,000: a block for every 8·k rows at most, so 2 blocks of 10,000 rows: fewer than
+    // 4 for each of 2 workers.
+    var sums = ClusterSumsAccumulator<Float>(clusterCount: 1_000, dimension: d, rowCount: n)
+    #expect(sums.blockParts(offset: 0, count: n).count == 2)
     #expect(sums.withFusedSums(rows, weights: nil, at: 0, threadCount: 2) { $0 == nil })
     #expect(sums.withFusedSums(rows, weights: nil, at: 0, threadCount: 1) { $0 != nil })
     // A piece of the rows is cut where blocks end, relative to its first row.
-    #expect(
-      sums.blockParts(offset: 4_000, count: 5_000) == [0..<96, 96..<4_192, 4_192..<5_000])
+    #expect(sums.blockParts(offset: 8_000, count: 5_000) == [0..<2_000, 2_000..<5_000])
+    // k = 3: 16 blocks of 1,250 rows, enough for the workers.
+    var small = ClusterSumsAccumulator<Float>(clusterCount: 3, dimension: d, rowCount: n)
+    #expect(small.blockParts(offset: 0, count: n).count == 16)
+    #expect(small.withFusedSums(rows, weights: nil, at: 0, threadCount: 2) { $0 != nil })
   }
+
 }

@@ -89,11 +89,16 @@ extension TrainingLoop {
       }
     }
     guard let template else { throw KMeansError.emptyInput("no rows") }
-    let all = try collectives.gatherJoined(
-      heap.entries.flatMap { [$0.priority, Double($0.row), $0.weight] })
-    var entries: [PriorityHeap.Entry] = []
-    for start in stride(from: 0, to: all.count, by: 3) {
-      entries.append(.init(priority: all[start], row: Int(all[start + 1]), weight: all[start + 2]))
+    var entries = heap.entries
+    if collectives.size > 1 {
+      // Every worker's best keys, as (priority, row, weight) triples.
+      var message: [Double] = []
+      message.reserveCapacity(3 * entries.count)
+      for entry in entries { message += [entry.priority, Double(entry.row), entry.weight] }
+      let all = try collectives.gatherJoined(message)
+      entries = stride(from: 0, to: all.count, by: 3).map {
+        .init(priority: all[$0], row: Int(all[$0 + 1]), weight: all[$0 + 2])
+      }
     }
     entries.sort(by: PriorityHeap.Entry.isBetter)
     let threshold = entries.count > size ? entries[size].priority : 0

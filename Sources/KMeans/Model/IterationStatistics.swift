@@ -15,6 +15,8 @@ public struct IterationStatistics: Codable, Sendable, Equatable {
   public var seconds: Double
   /// With Hamerly's bounds (``LloydAlgorithm/hamerly``): the points whose distances to every
   /// center were computed in this iteration (the others were proven to stay). nil otherwise.
+  /// A count of work: where most bounds of a piece of rows fail, the whole piece is assigned
+  /// afresh, so it can move with the thread count (the labels and centers never do).
   public var fullyAssignedPoints: Int? = nil
   /// The rows the step visited, on every rank together: all of them for a full-batch step,
   /// the batch for a mini-batch step. nil in records written before it was kept.

@@ -41,7 +41,8 @@ package struct ClusterSums: Sendable, Equatable {
 /// on the thread count nor on how the rows arrive in pieces (one matrix, or the batches of a
 /// stream).
 ///
-/// Dense rows: the rows are cut into at most 16 blocks whose size depends only on `rowCount`;
+/// Dense rows: the rows are cut into at most 16 blocks whose size depends only on `rowCount`
+/// and `clusterCount` (at least 1,024 rows, and 8·k rows, a block);
 /// each block's sums are taken in row order into its own `k × d` buffer (one streaming pass,
 /// no per-row branch), and ``total()`` adds the blocks in block order: at most 16·k·d extra
 /// doubles. Sparse rows: the clusters are split among the workers, each adding its clusters'
@@ -62,7 +63,11 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
     self.clusterCount = clusterCount
     self.dimension = dimension
     self.rowCount = rowCount
-    blockRows = max(4096, (rowCount + 15) / 16)
+    // At most 16 blocks of at least 1,024 rows, and a block for every 8·k rows at most: the
+    // blocks' sums (k·d doubles each, zeroed and added up every pass) stay small beside the
+    // rows they sum.
+    let blocks = max(1, min(16, rowCount / max(1024, 8 * clusterCount)))
+    blockRows = max(1, (rowCount + blocks - 1) / blocks)
     blockCount = max(1, (rowCount + blockRows - 1) / blockRows)
     direct = ClusterSums(clusterCount: clusterCount, dimension: dimension)
   }
@@ -228,7 +233,7 @@ extension ClusterSumsAccumulator {
   /// Runs `body` with the sums of dense `rows` (the worker's rows from `offset` on, `weights`
   /// one per row or nil) to be taken inside the assignment pass, or with nil where a separate
   /// pass is better: where the pass would have fewer than four block parts a worker (the
-  /// workers would idle: 20,000 rows are 5 blocks), the sums are left to ``add(_:labels:labelOffset:weights:at:threadCount:)``.
+  /// workers would idle: 20,000 rows at k = 1,000 are 2 blocks), the sums are left to ``add(_:labels:labelOffset:weights:at:threadCount:)``.
   package mutating func withFusedSums<Result>(
     _ rows: DenseRows<Scalar>, weights: [Double]?, at offset: Int, threadCount: Int,
     _ body: (FusedSums?) -> Result
