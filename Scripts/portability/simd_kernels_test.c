@@ -177,6 +177,10 @@ int main(void) {
     // blocks and a part, an unpaired last panel).
     check_f32(level, 560, 260, 260, 0);
     check_f64(level, 350, 200, 170, 1);
+    // Wide rows in blocks: a group's rows (8 × 600 floats) outgrow the level-1 cache.
+    check_f32(level, 100, 600, 120, 0);
+    check_f64(level, 90, 600, 60, 1);
+    check_f32(level, 40, 1100, 70, 1);
     for (int d = 1; d <= 19; d++) check_accumulate(level, 50 + d, d, 7, d % 2);
     printf("level %d (%s): %s\n", level, names[level], failures == before ? "ok" : "FAILED");
   }

@@ -22,6 +22,8 @@ struct FusedKernelTests {
     // Centers over 256 KiB: rows in blocks (248 Float rows, 120 Double rows at AVX-512), each
     // pair of panels over a whole block; a partial block and an unpaired last panel.
     Case(rows: 300, dimension: 260, centers: 260, cosine: true),
+    // Wide rows: blocks of 13 groups of 8 rows at AVX-512, 60 rows only part of one.
+    Case(rows: 60, dimension: 600, centers: 130, cosine: false),
   ]
 
   /// The vector levels this machine runs: NEON (3) on AArch64; AVX2 (1), and AVX-512 (2)
