@@ -125,19 +125,31 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
     into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool
   ) -> PassTotals {
+    pass(to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: countChanges)
+  }
+
+  /// The pass `bounds` names, taking the cluster sums itself where `sums` is given.
+  private func pass(
+    to centers: PreparedCenters<Scalar>, bounds: PassBounds<Scalar>,
+    into buffers: inout AssignmentBuffers<Scalar>, at offset: Int, countChanges: Bool,
+    sums: FusedSums? = nil
+  ) -> PassTotals {
     switch bounds {
     case .none:
       AssignmentPass.nearest(
         rows, to: centers.kernel, distance: kernelDistance, weights: weights,
-        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges,
+        sums: sums)
     case .hamerly(let geometry):
       AssignmentPass.bounded(
         rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
-        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges,
+        sums: sums)
     case .yinyang(let geometry):
       AssignmentPass.grouped(
         rows, to: centers.kernel, distance: kernelDistance, geometry: geometry, weights: weights,
-        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges)
+        threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges,
+        sums: sums)
     }
   }
 
@@ -147,30 +159,10 @@ struct PreparedData<Scalar: KMeansScalar>: ClusterableData {
     summingInto sums: inout ClusterSumsAccumulator<Scalar>
   ) -> (totals: PassTotals, summed: Bool) {
     sums.withFusedSums(rows, weights: weights, at: offset, threadCount: threadCount) { fused in
-      guard let fused else {
-        let totals = assignmentPass(
-          to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: countChanges)
-        return (totals, false)
-      }
-      let totals =
-        switch bounds {
-        case .none:
-          AssignmentPass.nearest(
-            rows, to: centers.kernel, distance: kernelDistance, weights: weights,
-            threadCount: threadCount, into: &buffers, at: offset, countChanges: countChanges,
-            sums: fused)
-        case .hamerly(let geometry):
-          AssignmentPass.bounded(
-            rows, to: centers.kernel, distance: kernelDistance, geometry: geometry,
-            weights: weights, threadCount: threadCount, into: &buffers, at: offset,
-            countChanges: countChanges, sums: fused)
-        case .yinyang(let geometry):
-          AssignmentPass.grouped(
-            rows, to: centers.kernel, distance: kernelDistance, geometry: geometry,
-            weights: weights, threadCount: threadCount, into: &buffers, at: offset,
-            countChanges: countChanges, sums: fused)
-        }
-      return (totals, true)
+      let totals = pass(
+        to: centers, bounds: bounds, into: &buffers, at: offset, countChanges: countChanges,
+        sums: fused)
+      return (totals, fused != nil)
     }
   }
 

@@ -121,12 +121,16 @@ package struct ClusterSumsAccumulator<Scalar: KMeansScalar>: Sendable {
       withSumPointers(&direct.sums, &direct.counts, &direct.weights, addParts)
       return
     }
-    if blockSums.isEmpty {
-      blockSums = [Double](repeating: 0, count: blockCount * k * d)
-      blockCounts = [Int](repeating: 0, count: blockCount * k)
-      blockWeights = [Double](repeating: 0, count: blockCount * k)
-    }
+    allocateBlocks()
     withSumPointers(&blockSums, &blockCounts, &blockWeights, addParts)
+  }
+
+  /// The blocks' zeroed buffers, on first use.
+  private mutating func allocateBlocks() {
+    guard blockSums.isEmpty else { return }
+    blockSums = [Double](repeating: 0, count: blockCount * clusterCount * dimension)
+    blockCounts = [Int](repeating: 0, count: blockCount * clusterCount)
+    blockWeights = [Double](repeating: 0, count: blockCount * clusterCount)
   }
 
   /// Adds sparse rows (`rows`, the worker's rows from some offset on), their labels
@@ -241,11 +245,7 @@ extension ClusterSumsAccumulator {
     precondition(rows.columnCount == dimension && offset + rows.rowCount <= rowCount)
     let parts = blockParts(offset: offset, count: rows.rowCount)
     guard threadCount == 1 || parts.count >= 4 * threadCount else { return body(nil) }
-    if blockCount > 1 && blockSums.isEmpty {
-      blockSums = [Double](repeating: 0, count: blockCount * clusterCount * dimension)
-      blockCounts = [Int](repeating: 0, count: blockCount * clusterCount)
-      blockWeights = [Double](repeating: 0, count: blockCount * clusterCount)
-    }
+    if blockCount > 1 { allocateBlocks() }
     let k = clusterCount
     let d = dimension
     let blockRows = blockRows
