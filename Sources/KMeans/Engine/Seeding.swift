@@ -100,9 +100,14 @@ extension TrainingLoop {
         .init(priority: all[$0], row: Int(all[$0 + 1]), weight: all[$0 + 2])
       }
     }
-    entries.sort(by: PriorityHeap.Entry.isBetter)
-    let threshold = entries.count > size ? entries[size].priority : 0
-    let chosen = entries.prefix(size).sorted { $0.row < $1.row }
+    // The best `size` entries, and τ: the priority of the next best (0 if there is none).
+    var threshold = 0.0
+    if entries.count > size {
+      PriorityHeap.selectBest(&entries, count: size)
+      threshold = entries[size...].min(by: PriorityHeap.Entry.isBetter)?.priority ?? 0
+      entries.removeLast(entries.count - size)
+    }
+    let chosen = entries.sorted { $0.row < $1.row }
     let localRows = chosen.map { $0.row - offset }.filter { $0 >= 0 && $0 < (rows.rowCount ?? 0) }
     let local = try rows.fetchRows(localRows)
     if collectives.size == 1, !weighted, let local { return local }
@@ -225,7 +230,10 @@ extension TrainingLoop {
   }
 }
 
-/// The rows of the highest priorities seen (a bounded min-heap): ties go to the lower row.
+/// The rows of the highest priorities seen, at most `capacity` of them: ties go to the lower
+/// row. Entries better than the worst kept so far gather in a buffer of twice the capacity,
+/// which a selection (quickselect, Hoare's partition) cuts back to the best `capacity`
+/// whenever it fills: O(1) for most rows, where a heap sifted every kept row.
 struct PriorityHeap {
   struct Entry {
     var priority: Double
@@ -239,36 +247,69 @@ struct PriorityHeap {
   }
 
   let capacity: Int
-  private(set) var entries: [Entry] = []
+  private var buffer: [Entry] = []
+  /// The worst entry kept at the last cut (nil before the first): only better ones can stay.
+  private var floor: Entry?
 
   init(capacity: Int) { self.capacity = capacity }
 
+  /// The best `capacity` entries seen (or all of them, if fewer), in no particular order.
+  var entries: [Entry] {
+    var best = buffer
+    if best.count > capacity {
+      Self.selectBest(&best, count: capacity)
+      best.removeLast(best.count - capacity)
+    }
+    return best
+  }
+
   mutating func insert(priority: Double, row: Int, weight: Double) {
     let entry = Entry(priority: priority, row: row, weight: weight)
-    if entries.count < capacity {
-      entries.append(entry)
-      var child = entries.count - 1
-      while child > 0 {
-        let parent = (child - 1) / 2
-        guard Entry.isBetter(entries[parent], entries[child]) else { break }
-        entries.swapAt(parent, child)
-        child = parent
+    guard capacity > 0 else { return }
+    if let floor, !Entry.isBetter(entry, floor) { return }
+    buffer.append(entry)
+    if buffer.count >= 2 * capacity {
+      Self.selectBest(&buffer, count: capacity)
+      buffer.removeLast(buffer.count - capacity)
+      floor = buffer[capacity - 1]
+    }
+  }
+
+  /// Rearranges `entries` so that its first `count` (≥ 1) are its best, the worst of them at
+  /// `count − 1`.
+  static func selectBest(_ entries: inout [Entry], count: Int) {
+    let target = count - 1
+    var low = 0
+    var high = entries.count - 1
+    while low < high {
+      let pivot = median(entries[low], entries[low + (high - low) / 2], entries[high])
+      var i = low
+      var j = high
+      while i <= j {
+        while Entry.isBetter(entries[i], pivot) { i += 1 }
+        while Entry.isBetter(pivot, entries[j]) { j -= 1 }
+        if i <= j {
+          entries.swapAt(i, j)
+          i += 1
+          j -= 1
+        }
       }
-      return
+      // entries[low...j] are at least as good as the pivot, entries[i...high] at most.
+      if target <= j {
+        high = j
+      } else if target >= i {
+        low = i
+      } else {
+        return
+      }
     }
-    // The root is the worst entry kept.
-    guard capacity > 0, Entry.isBetter(entry, entries[0]) else { return }
-    entries[0] = entry
-    var parent = 0
-    while true {
-      let left = 2 * parent + 1
-      let right = left + 1
-      var worst = parent
-      if left < entries.count && Entry.isBetter(entries[worst], entries[left]) { worst = left }
-      if right < entries.count && Entry.isBetter(entries[worst], entries[right]) { worst = right }
-      guard worst != parent else { break }
-      entries.swapAt(parent, worst)
-      parent = worst
+  }
+
+  /// The middle of three entries by ``Entry/isBetter(_:_:)``.
+  private static func median(_ a: Entry, _ b: Entry, _ c: Entry) -> Entry {
+    if Entry.isBetter(a, b) {
+      return Entry.isBetter(b, c) ? b : Entry.isBetter(a, c) ? c : a
     }
+    return Entry.isBetter(a, c) ? a : Entry.isBetter(b, c) ? c : b
   }
 }
