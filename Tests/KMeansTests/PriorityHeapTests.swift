@@ -8,14 +8,8 @@ import Testing
 struct PriorityHeapTests {
   /// Seeded priorities in few distinct values (many ties), rows shuffled.
   static func entries(count: Int, seed: UInt64) -> [PriorityHeap.Entry] {
-    var state = seed
-    func next() -> UInt64 {
-      state &+= 0x9E37_79B9_7F4A_7C15
-      var z = state
-      z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-      z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-      return z ^ (z >> 31)
-    }
+    var random = RandomSource(seed: seed)
+    func next() -> UInt64 { random.next() }
     var rows = Array(0..<count)
     for index in stride(from: count - 1, to: 0, by: -1) {
       rows.swapAt(index, Int(next() % UInt64(index + 1)))
