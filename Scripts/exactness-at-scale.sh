@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Exactness at the sizes where blocks, pieces and groups change, on the release build (what a
-# user runs): blobs 150,000 × 64 (float32; a stream reads them in three pieces of up to 65,536
-# rows), k = 1,024 (Yinyang's groups reach their cap of 64), 3 full-batch iterations from the
-# same random centers. For each metric, every run must give the labels and the bit-identical
+# user runs): blobs 150,000 × 64 (float32; a stream reads them in 19 pieces of up to 8,192
+# rows, each summed after its pass; in memory the cluster sums are taken inside the
+# assignment pass), k = 1,024 (Yinyang's groups reach their cap of 64), 3 full-batch
+# iterations from the same random centers. For each metric, every run must give the labels and the bit-identical
 # centers (compared as raw .npy bytes) of in-memory Lloyd on 2 threads:
 #   Lloyd on 1 thread; Hamerly, Yinyang and automatic in memory; Lloyd, Hamerly and Yinyang
 #   over --stream; and, with sample weights, Yinyang against Lloyd, in memory and streamed.
