@@ -243,13 +243,13 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
   /// deviations from their means.
   func columnMoments() -> ColumnMoments {
     let count = Double(rowCount)
-    let mean = count > 0 ? columnSums().map { $0 / count } : columnSums()
+    let mean = columnSums().map { count > 0 ? $0 / count : 0 }
     return ColumnMoments(
       count: count, mean: mean, squaredDeviations: columnSquaredDeviations(from: mean))
   }
 
   /// Σ x per column, over the stored values in order.
-  func columnSums() -> [Double] {
+  private func columnSums() -> [Double] {
     var sums = [Double](repeating: 0, count: columnCount)
     for position in 0..<matrix.nonZeroCount {
       sums[Int(matrix.indexStorage[position])] += Double(matrix.valueStorage[position])
@@ -259,7 +259,7 @@ struct SparseData<Scalar: KMeansScalar>: ClusterableData {
 
   /// Σ (x − mean)² per column: over the stored values, plus mean² for each row that stores no
   /// value in the column.
-  func columnSquaredDeviations(from mean: [Double]) -> [Double] {
+  private func columnSquaredDeviations(from mean: [Double]) -> [Double] {
     var deviations = [Double](repeating: 0, count: columnCount)
     var stored = [Int](repeating: 0, count: columnCount)
     for position in 0..<matrix.nonZeroCount {
